@@ -1,0 +1,125 @@
+// Package naming derives every AWS and Kubernetes name the platform uses from
+// the three values an SRE exports for a session (ORG, ENV, AWS_REGION), so the
+// names match the setup guide exactly and are computed in one place only.
+//
+// It is a plain Go package with no CDKTF dependency, so the env config loader
+// can validate derived names (length limits) before any synthesis starts.
+package naming
+
+import "fmt"
+
+// AWS limits that derived names must respect; checked when the config loads.
+const (
+	// MaxBucketName is the S3 bucket name limit.
+	MaxBucketName = 63
+	// MaxRoleName is the IAM role name limit.
+	MaxRoleName = 64
+	// MaxTableName is the DynamoDB table name limit.
+	MaxTableName = 255
+	// MaxClusterName is the EKS cluster name limit.
+	MaxClusterName = 100
+)
+
+// Project is the value of the Project tag on every resource.
+const Project = "spatial-properties"
+
+// Kubernetes namespaces named by the guide.
+const (
+	NamespaceObservability = "observability"
+	NamespaceLBC           = "aws-lbc"
+	NamespaceServices      = "spatial-properties"
+	NamespaceEdge          = "edge-sync"
+	NamespaceKubeSystem    = "kube-system"
+)
+
+// Names holds the inputs every derived name is built from.
+type Names struct {
+	Org    string
+	Env    string
+	Region string
+}
+
+// New returns the naming scheme for one environment.
+func New(org, env, region string) Names { return Names{Org: org, Env: env, Region: region} }
+
+// Prefix is "<org>-<env>", the stem of most resource names.
+func (n Names) Prefix() string { return n.Org + "-" + n.Env }
+
+// StackID is the CDKTF stack id "<env>-<component>", e.g. "dev-network".
+func (n Names) StackID(component string) string { return n.Env + "-" + component }
+
+// StateBucket is the Terraform state bucket "tfstate-<org>-<env>-<region>".
+func (n Names) StateBucket() string {
+	return fmt.Sprintf("tfstate-%s-%s-%s", n.Org, n.Env, n.Region)
+}
+
+// LockTable is the DynamoDB state-lock table "tf-lock-<org>-<env>-<region>".
+func (n Names) LockTable() string {
+	return fmt.Sprintf("tf-lock-%s-%s-%s", n.Org, n.Env, n.Region)
+}
+
+// StateKey is the object key of one stack's state: "<env>/<component>.tfstate".
+func (n Names) StateKey(component string) string {
+	return fmt.Sprintf("%s/%s.tfstate", n.Env, component)
+}
+
+// Vpc is the VPC name "<org>-<env>-vpc".
+func (n Names) Vpc() string { return n.Prefix() + "-vpc" }
+
+// Cluster is the EKS cluster name "<org>-<env>-eks".
+func (n Names) Cluster() string { return n.Prefix() + "-eks" }
+
+// DataBucket is one of the Spatial Packs buckets: kind is "packs", "stac" or
+// "logs", giving "spatial-<kind>-<org>-<env>-<region>".
+func (n Names) DataBucket(kind string) string {
+	return fmt.Sprintf("spatial-%s-%s-%s-%s", kind, n.Org, n.Env, n.Region)
+}
+
+// DataKeyAlias is the alias of the customer-managed data key.
+func (n Names) DataKeyAlias() string { return "alias/" + n.Prefix() + "-data" }
+
+// OAC is the CloudFront origin access control name "<org>-<env>-oac".
+func (n Names) OAC() string { return n.Prefix() + "-oac" }
+
+// EcrRepository is the ECR repository of one service: "<org>/<service>".
+func (n Names) EcrRepository(service string) string { return n.Org + "/" + service }
+
+// Role is an IAM role name scoped to this environment: "<org>-<env>-<purpose>".
+func (n Names) Role(purpose string) string { return n.Prefix() + "-" + purpose }
+
+// DataBucketKinds are the three buckets of E1.2, in a stable order.
+var DataBucketKinds = []string{"packs", "stac", "logs"}
+
+// RolePurposes lists every IAM role the stacks create, so their full names can
+// be length-checked up front instead of failing at apply time.
+var RolePurposes = []string{
+	"vpc-flow-logs",
+	"eks-cluster",
+	"eks-node",
+	"irsa-ebs-csi",
+	"irsa-cluster-autoscaler",
+	"irsa-aws-lbc",
+	"irsa-otel-collector",
+	"irsa-dtn-gateway",
+	"gha-service-deploy",
+	"gha-infra-plan",
+	"gha-infra-deploy",
+}
+
+// Buckets returns every S3 bucket name of the environment.
+func (n Names) Buckets() []string {
+	out := []string{n.StateBucket()}
+	for _, k := range DataBucketKinds {
+		out = append(out, n.DataBucket(k))
+	}
+	return out
+}
+
+// Roles returns every IAM role name of the environment.
+func (n Names) Roles() []string {
+	out := make([]string, 0, len(RolePurposes))
+	for _, p := range RolePurposes {
+		out = append(out, n.Role(p))
+	}
+	return out
+}

@@ -1,0 +1,196 @@
+// Package envs loads the per-environment configuration (dev, staging, prod)
+// that every stack is built from. The YAML files are embedded in the binary,
+// decoded strictly (an unknown key is an error), filled with defaults, then
+// overridden by the guide's session variables ORG, ENV and AWS_REGION.
+package envs
+
+// Config is everything one environment's stacks are built from. Field docs
+// give units, defaults and valid values; Validate enforces them.
+type Config struct {
+	// Org is the organisation slug used in every name (lowercase letters,
+	// digits, hyphens). Overridden by ORG.
+	Org string `yaml:"org"`
+	// Env is the environment name; it must match the file name. Selected by ENV.
+	Env string `yaml:"env"`
+	// Region is the AWS region of the environment. Overridden by AWS_REGION.
+	Region string `yaml:"region"`
+	// Domain is the apex domain whose Route53 zone holds the CDN records.
+	Domain string `yaml:"domain"`
+	// AccountID, when set, pins the AWS provider to this account
+	// (allowed_account_ids) so a deploy with the wrong credentials fails fast.
+	AccountID string `yaml:"accountId"`
+	// Tags are the organisation's required tags, applied to every resource.
+	Tags RequiredTags `yaml:"tags"`
+
+	Network       Network       `yaml:"network"`
+	Cluster       Cluster       `yaml:"cluster"`
+	Storage       Storage       `yaml:"storage"`
+	CDN           CDN           `yaml:"cdn"`
+	CICD          CICD          `yaml:"cicd"`
+	Observability Observability `yaml:"observability"`
+	Edge          Edge          `yaml:"edge"`
+
+	// file is the embedded file the config came from, used in error messages.
+	file string
+}
+
+// RequiredTags are the tags the policy checks demand beyond Environment,
+// Project and Service (which are derived).
+type RequiredTags struct {
+	// CostCenter is the team that pays for the environment.
+	CostCenter string `yaml:"CostCenter"`
+	// Owner is the e-mail address of the accountable owner.
+	Owner string `yaml:"Owner"`
+}
+
+// NAT gateway modes.
+const (
+	// NatSingle routes every private subnet through one NAT gateway: cheap,
+	// but an AZ outage cuts egress for the whole VPC. Fine for dev.
+	NatSingle = "single"
+	// NatPerAZ gives each AZ its own NAT gateway, as production needs.
+	NatPerAZ = "per-az"
+)
+
+// Network describes the VPC of the environment.
+type Network struct {
+	// VpcCidr is the VPC's IPv4 block, e.g. 10.0.0.0/16.
+	VpcCidr string `yaml:"vpcCidr"`
+	// AZs are availability-zone suffixes ("a", "b", "c") joined to the region,
+	// so an AWS_REGION override keeps valid zone names. At least 2.
+	AZs []string `yaml:"azs"`
+	// PrivateSubnets has one CIDR per AZ, in AZ order, inside VpcCidr.
+	PrivateSubnets []string `yaml:"privateSubnets"`
+	// PublicSubnets has one CIDR per AZ, in AZ order, inside VpcCidr.
+	PublicSubnets []string `yaml:"publicSubnets"`
+	// NatMode is "single" or "per-az". Default: single.
+	NatMode string `yaml:"natMode"`
+	// FlowLogRetentionDays is how long VPC flow logs are kept. Default: 90.
+	FlowLogRetentionDays int `yaml:"flowLogRetentionDays"`
+}
+
+// Cluster describes the EKS cluster and its managed node group.
+type Cluster struct {
+	// Version is the Kubernetes minor version. Default: 1.35. The guide's 1.30
+	// has left EKS extended support; 1.35 is in standard support, which is
+	// the cheapest tier and still receives patches.
+	Version string `yaml:"version"`
+	// EndpointPublicAccess opens the API endpoint to PublicAccessCidrs as
+	// well as to the VPC. Default: true outside prod, false in prod.
+	EndpointPublicAccess *bool `yaml:"endpointPublicAccess"`
+	// PublicAccessCidrs limit the public endpoint. Required when it is on;
+	// 0.0.0.0/0 is refused in prod.
+	PublicAccessCidrs []string `yaml:"publicAccessCidrs"`
+	// AdminRoleArns get cluster-admin through EKS access entries.
+	AdminRoleArns []string `yaml:"adminRoleArns"`
+	// LogRetentionDays is how long control-plane logs are kept. Default: 90.
+	LogRetentionDays int `yaml:"logRetentionDays"`
+	// NodeGroup sizes the managed node group.
+	NodeGroup NodeGroup `yaml:"nodeGroup"`
+}
+
+// NodeGroup sizes the managed node group; the cluster autoscaler moves the
+// desired size between Min and Max after creation.
+type NodeGroup struct {
+	// InstanceTypes default to [m6i.large].
+	InstanceTypes []string `yaml:"instanceTypes"`
+	// MinSize default 2, DesiredSize default 3, MaxSize default 6.
+	MinSize     int `yaml:"minSize"`
+	DesiredSize int `yaml:"desiredSize"`
+	MaxSize     int `yaml:"maxSize"`
+	// DiskSizeGiB is the encrypted gp3 root volume size. Default: 50.
+	DiskSizeGiB int `yaml:"diskSizeGiB"`
+}
+
+// Storage configures the three Spatial Packs buckets and their data key.
+type Storage struct {
+	// NoncurrentIADays, NoncurrentGlacierIRDays and NoncurrentExpireDays are
+	// the guide's lifecycle for old object versions: 30, 90, 365 by default.
+	NoncurrentIADays        int `yaml:"noncurrentIADays"`
+	NoncurrentGlacierIRDays int `yaml:"noncurrentGlacierIRDays"`
+	NoncurrentExpireDays    int `yaml:"noncurrentExpireDays"`
+	// AbortMultipartDays cleans up abandoned multipart uploads. Default: 7.
+	AbortMultipartDays int `yaml:"abortMultipartDays"`
+	// LogRetentionDays expires access logs in the logs bucket. Default: 365.
+	LogRetentionDays int `yaml:"logRetentionDays"`
+	// CorsAllowedOrigins for packs and stac. Default: ["*"], as in the guide.
+	CorsAllowedOrigins []string `yaml:"corsAllowedOrigins"`
+}
+
+// CDN configures CloudFront in front of the packs bucket.
+type CDN struct {
+	// Domain is the CDN host name. Default: cdn.<domain> in prod and
+	// cdn.<env>.<domain> elsewhere, so environments never share a name.
+	Domain string `yaml:"domain"`
+	// CreateHostedZone creates the Route53 zone for Domain's apex instead of
+	// looking up an existing one. Default: false.
+	CreateHostedZone bool `yaml:"createHostedZone"`
+	// EnableWAF attaches a web ACL with AWS managed rules and a rate limit.
+	EnableWAF bool `yaml:"enableWaf"`
+	// RateLimitPer5Min is the WAF per-IP request limit. Default: 2000.
+	RateLimitPer5Min int `yaml:"rateLimitPer5Min"`
+	// PriceClass of the distribution. Default: PriceClass_All.
+	PriceClass string `yaml:"priceClass"`
+}
+
+// CICD configures ECR and GitHub Actions access.
+type CICD struct {
+	// Services get one ECR repository "<org>/<service>" each.
+	Services []string `yaml:"services"`
+	// GitHubOrg and GitHubRepo identify the repository trusted through OIDC.
+	GitHubOrg  string `yaml:"githubOrg"`
+	GitHubRepo string `yaml:"githubRepo"`
+	// DeployEnvironment, when set, pins deploy roles to a GitHub environment
+	// ("environment:<name>") instead of the main branch.
+	DeployEnvironment string `yaml:"deployEnvironment"`
+	// CreateOIDCProvider creates the account-wide GitHub OIDC provider. Set it
+	// in exactly one env per AWS account; the others reference it.
+	CreateOIDCProvider bool `yaml:"createOidcProvider"`
+	// KeepTaggedImages is how many tagged images each repository keeps.
+	KeepTaggedImages int `yaml:"keepTaggedImages"`
+}
+
+// Observability sizes the metrics, logs and traces stack.
+type Observability struct {
+	// PrometheusRetention, e.g. "15d" (the guide's value and the default).
+	PrometheusRetention string `yaml:"prometheusRetention"`
+	// PrometheusStorageGi is the Prometheus volume size. Default: 50.
+	PrometheusStorageGi int `yaml:"prometheusStorageGi"`
+	// LokiStorageGi is the Loki volume size. Default: 10, as in the guide.
+	LokiStorageGi int `yaml:"lokiStorageGi"`
+	// TempoStorageGi is the Tempo volume size. Default: 10.
+	TempoStorageGi int `yaml:"tempoStorageGi"`
+}
+
+// Edge switches the optional edge & marketplace components.
+type Edge struct {
+	// Enabled deploys the edge-sync namespace and its services.
+	Enabled bool `yaml:"enabled"`
+	// EnvelopeMaxBytes caps hint/claim payloads. Default and maximum: 51200.
+	EnvelopeMaxBytes int `yaml:"envelopeMaxBytes"`
+	// CertRotationDays is the device certificate lifetime. Maximum 30.
+	CertRotationDays int `yaml:"certRotationDays"`
+	// EnableP2PBridge deploys the NATS leaf-node bridge.
+	EnableP2PBridge bool `yaml:"enableP2pBridge"`
+	// EnableMarketplace deploys marketplace-api and marketplace-ui.
+	EnableMarketplace bool `yaml:"enableMarketplace"`
+}
+
+// File is the embedded file this config was read from, e.g. "envs/dev.yaml".
+func (c *Config) File() string { return c.file }
+
+// IsProd reports whether deletion protection and the stricter defaults apply.
+func (c *Config) IsProd() bool { return c.Env == "prod" }
+
+// Protect reports whether stateful resources get prevent_destroy and deletion
+// protection: everywhere except dev, where teardown must stay cheap.
+func (c *Config) Protect() bool { return c.Env != "dev" }
+
+// FullAZs returns the availability-zone names, e.g. ap-southeast-2a.
+func (c *Config) FullAZs() []string {
+	out := make([]string, len(c.Network.AZs))
+	for i, s := range c.Network.AZs {
+		out[i] = c.Region + s
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package envs
+
+// Defaults used when a field is absent from the env file. Each value is
+// documented on the Config field it fills.
+const (
+	DefaultKubernetesVersion    = "1.35"
+	DefaultNatMode              = NatSingle
+	DefaultFlowLogRetentionDays = 90
+	DefaultClusterLogDays       = 90
+	DefaultInstanceType         = "m6i.large"
+	DefaultMinSize              = 2
+	DefaultDesiredSize          = 3
+	DefaultMaxSize              = 6
+	DefaultDiskSizeGiB          = 50
+	DefaultNoncurrentIADays     = 30
+	DefaultNoncurrentGlacierIR  = 90
+	DefaultNoncurrentExpireDays = 365
+	DefaultAbortMultipartDays   = 7
+	DefaultAccessLogDays        = 365
+	DefaultRateLimitPer5Min     = 2000
+	DefaultPriceClass           = "PriceClass_All"
+	DefaultKeepTaggedImages     = 30
+	DefaultPromRetention        = "15d"
+	DefaultPromStorageGi        = 50
+	DefaultLokiStorageGi        = 10
+	DefaultTempoStorageGi       = 10
+	DefaultEnvelopeMaxBytes     = 50 * 1024
+	DefaultCertRotationDays     = 30
+)
+
+// DefaultServices are the guide's three ECR repositories.
+var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway"}
+
+// applyDefaults fills zero values. It never overwrites what the file set.
+func applyDefaults(c *Config) {
+	n := &c.Network
+	setStr(&n.NatMode, DefaultNatMode)
+	setInt(&n.FlowLogRetentionDays, DefaultFlowLogRetentionDays)
+
+	k := &c.Cluster
+	setStr(&k.Version, DefaultKubernetesVersion)
+	setInt(&k.LogRetentionDays, DefaultClusterLogDays)
+	if k.EndpointPublicAccess == nil {
+		public := !c.IsProd()
+		k.EndpointPublicAccess = &public
+	}
+	g := &k.NodeGroup
+	if len(g.InstanceTypes) == 0 {
+		g.InstanceTypes = []string{DefaultInstanceType}
+	}
+	setInt(&g.MinSize, DefaultMinSize)
+	setInt(&g.DesiredSize, DefaultDesiredSize)
+	setInt(&g.MaxSize, DefaultMaxSize)
+	setInt(&g.DiskSizeGiB, DefaultDiskSizeGiB)
+
+	s := &c.Storage
+	setInt(&s.NoncurrentIADays, DefaultNoncurrentIADays)
+	setInt(&s.NoncurrentGlacierIRDays, DefaultNoncurrentGlacierIR)
+	setInt(&s.NoncurrentExpireDays, DefaultNoncurrentExpireDays)
+	setInt(&s.AbortMultipartDays, DefaultAbortMultipartDays)
+	setInt(&s.LogRetentionDays, DefaultAccessLogDays)
+	if len(s.CorsAllowedOrigins) == 0 {
+		s.CorsAllowedOrigins = []string{"*"}
+	}
+
+	d := &c.CDN
+	if d.Domain == "" && c.Domain != "" {
+		d.Domain = "cdn." + c.Env + "." + c.Domain
+		if c.IsProd() {
+			d.Domain = "cdn." + c.Domain
+		}
+	}
+	setInt(&d.RateLimitPer5Min, DefaultRateLimitPer5Min)
+	setStr(&d.PriceClass, DefaultPriceClass)
+
+	ci := &c.CICD
+	if len(ci.Services) == 0 {
+		ci.Services = append([]string(nil), DefaultServices...)
+	}
+	setInt(&ci.KeepTaggedImages, DefaultKeepTaggedImages)
+
+	o := &c.Observability
+	setStr(&o.PrometheusRetention, DefaultPromRetention)
+	setInt(&o.PrometheusStorageGi, DefaultPromStorageGi)
+	setInt(&o.LokiStorageGi, DefaultLokiStorageGi)
+	setInt(&o.TempoStorageGi, DefaultTempoStorageGi)
+
+	e := &c.Edge
+	setInt(&e.EnvelopeMaxBytes, DefaultEnvelopeMaxBytes)
+	setInt(&e.CertRotationDays, DefaultCertRotationDays)
+}
+
+func setStr(p *string, v string) {
+	if *p == "" {
+		*p = v
+	}
+}
+
+func setInt(p *int, v int) {
+	if *p == 0 {
+		*p = v
+	}
+}

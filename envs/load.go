@@ -1,0 +1,114 @@
+package envs
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// Overrides are the guide's session variables. An empty field keeps the
+// file's value; Env selects one environment (empty means all of them).
+type Overrides struct {
+	Org    string // ORG
+	Env    string // ENV
+	Region string // AWS_REGION
+}
+
+// OverridesFromEnv reads ORG, ENV and AWS_REGION through getenv (os.Getenv
+// in main, a map in tests).
+func OverridesFromEnv(getenv func(string) string) Overrides {
+	return Overrides{
+		Org:    strings.TrimSpace(getenv("ORG")),
+		Env:    strings.TrimSpace(getenv("ENV")),
+		Region: strings.TrimSpace(getenv("AWS_REGION")),
+	}
+}
+
+// Names lists the environments that have a file in envs/, sorted.
+func Names() []string {
+	entries, _ := files.ReadDir(".")
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Order is the order environments are synthesized and promoted in.
+var Order = []string{"dev", "staging", "prod"}
+
+// LoadSelected returns the environment named by ov.Env, or every environment
+// in promotion order when ov.Env is empty. All problems in all files are
+// reported together, one line each.
+func LoadSelected(ov Overrides) ([]*Config, error) {
+	selected := Order
+	if ov.Env != "" {
+		selected = []string{ov.Env}
+	}
+	var (
+		out  []*Config
+		errs []error
+	)
+	for _, env := range selected {
+		cfg, err := Load(env, ov)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, cfg)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Load reads envs/<env>.yaml, applies defaults and overrides, and validates.
+func Load(env string, ov Overrides) (*Config, error) {
+	data, err := files.ReadFile(env + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("ENV: unknown environment %q: use one of %s (each is a file envs/<env>.yaml)",
+			env, strings.Join(Names(), ", "))
+	}
+	return Parse("envs/"+env+".yaml", data, ov)
+}
+
+// Parse decodes one environment file strictly, fills defaults, applies the
+// overrides and validates. file names the source in every error message.
+func Parse(file string, data []byte, ov Overrides) (*Config, error) {
+	cfg := &Config{file: file}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)",
+			file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	src := sources{}
+	if ov.Org != "" {
+		cfg.Org, src["org"] = ov.Org, "ORG"
+	}
+	if ov.Region != "" {
+		cfg.Region, src["region"] = ov.Region, "AWS_REGION"
+	}
+	applyDefaults(cfg)
+	if err := validate(cfg, src); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// sources records which fields came from session variables, so an error
+// points at the variable the user set rather than at the file.
+type sources map[string]string

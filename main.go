@@ -1,0 +1,41 @@
+// Command spatialprops-infra synthesizes the Terraform JSON of every stack
+// of the selected environments (ENV, or all of dev, staging and prod).
+//
+// It is the app that `cdktf synth|diff|deploy` runs (cdktf.json), and what
+// `make synth` runs directly. Invalid configuration or a guardrail violation
+// prints one line per problem and leaves cdktf.out untouched.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spatialprops/spatialprops-infra/envs"
+	"github.com/spatialprops/spatialprops-infra/stacks"
+)
+
+func main() {
+	cfgs, err := envs.LoadSelected(envs.OverridesFromEnv(os.Getenv))
+	if err != nil {
+		fail("configuration is invalid; nothing was written", err)
+	}
+	written, err := synthesize(outdir(), func(app *appScope) error {
+		for _, cfg := range cfgs {
+			if _, err := stacks.NewEnvironment(app.scope, cfg); err != nil {
+				return fmt.Errorf("%s: %w", cfg.File(), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		fail("synthesis failed; nothing was written", err)
+	}
+	for _, id := range written {
+		fmt.Println("synthesized", id)
+	}
+}
+
+func fail(summary string, err error) {
+	fmt.Fprintf(os.Stderr, "error: %s:\n%v\n", summary, err)
+	os.Exit(1)
+}

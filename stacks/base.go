@@ -1,0 +1,97 @@
+// Package stacks composes constructs into the deployable units of one
+// environment: state, network, cluster, platform, storage, cdn, cicd,
+// observability and edge. Each constructor takes the env Config plus the
+// typed outputs of the stacks it needs and returns its own typed outputs;
+// passing those values between stacks is what makes CDKTF emit the outputs
+// and terraform_remote_state lookups that wire them at deploy time.
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// Component names, in deploy order. Stack ids are "<env>-<component>".
+const (
+	State         = "state"
+	Network       = "network"
+	Cluster       = "cluster"
+	Platform      = "platform"
+	Storage       = "storage"
+	CDN           = "cdn"
+	CICD          = "cicd"
+	Observability = "observability"
+	EdgeStack     = "edge"
+)
+
+// DeployOrder is the order `cdktf deploy` must follow; later stacks read
+// earlier stacks' outputs through remote state.
+var DeployOrder = []string{State, Network, Cluster, Platform, Storage, CDN, CICD, Observability, EdgeStack}
+
+// base is what every stack constructor starts from.
+type base struct {
+	stack cdktf.TerraformStack
+	cfg   *envs.Config
+	names naming.Names
+}
+
+// newBase creates stack "<env>-<component>" with the S3 backend, an AWS
+// provider tagged for this component, and the guardrail aspect.
+func newBase(scope constructs.Construct, cfg *envs.Config, component string) (*base, error) {
+	names := naming.New(cfg.Org, cfg.Env, cfg.Region)
+	stack := cdktf.NewTerraformStack(scope, jsii.String(names.StackID(component)))
+	b := &base{stack: stack, cfg: cfg, names: names}
+	if component == State {
+		sp.NewBootstrapBackend(stack, names.StackID(component))
+	} else if _, err := sp.NewRemoteBackend(stack, &sp.RemoteBackendProps{
+		Bucket: names.StateBucket(), Key: names.StateKey(component), LockTable: names.LockTable(), Region: cfg.Region,
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := sp.NewAwsProvider(stack, "aws", b.providerProps(component, cfg.Region, "")); err != nil {
+		return nil, err
+	}
+	sp.AddGuardrails(stack, sp.GuardrailProps{AllowLocalBackend: component == State})
+	return b, nil
+}
+
+// providerProps returns an AWS provider configuration for region, tagged
+// with the five required tags.
+func (b *base) providerProps(component, region, alias string) *sp.AwsProviderProps {
+	var allowed []string
+	if b.cfg.AccountID != "" {
+		allowed = []string{b.cfg.AccountID}
+	}
+	return &sp.AwsProviderProps{
+		Region:            region,
+		Alias:             alias,
+		AllowedAccountIDs: allowed,
+		DefaultTags:       Tags(b.cfg, component),
+	}
+}
+
+// Tags returns the required tags for resources of component in cfg's env.
+func Tags(cfg *envs.Config, component string) map[string]string {
+	return map[string]string{
+		"Environment": cfg.Env,
+		"Project":     naming.Project,
+		"Service":     component,
+		"CostCenter":  cfg.Tags.CostCenter,
+		"Owner":       cfg.Tags.Owner,
+	}
+}
+
+// output declares a named stack output for humans and scripts
+// (`cdktf output <stack>`); cross-stack wiring does not need it.
+func (b *base) output(id, description string, value any, sensitive bool) {
+	cdktf.NewTerraformOutput(b.stack, jsii.String(id), &cdktf.TerraformOutputConfig{
+		Value:       value,
+		Description: jsii.String(description),
+		Sensitive:   jsii.Bool(sensitive),
+	})
+}

@@ -1,0 +1,29 @@
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// Environment holds the typed outputs of every stack of one environment.
+type Environment struct {
+	State   *StateOutputs
+	Network *NetworkOutputs
+}
+
+// NewEnvironment builds every stack of cfg's environment in dependency
+// order, handing each stack the outputs of the stacks it reads.
+func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment, error) {
+	var (
+		e   Environment
+		err error
+	)
+	if e.State, err = NewStateStack(scope, cfg); err != nil {
+		return nil, err
+	}
+	if e.Network, err = NewNetworkStack(scope, cfg); err != nil {
+		return nil, err
+	}
+	return &e, nil
+}

@@ -1,0 +1,73 @@
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// StateOutputs names what the state stack created. Other stacks do not
+// read these through remote state (their backend config needs literal
+// names), but the cicd stack scopes the plan role to them.
+type StateOutputs struct {
+	BucketName string
+	BucketArn  *string
+	TableName  string
+	TableArn   *string
+	KeyArn     *string
+}
+
+// StateNoncurrentDays keeps old state versions long enough to roll back a
+// bad apply found weeks later, without keeping them forever.
+const StateNoncurrentDays = 90
+
+// NewStateStack creates the Terraform state bucket and lock table. It is the
+// only stack with local state (bootstrap/<env>-state.tfstate) and is deployed
+// first, once per environment. Both resources are protected in every env:
+// losing state orphans every other stack's resources.
+func NewStateStack(scope constructs.Construct, cfg *envs.Config) (*StateOutputs, error) {
+	b, err := newBase(scope, cfg, State)
+	if err != nil {
+		return nil, err
+	}
+	key, err := sp.NewKmsKey(b.stack, "state-key", &sp.KmsKeyProps{
+		Alias:       "alias/" + b.names.Prefix() + "-tfstate",
+		Description: "Encrypts Terraform state and locks of " + b.names.Prefix(),
+		Protect:     true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	bucket, err := sp.NewSecureBucket(b.stack, "state-bucket", &sp.SecureBucketProps{
+		Name:      b.names.StateBucket(),
+		KmsKeyArn: key.KeyArn,
+		Protect:   true,
+		Lifecycle: []sp.LifecycleRule{{
+			ID: "expire-old-state-versions", NoncurrentExpireDays: StateNoncurrentDays, AbortMultipartDays: 1,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	table := dynamodbtable.NewDynamodbTable(b.stack, jsii.String("lock-table"), &dynamodbtable.DynamodbTableConfig{
+		Name:        jsii.String(b.names.LockTable()),
+		BillingMode: jsii.String("PAY_PER_REQUEST"),
+		HashKey:     jsii.String("LockID"), // the attribute Terraform's S3 backend writes
+		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{{
+			Name: jsii.String("LockID"), Type: jsii.String("S"),
+		}},
+		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: key.KeyArn},
+		DeletionProtectionEnabled: jsii.Bool(true),
+		Lifecycle:                 sp.Lifecycle(true),
+	})
+	b.output("state_bucket", "S3 bucket holding every other stack's state", bucket.Name, false)
+	b.output("lock_table", "DynamoDB table holding state locks", table.Name(), false)
+	return &StateOutputs{
+		BucketName: b.names.StateBucket(), BucketArn: bucket.Arn,
+		TableName: b.names.LockTable(), TableArn: table.Arn(), KeyArn: key.KeyArn,
+	}, nil
+}
