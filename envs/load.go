@@ -92,8 +92,7 @@ func Parse(file string, data []byte, ov Overrides) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)",
-			file, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, yamlError(file, err)
 	}
 	src := sources{}
 	if ov.Org != "" {
@@ -112,3 +111,18 @@ func Parse(file string, data []byte, ov Overrides) (*Config, error) {
 // sources records which fields came from session variables, so an error
 // points at the variable the user set rather than at the file.
 type sources map[string]string
+
+// yamlError reports each decoding problem on its own line, prefixed with
+// the file, e.g. "envs/dev.yaml: line 5: field domian not found ...".
+func yamlError(file string, err error) error {
+	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	errs := make([]error, 0, len(msgs))
+	for _, m := range msgs {
+		errs = append(errs, fmt.Errorf("%s: %s: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)", file, m))
+	}
+	return errors.Join(errs...)
+}

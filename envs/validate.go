@@ -286,16 +286,19 @@ func validateEdge(p *problems, c *Config) {
 // after a plan looked fine.
 func validateDerivedNames(p *problems, c *Config) {
 	n := naming.New(c.Org, c.Env, c.Region)
-	for _, b := range n.Buckets() {
-		if len(b) > naming.MaxBucketName {
-			p.add("org", "derived S3 bucket name %q is %d characters; AWS allows %d: shorten org", b, len(b), naming.MaxBucketName)
-			return
+	if b := longest(n.Buckets()); len(b) > naming.MaxBucketName {
+		p.add("org", "derived S3 bucket name %q is %d characters; AWS allows %d: shorten org", b, len(b), naming.MaxBucketName)
+	} else if r := longest(n.Roles()); len(r) > naming.MaxRoleName {
+		p.add("org", "derived IAM role name %q is %d characters; AWS allows %d: shorten org", r, len(r), naming.MaxRoleName)
+	}
+}
+
+func longest(names []string) string {
+	out := ""
+	for _, n := range names {
+		if len(n) > len(out) {
+			out = n
 		}
 	}
-	for _, r := range n.Roles() {
-		if len(r) > naming.MaxRoleName {
-			p.add("org", "derived IAM role name %q is %d characters; AWS allows %d: shorten org", r, len(r), naming.MaxRoleName)
-			return
-		}
-	}
+	return out
 }
