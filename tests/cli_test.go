@@ -1,0 +1,93 @@
+package tests
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// buildApp compiles the app once per test, as `go run .` would.
+func buildApp(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "spatialprops-infra")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	return bin
+}
+
+// run executes the app in dir with only the given session variables set.
+func run(t *testing.T, bin, dir string, env ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin)
+	cmd.Dir = dir
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestCommandLine(t *testing.T) {
+	bin := buildApp(t)
+
+	t.Run("synthesizes and names every stack of every env", func(t *testing.T) {
+		dir := t.TempDir()
+		stdout, _, code := run(t, bin, dir)
+		require.Equal(t, 0, code)
+		var want []string
+		for _, env := range []string{"dev", "staging", "prod"} {
+			for _, c := range builtComponents {
+				want = append(want, "synthesized "+env+"-"+c)
+				assert.FileExists(t, filepath.Join(dir, "cdktf.out", "stacks", env+"-"+c, "cdk.tf.json"))
+			}
+		}
+		assert.Equal(t, want, strings.Split(strings.TrimSpace(stdout), "\n"))
+	})
+
+	t.Run("ENV selects one environment", func(t *testing.T) {
+		dir := t.TempDir()
+		stdout, _, code := run(t, bin, dir, "ENV=prod")
+		require.Equal(t, 0, code)
+		assert.Contains(t, stdout, "synthesized prod-network")
+		assert.NotContains(t, stdout, "dev-")
+		assert.NoDirExists(t, filepath.Join(dir, "cdktf.out", "stacks", "dev-network"))
+	})
+
+	t.Run("unknown env fails and writes nothing", func(t *testing.T) {
+		dir := t.TempDir()
+		_, stderr, code := run(t, bin, dir, "ENV=qa")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, stderr, `ENV: unknown environment "qa": use one of dev, prod, staging`)
+		assert.NoDirExists(t, filepath.Join(dir, "cdktf.out"))
+	})
+
+	t.Run("bad override leaves an existing cdktf.out untouched", func(t *testing.T) {
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "cdktf.out", "previous-run")
+		require.NoError(t, os.MkdirAll(filepath.Dir(marker), 0o755))
+		require.NoError(t, os.WriteFile(marker, []byte("keep"), 0o644))
+		_, stderr, code := run(t, bin, dir, "ENV=dev", "AWS_REGION=sydney")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, stderr, `AWS_REGION (overrides region in envs/dev.yaml): "sydney" is not an AWS region name`)
+		assert.FileExists(t, marker)
+		entries, _ := os.ReadDir(dir)
+		assert.Len(t, entries, 1, "no staging directory is left behind")
+	})
+}
+
+// builtComponents are the stacks every environment must have, in deploy
+// order; `make synth` prints them in this order.
+var builtComponents = []string{"state", "network"}

@@ -1,0 +1,83 @@
+package tests
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The E1.1 network as the guide specifies it, checked on the real synth.
+func TestDevNetworkMatchesTheGuide(t *testing.T) {
+	doc := stack(t, "dev-network").Doc
+
+	vpcs := resources(doc, "aws_vpc")
+	require.Len(t, vpcs, 1)
+	assert.Equal(t, "10.0.0.0/16", vpcs[0].Get("cidr_block").String())
+	assert.Equal(t, "spatialprops-dev-vpc", vpcs[0].Get("tags.Name").String())
+
+	got := map[string]string{}
+	for _, s := range resources(doc, "aws_subnet") {
+		got[s.Get("cidr_block").String()] = s.Get("availability_zone").String()
+	}
+	assert.Equal(t, map[string]string{
+		"10.0.1.0/24": "ap-southeast-2a", "10.0.2.0/24": "ap-southeast-2b", "10.0.3.0/24": "ap-southeast-2c",
+		"10.0.101.0/24": "ap-southeast-2a", "10.0.102.0/24": "ap-southeast-2b", "10.0.103.0/24": "ap-southeast-2c",
+	}, got)
+	assert.Len(t, resources(doc, "aws_nat_gateway"), 1, "dev uses a single NAT gateway")
+	assert.Len(t, resources(stack(t, "prod-network").Doc, "aws_nat_gateway"), 3, "prod has one NAT per AZ")
+}
+
+func TestEveryStackHasTheRightBackendAndTags(t *testing.T) {
+	for _, s := range allStacks(t) {
+		t.Run(s.ID, func(t *testing.T) {
+			env, component := s.Env, s.ID[len(s.Env)+1:]
+			if component == "state" {
+				// The state stack bootstraps the backend, so its own state
+				// is local, at a path relative to the repository.
+				assert.Equal(t, fmt.Sprintf("../../../bootstrap/%s-state.tfstate", env), s.Doc.Get("terraform.backend.local.path").String())
+			} else {
+				be := s.Doc.Get("terraform.backend.s3")
+				require.True(t, be.Exists(), "stack must use the S3 backend")
+				assert.Equal(t, fmt.Sprintf("tfstate-spatialprops-%s-ap-southeast-2", env), be.Get("bucket").String())
+				assert.Equal(t, fmt.Sprintf("%s/%s.tfstate", env, component), be.Get("key").String())
+				assert.Equal(t, fmt.Sprintf("tf-lock-spatialprops-%s-ap-southeast-2", env), be.Get("dynamodb_table").String())
+				assert.True(t, be.Get("encrypt").Bool())
+			}
+			for _, p := range s.Doc.Get("provider.aws").Array() {
+				tags := p.Get("default_tags.0.tags")
+				assert.Equal(t, env, tags.Get("Environment").String())
+				assert.Equal(t, "spatial-properties", tags.Get("Project").String())
+				assert.Equal(t, component, tags.Get("Service").String())
+				assert.Equal(t, "platform-engineering", tags.Get("CostCenter").String())
+				assert.Equal(t, "sre@spatial.properties", tags.Get("Owner").String())
+			}
+		})
+	}
+}
+
+func TestStateStackIsProtected(t *testing.T) {
+	// Losing the state bucket or lock table orphans every other stack.
+	for _, env := range []string{"dev", "staging", "prod"} {
+		doc := stack(t, env+"-state").Doc
+		bucket := resources(doc, "aws_s3_bucket")
+		require.Len(t, bucket, 1)
+		assert.Equal(t, fmt.Sprintf("tfstate-spatialprops-%s-ap-southeast-2", env), bucket[0].Get("bucket").String())
+		assert.True(t, bucket[0].Get("lifecycle.prevent_destroy").Bool())
+
+		table := resources(doc, "aws_dynamodb_table")
+		require.Len(t, table, 1)
+		assert.Equal(t, fmt.Sprintf("tf-lock-spatialprops-%s-ap-southeast-2", env), table[0].Get("name").String())
+		assert.Equal(t, "LockID", table[0].Get("hash_key").String())
+		assert.Equal(t, "S", table[0].Get("attribute.0.type").String())
+		assert.Equal(t, "PAY_PER_REQUEST", table[0].Get("billing_mode").String())
+		assert.True(t, table[0].Get("point_in_time_recovery.enabled").Bool())
+		assert.True(t, table[0].Get("server_side_encryption.enabled").Bool())
+		assert.True(t, table[0].Get("deletion_protection_enabled").Bool())
+
+		lc := resources(doc, "aws_s3_bucket_lifecycle_configuration")
+		require.Len(t, lc, 1)
+		assert.Equal(t, int64(90), lc[0].Get("rule.0.noncurrent_version_expiration.0.noncurrent_days").Int())
+	}
+}
