@@ -10,6 +10,7 @@ import (
 type Environment struct {
 	State   *StateOutputs
 	Network *NetworkOutputs
+	Cluster *ClusterOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -23,6 +24,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.Network, err = NewNetworkStack(scope, cfg); err != nil {
+		return nil, err
+	}
+	if e.Cluster, err = NewClusterStack(scope, cfg, e.Network); err != nil {
 		return nil, err
 	}
 	return &e, nil

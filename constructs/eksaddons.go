@@ -1,0 +1,70 @@
+package constructs
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eksaddon"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// EbsCsiPolicyArn is the AWS-maintained policy for the EBS CSI driver.
+const EbsCsiPolicyArn = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+
+// EksAddonsProps selects the managed addons' dependencies.
+type EksAddonsProps struct {
+	ClusterName     *string
+	OidcProviderArn *string
+	OidcIssuerURL   *string
+	// EbsCsiRoleName is the IRSA role of the EBS CSI controller.
+	EbsCsiRoleName string
+	// Nodes must exist before coredns and the EBS CSI controller can
+	// schedule, or the addons sit DEGRADED and terraform times out.
+	Nodes cdktf.ITerraformDependable
+}
+
+// EksAddons are the addons a fresh cluster needs.
+type EksAddons struct {
+	Names         []string
+	EbsCsiRoleArn *string
+}
+
+// NewEksAddons installs vpc-cni, kube-proxy, coredns and the EBS CSI driver
+// as EKS managed addons. Versions are left to EKS's default for the
+// cluster version, so an upgrade of the control plane moves them too.
+func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) (*EksAddons, error) {
+	if props == nil || props.ClusterName == nil || props.Nodes == nil || props.EbsCsiRoleName == "" {
+		return nil, fmt.Errorf("%s: clusterName, nodes and ebsCsiRoleName are required", id)
+	}
+	node := constructs.NewConstruct(scope, jsii.String(id))
+	ebs, err := NewIrsaRole(node, "ebs-csi-irsa", &IrsaRoleProps{
+		RoleName:          props.EbsCsiRoleName,
+		OidcProviderArn:   props.OidcProviderArn,
+		OidcIssuerURL:     props.OidcIssuerURL,
+		Namespace:         "kube-system",
+		ServiceAccount:    "ebs-csi-controller-sa",
+		ManagedPolicyArns: []string{EbsCsiPolicyArn},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &EksAddons{EbsCsiRoleArn: ebs.RoleArn}
+	for _, name := range []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"} {
+		cfg := &eksaddon.EksAddonConfig{
+			ClusterName:              props.ClusterName,
+			AddonName:                jsii.String(name),
+			ResolveConflictsOnCreate: jsii.String("OVERWRITE"),
+			ResolveConflictsOnUpdate: jsii.String("PRESERVE"),
+		}
+		if name == "coredns" || name == "aws-ebs-csi-driver" {
+			cfg.DependsOn = &[]cdktf.ITerraformDependable{props.Nodes}
+		}
+		if name == "aws-ebs-csi-driver" {
+			cfg.ServiceAccountRoleArn = ebs.RoleArn
+		}
+		eksaddon.NewEksAddon(node, jsii.String(name), cfg)
+		out.Names = append(out.Names, name)
+	}
+	return out, nil
+}

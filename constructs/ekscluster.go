@@ -1,0 +1,169 @@
+package constructs
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eksaccessentry"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eksaccesspolicyassociation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ekscluster"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamopenidconnectprovider"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// ControlPlaneLogTypes are shipped to CloudWatch: API calls, the audit
+// trail and authentication decisions are what an incident review needs.
+var ControlPlaneLogTypes = []string{"api", "audit", "authenticator"}
+
+// ClusterAdminPolicyArn is the EKS access policy granting cluster-admin.
+const ClusterAdminPolicyArn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+// EksClusterProps configures the control plane.
+type EksClusterProps struct {
+	// Name is the cluster name, e.g. spatialprops-dev-eks.
+	Name string
+	// Version is the Kubernetes minor version, e.g. 1.35.
+	Version string
+	// SubnetIDs are the private subnets for control-plane ENIs.
+	SubnetIDs []*string
+	// EnablePublicEndpoint opens the API to PublicAccessCidrs; the private
+	// endpoint is always on so nodes never leave the VPC to reach it.
+	EnablePublicEndpoint bool
+	PublicAccessCidrs    []string
+	// AdminRoleArns receive cluster-admin through access entries.
+	AdminRoleArns []string
+	// LogRetentionDays for the control-plane log group.
+	LogRetentionDays int
+	// RoleName is the cluster IAM role name.
+	RoleName string
+	// SecretsKeyAlias names the KMS key for envelope encryption of Secrets.
+	SecretsKeyAlias string
+	// Protect keeps the secrets key from being destroyed.
+	Protect bool
+}
+
+// EksCluster is what node groups, addons and later stacks use.
+type EksCluster struct {
+	Name                   *string
+	Arn                    *string
+	Endpoint               *string
+	CertificateAuthority   *string
+	OidcIssuerURL          *string
+	OidcProviderArn        *string
+	ClusterSecurityGroupID *string
+	// Dependable lets node groups and addons wait for the control plane.
+	Dependable cdktf.ITerraformDependable
+}
+
+// NewEksCluster creates the control plane with secrets encryption, audit
+// logging, API-based authentication and the IAM OIDC provider for IRSA.
+func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps) (*EksCluster, error) {
+	if err := props.validate(id); err != nil {
+		return nil, err
+	}
+	node := constructs.NewConstruct(scope, jsii.String(id))
+
+	key, err := NewKmsKey(node, "secrets-key", &KmsKeyProps{
+		Alias: props.SecretsKeyAlias, Description: "Envelope encryption of Kubernetes Secrets in " + props.Name, Protect: props.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// EKS writes to this exact name; creating it first sets the retention
+	// instead of the never-expire default EKS would create.
+	logs := cloudwatchloggroup.NewCloudwatchLogGroup(node, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
+		Name:            jsii.String("/aws/eks/" + props.Name + "/cluster"),
+		RetentionInDays: jsii.Number(float64(props.LogRetentionDays)),
+	})
+	trust := NewPolicyDocument(node, "role-trust", Statement{
+		Actions:    []string{"sts:AssumeRole", "sts:TagSession"},
+		Principals: []Principal{{Type: "Service", Identifiers: []string{"eks.amazonaws.com"}}},
+	})
+	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
+		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(),
+	})
+	attach := iamrolepolicyattachment.NewIamRolePolicyAttachment(node, jsii.String("cluster-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+		Role: role.Name(), PolicyArn: jsii.String("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),
+	})
+
+	vpcConfig := &ekscluster.EksClusterVpcConfig{
+		SubnetIds:             &props.SubnetIDs,
+		EndpointPrivateAccess: jsii.Bool(true),
+		EndpointPublicAccess:  jsii.Bool(props.EnablePublicEndpoint),
+	}
+	if props.EnablePublicEndpoint {
+		vpcConfig.PublicAccessCidrs = jsii.Strings(props.PublicAccessCidrs...)
+	}
+	cluster := ekscluster.NewEksCluster(node, jsii.String("cluster"), &ekscluster.EksClusterConfig{
+		Name:      jsii.String(props.Name),
+		Version:   jsii.String(props.Version),
+		RoleArn:   role.Arn(),
+		VpcConfig: vpcConfig,
+		EncryptionConfig: &ekscluster.EksClusterEncryptionConfig{
+			Resources: jsii.Strings("secrets"),
+			Provider:  &ekscluster.EksClusterEncryptionConfigProvider{KeyArn: key.KeyArn},
+		},
+		EnabledClusterLogTypes: jsii.Strings(ControlPlaneLogTypes...),
+		AccessConfig: &ekscluster.EksClusterAccessConfig{
+			// Access entries are managed here, in code; the aws-auth
+			// ConfigMap stays readable for nodes but is never hand-edited.
+			AuthenticationMode: jsii.String("API_AND_CONFIG_MAP"),
+			// The identity that runs `cdktf deploy` (the infra-deploy role
+			// in CI) keeps admin so the platform stack can install charts.
+			BootstrapClusterCreatorAdminPermissions: jsii.Bool(true),
+		},
+		DependsOn: &[]cdktf.ITerraformDependable{logs, attach},
+	})
+
+	issuer := cluster.Identity().Get(jsii.Number(0)).Oidc().Get(jsii.Number(0)).Issuer()
+	// No thumbprint: IAM trusts the EKS issuer through its own CA store, and
+	// a pinned thumbprint would break when the certificate rotates.
+	oidc := iamopenidconnectprovider.NewIamOpenidConnectProvider(node, jsii.String("oidc"), &iamopenidconnectprovider.IamOpenidConnectProviderConfig{
+		Url:          issuer,
+		ClientIdList: jsii.Strings(StsAudience),
+	})
+
+	for i, arn := range props.AdminRoleArns {
+		entryID := fmt.Sprintf("admin-%d", i)
+		entry := eksaccessentry.NewEksAccessEntry(node, jsii.String(entryID), &eksaccessentry.EksAccessEntryConfig{
+			ClusterName: cluster.Name(), PrincipalArn: jsii.String(arn), Type: jsii.String("STANDARD"),
+		})
+		eksaccesspolicyassociation.NewEksAccessPolicyAssociation(node, jsii.String(entryID+"-policy"), &eksaccesspolicyassociation.EksAccessPolicyAssociationConfig{
+			ClusterName:  cluster.Name(),
+			PrincipalArn: entry.PrincipalArn(),
+			PolicyArn:    jsii.String(ClusterAdminPolicyArn),
+			AccessScope:  &eksaccesspolicyassociation.EksAccessPolicyAssociationAccessScope{Type: jsii.String("cluster")},
+		})
+	}
+
+	return &EksCluster{
+		Name:                   cluster.Name(),
+		Arn:                    cluster.Arn(),
+		Endpoint:               cluster.Endpoint(),
+		CertificateAuthority:   cluster.CertificateAuthority().Get(jsii.Number(0)).Data(),
+		OidcIssuerURL:          issuer,
+		OidcProviderArn:        oidc.Arn(),
+		ClusterSecurityGroupID: cluster.VpcConfig().ClusterSecurityGroupId(),
+		Dependable:             cluster,
+	}, nil
+}
+
+func (p *EksClusterProps) validate(id string) error {
+	switch {
+	case p == nil:
+		return fmt.Errorf("%s: props are required", id)
+	case p.Name == "" || p.Version == "" || p.RoleName == "" || p.SecretsKeyAlias == "":
+		return fmt.Errorf("%s: name, version, roleName and secretsKeyAlias are required", id)
+	case len(p.SubnetIDs) < 2:
+		return fmt.Errorf("%s: subnetIds has %d subnet(s); EKS needs subnets in at least 2 AZs", id, len(p.SubnetIDs))
+	case p.EnablePublicEndpoint && len(p.PublicAccessCidrs) == 0:
+		return fmt.Errorf("%s: enablePublicEndpoint needs publicAccessCidrs; an empty list would mean 0.0.0.0/0", id)
+	case p.LogRetentionDays < 1:
+		return fmt.Errorf("%s: logRetentionDays must be positive", id)
+	}
+	return nil
+}

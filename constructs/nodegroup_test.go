@@ -1,0 +1,72 @@
+package constructs
+
+import (
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func nodeGroupProps(stack cdktf.TerraformStack) *NodeGroupProps {
+	return &NodeGroupProps{
+		ClusterName: jsii.String("spatialprops-dev-eks"), ClusterNameLiteral: "spatialprops-dev-eks",
+		ClusterSecurityGroupID: jsii.String("sg-cluster"), VpcID: jsii.String("vpc-1"),
+		SubnetIDs: []*string{jsii.String("subnet-a"), jsii.String("subnet-b")},
+		RoleName:  "spatialprops-dev-eks-node", InstanceTypes: []string{"m6i.large"},
+		MinSize: 2, DesiredSize: 3, MaxSize: 6, DiskSizeGiB: 50,
+		DependsOn: sqsqueue.NewSqsQueue(stack, jsii.String("stand-in-for-cluster"), &sqsqueue.SqsQueueConfig{}),
+	}
+}
+
+func TestNodeGroupIsAutoscalerReady(t *testing.T) {
+	stack := newTestStack(t)
+	_, err := NewNodeGroup(stack, "nodes", nodeGroupProps(stack))
+	require.NoError(t, err)
+	doc := synth(t, stack)
+	ng := one(t, doc, "aws_eks_node_group")
+
+	assert.Equal(t, "AL2023_x86_64_STANDARD", ng.Get("ami_type").String())
+	assert.Equal(t, []string{"m6i.large"}, strs(ng.Get("instance_types")))
+	assert.Equal(t, []string{"subnet-a", "subnet-b"}, strs(ng.Get("subnet_ids")))
+	assert.Equal(t, int64(2), ng.Get("scaling_config.min_size").Int())
+	assert.Equal(t, int64(3), ng.Get("scaling_config.desired_size").Int())
+	assert.Equal(t, int64(6), ng.Get("scaling_config.max_size").Int())
+	// the autoscaler owns desired_size after creation
+	assert.Equal(t, []string{"scaling_config[0].desired_size"}, strs(ng.Get("lifecycle.ignore_changes")))
+	// discovery tags the autoscaler and its IAM condition rely on
+	assert.Equal(t, "true", ng.Get(`tags.k8s\.io/cluster-autoscaler/enabled`).String())
+	assert.Equal(t, "owned", ng.Get(`tags.k8s\.io/cluster-autoscaler/spatialprops-dev-eks`).String())
+
+	lt := one(t, doc, "aws_launch_template")
+	assert.Equal(t, "required", lt.Get("metadata_options.http_tokens").String(), "IMDSv2 only")
+	assert.Equal(t, int64(1), lt.Get("metadata_options.http_put_response_hop_limit").Int())
+	ebs := lt.Get("block_device_mappings.0.ebs")
+	assert.Equal(t, "gp3", ebs.Get("volume_type").String())
+	assert.Equal(t, "true", ebs.Get("encrypted").String())
+	assert.Equal(t, int64(50), ebs.Get("volume_size").Int())
+	sgs := strs(lt.Get("vpc_security_group_ids"))
+	require.Len(t, sgs, 2, "cluster SG must be listed explicitly next to the node SG")
+	assert.Equal(t, "sg-cluster", sgs[0])
+	assert.Regexp(t, `^\$\{aws_security_group\.nodes_node-sg_\w+\.id\}$`, sgs[1])
+
+	var policies []string
+	for _, a := range resources(doc, "aws_iam_role_policy_attachment") {
+		policies = append(policies, a.Get("policy_arn").String())
+	}
+	assert.ElementsMatch(t, NodePolicies, policies, "worker, CNI and ECR read-only")
+}
+
+func TestNodeGroupRejectsBadSizes(t *testing.T) {
+	stack := newTestStack(t)
+	p := nodeGroupProps(stack)
+	p.DesiredSize = 9
+	_, err := NewNodeGroup(stack, "nodes", p)
+	require.EqualError(t, err, "nodes: desiredSize=9 must lie between minSize=2 and maxSize=6")
+	p = nodeGroupProps(newTestStack(t))
+	p.MinSize = 0
+	_, err = NewNodeGroup(stack, "nodes2", p)
+	require.EqualError(t, err, "nodes2: minSize=0 must be at least 1")
+}

@@ -1,0 +1,95 @@
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// ClusterOutputs are what the Kubernetes-side stacks and cicd consume.
+type ClusterOutputs struct {
+	// Name is the literal cluster name (known at synth time).
+	Name                   string
+	NameRef                *string
+	Arn                    *string
+	Endpoint               *string
+	CertificateAuthority   *string
+	OidcProviderArn        *string
+	OidcIssuerURL          *string
+	NodeSecurityGroupID    *string
+	ClusterSecurityGroupID *string
+	VpcID                  *string
+}
+
+// NewClusterStack creates the EKS control plane, the IRSA OIDC provider,
+// the managed node group and the managed addons. It installs no Helm chart:
+// a stack that creates a cluster cannot also configure providers against
+// it in the same plan.
+func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutputs) (*ClusterOutputs, error) {
+	b, err := newBase(scope, cfg, Cluster)
+	if err != nil {
+		return nil, err
+	}
+	k := cfg.Cluster
+	cluster, err := sp.NewEksCluster(b.stack, "eks", &sp.EksClusterProps{
+		Name:                 b.names.Cluster(),
+		Version:              k.Version,
+		SubnetIDs:            net.PrivateSubnetIDs,
+		EnablePublicEndpoint: *k.EndpointPublicAccess,
+		PublicAccessCidrs:    k.PublicAccessCidrs,
+		AdminRoleArns:        k.AdminRoleArns,
+		LogRetentionDays:     k.LogRetentionDays,
+		RoleName:             b.names.Role("eks-cluster"),
+		SecretsKeyAlias:      "alias/" + b.names.Prefix() + "-eks-secrets",
+		Protect:              cfg.Protect(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	g := k.NodeGroup
+	nodes, err := sp.NewNodeGroup(b.stack, "nodes", &sp.NodeGroupProps{
+		ClusterName:            cluster.Name,
+		ClusterNameLiteral:     b.names.Cluster(),
+		ClusterSecurityGroupID: cluster.ClusterSecurityGroupID,
+		VpcID:                  net.VpcID,
+		SubnetIDs:              net.PrivateSubnetIDs,
+		RoleName:               b.names.Role("eks-node"),
+		InstanceTypes:          g.InstanceTypes,
+		MinSize:                g.MinSize,
+		DesiredSize:            g.DesiredSize,
+		MaxSize:                g.MaxSize,
+		DiskSizeGiB:            g.DiskSizeGiB,
+		DependsOn:              cluster.Dependable,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sp.NewEksAddons(b.stack, "addons", &sp.EksAddonsProps{
+		ClusterName:     cluster.Name,
+		OidcProviderArn: cluster.OidcProviderArn,
+		OidcIssuerURL:   cluster.OidcIssuerURL,
+		EbsCsiRoleName:  b.names.Role("irsa-ebs-csi"),
+		Nodes:           nodes.Dependable,
+	}); err != nil {
+		return nil, err
+	}
+	b.output("cluster_name", "EKS cluster name", cluster.Name, false)
+	b.output("cluster_endpoint", "EKS API endpoint", cluster.Endpoint, false)
+	b.output("oidc_issuer_url", "OIDC issuer for IRSA", cluster.OidcIssuerURL, false)
+	b.output("oidc_provider_arn", "IAM OIDC provider ARN", cluster.OidcProviderArn, false)
+	b.output("node_security_group_id", "Additional node security group", nodes.NodeSecurityGroupID, false)
+	b.output("cluster_security_group_id", "EKS-managed cluster security group", cluster.ClusterSecurityGroupID, false)
+	return &ClusterOutputs{
+		Name:                   b.names.Cluster(),
+		NameRef:                cluster.Name,
+		Arn:                    cluster.Arn,
+		Endpoint:               cluster.Endpoint,
+		CertificateAuthority:   cluster.CertificateAuthority,
+		OidcProviderArn:        cluster.OidcProviderArn,
+		OidcIssuerURL:          cluster.OidcIssuerURL,
+		NodeSecurityGroupID:    nodes.NodeSecurityGroupID,
+		ClusterSecurityGroupID: cluster.ClusterSecurityGroupID,
+		VpcID:                  net.VpcID,
+	}, nil
+}
