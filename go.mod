@@ -6,6 +6,8 @@ require (
 	github.com/aws/constructs-go/constructs/v10 v10.4.2
 	github.com/aws/jsii-runtime-go v1.111.0
 	github.com/cdktf/cdktf-provider-aws-go/aws/v19 v19.65.1
+	github.com/cdktf/cdktf-provider-helm-go/helm/v10 v10.5.0
+	github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 v11.12.1
 	github.com/hashicorp/terraform-cdk-go/cdktf v0.20.12
 	github.com/open-policy-agent/opa v1.22.3
 	github.com/stretchr/testify v1.12.1
@@ -49,3 +51,10 @@ require (
 	golang.org/x/tools v0.51.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// The helm and kubernetes provider bindings are not served by the Go module
+// proxy; `make gen` generates them from the pinned npm packages (same jsii
+// assemblies, same versions) into the git-ignored .gen/ folder.
+replace github.com/cdktf/cdktf-provider-helm-go/helm/v10 => ./.gen/go/helm
+
+replace github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 => ./.gen/go/kubernetes

@@ -20,6 +20,8 @@ type KmsKeyProps struct {
 	// Protect adds prevent_destroy: a deleted key makes every object
 	// encrypted with it unreadable.
 	Protect bool
+	// AccountID is the key's account; nil looks it up (aws_caller_identity).
+	AccountID *string
 	// ExtraStatements are appended to the key policy after the account-root
 	// statement (e.g. letting CloudFront or CloudWatch Logs use the key).
 	ExtraStatements []Statement
@@ -45,8 +47,10 @@ func NewKmsKey(scope constructs.Construct, id string, props *KmsKeyProps) (*KmsK
 		return nil, fmt.Errorf("%s: alias is required", id)
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
-	caller := dataawscalleridentity.NewDataAwsCallerIdentity(node, jsii.String("caller"), nil)
-	account := caller.AccountId()
+	account := props.AccountID
+	if account == nil {
+		account = dataawscalleridentity.NewDataAwsCallerIdentity(node, jsii.String("caller"), nil).AccountId()
+	}
 	statements := append([]Statement{{
 		Sid:        "EnableIamPolicies",
 		Actions:    []string{"kms:*"},

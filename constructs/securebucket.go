@@ -40,6 +40,10 @@ type SecureBucketProps struct {
 	AccessLogs *AccessLogTarget
 	// Cors, when set, is the bucket's CORS rule.
 	Cors *CorsRule
+	// AllowLogDeliveryACLs sets ownership to BucketOwnerPreferred instead of
+	// BucketOwnerEnforced. Only a bucket receiving CloudFront standard logs
+	// needs it: that delivery writes objects through an ACL grant.
+	AllowLogDeliveryACLs bool
 }
 
 // LifecycleRule is one typed lifecycle rule.
@@ -85,10 +89,14 @@ type SecureBucket struct {
 	Arn                *string
 	ID                 *string
 	RegionalDomainName *string
+	// DomainName is the global bucket endpoint CloudFront standard logging
+	// expects (bucket.s3.amazonaws.com).
+	DomainName *string
 }
 
 // NewSecureBucket creates the bucket with all four public-access-block
-// settings, BucketOwnerEnforced ownership (ACLs off), versioning, default
+// settings, BucketOwnerEnforced ownership (ACLs off unless
+// AllowLogDeliveryACLs), versioning, default
 // encryption and, unless ExternalPolicy, a TLS-only bucket policy.
 func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketProps) (*SecureBucket, error) {
 	if err := props.validate(id); err != nil {
@@ -107,10 +115,14 @@ func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketP
 			IgnorePublicAcls:      jsii.Bool(true),
 			RestrictPublicBuckets: jsii.Bool(true),
 		})
+	ownership := "BucketOwnerEnforced"
+	if props.AllowLogDeliveryACLs {
+		ownership = "BucketOwnerPreferred"
+	}
 	s3bucketownershipcontrols.NewS3BucketOwnershipControls(node, jsii.String("ownership"),
 		&s3bucketownershipcontrols.S3BucketOwnershipControlsConfig{
 			Bucket: bucket.Id(),
-			Rule:   &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
+			Rule:   &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String(ownership)},
 		})
 	versioning := s3bucketversioning.NewS3BucketVersioningA(node, jsii.String("versioning"),
 		&s3bucketversioning.S3BucketVersioningAConfig{
@@ -171,6 +183,7 @@ func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketP
 		Arn:                bucket.Arn(),
 		ID:                 bucket.Id(),
 		RegionalDomainName: bucket.BucketRegionalDomainName(),
+		DomainName:         bucket.BucketDomainName(),
 	}, nil
 }
 

@@ -9,6 +9,7 @@ package stacks
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -35,9 +36,18 @@ var DeployOrder = []string{State, Network, Cluster, Platform, Storage, CDN, CICD
 
 // base is what every stack constructor starts from.
 type base struct {
-	stack cdktf.TerraformStack
-	cfg   *envs.Config
-	names naming.Names
+	stack   cdktf.TerraformStack
+	cfg     *envs.Config
+	names   naming.Names
+	account *string
+}
+
+// accountID is the deploying account, looked up once per stack.
+func (b *base) accountID() *string {
+	if b.account == nil {
+		b.account = dataawscalleridentity.NewDataAwsCallerIdentity(b.stack, jsii.String("caller"), nil).AccountId()
+	}
+	return b.account
 }
 
 // newBase creates stack "<env>-<component>" with the S3 backend, an AWS

@@ -11,6 +11,8 @@ type Environment struct {
 	State   *StateOutputs
 	Network *NetworkOutputs
 	Cluster *ClusterOutputs
+	Storage *StorageOutputs
+	CDN     *CDNOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -27,6 +29,12 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.Cluster, err = NewClusterStack(scope, cfg, e.Network); err != nil {
+		return nil, err
+	}
+	if e.Storage, err = NewStorageStack(scope, cfg); err != nil {
+		return nil, err
+	}
+	if e.CDN, err = NewCDNStack(scope, cfg, e.Storage); err != nil {
 		return nil, err
 	}
 	return &e, nil

@@ -1,0 +1,134 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// StorageOutputs are what the cdn, edge and cicd stacks consume.
+type StorageOutputs struct {
+	KeyArn *string
+	// Buckets by kind: "packs", "stac", "logs".
+	Buckets map[string]*sp.SecureBucket
+	// AccountID is the account the key and buckets live in.
+	AccountID *string
+}
+
+// CorsExposeHeaders are the response headers a browser reading PMTiles or
+// COGs with Range requests must be allowed to see.
+var CorsExposeHeaders = []string{"ETag", "Accept-Ranges", "Content-Range", "Content-Length", "Content-Type"}
+
+// CorsMaxAgeSeconds lets browsers cache a preflight for an hour.
+const CorsMaxAgeSeconds = 3600
+
+// NewStorageStack creates the data key and the packs, stac and logs buckets.
+//
+// The packs bucket policy is owned by the cdn stack: it must name the
+// distribution's ARN, and a bucket has exactly one policy document, so the
+// TLS-only deny for packs is written there too.
+func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutputs, error) {
+	b, err := newBase(scope, cfg, Storage)
+	if err != nil {
+		return nil, err
+	}
+	s := cfg.Storage
+	protect := cfg.Protect()
+	account := b.accountID()
+	accountToken := *account
+
+	key, err := sp.NewKmsKey(b.stack, "data-key", &sp.KmsKeyProps{
+		Alias:       b.names.DataKeyAlias(),
+		Description: "Encrypts Spatial Packs and STAC objects of " + b.names.Prefix(),
+		Protect:     protect,
+		AccountID:   account,
+		ExtraStatements: []sp.Statement{{
+			// OAC-signed reads of SSE-KMS objects fail with 403 unless
+			// CloudFront may decrypt. Any distribution of this account may
+			// ask; which one may read the bucket is pinned by the bucket
+			// policy, so the cdn stack never edits this key.
+			Sid:        "AllowCloudFrontDecryptForThisAccount",
+			Actions:    []string{"kms:Decrypt"},
+			Resources:  []string{"*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "StringEquals", Variable: "AWS:SourceAccount", Values: []string{accountToken}},
+				{Test: "ArnLike", Variable: "AWS:SourceArn", Values: []string{"arn:aws:cloudfront::" + accountToken + ":distribution/*"}},
+			},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	logsName := b.names.DataBucket("logs")
+	logsArn := "arn:aws:s3:::" + logsName
+	logs, err := sp.NewSecureBucket(b.stack, "logs", &sp.SecureBucketProps{
+		Name: logsName,
+		// S3 server access logs cannot be delivered to an SSE-KMS bucket.
+		KmsKeyArn: nil,
+		Protect:   protect,
+		// CloudFront standard logging writes through an ACL grant to the
+		// awslogsdelivery account, so this one bucket keeps ACLs enabled
+		// (BucketOwnerPreferred); its public access block still refuses any
+		// public ACL.
+		AllowLogDeliveryACLs: true,
+		PolicyStatements: []sp.Statement{{
+			Sid:        "AllowS3ServerAccessLogs",
+			Actions:    []string{"s3:PutObject"},
+			Resources:  []string{logsArn + "/spatial-packs/*", logsArn + "/spatial-stac/*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"logging.s3.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{
+					"arn:aws:s3:::" + b.names.DataBucket("packs"), "arn:aws:s3:::" + b.names.DataBucket("stac"),
+				}},
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{accountToken}},
+			},
+		}},
+		Lifecycle: []sp.LifecycleRule{{
+			ID: "expire-access-logs", ExpireDays: s.LogRetentionDays, NoncurrentExpireDays: 30, AbortMultipartDays: s.AbortMultipartDays,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	out := &StorageOutputs{KeyArn: key.KeyArn, AccountID: key.AccountID, Buckets: map[string]*sp.SecureBucket{"logs": logs}}
+	for _, kind := range []string{"packs", "stac"} {
+		bucket, err := sp.NewSecureBucket(b.stack, kind, &sp.SecureBucketProps{
+			Name:           b.names.DataBucket(kind),
+			KmsKeyArn:      key.KeyArn,
+			Protect:        protect,
+			ExternalPolicy: kind == "packs",
+			AccessLogs:     &sp.AccessLogTarget{Bucket: logs.Name, Prefix: "spatial-" + kind + "/"},
+			Lifecycle: []sp.LifecycleRule{{
+				ID: "transition-noncurrent-versions",
+				NoncurrentTransitions: []sp.Transition{
+					{Days: s.NoncurrentIADays, StorageClass: "STANDARD_IA"},
+					{Days: s.NoncurrentGlacierIRDays, StorageClass: "GLACIER_IR"},
+				},
+				NoncurrentExpireDays: s.NoncurrentExpireDays,
+				AbortMultipartDays:   s.AbortMultipartDays,
+			}},
+			Cors: &sp.CorsRule{
+				AllowedOrigins: s.CorsAllowedOrigins,
+				AllowedMethods: []string{"GET", "HEAD"},
+				AllowedHeaders: []string{"*"},
+				ExposeHeaders:  CorsExposeHeaders,
+				MaxAgeSeconds:  CorsMaxAgeSeconds,
+			},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", kind, err)
+		}
+		out.Buckets[kind] = bucket
+	}
+	b.output("data_key_arn", "KMS key encrypting packs and stac", key.KeyArn, false)
+	for _, kind := range []string{"packs", "stac", "logs"} {
+		b.output(kind+"_bucket", "Name of the "+kind+" bucket", out.Buckets[kind].Name, false)
+	}
+	return out, nil
+}
