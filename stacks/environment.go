@@ -8,11 +8,12 @@ import (
 
 // Environment holds the typed outputs of every stack of one environment.
 type Environment struct {
-	State   *StateOutputs
-	Network *NetworkOutputs
-	Cluster *ClusterOutputs
-	Storage *StorageOutputs
-	CDN     *CDNOutputs
+	State    *StateOutputs
+	Network  *NetworkOutputs
+	Cluster  *ClusterOutputs
+	Platform *PlatformOutputs
+	Storage  *StorageOutputs
+	CDN      *CDNOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -29,6 +30,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.Cluster, err = NewClusterStack(scope, cfg, e.Network); err != nil {
+		return nil, err
+	}
+	if e.Platform, err = NewPlatformStack(scope, cfg, e.Network, e.Cluster); err != nil {
 		return nil, err
 	}
 	if e.Storage, err = NewStorageStack(scope, cfg); err != nil {

@@ -1,0 +1,27 @@
+package stacks
+
+import (
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+func TestPlatformRefusesAClusterVersionWithoutAnAutoscalerPin(t *testing.T) {
+	// GIVEN a cluster upgraded to a minor no autoscaler image is pinned for
+	cfg, err := envs.Load("dev", envs.Overrides{})
+	require.NoError(t, err)
+	cfg.Cluster.Version = "1.36"
+	app := cdktf.Testing_App(nil)
+	cluster := &ClusterOutputs{Name: "spatialprops-dev-eks", Endpoint: jsii.String("https://x"), CertificateAuthority: jsii.String("Y2E=")}
+
+	// WHEN the platform stack is built THEN it names the field and the fix,
+	// instead of running an autoscaler built for another minor.
+	_, err = NewPlatformStack(app, cfg, &NetworkOutputs{VpcID: jsii.String("vpc-1")}, cluster)
+	require.Error(t, err)
+	assert.Equal(t, "cluster.version 1.36 has no pinned cluster-autoscaler image; add one to AutoscalerImageTags in stacks/charts.go (known: 1.33, 1.34, 1.35)", err.Error())
+}
