@@ -58,7 +58,9 @@ func TestIrsaRejectsBadProps(t *testing.T) {
 			"ca: statements[0] grants every action; list the actions the workload calls"},
 		"missing issuer": {func(p *IrsaRoleProps) { p.OidcIssuerURL = nil },
 			"ca: oidcProviderArn and oidcIssuerUrl are required (from the cluster stack)"},
-		"long name": {func(p *IrsaRoleProps) { p.RoleName = "spatialprops-staging-irsa-a-role-name-that-is-far-too-long-for-iam" },
+		"long name": {func(p *IrsaRoleProps) {
+			p.RoleName = "spatialprops-staging-irsa-a-role-name-that-is-far-too-long-for-iam"
+		},
 			`ca: roleName "spatialprops-staging-irsa-a-role-name-that-is-far-too-long-for-iam" must be 1-64 characters`},
 	}
 	for name, tc := range cases {
