@@ -14,6 +14,7 @@ type Environment struct {
 	Platform *PlatformOutputs
 	Storage  *StorageOutputs
 	CDN      *CDNOutputs
+	CICD     *CICDOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -39,6 +40,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.CDN, err = NewCDNStack(scope, cfg, e.Storage); err != nil {
+		return nil, err
+	}
+	if e.CICD, err = NewCICDStack(scope, cfg, e.Cluster); err != nil {
 		return nil, err
 	}
 	return &e, nil

@@ -55,6 +55,7 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 	}
 
 	storageClass := newDefaultStorageClass(b.stack, cfg.Protect())
+	newServicesNamespace(b.stack)
 
 	if _, err := sp.NewHelmRelease(b.stack, "metrics-server", &sp.HelmReleaseProps{
 		Chart: MetricsServerChart, ReleaseName: "metrics-server", Namespace: naming.NamespaceKubeSystem,
@@ -106,6 +107,22 @@ func newDefaultStorageClass(stack cdktf.TerraformStack, protect bool) string {
 		},
 	})
 	return DefaultStorageClass
+}
+
+// newServicesNamespace creates the namespace the service charts deploy
+// into. It exists before any deploy because the service-deploy role may act
+// only inside it and so cannot create it; Pod Security "restricted" matches
+// the charts' non-root, read-only securityContext.
+func newServicesNamespace(stack cdktf.TerraformStack) {
+	namespacev1.NewNamespaceV1(stack, jsii.String("services-namespace"), &namespacev1.NamespaceV1Config{
+		Metadata: &namespacev1.NamespaceV1Metadata{
+			Name: jsii.String(naming.NamespaceServices),
+			Labels: &map[string]*string{
+				"app.kubernetes.io/managed-by":       jsii.String("terraform"),
+				"pod-security.kubernetes.io/enforce": jsii.String("restricted"),
+			},
+		},
+	})
 }
 
 // AutoscalerReadActions are what cluster-autoscaler reads to plan; they do

@@ -1,0 +1,105 @@
+package constructs
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsiamopenidconnectprovider"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamopenidconnectprovider"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+)
+
+// GitHubOIDCHost is GitHub Actions' token issuer; its claims are prefixed
+// with it in IAM conditions.
+const GitHubOIDCHost = "token.actions.githubusercontent.com"
+
+// NewGitHubOIDCProvider creates the account's GitHub Actions identity
+// provider, or looks up the existing one when create is false: IAM allows
+// one provider per URL per account, so only one environment may own it.
+// No thumbprint is pinned: IAM validates GitHub's certificate through its
+// own trusted CA store, and a pinned thumbprint breaks on rotation.
+func NewGitHubOIDCProvider(scope constructs.Construct, id string, create bool) *string {
+	url := "https://" + GitHubOIDCHost
+	if create {
+		return iamopenidconnectprovider.NewIamOpenidConnectProvider(scope, jsii.String(id), &iamopenidconnectprovider.IamOpenidConnectProviderConfig{
+			Url: jsii.String(url), ClientIdList: jsii.Strings(StsAudience),
+		}).Arn()
+	}
+	return dataawsiamopenidconnectprovider.NewDataAwsIamOpenidConnectProvider(scope, jsii.String(id),
+		&dataawsiamopenidconnectprovider.DataAwsIamOpenidConnectProviderConfig{Url: jsii.String(url)}).Arn()
+}
+
+// GitHubRoleProps describes an IAM role a GitHub Actions job assumes.
+type GitHubRoleProps struct {
+	RoleName        string
+	OidcProviderArn *string
+	// Subject is the exact `sub` claim allowed, e.g.
+	// repo:spatialprops/spatialprops-infra:ref:refs/heads/main. It is matched
+	// with StringEquals: a wildcard would let any branch or fork PR in.
+	Subject string
+	// Statements are the inline permissions.
+	Statements []Statement
+	// ManagedPolicyArns are attached as well (e.g. ReadOnlyAccess).
+	ManagedPolicyArns []string
+	// MaxSessionSeconds bounds how long one job's credentials live.
+	MaxSessionSeconds int
+}
+
+// GitHubRole is an assumable role.
+type GitHubRole struct {
+	Arn  *string
+	Name *string
+}
+
+// NewGitHubRole creates the role with an exact trust policy on aud and sub.
+func NewGitHubRole(scope constructs.Construct, id string, props *GitHubRoleProps) (*GitHubRole, error) {
+	switch {
+	case props == nil || props.RoleName == "" || props.OidcProviderArn == nil:
+		return nil, fmt.Errorf("%s: roleName and oidcProviderArn are required", id)
+	case props.Subject == "" || containsWildcard(props.Subject):
+		return nil, fmt.Errorf("%s: subject %q must be an exact sub claim without wildcards", id, props.Subject)
+	case len(props.Statements) == 0 && len(props.ManagedPolicyArns) == 0:
+		return nil, fmt.Errorf("%s: give the role statements or managed policies", id)
+	}
+	node := constructs.NewConstruct(scope, jsii.String(id))
+	trust := NewPolicyDocument(node, "trust", Statement{
+		Sid:        "GitHubActionsOnly",
+		Actions:    []string{"sts:AssumeRoleWithWebIdentity"},
+		Principals: []Principal{{Type: "Federated", Identifiers: []string{*props.OidcProviderArn}}},
+		Conditions: []Condition{
+			{Test: "StringEquals", Variable: GitHubOIDCHost + ":aud", Values: []string{StsAudience}},
+			{Test: "StringEquals", Variable: GitHubOIDCHost + ":sub", Values: []string{props.Subject}},
+		},
+	})
+	maxSession := props.MaxSessionSeconds
+	if maxSession == 0 {
+		maxSession = 3600
+	}
+	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
+		Name:               jsii.String(props.RoleName),
+		Description:        jsii.String("GitHub Actions: " + props.Subject),
+		AssumeRolePolicy:   trust.Json(),
+		MaxSessionDuration: jsii.Number(float64(maxSession)),
+	})
+	if len(props.Statements) > 0 {
+		perms := NewPolicyDocument(node, "permissions", props.Statements...)
+		iamrolepolicy.NewIamRolePolicy(node, jsii.String("policy"), &iamrolepolicy.IamRolePolicyConfig{Role: role.Id(), Policy: perms.Json()})
+	}
+	for i, arn := range props.ManagedPolicyArns {
+		iamrolepolicyattachment.NewIamRolePolicyAttachment(node, jsii.String(fmt.Sprintf("managed-%d", i)),
+			&iamrolepolicyattachment.IamRolePolicyAttachmentConfig{Role: role.Name(), PolicyArn: jsii.String(arn)})
+	}
+	return &GitHubRole{Arn: role.Arn(), Name: role.Name()}, nil
+}
+
+func containsWildcard(s string) bool {
+	for _, r := range s {
+		if r == '*' || r == '?' {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,168 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+)
+
+// githubTrust returns the sub and aud of the GitHub trust statement of the
+// role whose trust document id starts with prefix.
+func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []string) {
+	t.Helper()
+	found := false
+	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
+		if !strings.HasPrefix(id.String(), prefix+"_trust") {
+			return true
+		}
+		found = true
+		for _, c := range d.Get("statement.0.condition").Array() {
+			require.Equal(t, "StringEquals", c.Get("test").String(), "wildcard-capable tests widen the trust")
+			switch c.Get("variable").String() {
+			case "token.actions.githubusercontent.com:sub":
+				sub = strs(c.Get("values"))
+			case "token.actions.githubusercontent.com:aud":
+				aud = strs(c.Get("values"))
+			}
+		}
+		return false
+	})
+	require.True(t, found, "no trust document for %s", prefix)
+	return sub, aud
+}
+
+func TestGitHubRoleTrusts(t *testing.T) {
+	repo := "repo:spatialprops/spatialprops-infra"
+	cases := []struct{ env, role, sub string }{
+		{"dev", "gha-service-deploy", repo + ":ref:refs/heads/main"},
+		{"dev", "gha-infra-plan", repo + ":pull_request"},
+		{"dev", "gha-infra-deploy", repo + ":ref:refs/heads/main"},
+		{"staging", "gha-service-deploy", repo + ":environment:staging"},
+		{"staging", "gha-infra-deploy", repo + ":environment:staging"},
+		{"prod", "gha-service-deploy", repo + ":environment:prod"},
+		{"prod", "gha-infra-plan", repo + ":pull_request"},
+		{"prod", "gha-infra-deploy", repo + ":environment:prod"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.env+"/"+tc.role, func(t *testing.T) {
+			sub, aud := githubTrust(t, stack(t, tc.env+"-cicd").Doc, tc.role)
+			assert.Equal(t, []string{tc.sub}, sub)
+			assert.Equal(t, []string{"sts.amazonaws.com"}, aud)
+		})
+	}
+}
+
+func TestOIDCProviderIsOwnedOncePerAccount(t *testing.T) {
+	// dev and staging share the non-prod account: dev creates the provider,
+	// staging references it. prod's account has its own.
+	for env, creates := range map[string]bool{"dev": true, "staging": false, "prod": true} {
+		doc := stack(t, env+"-cicd").Doc
+		assert.Equal(t, creates, len(resources(doc, "aws_iam_openid_connect_provider")) == 1, env)
+		assert.Equal(t, !creates, doc.Get("data.aws_iam_openid_connect_provider").Exists(), env)
+	}
+}
+
+func TestEcrRepositories(t *testing.T) {
+	doc := stack(t, "dev-cicd").Doc
+	var names []string
+	for _, r := range resources(doc, "aws_ecr_repository") {
+		names = append(names, r.Get("name").String())
+		assert.True(t, r.Get("image_scanning_configuration.scan_on_push").Bool())
+		assert.Equal(t, "IMMUTABLE", r.Get("image_tag_mutability").String())
+		assert.Equal(t, "KMS", r.Get("encryption_configuration.0.encryption_type").String())
+		assert.Contains(t, r.Get("encryption_configuration.0.kms_key").String(), "aws_kms_key.")
+	}
+	assert.ElementsMatch(t, []string{"spatialprops/pack-service", "spatialprops/frontend", "spatialprops/mcp-gateway"}, names)
+	assert.Len(t, resources(doc, "aws_ecr_lifecycle_policy"), 3)
+	assert.Empty(t, resources(doc, "aws_ecr_repository_policy"))
+	for _, r := range resources(stack(t, "prod-cicd").Doc, "aws_ecr_repository") {
+		assert.True(t, r.Get("lifecycle.prevent_destroy").Bool(), "prod images survive a destroy")
+	}
+}
+
+func TestServiceDeployRoleIsScopedToReposAndCluster(t *testing.T) {
+	doc := stack(t, "dev-cicd").Doc
+	var perms gjson.Result
+	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
+		if strings.HasPrefix(id.String(), "gha-service-deploy_permissions") {
+			perms = d
+		}
+		return true
+	})
+	require.True(t, perms.Exists())
+	for _, st := range perms.Get("statement").Array() {
+		actions, res := strs(st.Get("actions")), strs(st.Get("resources"))
+		switch st.Get("sid").String() {
+		case "EcrLogin":
+			// the one action AWS does not let you scope
+			assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, actions)
+		case "PushServiceImages":
+			require.Len(t, res, 3)
+			for _, r := range res {
+				assert.Regexp(t, `^\$\{aws_ecr_repository\.ecr-[\w-]+_repository_\w+\.arn\}$`, r)
+			}
+			for _, a := range actions {
+				assert.True(t, strings.HasPrefix(a, "ecr:"), a)
+			}
+		case "FindTheCluster":
+			assert.Equal(t, []string{"eks:DescribeCluster"}, actions)
+			require.Len(t, res, 1)
+			assert.Contains(t, res[0], "cross-stack-reference-input-dev-cluster", "the cluster ARN, from the cluster stack")
+		default:
+			t.Errorf("unexpected statement %s", st.Get("sid"))
+		}
+	}
+}
+
+func TestServiceDeployAccessIsNamespaceScoped(t *testing.T) {
+	doc := stack(t, "dev-cicd").Doc
+	byPolicy := map[string]gjson.Result{}
+	for _, a := range resources(doc, "aws_eks_access_policy_association") {
+		byPolicy[a.Get("policy_arn").String()] = a
+	}
+	edit := byPolicy["arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"]
+	require.True(t, edit.Exists())
+	assert.Equal(t, "namespace", edit.Get("access_scope.type").String())
+	assert.Equal(t, []string{"spatial-properties"}, strs(edit.Get("access_scope.namespaces")))
+	assert.Contains(t, edit.Get("principal_arn").String(), "aws_eks_access_entry.access-service-deploy")
+	// the namespace exists before any deploy (the role cannot create it)
+	found := false
+	for _, ns := range resources(stack(t, "dev-platform").Doc, "kubernetes_namespace_v1") {
+		if ns.Get("metadata.name").String() == "spatial-properties" {
+			found = true
+		}
+	}
+	assert.True(t, found)
+}
+
+func TestInfraDeployRoleIsBroadButBounded(t *testing.T) {
+	doc := stack(t, "prod-cicd").Doc
+	var perms gjson.Result
+	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
+		if strings.HasPrefix(id.String(), "gha-infra-deploy_permissions") {
+			perms = d
+		}
+		return true
+	})
+	require.True(t, perms.Exists())
+	sawSelfDeny := false
+	for _, st := range perms.Get("statement").Array() {
+		for _, a := range strs(st.Get("actions")) {
+			assert.NotContains(t, []string{"*", "*:*", "s3:*"}, a, "never all actions, and no s3:* on data buckets")
+		}
+		if st.Get("sid").String() == "ManageThisEnvironmentsIam" {
+			for _, r := range strs(st.Get("resources")) {
+				assert.True(t, strings.Contains(r, ":role/spatialprops-prod-*") || strings.Contains(r, ":policy/spatialprops-prod-*") ||
+					strings.Contains(r, ":instance-profile/spatialprops-prod-*") || strings.Contains(r, ":oidc-provider/*"), r)
+			}
+		}
+		if st.Get("sid").String() == "NoSelfEscalation" {
+			sawSelfDeny = true
+			assert.Equal(t, "Deny", st.Get("effect").String())
+		}
+	}
+	assert.True(t, sawSelfDeny, "CI must not be able to rewrite its own roles")
+}
