@@ -38,7 +38,7 @@ func TestGitHubRoleTrustIsExact(t *testing.T) {
 	stack := newTestStack(t)
 	_, err := NewGitHubRole(stack, "deploy", &GitHubRoleProps{
 		RoleName: "spatialprops-dev-gha-service-deploy", OidcProviderArn: jsii.String("arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"),
-		Subject:    "repo:spatialprops/spatialprops-infra:ref:refs/heads/main",
+		Subjects:   []string{"repo:spatialprops/spatialprops-infra:ref:refs/heads/main"},
 		Statements: []Statement{{Actions: []string{"eks:DescribeCluster"}, Resources: []string{"arn:aws:eks:ap-southeast-2:111122223333:cluster/x"}}},
 	})
 	require.NoError(t, err)
@@ -55,10 +55,10 @@ func TestGitHubRoleTrustIsExact(t *testing.T) {
 
 func TestGitHubRoleRefusesWildcardSubjects(t *testing.T) {
 	_, err := NewGitHubRole(newTestStack(t), "deploy", &GitHubRoleProps{
-		RoleName: "r", OidcProviderArn: jsii.String("arn"), Subject: "repo:spatialprops/*",
+		RoleName: "r", OidcProviderArn: jsii.String("arn"), Subjects: []string{"repo:spatialprops/*"},
 		Statements: []Statement{{Actions: []string{"eks:DescribeCluster"}, Resources: []string{"*"}}},
 	})
-	require.EqualError(t, err, `deploy: subject "repo:spatialprops/*" must be an exact sub claim without wildcards`)
+	require.EqualError(t, err, `deploy: subject "repo:spatialprops/*" must be an exact sub claim (repo:<org>/<repo>:...) without wildcards`)
 }
 
 func TestGitHubOIDCProviderCreateOrReference(t *testing.T) {

@@ -2,6 +2,7 @@ package constructs
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -36,10 +37,10 @@ func NewGitHubOIDCProvider(scope constructs.Construct, id string, create bool) *
 type GitHubRoleProps struct {
 	RoleName        string
 	OidcProviderArn *string
-	// Subject is the exact `sub` claim allowed, e.g.
-	// repo:spatialprops/spatialprops-infra:ref:refs/heads/main. It is matched
-	// with StringEquals: a wildcard would let any branch or fork PR in.
-	Subject string
+	// Subjects are the exact `sub` claims allowed, e.g.
+	// repo:spatialprops/spatialprops-infra:ref:refs/heads/main. They are
+	// matched with StringEquals: a wildcard would let any branch in.
+	Subjects []string
 	// Statements are the inline permissions.
 	Statements []Statement
 	// ManagedPolicyArns are attached as well (e.g. ReadOnlyAccess).
@@ -59,10 +60,15 @@ func NewGitHubRole(scope constructs.Construct, id string, props *GitHubRoleProps
 	switch {
 	case props == nil || props.RoleName == "" || props.OidcProviderArn == nil:
 		return nil, fmt.Errorf("%s: roleName and oidcProviderArn are required", id)
-	case props.Subject == "" || containsWildcard(props.Subject):
-		return nil, fmt.Errorf("%s: subject %q must be an exact sub claim without wildcards", id, props.Subject)
+	case len(props.Subjects) == 0:
+		return nil, fmt.Errorf("%s: subjects is empty; name the exact sub claims to trust", id)
 	case len(props.Statements) == 0 && len(props.ManagedPolicyArns) == 0:
 		return nil, fmt.Errorf("%s: give the role statements or managed policies", id)
+	}
+	for _, sub := range props.Subjects {
+		if !strings.HasPrefix(sub, "repo:") || strings.ContainsAny(sub, "*?") {
+			return nil, fmt.Errorf("%s: subject %q must be an exact sub claim (repo:<org>/<repo>:...) without wildcards", id, sub)
+		}
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	trust := NewPolicyDocument(node, "trust", Statement{
@@ -71,7 +77,7 @@ func NewGitHubRole(scope constructs.Construct, id string, props *GitHubRoleProps
 		Principals: []Principal{{Type: "Federated", Identifiers: []string{*props.OidcProviderArn}}},
 		Conditions: []Condition{
 			{Test: "StringEquals", Variable: GitHubOIDCHost + ":aud", Values: []string{StsAudience}},
-			{Test: "StringEquals", Variable: GitHubOIDCHost + ":sub", Values: []string{props.Subject}},
+			{Test: "StringEquals", Variable: GitHubOIDCHost + ":sub", Values: props.Subjects},
 		},
 	})
 	maxSession := props.MaxSessionSeconds
@@ -80,7 +86,7 @@ func NewGitHubRole(scope constructs.Construct, id string, props *GitHubRoleProps
 	}
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
 		Name:               jsii.String(props.RoleName),
-		Description:        jsii.String("GitHub Actions: " + props.Subject),
+		Description:        jsii.String("GitHub Actions: " + strings.Join(props.Subjects, ", ")),
 		AssumeRolePolicy:   trust.Json(),
 		MaxSessionDuration: jsii.Number(float64(maxSession)),
 	})
@@ -93,13 +99,4 @@ func NewGitHubRole(scope constructs.Construct, id string, props *GitHubRoleProps
 			&iamrolepolicyattachment.IamRolePolicyAttachmentConfig{Role: role.Name(), PolicyArn: jsii.String(arn)})
 	}
 	return &GitHubRole{Arn: role.Arn(), Name: role.Name()}, nil
-}
-
-func containsWildcard(s string) bool {
-	for _, r := range s {
-		if r == '*' || r == '?' {
-			return true
-		}
-	}
-	return false
 }

@@ -101,7 +101,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	deploySubject := GitHubDeploySubject(cfg)
 
 	serviceDeploy, err := sp.NewGitHubRole(b.stack, "gha-service-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, Subject: deploySubject,
+		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, Subjects: []string{deploySubject},
 		Statements: []sp.Statement{
 			{Sid: "EcrLogin", Actions: []string{"ecr:GetAuthorizationToken"}, Resources: []string{"*"}},
 			{Sid: "PushServiceImages", Actions: EcrPushActions, Resources: repoArns},
@@ -127,7 +127,9 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 
 	plan, err := sp.NewGitHubRole(b.stack, "gha-infra-plan", &sp.GitHubRoleProps{
 		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider,
-		Subject: "repo:" + repo + ":pull_request",
+		// Pull requests run `cdktf diff`; scheduled drift detection runs on
+		// main. Both only read.
+		Subjects: []string{"repo:" + repo + ":pull_request", "repo:" + repo + ":ref:refs/heads/main"},
 		// Read everything the plan refreshes; change nothing.
 		ManagedPolicyArns: []string{ReadOnlyAccessArn},
 		Statements: []sp.Statement{
@@ -148,7 +150,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 	serviceActions = append(serviceActions, InfraDeployS3Actions...)
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subject: deploySubject,
+		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{deploySubject},
 		Statements: []sp.Statement{
 			{Sid: "ManageStackServices", Actions: serviceActions, Resources: []string{"*"}},
 			{Sid: "ManageThisEnvironmentsIam", Actions: []string{"iam:*"}, Resources: []string{
@@ -165,7 +167,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 				// CI must not widen its own access: the GitHub roles and the
 				// state store change only through a human deploy.
 				Sid: "NoSelfEscalation", Effect: "Deny", Actions: []string{"iam:*"},
-				Resources: []string{prefixArn("role") + "gha-*"},
+				Resources: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s-gha-*", account, b.names.Prefix())},
 			},
 			{Sid: "StateStoreIsHumanOnly", Effect: "Deny",
 				Actions:    []string{"s3:DeleteBucket", "s3:PutBucketPolicy", "dynamodb:DeleteTable", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy"},

@@ -36,20 +36,24 @@ func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []stri
 
 func TestGitHubRoleTrusts(t *testing.T) {
 	repo := "repo:spatialprops/spatialprops-infra"
-	cases := []struct{ env, role, sub string }{
-		{"dev", "gha-service-deploy", repo + ":ref:refs/heads/main"},
-		{"dev", "gha-infra-plan", repo + ":pull_request"},
-		{"dev", "gha-infra-deploy", repo + ":ref:refs/heads/main"},
-		{"staging", "gha-service-deploy", repo + ":environment:staging"},
-		{"staging", "gha-infra-deploy", repo + ":environment:staging"},
-		{"prod", "gha-service-deploy", repo + ":environment:prod"},
-		{"prod", "gha-infra-plan", repo + ":pull_request"},
-		{"prod", "gha-infra-deploy", repo + ":environment:prod"},
+	readOnly := []string{repo + ":pull_request", repo + ":ref:refs/heads/main"}
+	cases := []struct {
+		env, role string
+		sub       []string
+	}{
+		{"dev", "gha-service-deploy", []string{repo + ":ref:refs/heads/main"}},
+		{"dev", "gha-infra-plan", readOnly},
+		{"dev", "gha-infra-deploy", []string{repo + ":ref:refs/heads/main"}},
+		{"staging", "gha-service-deploy", []string{repo + ":environment:staging"}},
+		{"staging", "gha-infra-deploy", []string{repo + ":environment:staging"}},
+		{"prod", "gha-service-deploy", []string{repo + ":environment:prod"}},
+		{"prod", "gha-infra-plan", readOnly},
+		{"prod", "gha-infra-deploy", []string{repo + ":environment:prod"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"/"+tc.role, func(t *testing.T) {
 			sub, aud := githubTrust(t, stack(t, tc.env+"-cicd").Doc, tc.role)
-			assert.Equal(t, []string{tc.sub}, sub)
+			assert.Equal(t, tc.sub, sub)
 			assert.Equal(t, []string{"sts.amazonaws.com"}, aud)
 		})
 	}
@@ -162,6 +166,7 @@ func TestInfraDeployRoleIsBroadButBounded(t *testing.T) {
 		if st.Get("sid").String() == "NoSelfEscalation" {
 			sawSelfDeny = true
 			assert.Equal(t, "Deny", st.Get("effect").String())
+			assert.Equal(t, []string{"arn:aws:iam::${data.aws_caller_identity.caller.account_id}:role/spatialprops-prod-gha-*"}, strs(st.Get("resources")))
 		}
 	}
 	assert.True(t, sawSelfDeny, "CI must not be able to rewrite its own roles")

@@ -3,9 +3,11 @@ package tests
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,7 +42,7 @@ func TestGolden(t *testing.T) {
 			want, err := os.ReadFile(path)
 			require.NoError(t, err, "no snapshot for %s: run `make update-golden` and review it", s.ID)
 			if !bytes.Equal(want, got) {
-				assert.JSONEq(t, string(want), string(got), "%s differs from its snapshot: if intended, run `make update-golden` and review the diff", s.ID)
+				t.Errorf("%s differs from %s:\n%s\nIf intended, run `make update-golden` and review the diff.", s.ID, path, firstDifference(want, got))
 			}
 		})
 	}
@@ -53,4 +55,28 @@ func TestGolden(t *testing.T) {
 		}
 		assert.True(t, seen[f], "%s has no stack any more: delete it or run `make update-golden`", f)
 	}
+}
+
+// firstDifference shows the first differing line of two snapshots with a
+// little context, enough to find the change without dumping both files.
+func firstDifference(want, got []byte) string {
+	w, g := strings.Split(string(want), "\n"), strings.Split(string(got), "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			var b strings.Builder
+			for j := max(0, i-3); j < i; j++ {
+				fmt.Fprintf(&b, "   %5d  %s\n", j+1, w[j])
+			}
+			fmt.Fprintf(&b, "-  %5d  %s\n+  %5d  %s", i+1, wl, i+1, gl)
+			return b.String()
+		}
+	}
+	return "(same lines, different bytes)"
 }
