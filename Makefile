@@ -23,7 +23,7 @@ STACK      ?=
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: help gen build synth synth-hcl test unit golden policy scan lint update-golden diff deploy clean tools
+.PHONY: help gen build synth synth-hcl test scan lint update-golden diff deploy diff-all deploy-all stacks clean tools
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,9 +59,12 @@ $(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 
 tools: $(TRIVY) $(ACTIONLINT) $(STATICCHK) ## Build the pinned scanners and linters into bin/
 
-test: gen tools ## Run everything CI runs: unit, golden, policy tests, lint and the Trivy scan
+test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy
 	go test -count=1 $(PKGS)
+	cd helm && go test -count=1 ./...
 	$(MAKE) --no-print-directory lint
+	$(ACTIONLINT) -color=false
+	@echo "actionlint: $$(ls .github/workflows/*.yml | wc -l) workflows clean"
 	$(MAKE) --no-print-directory scan
 
 update-golden: gen ## Refresh tests/testdata after an intended change; review the diff
@@ -76,6 +79,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	@files=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
 	go vet $(PKGS)
 	$(STATICCHK) $(PKGS)
+	cd helm && go vet ./... && ../$(STATICCHK) ./...
 
 diff: gen ## cdktf diff one stack: make diff STACK=dev-network (needs AWS credentials and terraform)
 	@test -n "$(STACK)" || { echo "set STACK, e.g. make diff STACK=dev-network"; exit 2; }
@@ -84,6 +88,28 @@ diff: gen ## cdktf diff one stack: make diff STACK=dev-network (needs AWS creden
 deploy: gen ## cdktf deploy one stack: make deploy STACK=dev-network (needs AWS credentials and terraform)
 	@test -n "$(STACK)" || { echo "set STACK, e.g. make deploy STACK=dev-state"; exit 2; }
 	npx --no-install cdktf deploy $(STACK)
+
+stacks: gen ## Print ENV's stack ids in deploy order (ENV=dev make stacks)
+	@go run . 2>/dev/null | awk '/^synthesized /{print $$2}'
+
+# Stacks CI never deploys: state (local state, bootstrap) and cicd (CI's own
+# access). A human with the bootstrap admin role deploys them.
+HUMAN_ONLY := -state$$|-cicd$$
+
+diff-all: gen ## cdktf diff every stack of ENV in deploy order; DIFF_REPORT=file collects a Markdown report
+	@test -n "$$ENV" || { echo "set ENV, e.g. ENV=dev make diff-all"; exit 2; }
+	@report=$${DIFF_REPORT:-/dev/stdout}; echo "### $$ENV" > $$report; \
+	for s in $$($(MAKE) --no-print-directory stacks | grep -v -- '-state$$'); do \
+	  echo "<details><summary>$$s</summary>"; echo; echo '```'; \
+	  npx --no-install cdktf diff "$$s" 2>&1 | grep -v '^!!' | tail -n 200; \
+	  echo '```'; echo '</details>'; \
+	done >> $$report
+
+deploy-all: gen ## cdktf deploy every stack of ENV in order, except state and cicd
+	@test -n "$$ENV" || { echo "set ENV, e.g. ENV=dev make deploy-all"; exit 2; }
+	for s in $$($(MAKE) --no-print-directory stacks | grep -Ev -- '$(HUMAN_ONLY)'); do \
+	  npx --no-install cdktf deploy "$$s" --auto-approve || exit 1; \
+	done
 
 clean: ## Remove generated output (keeps bootstrap/ state and node_modules)
 	rm -rf $(OUT) $(HCL_OUT) .gen bin
