@@ -16,6 +16,8 @@ GEN_STAMP  := .gen/.generated
 OUT        := cdktf.out
 HCL_OUT    := cdktf.out.hcl
 TRIVY      := bin/trivy
+PROMTOOL   := bin/promtool
+RULES_DIR  := stacks/observability/rules
 ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
 STACK      ?=
@@ -23,7 +25,7 @@ STACK      ?=
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: help gen build synth synth-hcl test scan lint update-golden diff deploy diff-all deploy-all stacks clean tools
+.PHONY: help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -35,10 +37,11 @@ $(NODE_STAMP): package.json package-lock.json
 $(GEN_STAMP): $(NODE_STAMP)
 	rm -rf .gen/go
 	npx --no-install jsii-pacmak --targets go --code-only --outdir .gen \
-	  node_modules/@cdktf/provider-helm node_modules/@cdktf/provider-kubernetes 2>/dev/null
+	  node_modules/@cdktf/provider-helm node_modules/@cdktf/provider-kubernetes \
+	  node_modules/@cdktf/provider-random 2>/dev/null
 	@touch $@
 
-gen: $(GEN_STAMP) ## Generate the helm and kubernetes provider bindings into .gen/ (pinned npm packages)
+gen: $(GEN_STAMP) ## Generate the helm, kubernetes and random provider bindings into .gen/ (pinned npm packages)
 
 build: gen ## Compile the app and tests
 	go build $(PKGS)
@@ -57,12 +60,28 @@ $(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 	  honnef.co/go/tools/cmd/staticcheck
 	@touch $(TRIVY) $(ACTIONLINT) $(STATICCHK)
 
-tools: $(TRIVY) $(ACTIONLINT) $(STATICCHK) ## Build the pinned scanners and linters into bin/
+# promtool comes from Debian's prometheus package (the machine image's
+# distribution); an existing promtool on PATH is used as is.
+$(PROMTOOL):
+	@mkdir -p bin
+	@if ! command -v promtool >/dev/null 2>&1; then \
+	  echo "installing promtool (Debian package prometheus)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	fi
+	ln -sf "$$(command -v promtool)" $@
+
+tools: $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) ## Build the pinned scanners and linters into bin/ (promtool from Debian)
+
+rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
+	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml
 
 test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy
 	go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false
 	@echo "actionlint: $$(ls .github/workflows/*.yml | wc -l) workflows clean"
 	$(MAKE) --no-print-directory scan

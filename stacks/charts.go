@@ -31,3 +31,28 @@ var AutoscalerImageTags = map[string]string{
 	"1.34": "v1.34.5",
 	"1.35": "v1.35.2",
 }
+
+// Observability charts. Grafana's Loki and Tempo charts moved to the
+// grafana-community repository in 2026; Alloy stays in grafana's.
+var (
+	KubePrometheusStackChart = sp.Chart{
+		Repository: "https://prometheus-community.github.io/helm-charts",
+		Name:       "kube-prometheus-stack", Version: "88.5.3", AppVersion: "v0.93.1",
+	}
+	LokiChart = sp.Chart{
+		Repository: "https://grafana-community.github.io/helm-charts",
+		Name:       "loki", Version: "18.11.0", AppVersion: "3.7.6",
+	}
+	AlloyChart = sp.Chart{
+		Repository: "https://grafana.github.io/helm-charts",
+		Name:       "alloy", Version: "1.11.1", AppVersion: "v1.18.1",
+	}
+	TempoChart = sp.Chart{
+		Repository: "https://grafana-community.github.io/helm-charts",
+		Name:       "tempo", Version: "2.2.4", AppVersion: "2.10.8",
+	}
+	OTelCollectorChart = sp.Chart{
+		Repository: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+		Name:       "opentelemetry-collector", Version: "0.170.0", AppVersion: "0.158.0",
+	}
+)

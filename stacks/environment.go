@@ -15,6 +15,7 @@ type Environment struct {
 	Storage  *StorageOutputs
 	CDN      *CDNOutputs
 	CICD     *CICDOutputs
+	Obs      *ObservabilityOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -43,6 +44,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.CICD, err = NewCICDStack(scope, cfg, e.Cluster); err != nil {
+		return nil, err
+	}
+	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform); err != nil {
 		return nil, err
 	}
 	return &e, nil

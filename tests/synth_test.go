@@ -140,3 +140,12 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return string(b)
+}

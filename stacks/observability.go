@@ -1,0 +1,326 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/namespacev1"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/secretv1"
+	"github.com/cdktf/cdktf-provider-random-go/random/v11/password"
+	randomprovider "github.com/cdktf/cdktf-provider-random-go/random/v11/provider"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/envs"
+	obs "github.com/spatialprops/spatialprops-infra/stacks/observability"
+)
+
+// Labels Grafana's sidecars watch; the ConfigMaps below carry them. They
+// are the guide's labels and the chart's defaults, set explicitly so the
+// two can never drift apart.
+const (
+	DatasourceLabel = "grafana_datasource"
+	DashboardLabel  = "grafana_dashboard"
+	SidecarValue    = "1"
+	// GrafanaAdminSecret holds the generated admin credentials.
+	GrafanaAdminSecret = "grafana-admin"
+)
+
+// ObservabilityOutputs locate the telemetry endpoints.
+type ObservabilityOutputs struct {
+	OTLPGRPCEndpoint string
+	OTLPHTTPEndpoint string
+}
+
+// NewObservabilityStack installs metrics (kube-prometheus-stack), logs
+// (Loki + Alloy), traces (Tempo + OpenTelemetry Collector), the provisioned
+// datasources and dashboards, and the platform alerts into "observability".
+func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs) (*ObservabilityOutputs, error) {
+	b, err := newBase(scope, cfg, Observability)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sp.NewKubernetesProviders(b.stack, &sp.KubernetesProvidersProps{
+		ClusterName: cluster.Name, Endpoint: cluster.Endpoint, CertificateAuthority: cluster.CertificateAuthority, Region: cfg.Region,
+	}); err != nil {
+		return nil, err
+	}
+	randomprovider.NewRandomProvider(b.stack, jsii.String("random"), &randomprovider.RandomProviderConfig{})
+
+	ns := namespacev1.NewNamespaceV1(b.stack, jsii.String("namespace"), &namespacev1.NamespaceV1Config{
+		Metadata: &namespacev1.NamespaceV1Metadata{
+			Name:   jsii.String(obs.Namespace),
+			Labels: &map[string]*string{"app.kubernetes.io/managed-by": jsii.String("terraform")},
+		},
+	})
+	nsName := ns.Metadata().Name()
+	deps := []cdktf.ITerraformDependable{ns}
+
+	// Grafana's admin password is generated in Terraform state and handed
+	// to the chart through an existing Secret: it never appears in code or
+	// synthesized JSON. Rotate with `terraform apply -replace` (see docs).
+	pw := password.NewPassword(b.stack, jsii.String("grafana-admin-password"), &password.PasswordConfig{
+		Length: jsii.Number(32), Special: jsii.Bool(false), MinUpper: jsii.Number(2), MinLower: jsii.Number(2), MinNumeric: jsii.Number(2),
+	})
+	secretv1.NewSecretV1(b.stack, jsii.String("grafana-admin-secret"), &secretv1.SecretV1Config{
+		Metadata: &secretv1.SecretV1Metadata{Name: jsii.String(GrafanaAdminSecret), Namespace: nsName},
+		Data:     &map[string]*string{"admin-user": jsii.String("admin"), "admin-password": pw.Result()},
+	})
+
+	datasources, err := obs.DatasourcesYAML()
+	if err != nil {
+		return nil, err
+	}
+	configmapv1.NewConfigMapV1(b.stack, jsii.String("grafana-datasources"), &configmapv1.ConfigMapV1Config{
+		Metadata: &configmapv1.ConfigMapV1Metadata{
+			Name: jsii.String("spatialprops-datasources"), Namespace: nsName,
+			Labels: &map[string]*string{DatasourceLabel: jsii.String(SidecarValue)},
+		},
+		Data: &map[string]*string{"datasources.yaml": jsii.String(datasources)},
+	})
+	dashboards, err := obs.Dashboards()
+	if err != nil {
+		return nil, err
+	}
+	configmapv1.NewConfigMapV1(b.stack, jsii.String("grafana-dashboards"), &configmapv1.ConfigMapV1Config{
+		Metadata: &configmapv1.ConfigMapV1Metadata{
+			Name: jsii.String("spatialprops-dashboards"), Namespace: nsName,
+			Labels: &map[string]*string{DashboardLabel: jsii.String(SidecarValue)},
+		},
+		Data: sp.StringMap(dashboards),
+	})
+
+	rules, err := obs.Rules()
+	if err != nil {
+		return nil, err
+	}
+	o := cfg.Observability
+	kps, err := sp.NewHelmRelease(b.stack, "kube-prometheus-stack", &sp.HelmReleaseProps{
+		Chart: KubePrometheusStackChart, ReleaseName: obs.KubePrometheusRelease, Namespace: obs.Namespace,
+		TimeoutSeconds: 900, DependsOn: deps,
+		Values: kubePrometheusValues(o, platform.StorageClass, rules),
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Loki, Tempo and the collector start after the operator's CRDs exist.
+	after := []cdktf.ITerraformDependable{kps.Release}
+	releases := []struct {
+		id     string
+		chart  sp.Chart
+		name   string
+		values map[string]any
+	}{
+		{"loki", LokiChart, obs.LokiRelease, lokiValues(o, platform.StorageClass)},
+		{"alloy", AlloyChart, obs.AlloyRelease, alloyValues()},
+		{"tempo", TempoChart, obs.TempoRelease, tempoValues(o, platform.StorageClass)},
+		{"opentelemetry-collector", OTelCollectorChart, obs.CollectorRelease, collectorValues()},
+	}
+	for _, r := range releases {
+		if _, err := sp.NewHelmRelease(b.stack, r.id, &sp.HelmReleaseProps{
+			Chart: r.chart, ReleaseName: r.name, Namespace: obs.Namespace, Values: r.values, DependsOn: after,
+		}); err != nil {
+			return nil, err
+		}
+	}
+	out := &ObservabilityOutputs{
+		OTLPGRPCEndpoint: fmt.Sprintf("%s.%s.svc:%d", obs.CollectorRelease, obs.Namespace, obs.OTLPGRPCPort),
+		OTLPHTTPEndpoint: obs.ServiceURL(obs.CollectorRelease, obs.OTLPHTTPPort),
+	}
+	b.output("otlp_grpc_endpoint", "In-cluster OTLP/gRPC endpoint for applications", out.OTLPGRPCEndpoint, false)
+	b.output("otlp_http_endpoint", "In-cluster OTLP/HTTP endpoint for applications", out.OTLPHTTPEndpoint, false)
+	b.output("grafana_admin_secret", "Secret (namespace observability) holding Grafana's admin credentials", GrafanaAdminSecret, false)
+	return out, nil
+}
+
+func kubePrometheusValues(o envs.Observability, storageClass string, rules map[string]any) map[string]any {
+	return map[string]any{
+		// EKS runs the control plane; these targets cannot be scraped and
+		// would only fire TargetDown.
+		"kubeControllerManager": map[string]any{"enabled": false},
+		"kubeScheduler":         map[string]any{"enabled": false},
+		"kubeEtcd":              map[string]any{"enabled": false},
+		"alertmanager":          map[string]any{"enabled": true},
+		"nodeExporter":          map[string]any{"enabled": true},
+		"kubeStateMetrics":      map[string]any{"enabled": true},
+		"prometheus": map[string]any{
+			"prometheusSpec": map[string]any{
+				"retention": o.PrometheusRetention,
+				"storageSpec": map[string]any{"volumeClaimTemplate": map[string]any{"spec": map[string]any{
+					"storageClassName": storageClass,
+					"accessModes":      []string{"ReadWriteOnce"},
+					"resources":        map[string]any{"requests": map[string]any{"storage": fmt.Sprintf("%dGi", o.PrometheusStorageGi)}},
+				}}},
+				// Tempo's metrics generator and the collector remote-write here.
+				"enableRemoteWriteReceiver": true,
+				"enableFeatures":            []string{"exemplar-storage"},
+			},
+			// Scrape cluster-autoscaler (installed by the platform stack).
+			"additionalServiceMonitors": []map[string]any{{
+				"name":              "cluster-autoscaler",
+				"selector":          map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "aws-cluster-autoscaler"}},
+				"namespaceSelector": map[string]any{"matchNames": []string{"kube-system"}},
+				"endpoints":         []map[string]any{{"port": "http", "interval": "30s"}},
+			}},
+		},
+		"additionalPrometheusRulesMap": map[string]any{"spatialprops-platform": rules},
+		"grafana": map[string]any{
+			"enabled": true,
+			"admin": map[string]any{
+				"existingSecret": GrafanaAdminSecret, "userKey": "admin-user", "passwordKey": "admin-password",
+			},
+			"grafana.ini": map[string]any{
+				"users":     map[string]any{"default_theme": "dark"},
+				"analytics": map[string]any{"reporting_enabled": false, "check_for_updates": false},
+			},
+			"sidecar": map[string]any{
+				"datasources": map[string]any{
+					"enabled": true, "label": DatasourceLabel, "labelValue": SidecarValue, "searchNamespace": obs.Namespace,
+					// Our ConfigMap provisions Prometheus as the default with
+					// trace links; a second default would stop Grafana.
+					"defaultDatasourceEnabled": false,
+				},
+				"dashboards": map[string]any{
+					"enabled": true, "label": DashboardLabel, "labelValue": SidecarValue, "searchNamespace": "ALL",
+				},
+			},
+		},
+	}
+}
+
+func lokiValues(o envs.Observability, storageClass string) map[string]any {
+	return map[string]any{
+		"deploymentMode": "Monolithic",
+		"loki": map[string]any{
+			"auth_enabled": false,
+			"commonConfig": map[string]any{"replication_factor": 1},
+			"storage":      map[string]any{"type": "filesystem"},
+			"schemaConfig": map[string]any{"configs": []map[string]any{{
+				"from": "2024-04-01", "store": "tsdb", "object_store": "filesystem", "schema": "v13",
+				"index": map[string]any{"prefix": "index_", "period": "24h"},
+			}}},
+		},
+		"singleBinary": map[string]any{
+			"replicas":    1,
+			"persistence": map[string]any{"enabled": true, "size": fmt.Sprintf("%dGi", o.LokiStorageGi), "storageClass": storageClass},
+		},
+		"read":         map[string]any{"replicas": 0},
+		"write":        map[string]any{"replicas": 0},
+		"backend":      map[string]any{"replicas": 0},
+		"gateway":      map[string]any{"enabled": false},
+		"chunksCache":  map[string]any{"enabled": false},
+		"resultsCache": map[string]any{"enabled": false},
+		"lokiCanary":   map[string]any{"enabled": false},
+		"test":         map[string]any{"enabled": false},
+		"minio":        map[string]any{"enabled": false},
+	}
+}
+
+// alloyConfig ships every pod's logs on the node to Loki. Alloy replaces
+// Promtail, which reached end of life on 2026-03-02; it tails through the
+// Kubernetes API, so it needs no host mounts or privileges.
+func alloyConfig() string {
+	return `discovery.kubernetes "pods" {
+  role = "pod"
+  selectors {
+    role  = "pod"
+    field = "spec.nodeName=" + coalesce(sys.env("HOSTNAME"), constants.hostname)
+  }
+}
+
+discovery.relabel "pods" {
+  targets = discovery.kubernetes.pods.targets
+  rule {
+    source_labels = ["__meta_kubernetes_namespace"]
+    target_label  = "namespace"
+  }
+  rule {
+    source_labels = ["__meta_kubernetes_pod_name"]
+    target_label  = "pod"
+  }
+  rule {
+    source_labels = ["__meta_kubernetes_pod_container_name"]
+    target_label  = "container"
+  }
+  rule {
+    source_labels = ["__meta_kubernetes_pod_label_app_kubernetes_io_name"]
+    target_label  = "app"
+  }
+}
+
+loki.source.kubernetes "pods" {
+  targets    = discovery.relabel.pods.output
+  forward_to = [loki.write.default.receiver]
+}
+
+loki.write "default" {
+  endpoint {
+    url = "` + obs.LokiURL + `/loki/api/v1/push"
+  }
+}
+`
+}
+
+func alloyValues() map[string]any {
+	return map[string]any{
+		"controller": map[string]any{"type": "daemonset"},
+		"alloy": map[string]any{
+			"configMap": map[string]any{"create": true, "content": alloyConfig()},
+			"mounts":    map[string]any{"varlog": false},
+		},
+	}
+}
+
+func tempoValues(o envs.Observability, storageClass string) map[string]any {
+	return map[string]any{
+		"tempo": map[string]any{
+			"retention": "168h",
+			"receivers": map[string]any{"otlp": map[string]any{"protocols": map[string]any{
+				"grpc": map[string]any{"endpoint": fmt.Sprintf("0.0.0.0:%d", obs.OTLPGRPCPort)},
+				"http": map[string]any{"endpoint": fmt.Sprintf("0.0.0.0:%d", obs.OTLPHTTPPort)},
+			}}},
+			// Service graphs and span metrics feed Grafana's service map.
+			"metricsGenerator": map[string]any{"enabled": true, "remoteWriteUrl": obs.PrometheusURL + "/api/v1/write"},
+			"overrides": map[string]any{"defaults": map[string]any{
+				"metrics_generator": map[string]any{"processors": []string{"service-graphs", "span-metrics"}},
+			}},
+		},
+		"persistence": map[string]any{
+			"enabled": true, "size": fmt.Sprintf("%dGi", o.TempoStorageGi), "storageClassName": storageClass,
+		},
+	}
+}
+
+// collectorValues: one OTLP entry point for applications. Traces go to
+// Tempo, metrics to Prometheus (remote write), logs to Loki's OTLP endpoint.
+func collectorValues() map[string]any {
+	return map[string]any{
+		"mode":  "deployment",
+		"image": map[string]any{"repository": "otel/opentelemetry-collector-contrib"},
+		"ports": map[string]any{
+			"jaeger-compact": map[string]any{"enabled": false},
+			"jaeger-thrift":  map[string]any{"enabled": false},
+			"jaeger-grpc":    map[string]any{"enabled": false},
+			"zipkin":         map[string]any{"enabled": false},
+		},
+		"resources": map[string]any{"limits": map[string]any{"memory": "512Mi"}},
+		"config": map[string]any{
+			"receivers": map[string]any{"jaeger": nil, "zipkin": nil, "prometheus": nil},
+			"exporters": map[string]any{
+				"otlp_grpc/tempo": map[string]any{
+					"endpoint": fmt.Sprintf("%s.%s.svc:%d", obs.TempoRelease, obs.Namespace, obs.OTLPGRPCPort),
+					"tls":      map[string]any{"insecure": true},
+				},
+				"prometheusremotewrite": map[string]any{"endpoint": obs.PrometheusURL + "/api/v1/write"},
+				"otlp_http/loki":        map[string]any{"endpoint": obs.LokiURL + "/otlp"},
+			},
+			"service": map[string]any{"pipelines": map[string]any{
+				"traces":  map[string]any{"receivers": []string{"otlp"}, "processors": []string{"memory_limiter", "batch"}, "exporters": []string{"otlp_grpc/tempo"}},
+				"metrics": map[string]any{"receivers": []string{"otlp"}, "processors": []string{"memory_limiter", "batch"}, "exporters": []string{"prometheusremotewrite"}},
+				"logs":    map[string]any{"receivers": []string{"otlp"}, "processors": []string{"memory_limiter", "batch"}, "exporters": []string{"otlp_http/loki"}},
+			}},
+		},
+	}
+}
