@@ -7,6 +7,8 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/spatialprops/spatialprops-infra/internal/tfjson"
 )
 
 // testTags are complete required tags for test providers.
@@ -33,9 +35,7 @@ func synth(t *testing.T, stack cdktf.TerraformStack) gjson.Result {
 }
 
 // resources returns every resource of type typ, in synth order.
-func resources(doc gjson.Result, typ string) []gjson.Result {
-	return doc.Get("resource." + gjson.Escape(typ) + ".@values").Array()
-}
+func resources(doc gjson.Result, typ string) []gjson.Result { return tfjson.Resources(doc, typ) }
 
 // one returns the single resource of type typ and fails if there is not
 // exactly one.
@@ -46,30 +46,14 @@ func one(t *testing.T, doc gjson.Result, typ string) gjson.Result {
 	return rs[0]
 }
 
-// statements returns the statements of every aws_iam_policy_document.
-func policyDocs(doc gjson.Result) []gjson.Result {
-	return doc.Get("data.aws_iam_policy_document.@values").Array()
-}
+func policyDocs(doc gjson.Result) []gjson.Result { return tfjson.PolicyDocuments(doc) }
 
 // statementBySid finds a statement by Sid across all policy documents.
 func statementBySid(t *testing.T, doc gjson.Result, sid string) gjson.Result {
 	t.Helper()
-	for _, d := range policyDocs(doc) {
-		for _, s := range d.Get("statement").Array() {
-			if s.Get("sid").String() == sid {
-				return s
-			}
-		}
-	}
-	t.Fatalf("no policy statement with sid %q", sid)
-	return gjson.Result{}
+	s, ok := tfjson.Statement(doc, sid)
+	require.True(t, ok, "no policy statement with sid %q", sid)
+	return s
 }
 
-// strs flattens a gjson array of strings.
-func strs(r gjson.Result) []string {
-	var out []string
-	for _, v := range r.Array() {
-		out = append(out, v.String())
-	}
-	return out
-}
+func strs(r gjson.Result) []string { return tfjson.Strings(r) }

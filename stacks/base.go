@@ -105,3 +105,12 @@ func (b *base) output(id, description string, value any, sensitive bool) {
 		Sensitive:   jsii.Bool(sensitive),
 	})
 }
+
+// kubernetesProviders points this stack's helm and kubernetes providers at
+// the cluster from the cluster stack's outputs, with exec auth.
+func (b *base) kubernetesProviders(cluster *ClusterOutputs) error {
+	_, err := sp.NewKubernetesProviders(b.stack, &sp.KubernetesProvidersProps{
+		ClusterName: cluster.Name, Endpoint: cluster.Endpoint, CertificateAuthority: cluster.CertificateAuthority, Region: b.cfg.Region,
+	})
+	return err
+}

@@ -42,9 +42,7 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sp.NewKubernetesProviders(b.stack, &sp.KubernetesProvidersProps{
-		ClusterName: cluster.Name, Endpoint: cluster.Endpoint, CertificateAuthority: cluster.CertificateAuthority, Region: cfg.Region,
-	}); err != nil {
+	if err := b.kubernetesProviders(cluster); err != nil {
 		return nil, err
 	}
 	randomprovider.NewRandomProvider(b.stack, jsii.String("random"), &randomprovider.RandomProviderConfig{})

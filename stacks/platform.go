@@ -48,9 +48,7 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 	if err != nil {
 		return nil, err
 	}
-	if _, err := sp.NewKubernetesProviders(b.stack, &sp.KubernetesProvidersProps{
-		ClusterName: cluster.Name, Endpoint: cluster.Endpoint, CertificateAuthority: cluster.CertificateAuthority, Region: cfg.Region,
-	}); err != nil {
+	if err := b.kubernetesProviders(cluster); err != nil {
 		return nil, err
 	}
 

@@ -89,14 +89,7 @@ func TestEcrRepositories(t *testing.T) {
 
 func TestServiceDeployRoleIsScopedToReposAndCluster(t *testing.T) {
 	doc := stack(t, "dev-cicd").Doc
-	var perms gjson.Result
-	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
-		if strings.HasPrefix(id.String(), "gha-service-deploy_permissions") {
-			perms = d
-		}
-		return true
-	})
-	require.True(t, perms.Exists())
+	perms := policyDoc(t, doc, "gha-service-deploy_permissions")
 	for _, st := range perms.Get("statement").Array() {
 		actions, res := strs(st.Get("actions")), strs(st.Get("resources"))
 		switch st.Get("sid").String() {
@@ -144,14 +137,7 @@ func TestServiceDeployAccessIsNamespaceScoped(t *testing.T) {
 
 func TestInfraDeployRoleIsBroadButBounded(t *testing.T) {
 	doc := stack(t, "prod-cicd").Doc
-	var perms gjson.Result
-	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
-		if strings.HasPrefix(id.String(), "gha-infra-deploy_permissions") {
-			perms = d
-		}
-		return true
-	})
-	require.True(t, perms.Exists())
+	perms := policyDoc(t, doc, "gha-infra-deploy_permissions")
 	sawSelfDeny := false
 	for _, st := range perms.Get("statement").Array() {
 		for _, a := range strs(st.Get("actions")) {

@@ -101,7 +101,7 @@ func TestDatasourcesMatchReleasesAndPorts(t *testing.T) {
 	var prov struct {
 		Datasources []struct {
 			Name, Type, UID, URL string
-			IsDefault            bool `yaml:"isDefault"`
+			IsDefault            bool           `yaml:"isDefault"`
 			JSONData             map[string]any `yaml:"jsonData"`
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/spatialprops/spatialprops-infra/internal/tfjson"
 )
 
 // bucketParts indexes a stack's bucket-scoped resources by bucket name, so
@@ -267,21 +269,17 @@ func TestCDNWebACL(t *testing.T) {
 // policyStatement finds a statement by Sid in any policy document of doc.
 func policyStatement(t *testing.T, doc gjson.Result, sid string) gjson.Result {
 	t.Helper()
-	for _, d := range doc.Get("data.aws_iam_policy_document.@values").Array() {
-		for _, s := range d.Get("statement").Array() {
-			if s.Get("sid").String() == sid {
-				return s
-			}
-		}
-	}
-	t.Fatalf("no statement %s", sid)
-	return gjson.Result{}
+	s, ok := tfjson.Statement(doc, sid)
+	require.True(t, ok, "no statement %s", sid)
+	return s
 }
 
-func strs(r gjson.Result) []string {
-	var out []string
-	for _, v := range r.Array() {
-		out = append(out, v.String())
-	}
-	return out
+func strs(r gjson.Result) []string { return tfjson.Strings(r) }
+
+// policyDoc returns the policy document whose id starts with prefix.
+func policyDoc(t *testing.T, doc gjson.Result, prefix string) gjson.Result {
+	t.Helper()
+	d, ok := tfjson.PolicyDocument(doc, prefix)
+	require.True(t, ok, "no policy document %s*", prefix)
+	return d
 }

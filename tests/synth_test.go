@@ -17,6 +17,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/spatialprops/spatialprops-infra/envs"
+	"github.com/spatialprops/spatialprops-infra/internal/tfjson"
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
@@ -102,9 +103,7 @@ func stack(t *testing.T, id string) synthesized {
 }
 
 // resources returns every resource of type typ in doc.
-func resources(doc gjson.Result, typ string) []gjson.Result {
-	return doc.Get("resource." + gjson.Escape(typ) + ".@values").Array()
-}
+func resources(doc gjson.Result, typ string) []gjson.Result { return tfjson.Resources(doc, typ) }
 
 // normalize strips CDKTF's "//" metadata (construct paths, versions) and
 // re-indents with sorted keys, so golden files change only when

@@ -99,8 +99,6 @@ var RolePurposes = []string{
 	"irsa-ebs-csi",
 	"irsa-cluster-autoscaler",
 	"irsa-aws-lbc",
-	"irsa-otel-collector",
-	"irsa-dtn-gateway",
 	"gha-service-deploy",
 	"gha-infra-plan",
 	"gha-infra-deploy",
