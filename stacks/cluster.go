@@ -76,6 +76,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 	}
 	b.output("cluster_name", "EKS cluster name", cluster.Name, false)
 	b.output("cluster_endpoint", "EKS API endpoint", cluster.Endpoint, false)
+	b.output("cluster_certificate_authority", "Base64 CA bundle of the API endpoint", cluster.CertificateAuthority, false)
 	b.output("oidc_issuer_url", "OIDC issuer for IRSA", cluster.OidcIssuerURL, false)
 	b.output("oidc_provider_arn", "IAM OIDC provider ARN", cluster.OidcProviderArn, false)
 	b.output("node_security_group_id", "Additional node security group", nodes.NodeSecurityGroupID, false)

@@ -1,0 +1,71 @@
+// Package edge models the edge & marketplace additions: the Edge Sync
+// subjects and JetStream streams agents exchange hints, claims and beacon
+// updates on, and the limits that keep those exchanges small.
+//
+// The edge stack that deploys NATS JetStream into namespace edge-sync is
+// not built yet; this package is the contract it will deploy, checked now
+// so services can code against it.
+package edge
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Subjects named by the edge additions.
+const (
+	SubjectPeerSync       = "edge.peer.sync"
+	SubjectBeaconUpdated  = "edge.beacon.updated"
+	SubjectReplayDetected = "security.replay.detected"
+)
+
+// MaxEnvelopeBytes is the hard ceiling for hint/claim payloads (50 KB): small
+// enough for satellite and LPWAN uplinks.
+const MaxEnvelopeBytes = 50 * 1024
+
+// Stream is one JetStream stream.
+type Stream struct {
+	Name     string
+	Subjects []string
+	// MaxMsgSize rejects larger messages at publish time.
+	MaxMsgSize int
+	// MaxAge bounds how long undelivered messages wait (store-and-forward).
+	MaxAge time.Duration
+	// Replicas is the JetStream replication factor (1 in dev, 3 in prod).
+	Replicas int
+}
+
+// Streams returns the edge streams for an environment: peer sync and beacon
+// updates in EDGE, replay alerts in SECURITY (kept longer, for forensics).
+func Streams(envelopeMaxBytes int, replicas int) ([]Stream, error) {
+	if envelopeMaxBytes < 1 || envelopeMaxBytes > MaxEnvelopeBytes {
+		return nil, fmt.Errorf("edge: envelopeMaxBytes=%d must be between 1 and %d (50 KB)", envelopeMaxBytes, MaxEnvelopeBytes)
+	}
+	if replicas != 1 && replicas != 3 && replicas != 5 {
+		return nil, fmt.Errorf("edge: replicas=%d must be 1, 3 or 5 (JetStream needs an odd quorum)", replicas)
+	}
+	out := []Stream{
+		{Name: "EDGE", Subjects: []string{SubjectPeerSync, SubjectBeaconUpdated}, MaxMsgSize: envelopeMaxBytes, MaxAge: 72 * time.Hour, Replicas: replicas},
+		{Name: "SECURITY", Subjects: []string{SubjectReplayDetected}, MaxMsgSize: envelopeMaxBytes, MaxAge: 30 * 24 * time.Hour, Replicas: replicas},
+	}
+	return out, validate(out)
+}
+
+// validate refuses streams whose subjects overlap: JetStream rejects a
+// second stream capturing a subject the first already owns.
+func validate(streams []Stream) error {
+	owner := map[string]string{}
+	for _, s := range streams {
+		for _, subj := range s.Subjects {
+			if strings.ContainsAny(subj, "*>") {
+				return fmt.Errorf("edge: stream %s subject %q: use exact subjects, wildcards capture traffic meant for others", s.Name, subj)
+			}
+			if prev, ok := owner[subj]; ok {
+				return fmt.Errorf("edge: subject %q is in both %s and %s", subj, prev, s.Name)
+			}
+			owner[subj] = s.Name
+		}
+	}
+	return nil
+}
