@@ -162,9 +162,11 @@ type Observability struct {
 	TempoStorageGi int `yaml:"tempoStorageGi"`
 }
 
-// Edge switches the optional edge & marketplace components.
+// Edge switches the optional edge & marketplace components. They are
+// validated now and read by the edge package (edge.Streams); the edge stack
+// that deploys them is not built yet.
 type Edge struct {
-	// Enabled deploys the edge-sync namespace and its services.
+	// Enabled will deploy the edge-sync namespace and its services.
 	Enabled bool `yaml:"enabled"`
 	// EnvelopeMaxBytes caps hint/claim payloads. Default and maximum: 51200.
 	EnvelopeMaxBytes int `yaml:"envelopeMaxBytes"`
