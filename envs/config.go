@@ -162,11 +162,10 @@ type Observability struct {
 	TempoStorageGi int `yaml:"tempoStorageGi"`
 }
 
-// Edge switches the optional edge & marketplace components. They are
-// validated now and read by the edge package (edge.Streams); the edge stack
-// that deploys them is not built yet.
+// Edge switches the optional edge & marketplace components.
 type Edge struct {
-	// Enabled will deploy the edge-sync namespace and its services.
+	// Enabled deploys the edge stack: NATS JetStream in edge-sync and the
+	// DTN gateway's store-and-forward queue.
 	Enabled bool `yaml:"enabled"`
 	// EnvelopeMaxBytes caps hint/claim payloads. Default and maximum: 51200.
 	EnvelopeMaxBytes int `yaml:"envelopeMaxBytes"`
@@ -176,6 +175,9 @@ type Edge struct {
 	EnableP2PBridge bool `yaml:"enableP2pBridge"`
 	// EnableMarketplace deploys marketplace-api and marketplace-ui.
 	EnableMarketplace bool `yaml:"enableMarketplace"`
+	// JetStreamStorageGi sizes each NATS server's JetStream volume.
+	// Default: 10.
+	JetStreamStorageGi int `yaml:"jetStreamStorageGi"`
 }
 
 // File is the embedded file this config was read from, e.g. "envs/dev.yaml".

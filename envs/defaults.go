@@ -26,6 +26,7 @@ const (
 	DefaultTempoStorageGi       = 10
 	DefaultEnvelopeMaxBytes     = 50 * 1024
 	DefaultCertRotationDays     = 30
+	DefaultJetStreamStorageGi   = 10
 )
 
 // DefaultServices are the guide's three ECR repositories.
@@ -88,6 +89,7 @@ func applyDefaults(c *Config) {
 	e := &c.Edge
 	setInt(&e.EnvelopeMaxBytes, DefaultEnvelopeMaxBytes)
 	setInt(&e.CertRotationDays, DefaultCertRotationDays)
+	setInt(&e.JetStreamStorageGi, DefaultJetStreamStorageGi)
 }
 
 func setStr(p *string, v string) {

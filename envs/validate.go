@@ -277,6 +277,9 @@ func validateEdge(p *problems, c *Config) {
 	if e.EnvelopeMaxBytes < 1 || e.EnvelopeMaxBytes > DefaultEnvelopeMaxBytes {
 		p.add("edge.envelopeMaxBytes", "%d must be between 1 and 51200 (50 KB)", e.EnvelopeMaxBytes)
 	}
+	if e.JetStreamStorageGi < 1 || e.JetStreamStorageGi > 16384 {
+		p.add("edge.jetStreamStorageGi", "%d must be between 1 and 16384 Gi", e.JetStreamStorageGi)
+	}
 	if e.CertRotationDays < 1 || e.CertRotationDays > 30 {
 		p.add("edge.certRotationDays", "%d must be between 1 and 30 days", e.CertRotationDays)
 	}

@@ -56,3 +56,13 @@ var (
 		Name:       "opentelemetry-collector", Version: "0.170.0", AppVersion: "0.158.0",
 	}
 )
+
+// Edge charts and images.
+var NATSChart = sp.Chart{
+	Repository: "https://nats-io.github.io/k8s/helm/charts/",
+	Name:       "nats", Version: "1.3.16", AppVersion: "2.11.10",
+}
+
+// NATSBoxImage runs the nats CLI that applies the stream definitions; the
+// -nonroot build runs as uid 1000.
+const NATSBoxImage = "natsio/nats-box:0.19.2-nonroot"

@@ -16,6 +16,8 @@ type Environment struct {
 	CDN      *CDNOutputs
 	CICD     *CICDOutputs
 	Obs      *ObservabilityOutputs
+	// Edge is nil when edge.enabled is false.
+	Edge *EdgeOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -47,6 +49,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform); err != nil {
+		return nil, err
+	}
+	if e.Edge, err = NewEdgeStack(scope, cfg, e.Cluster, e.Platform, e.Storage); err != nil {
 		return nil, err
 	}
 	return &e, nil

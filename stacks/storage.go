@@ -6,6 +6,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
@@ -66,6 +67,16 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 
 	logsName := b.names.DataBucket("logs")
 	logsArn := "arn:aws:s3:::" + logsName
+	// Buckets that send server access logs here, each under its own prefix.
+	logSources := []string{"packs", "stac"}
+	if cfg.Edge.Enabled {
+		logSources = append(logSources, naming.EdgeBucketKinds...)
+	}
+	var logPrefixes, logSourceArns []string
+	for _, kind := range logSources {
+		logPrefixes = append(logPrefixes, logsArn+"/spatial-"+kind+"/*")
+		logSourceArns = append(logSourceArns, "arn:aws:s3:::"+b.names.DataBucket(kind))
+	}
 	logs, err := sp.NewSecureBucket(b.stack, "logs", &sp.SecureBucketProps{
 		Name: logsName,
 		// S3 server access logs cannot be delivered to an SSE-KMS bucket.
@@ -79,12 +90,10 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		PolicyStatements: []sp.Statement{{
 			Sid:        "AllowS3ServerAccessLogs",
 			Actions:    []string{"s3:PutObject"},
-			Resources:  []string{logsArn + "/spatial-packs/*", logsArn + "/spatial-stac/*"},
+			Resources:  logPrefixes,
 			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"logging.s3.amazonaws.com"}}},
 			Conditions: []sp.Condition{
-				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{
-					"arn:aws:s3:::" + b.names.DataBucket("packs"), "arn:aws:s3:::" + b.names.DataBucket("stac"),
-				}},
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: logSourceArns},
 				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{accountToken}},
 			},
 		}},

@@ -102,12 +102,16 @@ var RolePurposes = []string{
 	"gha-service-deploy",
 	"gha-infra-plan",
 	"gha-infra-deploy",
+	"irsa-dtn-gateway",
 }
+
+// EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
+var EdgeBucketKinds = []string{"dtn"}
 
 // Buckets returns every S3 bucket name of the environment.
 func (n Names) Buckets() []string {
 	out := []string{n.StateBucket()}
-	for _, k := range DataBucketKinds {
+	for _, k := range append(append([]string(nil), DataBucketKinds...), EdgeBucketKinds...) {
 		out = append(out, n.DataBucket(k))
 	}
 	return out

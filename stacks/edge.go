@@ -1,0 +1,241 @@
+package stacks
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/jobv1"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/namespacev1"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// Edge Sync names in namespace edge-sync.
+const (
+	NATSRelease           = "nats"
+	DTNGatewayAccount     = "dtn-gateway"
+	DTNRetentionDays      = 14
+	DTNVisibilitySeconds  = 300
+	DTNMaxReceiveAttempts = 5
+)
+
+// EdgeOutputs locate the edge services' backing resources.
+type EdgeOutputs struct {
+	NATSURL        string
+	DTNQueueURL    *string
+	DTNBucket      *string
+	DTNGatewayRole *string
+}
+
+// NewEdgeStack deploys the Edge Sync foundation of the edge & marketplace
+// additions into namespace edge-sync: NATS JetStream with the edge streams
+// (payloads capped at the 50 KB envelope), and the DTN gateway's
+// store-and-forward queue, backed by S3 for bodies and SQS for order, with
+// an IRSA role for the gateway. It returns nil when cfg.Edge.Enabled is
+// false.
+func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs, storage *StorageOutputs) (*EdgeOutputs, error) {
+	if !cfg.Edge.Enabled {
+		return nil, nil
+	}
+	replicas := 1
+	if cfg.IsProd() {
+		replicas = 3
+	}
+	streams, err := edge.Streams(cfg.Edge.EnvelopeMaxBytes, replicas)
+	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	b, err := newBase(scope, cfg, EdgeStack)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.kubernetesProviders(cluster); err != nil {
+		return nil, err
+	}
+	ns := namespacev1.NewNamespaceV1(b.stack, jsii.String("namespace"), &namespacev1.NamespaceV1Config{
+		Metadata: &namespacev1.NamespaceV1Metadata{
+			Name: jsii.String(naming.NamespaceEdge),
+			Labels: &map[string]*string{
+				"app.kubernetes.io/managed-by":       jsii.String("terraform"),
+				"pod-security.kubernetes.io/enforce": jsii.String("restricted"),
+			},
+		},
+	})
+
+	// DTN store-and-forward: bodies in S3, order and retries in SQS, both
+	// encrypted with the data key; the queue refuses anything larger than
+	// the envelope limit.
+	bucket, err := sp.NewSecureBucket(b.stack, "dtn-store", &sp.SecureBucketProps{
+		Name: b.names.DataBucket("dtn"), KmsKeyArn: storage.KeyArn, Protect: cfg.Protect(),
+		AccessLogs: &sp.AccessLogTarget{Bucket: storage.Buckets["logs"].Name, Prefix: "spatial-dtn/"},
+		Lifecycle: []sp.LifecycleRule{{
+			ID: "expire-forwarded-envelopes", ExpireDays: DTNRetentionDays, NoncurrentExpireDays: 1, AbortMultipartDays: 1,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
+		Name: jsii.String(b.names.Prefix() + "-dtn-dead-letter"), KmsMasterKeyId: storage.KeyArn,
+		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+	})
+	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
+		Name:                         jsii.String(b.names.Prefix() + "-dtn-outbox"),
+		KmsMasterKeyId:               storage.KeyArn,
+		KmsDataKeyReusePeriodSeconds: jsii.Number(3600),
+		MaxMessageSize:               jsii.Number(float64(cfg.Edge.EnvelopeMaxBytes)),
+		MessageRetentionSeconds:      jsii.Number(float64(DTNRetentionDays * 24 * 3600)),
+		VisibilityTimeoutSeconds:     jsii.Number(DTNVisibilitySeconds),
+		ReceiveWaitTimeSeconds:       jsii.Number(20),
+		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
+			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
+		}),
+	})
+	role, err := sp.NewIrsaRole(b.stack, "dtn-gateway-irsa", &sp.IrsaRoleProps{
+		RoleName: b.names.Role("irsa-dtn-gateway"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+		Namespace: naming.NamespaceEdge, ServiceAccount: DTNGatewayAccount,
+		Statements: []sp.Statement{
+			{Sid: "QueueEnvelopes", Actions: []string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
+				Resources: []string{*queue.Arn()}},
+			{Sid: "StoreEnvelopeBodies", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}, Resources: []string{*bucket.Arn + "/*"}},
+			{Sid: "ListEnvelopes", Actions: []string{"s3:ListBucket"}, Resources: []string{*bucket.Arn}},
+			{Sid: "UseTheDataKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*storage.KeyArn}},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
+		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,
+		Values:    natsValues(cfg, replicas, platform.StorageClass),
+		DependsOn: []cdktf.ITerraformDependable{ns},
+	})
+	if err != nil {
+		return nil, err
+	}
+	natsURL := fmt.Sprintf("nats://%s.%s.svc:4222", NATSRelease, naming.NamespaceEdge)
+	if err := newStreamSetup(b, ns, nats.Release, streams, natsURL); err != nil {
+		return nil, err
+	}
+
+	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)
+	b.output("dtn_queue_url", "DTN store-and-forward queue", queue.Url(), false)
+	b.output("dtn_gateway_role_arn", "IRSA role for the dtn-gateway service account", role.RoleArn, false)
+	return &EdgeOutputs{NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn}, nil
+}
+
+// newStreamSetup applies the stream definitions with the nats CLI in a Job.
+// The Job's name carries a hash of the definitions, so a change replaces
+// the Job (and re-applies) while an unchanged plan leaves it alone.
+func newStreamSetup(b *base, ns namespacev1.NamespaceV1, after cdktf.ITerraformDependable, streams []edge.Stream, natsURL string) error {
+	files, err := edge.StreamConfigs(streams)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(files))
+	h := sha256.New()
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		h.Write([]byte(n + files[n]))
+	}
+	hash := hex.EncodeToString(h.Sum(nil))[:10]
+	cm := configmapv1.NewConfigMapV1(b.stack, jsii.String("stream-definitions"), &configmapv1.ConfigMapV1Config{
+		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String("edge-streams"), Namespace: ns.Metadata().Name()},
+		Data:     sp.StringMap(files),
+	})
+	script := `set -eu
+for f in /streams/*.json; do
+  name=$(basename "$f" .json)
+  if nats --server "$NATS_URL" stream info "$name" >/dev/null 2>&1; then
+    nats --server "$NATS_URL" stream edit "$name" --config "$f" --force
+  else
+    nats --server "$NATS_URL" stream add --config "$f"
+  fi
+done
+nats --server "$NATS_URL" stream ls`
+	jobv1.NewJobV1(b.stack, jsii.String("stream-setup"), &jobv1.JobV1Config{
+		Metadata: &jobv1.JobV1Metadata{Name: jsii.String("edge-streams-" + hash), Namespace: ns.Metadata().Name()},
+		Spec: &jobv1.JobV1Spec{
+			BackoffLimit:            jsii.Number(6),
+			TtlSecondsAfterFinished: jsii.String("86400"),
+			Template: &jobv1.JobV1SpecTemplate{
+				Metadata: &jobv1.JobV1SpecTemplateMetadata{Labels: &map[string]*string{"app.kubernetes.io/name": jsii.String("edge-streams")}},
+				Spec: &jobv1.JobV1SpecTemplateSpec{
+					RestartPolicy: jsii.String("OnFailure"),
+					SecurityContext: &jobv1.JobV1SpecTemplateSpecSecurityContext{
+						RunAsNonRoot: jsii.Bool(true), RunAsUser: jsii.String("1000"),
+						SeccompProfile: &jobv1.JobV1SpecTemplateSpecSecurityContextSeccompProfile{Type: jsii.String("RuntimeDefault")},
+					},
+					Container: &[]*jobv1.JobV1SpecTemplateSpecContainer{{
+						Name:    jsii.String("nats-cli"),
+						Image:   jsii.String(NATSBoxImage),
+						Command: jsii.Strings("/bin/sh", "-c", script),
+						Env: &[]*jobv1.JobV1SpecTemplateSpecContainerEnv{
+							{Name: jsii.String("NATS_URL"), Value: jsii.String(natsURL)},
+							{Name: jsii.String("HOME"), Value: jsii.String("/tmp")},
+						},
+						SecurityContext: &jobv1.JobV1SpecTemplateSpecContainerSecurityContext{
+							AllowPrivilegeEscalation: jsii.Bool(false), ReadOnlyRootFilesystem: jsii.Bool(true),
+							Capabilities: &jobv1.JobV1SpecTemplateSpecContainerSecurityContextCapabilities{Drop: jsii.Strings("ALL")},
+						},
+						VolumeMount: &[]*jobv1.JobV1SpecTemplateSpecContainerVolumeMount{
+							{Name: jsii.String("streams"), MountPath: jsii.String("/streams"), ReadOnly: jsii.Bool(true)},
+							{Name: jsii.String("tmp"), MountPath: jsii.String("/tmp")},
+						},
+					}},
+					Volume: &[]*jobv1.JobV1SpecTemplateSpecVolume{
+						{Name: jsii.String("streams"), ConfigMap: &jobv1.JobV1SpecTemplateSpecVolumeConfigMap{Name: cm.Metadata().Name()}},
+						{Name: jsii.String("tmp"), EmptyDir: &jobv1.JobV1SpecTemplateSpecVolumeEmptyDir{}},
+					},
+				},
+			},
+		},
+		WaitForCompletion: jsii.Bool(true),
+		DependsOn:         &[]cdktf.ITerraformDependable{after},
+	})
+	return nil
+}
+
+// natsValues: JetStream on an encrypted gp3 volume, payloads capped at the
+// envelope limit server-wide, clustered in prod only (a one-node "cluster"
+// only routes to itself), and non-root pods, which the chart does not set
+// by itself.
+func natsValues(cfg *envs.Config, replicas int, storageClass string) map[string]any {
+	restricted := map[string]any{
+		"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true, "capabilities": map[string]any{"drop": []string{"ALL"}},
+	}
+	return map[string]any{
+		"config": map[string]any{
+			"cluster": map[string]any{"enabled": replicas > 1, "replicas": replicas},
+			"jetstream": map[string]any{
+				"enabled": true,
+				"fileStore": map[string]any{"pvc": map[string]any{
+					"size": fmt.Sprintf("%dGi", cfg.Edge.JetStreamStorageGi), "storageClassName": storageClass,
+				}},
+			},
+			"merge": map[string]any{"max_payload": cfg.Edge.EnvelopeMaxBytes},
+		},
+		"podTemplate": map[string]any{"merge": map[string]any{"spec": map[string]any{"securityContext": map[string]any{
+			"runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000,
+			"fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+		}}}},
+		"container": map[string]any{"merge": map[string]any{"securityContext": restricted}},
+		"reloader":  map[string]any{"merge": map[string]any{"securityContext": restricted}},
+		// The stream-setup Job carries the CLI; no standing nats-box.
+		"natsBox": map[string]any{"enabled": false},
+	}
+}

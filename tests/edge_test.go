@@ -1,0 +1,77 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+)
+
+func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
+	for env, replicas := range map[string]int64{"dev": 1, "prod": 3} {
+		doc := stack(t, env+"-edge").Doc
+		ns := resources(doc, "kubernetes_namespace_v1")
+		require.Len(t, ns, 1)
+		assert.Equal(t, "edge-sync", ns[0].Get("metadata.name").String())
+
+		_, v := releaseValues(t, doc, "nats")
+		cfg := v["config"].(map[string]any)
+		assert.Equal(t, 51200, cfg["merge"].(map[string]any)["max_payload"], "the server refuses payloads over 50 KB")
+		assert.Equal(t, true, cfg["jetstream"].(map[string]any)["enabled"])
+		assert.Equal(t, replicas > 1, cfg["cluster"].(map[string]any)["enabled"], env)
+
+		streams := configMap(t, doc, "edge-streams")
+		subjects := map[string]string{}
+		for _, f := range []string{"EDGE.json", "SECURITY.json"} {
+			s := gjson.Parse(streams.Get("data." + gjson.Escape(f)).String())
+			assert.Equal(t, int64(51200), s.Get("max_msg_size").Int(), f)
+			assert.Equal(t, replicas, s.Get("num_replicas").Int(), "%s: stream replicas match the NATS servers", env)
+			for _, subj := range s.Get("subjects").Array() {
+				subjects[subj.String()] = s.Get("name").String()
+			}
+		}
+		assert.Equal(t, map[string]string{"edge.peer.sync": "EDGE", "edge.beacon.updated": "EDGE", "security.replay.detected": "SECURITY"}, subjects)
+		jobs := resources(doc, "kubernetes_job_v1")
+		require.Len(t, jobs, 1)
+		assert.Contains(t, jobs[0].Get("depends_on").String(), "helm_release.nats", "streams are applied once NATS is up")
+	}
+}
+
+func TestDTNStoreAndForward(t *testing.T) {
+	doc := stack(t, "dev-edge").Doc
+	var outbox gjson.Result
+	for _, q := range resources(doc, "aws_sqs_queue") {
+		assert.Contains(t, q.Get("kms_master_key_id").String(), "cross-stack-reference-input-dev-storage", "queues use the data key")
+		if q.Get("name").String() == "spatialprops-dev-dtn-outbox" {
+			outbox = q
+		}
+	}
+	require.True(t, outbox.Exists())
+	assert.Equal(t, int64(51200), outbox.Get("max_message_size").Int(), "the queue refuses envelopes over 50 KB")
+	assert.Contains(t, outbox.Get("redrive_policy").String(), "maxReceiveCount")
+
+	buckets := resources(doc, "aws_s3_bucket")
+	require.Len(t, buckets, 1)
+	assert.Equal(t, "spatial-dtn-spatialprops-dev-ap-southeast-2", buckets[0].Get("bucket").String())
+
+	sub, aud := "", ""
+	for _, c := range policyStatement(t, doc, "ServiceAccountOnly").Get("condition").Array() {
+		if strings.HasSuffix(c.Get("variable").String(), ":sub") {
+			sub = c.Get("values.0").String()
+		} else {
+			aud = c.Get("values.0").String()
+		}
+	}
+	assert.Equal(t, "system:serviceaccount:edge-sync:dtn-gateway", sub)
+	assert.Equal(t, "sts.amazonaws.com", aud)
+	for _, sid := range []string{"QueueEnvelopes", "StoreEnvelopeBodies", "ListEnvelopes", "UseTheDataKey"} {
+		for _, r := range strs(policyStatement(t, doc, sid).Get("resources")) {
+			assert.NotEqual(t, "*", r, "%s is scoped to its resource", sid)
+		}
+	}
+	// the logs bucket accepts the DTN bucket's access logs
+	logs := policyStatement(t, stack(t, "dev-storage").Doc, "AllowS3ServerAccessLogs")
+	assert.Contains(t, strs(logs.Get("resources")), "arn:aws:s3:::spatial-logs-spatialprops-dev-ap-southeast-2/spatial-dtn/*")
+}
