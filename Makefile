@@ -80,6 +80,7 @@ rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy
 	go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
+	cd edge/natstest && go test -count=1 ./...
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false
@@ -99,6 +100,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	go vet $(PKGS)
 	$(STATICCHK) $(PKGS)
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
+	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
 
 diff: gen ## cdktf diff one stack: make diff STACK=dev-network (needs AWS credentials and terraform)
 	@test -n "$(STACK)" || { echo "set STACK, e.g. make diff STACK=dev-network"; exit 2; }
