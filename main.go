@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/constructs-go/constructs/v10"
+
 	"github.com/spatialprops/spatialprops-infra/envs"
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
@@ -19,9 +21,9 @@ func main() {
 	if err != nil {
 		fail("configuration is invalid; nothing was written", err)
 	}
-	written, err := synthesize(outdir(), func(app *appScope) error {
+	written, err := synthesize(outdir(), func(app constructs.Construct) error {
 		for _, cfg := range cfgs {
-			if _, err := stacks.NewEnvironment(app.scope, cfg); err != nil {
+			if _, err := stacks.NewEnvironment(app, cfg); err != nil {
 				return fmt.Errorf("%s: %w", cfg.File(), err)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/stretchr/testify/assert"
@@ -20,8 +21,8 @@ func TestGuardrailFailureWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, "previous"), nil, 0o644))
 
 	// WHEN a stack without a backend is synthesized
-	_, err := synthesize(out, func(app *appScope) error {
-		stack := cdktf.NewTerraformStack(app.scope, jsii.String("dev-broken"))
+	_, err := synthesize(out, func(app constructs.Construct) error {
+		stack := cdktf.NewTerraformStack(app, jsii.String("dev-broken"))
 		sp.AddGuardrails(stack, sp.GuardrailProps{})
 		return nil
 	})

@@ -15,9 +15,6 @@ import (
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
-// appScope is what the build callback adds stacks to.
-type appScope struct{ scope constructs.Construct }
-
 // outdir is where the cdktf CLI asked us to write (CDKTF_OUTDIR), or the
 // cdktf.json default.
 func outdir() string {
@@ -31,7 +28,7 @@ func outdir() string {
 // it into place only when every stack synthesized cleanly, so a failure
 // (bad props, a guardrail error) never leaves a half-written cdktf.out.
 // It returns the stack ids written, in deploy order.
-func synthesize(dir string, build func(*appScope) error) (written []string, err error) {
+func synthesize(dir string, build func(app constructs.Construct) error) (written []string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -50,7 +47,7 @@ func synthesize(dir string, build func(*appScope) error) (written []string, err 
 	}()
 
 	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(stage), StackTraces: jsii.Bool(false)})
-	if err := build(&appScope{scope: app}); err != nil {
+	if err := build(app); err != nil {
 		return nil, err
 	}
 	app.Synth()

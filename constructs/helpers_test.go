@@ -49,11 +49,6 @@ func one(t *testing.T, doc gjson.Result, typ string) gjson.Result {
 func policyDocs(doc gjson.Result) []gjson.Result { return tfjson.PolicyDocuments(doc) }
 
 // statementBySid finds a statement by Sid across all policy documents.
-func statementBySid(t *testing.T, doc gjson.Result, sid string) gjson.Result {
-	t.Helper()
-	s, ok := tfjson.Statement(doc, sid)
-	require.True(t, ok, "no policy statement with sid %q", sid)
-	return s
-}
+var statementBySid = tfjson.MustStatement
 
 func strs(r gjson.Result) []string { return tfjson.Strings(r) }

@@ -33,11 +33,7 @@ const KmsKeyDeletionWindowDays = 30
 
 // KmsKey is a customer-managed key with rotation and an alias.
 type KmsKey struct {
-	KeyArn   *string
-	KeyID    *string
-	AliasArn *string
-	// AccountID is the account the key lives in (from the caller identity).
-	AccountID *string
+	KeyArn *string
 }
 
 // NewKmsKey creates a rotating key whose policy delegates to IAM in this
@@ -65,11 +61,11 @@ func NewKmsKey(scope constructs.Construct, id string, props *KmsKeyProps) (*KmsK
 		Policy:               policy.Json(),
 		Lifecycle:            Lifecycle(props.Protect),
 	})
-	alias := kmsalias.NewKmsAlias(node, jsii.String("alias"), &kmsalias.KmsAliasConfig{
+	kmsalias.NewKmsAlias(node, jsii.String("alias"), &kmsalias.KmsAliasConfig{
 		Name:        jsii.String(props.Alias),
 		TargetKeyId: key.KeyId(),
 	})
-	return &KmsKey{KeyArn: key.Arn(), KeyID: key.KeyId(), AliasArn: alias.Arn(), AccountID: account}, nil
+	return &KmsKey{KeyArn: key.Arn()}, nil
 }
 
 // Lifecycle returns prevent_destroy when protect is set, so `terraform

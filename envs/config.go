@@ -167,14 +167,9 @@ type Edge struct {
 	// Enabled deploys the edge stack: NATS JetStream in edge-sync and the
 	// DTN gateway's store-and-forward queue.
 	Enabled bool `yaml:"enabled"`
-	// EnvelopeMaxBytes caps hint/claim payloads. Default and maximum: 51200.
+	// EnvelopeMaxBytes caps hint/claim payloads. Default and maximum: 51200
+	// (edge.MaxEnvelopeBytes).
 	EnvelopeMaxBytes int `yaml:"envelopeMaxBytes"`
-	// CertRotationDays is the device certificate lifetime. Maximum 30.
-	CertRotationDays int `yaml:"certRotationDays"`
-	// EnableP2PBridge deploys the NATS leaf-node bridge.
-	EnableP2PBridge bool `yaml:"enableP2pBridge"`
-	// EnableMarketplace deploys marketplace-api and marketplace-ui.
-	EnableMarketplace bool `yaml:"enableMarketplace"`
 	// JetStreamStorageGi sizes each NATS server's JetStream volume.
 	// Default: 10.
 	JetStreamStorageGi int `yaml:"jetStreamStorageGi"`

@@ -1,5 +1,7 @@
 package envs
 
+import "github.com/spatialprops/spatialprops-infra/edge"
+
 // Defaults used when a field is absent from the env file. Each value is
 // documented on the Config field it fills.
 const (
@@ -24,8 +26,6 @@ const (
 	DefaultPromStorageGi        = 50
 	DefaultLokiStorageGi        = 10
 	DefaultTempoStorageGi       = 10
-	DefaultEnvelopeMaxBytes     = 50 * 1024
-	DefaultCertRotationDays     = 30
 	DefaultJetStreamStorageGi   = 10
 )
 
@@ -87,8 +87,7 @@ func applyDefaults(c *Config) {
 	setInt(&o.TempoStorageGi, DefaultTempoStorageGi)
 
 	e := &c.Edge
-	setInt(&e.EnvelopeMaxBytes, DefaultEnvelopeMaxBytes)
-	setInt(&e.CertRotationDays, DefaultCertRotationDays)
+	setInt(&e.EnvelopeMaxBytes, edge.MaxEnvelopeBytes)
 	setInt(&e.JetStreamStorageGi, DefaultJetStreamStorageGi)
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/edge"
 )
 
 var (
@@ -274,14 +275,11 @@ func validateObservability(p *problems, c *Config) {
 
 func validateEdge(p *problems, c *Config) {
 	e := c.Edge
-	if e.EnvelopeMaxBytes < 1 || e.EnvelopeMaxBytes > DefaultEnvelopeMaxBytes {
+	if e.EnvelopeMaxBytes < 1 || e.EnvelopeMaxBytes > edge.MaxEnvelopeBytes {
 		p.add("edge.envelopeMaxBytes", "%d must be between 1 and 51200 (50 KB)", e.EnvelopeMaxBytes)
 	}
 	if e.JetStreamStorageGi < 1 || e.JetStreamStorageGi > 16384 {
 		p.add("edge.jetStreamStorageGi", "%d must be between 1 and 16384 Gi", e.JetStreamStorageGi)
-	}
-	if e.CertRotationDays < 1 || e.CertRotationDays > 30 {
-		p.add("edge.certRotationDays", "%d must be between 1 and 30 days", e.CertRotationDays)
 	}
 }
 

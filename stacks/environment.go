@@ -8,7 +8,6 @@ import (
 
 // Environment holds the typed outputs of every stack of one environment.
 type Environment struct {
-	State    *StateOutputs
 	Network  *NetworkOutputs
 	Cluster  *ClusterOutputs
 	Platform *PlatformOutputs
@@ -27,7 +26,7 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		e   Environment
 		err error
 	)
-	if e.State, err = NewStateStack(scope, cfg); err != nil {
+	if err = NewStateStack(scope, cfg); err != nil {
 		return nil, err
 	}
 	if e.Network, err = NewNetworkStack(scope, cfg); err != nil {

@@ -9,17 +9,6 @@ import (
 	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
-// StateOutputs names what the state stack created. Other stacks do not
-// read these through remote state (their backend config needs literal
-// names), but the cicd stack scopes the plan role to them.
-type StateOutputs struct {
-	BucketName string
-	BucketArn  *string
-	TableName  string
-	TableArn   *string
-	KeyArn     *string
-}
-
 // StateNoncurrentDays keeps old state versions long enough to roll back a
 // bad apply found weeks later, without keeping them forever.
 const StateNoncurrentDays = 90
@@ -28,10 +17,15 @@ const StateNoncurrentDays = 90
 // only stack with local state (bootstrap/<env>-state.tfstate) and is deployed
 // first, once per environment. Both resources are protected in every env:
 // losing state orphans every other stack's resources.
-func NewStateStack(scope constructs.Construct, cfg *envs.Config) (*StateOutputs, error) {
+//
+// It returns no outputs on purpose: its state is local, so a cross-stack
+// reference to it would make other stacks read a file only the
+// bootstrapping machine has. Other stacks derive the bucket, table and key
+// names from constructs/naming instead.
+func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	b, err := newBase(scope, cfg, State)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	key, err := sp.NewKmsKey(b.stack, "state-key", &sp.KmsKeyProps{
 		Alias:       "alias/" + b.names.Prefix() + "-tfstate",
@@ -39,7 +33,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) (*StateOutputs,
 		Protect:     true,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	bucket, err := sp.NewSecureBucket(b.stack, "state-bucket", &sp.SecureBucketProps{
 		Name:      b.names.StateBucket(),
@@ -50,7 +44,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) (*StateOutputs,
 		}},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	table := dynamodbtable.NewDynamodbTable(b.stack, jsii.String("lock-table"), &dynamodbtable.DynamodbTableConfig{
 		Name:        jsii.String(b.names.LockTable()),
@@ -66,8 +60,5 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) (*StateOutputs,
 	})
 	b.output("state_bucket", "S3 bucket holding every other stack's state", bucket.Name, false)
 	b.output("lock_table", "DynamoDB table holding state locks", table.Name(), false)
-	return &StateOutputs{
-		BucketName: b.names.StateBucket(), BucketArn: bucket.Arn,
-		TableName: b.names.LockTable(), TableArn: table.Arn(), KeyArn: key.KeyArn,
-	}, nil
+	return nil
 }

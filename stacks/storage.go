@@ -15,8 +15,6 @@ type StorageOutputs struct {
 	KeyArn *string
 	// Buckets by kind: "packs", "stac", "logs".
 	Buckets map[string]*sp.SecureBucket
-	// AccountID is the account the key and buckets live in.
-	AccountID *string
 }
 
 // CorsExposeHeaders are the response headers a browser reading PMTiles or
@@ -105,7 +103,7 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		return nil, err
 	}
 
-	out := &StorageOutputs{KeyArn: key.KeyArn, AccountID: key.AccountID, Buckets: map[string]*sp.SecureBucket{"logs": logs}}
+	out := &StorageOutputs{KeyArn: key.KeyArn, Buckets: map[string]*sp.SecureBucket{"logs": logs}}
 	for _, kind := range []string{"packs", "stac"} {
 		bucket, err := sp.NewSecureBucket(b.stack, kind, &sp.SecureBucketProps{
 			Name:           b.names.DataBucket(kind),

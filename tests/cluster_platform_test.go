@@ -43,14 +43,11 @@ func irsaTrusts(doc gjson.Result) map[string][2][]string {
 func TestEveryIrsaTrustIsExact(t *testing.T) {
 	// GIVEN every IRSA role in every environment, THEN each trusts exactly
 	// one service account (sub) and only STS tokens (aud).
-	want := map[string]string{
-		"cluster": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
-	}
 	for _, env := range []string{"dev", "staging", "prod"} {
 		trusts := irsaTrusts(stack(t, env+"-cluster").Doc)
 		require.Len(t, trusts, 1, "the EBS CSI driver is the cluster stack's only IRSA role")
 		for _, pair := range trusts {
-			assert.Equal(t, []string{want["cluster"]}, pair[0])
+			assert.Equal(t, []string{"system:serviceaccount:kube-system:ebs-csi-controller-sa"}, pair[0])
 			assert.Equal(t, []string{"sts.amazonaws.com"}, pair[1])
 		}
 		trusts = irsaTrusts(stack(t, env+"-platform").Doc)

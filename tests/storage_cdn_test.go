@@ -267,19 +267,9 @@ func TestCDNWebACL(t *testing.T) {
 }
 
 // policyStatement finds a statement by Sid in any policy document of doc.
-func policyStatement(t *testing.T, doc gjson.Result, sid string) gjson.Result {
-	t.Helper()
-	s, ok := tfjson.Statement(doc, sid)
-	require.True(t, ok, "no statement %s", sid)
-	return s
-}
+var policyStatement = tfjson.MustStatement
 
 func strs(r gjson.Result) []string { return tfjson.Strings(r) }
 
 // policyDoc returns the policy document whose id starts with prefix.
-func policyDoc(t *testing.T, doc gjson.Result, prefix string) gjson.Result {
-	t.Helper()
-	d, ok := tfjson.PolicyDocument(doc, prefix)
-	require.True(t, ok, "no policy document %s*", prefix)
-	return d
-}
+var policyDoc = tfjson.MustPolicyDocument

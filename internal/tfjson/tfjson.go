@@ -5,6 +5,7 @@ package tfjson
 
 import (
 	"strings"
+	"testing"
 
 	"github.com/tidwall/gjson"
 )
@@ -52,4 +53,25 @@ func Strings(r gjson.Result) []string {
 		out = append(out, v.String())
 	}
 	return out
+}
+
+// MustStatement is Statement for tests: it fails t when sid is missing.
+func MustStatement(t testing.TB, doc gjson.Result, sid string) gjson.Result {
+	t.Helper()
+	s, ok := Statement(doc, sid)
+	if !ok {
+		t.Fatalf("no policy statement with sid %q", sid)
+	}
+	return s
+}
+
+// MustPolicyDocument is PolicyDocument for tests: it fails t when no
+// document id starts with prefix.
+func MustPolicyDocument(t testing.TB, doc gjson.Result, prefix string) gjson.Result {
+	t.Helper()
+	d, ok := PolicyDocument(doc, prefix)
+	if !ok {
+		t.Fatalf("no policy document %s*", prefix)
+	}
+	return d
 }
