@@ -13,15 +13,16 @@ import (
 // bad apply found weeks later, without keeping them forever.
 const StateNoncurrentDays = 90
 
-// NewStateStack creates the Terraform state bucket and lock table. It is the
-// only stack with local state (bootstrap/<env>-state.tfstate) and is deployed
-// first, once per environment. Both resources are protected in every env:
-// losing state orphans every other stack's resources.
+// NewStateStack creates the Terraform state bucket, its key and the guide's
+// lock table. Like every stack it keeps its state in that bucket
+// (<env>/state.tfstate); the bucket cannot hold state before it exists, so
+// `make bootstrap` applies it once with a local-backend override and then
+// migrates the state in (docs/bootstrap.md). Everything here is protected in
+// every env: losing state orphans every other stack's resources.
 //
-// It returns no outputs on purpose: its state is local, so a cross-stack
-// reference to it would make other stacks read a file only the
-// bootstrapping machine has. Other stacks derive the bucket, table and key
-// names from constructs/naming instead.
+// Other stacks derive the bucket and key names from constructs/naming
+// rather than reading this stack's outputs: a stack's backend must be known
+// before any state can be read.
 func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	b, err := newBase(scope, cfg, State)
 	if err != nil {
