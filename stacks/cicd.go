@@ -120,9 +120,11 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		Conditions: []sp.Condition{{Test: "ForAnyValue:StringEquals", Variable: "kms:ResourceAliases",
 			Values: []string{"alias/" + b.names.Prefix() + "-tfstate"}}},
 	}
+	// The S3 backend locks with a "<key>.tflock" object next to the state
+	// (use_lockfile); even a plan takes the lock.
 	lockState := sp.Statement{
-		Sid: "LockState", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
-		Resources: []string{lockTableArn},
+		Sid: "LockState", Actions: []string{"s3:PutObject", "s3:DeleteObject"},
+		Resources: []string{stateBucketArn + "/*" + sp.LockFileSuffix},
 	}
 
 	plan, err := sp.NewGitHubRole(b.stack, "gha-infra-plan", &sp.GitHubRoleProps{
