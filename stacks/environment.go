@@ -44,7 +44,7 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 	if e.CDN, err = NewCDNStack(scope, cfg, e.Storage); err != nil {
 		return nil, err
 	}
-	if e.CICD, err = NewCICDStack(scope, cfg, e.Cluster); err != nil {
+	if e.CICD, err = NewCICDStack(scope, cfg, e.Network, e.Cluster); err != nil {
 		return nil, err
 	}
 	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform); err != nil {
