@@ -261,7 +261,8 @@ func validateCICD(p *problems, c *Config) {
 	if ci.PlanEnvironment != "" && !slugRe.MatchString(ci.PlanEnvironment) {
 		p.add("cicd.planEnvironment", "%q must be a GitHub environment name such as %s-plan", ci.PlanEnvironment, c.Env)
 	}
-	if c.IsProd() && ci.PlanEnvironment == "" {
+	// Only once env matches its file: a mismatch is reported on its own.
+	if c.IsProd() && path.Base(c.file) == "prod.yaml" && ci.PlanEnvironment == "" {
 		p.add("cicd.planEnvironment", "is missing; prod plans must wait for an approval, set planEnvironment: prod-plan")
 	}
 	if ci.KeepTaggedImages < 1 {
