@@ -19,10 +19,17 @@ var WorkloadServices = []string{
 	"shield", "sqs", "tag", "waf-regional", "wafv2",
 }
 
-// WorkloadIamActions are the only IAM actions under the boundary: the load
-// balancer controller reads server certificates, and EKS and the
-// controller create their service-linked roles.
-var WorkloadIamActions = []string{"iam:CreateServiceLinkedRole", "iam:GetServerCertificate", "iam:ListServerCertificates"}
+// WorkloadIamActions are the only IAM actions under the boundary besides
+// service-linked roles: the load balancer controller reads server
+// certificates.
+var WorkloadIamActions = []string{"iam:GetServerCertificate", "iam:ListServerCertificates"}
+
+// WorkloadLinkedRoleServices may get a service-linked role from a bounded
+// role: EKS (cluster and node groups), the load balancer controller and
+// Auto Scaling.
+var WorkloadLinkedRoleServices = []string{
+	"autoscaling.amazonaws.com", "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+}
 
 // WorkloadBoundaryProps names the boundary and the state store it fences off.
 type WorkloadBoundaryProps struct {
@@ -42,7 +49,7 @@ type WorkloadBoundary struct {
 }
 
 // NewWorkloadBoundary creates the policy. Under it a role can use only the
-// workload services (no IAM beyond the three actions above, no STS role
+// workload services (no IAM beyond reading server certificates and the named service-linked roles, no STS role
 // chaining, no Organizations, CloudTrail or GuardDuty) and can never touch
 // the Terraform state store, whatever its own policy says.
 func NewWorkloadBoundary(scope constructs.Construct, id string, props *WorkloadBoundaryProps) (*WorkloadBoundary, error) {
@@ -58,6 +65,8 @@ func NewWorkloadBoundary(scope constructs.Construct, id string, props *WorkloadB
 	doc := NewPolicyDocument(node, "document",
 		Statement{Sid: "WorkloadServices", Actions: actions, Resources: []string{"*"}},
 		Statement{Sid: "WorkloadIam", Actions: WorkloadIamActions, Resources: []string{"*"}},
+		Statement{Sid: "WorkloadLinkedRoles", Actions: []string{"iam:CreateServiceLinkedRole"}, Resources: []string{"*"},
+			Conditions: []Condition{{Test: "StringEquals", Variable: "iam:AWSServiceName", Values: WorkloadLinkedRoleServices}}},
 		Statement{Sid: "NeverTheStateStore", Effect: "Deny", Actions: []string{"s3:*", "dynamodb:*"},
 			Resources: []string{bucket, bucket + "/*", props.LockTableArn}},
 		Statement{Sid: "NeverTheStateKey", Effect: "Deny", Actions: []string{"kms:*"}, Resources: []string{"*"},
