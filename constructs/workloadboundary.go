@@ -49,9 +49,10 @@ type WorkloadBoundary struct {
 }
 
 // NewWorkloadBoundary creates the policy. Under it a role can use only the
-// workload services (no IAM beyond reading server certificates and the named service-linked roles, no STS role
-// chaining, no Organizations, CloudTrail or GuardDuty) and can never touch
-// the Terraform state store, whatever its own policy says.
+// workload services (IAM only to read server certificates and create the
+// named service-linked roles; no STS role chaining, no Organizations,
+// CloudTrail or GuardDuty) and can never touch the Terraform state store,
+// whatever its own policy says.
 func NewWorkloadBoundary(scope constructs.Construct, id string, props *WorkloadBoundaryProps) (*WorkloadBoundary, error) {
 	if props == nil || props.Name == "" || props.StateBucket == "" || props.LockTableArn == "" || props.StateKeyAlias == "" {
 		return nil, fmt.Errorf("%s: name, stateBucket, lockTableArn and stateKeyAlias are required", id)
