@@ -33,8 +33,10 @@ const (
 )
 
 // DeployOrder is the order `cdktf deploy` must follow; later stacks read
-// earlier stacks' outputs through remote state.
-var DeployOrder = []string{State, Network, Cluster, Platform, Storage, CDN, CICD, Observability, EdgeStack}
+// earlier stacks' outputs through remote state. cicd follows the cluster
+// directly: its in-VPC runners and access entries are how CI reaches the
+// cluster API for platform, observability and edge.
+var DeployOrder = []string{State, Network, Cluster, CICD, Platform, Storage, CDN, Observability, EdgeStack}
 
 // base is what every stack constructor starts from.
 type base struct {
