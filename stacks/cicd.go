@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iampolicy"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
@@ -89,9 +91,13 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	if err != nil {
 		return nil, err
 	}
+	// IAM caps a role's inline policies at 10,240 characters, so the EC2
+	// grants and the denies are managed policies of their own.
+	network := newManagedPolicy(b, "gha-infra-deploy-network", "EC2 changes of the infra deploy role, scoped by the Environment tag", arns.deployNetworkStatements())
+	guardrails := newManagedPolicy(b, "gha-infra-deploy-guardrails", "Denies that keep the infra deploy role off the state store, the GitHub roles and the boundary", arns.deployDenies())
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
 		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{InfraDeploySubject(cfg)},
-		Statements: arns.deployStatements(),
+		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails},
 	})
 	if err != nil {
 		return nil, err
@@ -115,4 +121,14 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	out.ServiceDeployRole, out.InfraPlanRole, out.InfraDeployRole = serviceDeploy.Arn, plan.Arn, deploy.Arn
 	out.RunnerProject = runner.ProjectName
 	return out, nil
+}
+
+// newManagedPolicy creates a customer managed policy "<org>-<env>-<purpose>"
+// from typed statements and returns its ARN.
+func newManagedPolicy(b *base, purpose, description string, statements []sp.Statement) *string {
+	return iampolicy.NewIamPolicy(b.stack, jsii.String(purpose), &iampolicy.IamPolicyConfig{
+		Name:        jsii.String(b.names.Role(purpose)),
+		Description: jsii.String(description),
+		Policy:      sp.NewPolicyDocument(b.stack, purpose+"-document", statements...).Json(),
+	}).Arn()
 }

@@ -47,6 +47,21 @@ var RefreshReadActions = []string{
 	"wafv2:GetLoggingConfiguration", "wafv2:GetWebACL", "wafv2:ListTagsForResource",
 }
 
+// DeployReadActions are the deploy role's metadata reads, written with
+// wildcards where a whole family is configuration-only: the role's inline
+// policy must stay under IAM's 10,240-character limit per role. Wildcards
+// that would reach data (s3:Get*, logs:Get*, secretsmanager:Get*,
+// ssm:Get*, sqs:Receive*) are avoided here too.
+var DeployReadActions = []string{
+	"acm:DescribeCertificate", "acm:List*", "autoscaling:Describe*", "cloudfront:Get*", "cloudfront:List*",
+	"codebuild:BatchGetProjects", "dynamodb:Describe*", "dynamodb:ListTagsOfResource", "ec2:Describe*",
+	"ecr:Describe*", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
+	"eks:Describe*", "eks:List*", "iam:Get*", "iam:List*", "kms:Describe*", "kms:GetKeyPolicy",
+	"kms:GetKeyRotationStatus", "kms:List*", "logs:Describe*", "logs:ListTags*", "route53:Get*", "route53:List*",
+	"s3:Get*Configuration", "s3:GetBucket*", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
+	"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sts:GetCallerIdentity", "wafv2:Get*", "wafv2:List*",
+}
+
 // DataReadActions return data rather than configuration. The plan role is
 // denied them explicitly (outside the state store), so attaching a broader
 // policy to it later cannot quietly hand pull requests the data.
@@ -199,20 +214,12 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		}
 	}
 	st := []sp.Statement{
-		{Sid: "RefreshMetadata", Actions: RefreshReadActions, Resources: []string{"*"}},
+		{Sid: "RefreshMetadata", Actions: DeployReadActions, Resources: []string{"*"}},
 		{Sid: "ListState", Actions: []string{"s3:ListBucket"}, Resources: []string{a.stateBucket}},
 		{Sid: "WriteState", Actions: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, Resources: []string{a.stateObjects()}},
 		{Sid: "LockState", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
 			Resources: []string{a.lockTable}},
 		a.useStateKey("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"),
-
-		// EC2 (network, launch template, node security group)
-		{Sid: "CreateNetworkTaggedForThisEnv", Actions: ec2CreateActions, Resources: []string{"*"},
-			Conditions: []sp.Condition{a.envTag("RequestTag")}},
-		{Sid: "TagOnCreate", Actions: []string{"ec2:CreateTags"}, Resources: []string{"*"},
-			Conditions: []sp.Condition{{Test: "StringEquals", Variable: "ec2:CreateAction", Values: ec2CreateActions}}},
-		{Sid: "ChangeThisEnvsNetwork", Actions: ec2ChangeActions, Resources: []string{"*"},
-			Conditions: []sp.Condition{a.envTag("ResourceTag")}},
 
 		// EKS: the env's cluster, by name
 		{Sid: "ThisEnvsCluster", Actions: []string{"eks:*"}, Resources: eksArns},
@@ -293,7 +300,7 @@ func (a roleARNs) deployStatements() []sp.Statement {
 			"route53:ChangeTagsForResource", "route53:CreateHostedZone", "route53:DeleteHostedZone",
 		}, Resources: []string{"*"}})
 	}
-	return append(st, a.deployDenies()...)
+	return st
 }
 
 // tagOnCreate admits a create (or the tagging call that comes with it) only
@@ -304,11 +311,28 @@ func (a roleARNs) tagOnCreate() []sp.Condition {
 		{Test: "StringEqualsIfExists", Variable: "aws:ResourceTag/Environment", Values: []string{a.cfg.Env}}}
 }
 
+// deployNetworkStatements: EC2 (network, launch template, node security
+// group), created tagged with this env and changed only when so tagged.
+// They are a managed policy of their own, to keep the inline policy under
+// IAM's size limit.
+func (a roleARNs) deployNetworkStatements() []sp.Statement {
+	return []sp.Statement{
+		{Sid: "CreateNetworkTaggedForThisEnv", Actions: ec2CreateActions, Resources: []string{"*"},
+			Conditions: []sp.Condition{a.envTag("RequestTag")}},
+		{Sid: "TagOnCreate", Actions: []string{"ec2:CreateTags"}, Resources: []string{"*"},
+			Conditions: []sp.Condition{{Test: "StringEquals", Variable: "ec2:CreateAction", Values: ec2CreateActions}}},
+		{Sid: "ChangeThisEnvsNetwork", Actions: ec2ChangeActions, Resources: []string{"*"},
+			Conditions: []sp.Condition{a.envTag("ResourceTag")}},
+	}
+}
+
 func (a roleARNs) boundaryTest() sp.Condition {
 	return sp.Condition{Test: "StringEquals", Variable: "iam:PermissionsBoundary", Values: []string{a.boundary}}
 }
 
-// deployDenies hold whatever the allows above might later grow into. The
+// deployDenies go into their own managed policy, attached to the deploy
+// role (an inline policy is limited to 10,240 characters per role). They
+// hold whatever the allows above might later grow into. The
 // state store is named by ARN (and its key by an alias the role cannot
 // move), not by a tag the role could edit.
 func (a roleARNs) deployDenies() []sp.Statement {

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"path"
 	"strings"
 	"testing"
@@ -92,7 +93,19 @@ func TestDeployRoleIsBounded(t *testing.T) {
 			boundary := "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:policy/spatialprops-" + env + "-workload-boundary"
 			stateBucket := "arn:aws:s3:::tfstate-spatialprops-" + env + "-ap-southeast-2"
 			var sids []string
-			for _, st := range policyDoc(t, doc, "gha-infra-deploy_permissions").Get("statement").Array() {
+			var statements []gjson.Result
+			for _, id := range []string{"gha-infra-deploy_permissions", "gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document"} {
+				statements = append(statements, policyDoc(t, doc, id).Get("statement").Array()...)
+			}
+			// the managed parts are attached to the role
+			attached := 0
+			for _, a := range resources(doc, "aws_iam_role_policy_attachment") {
+				if strings.Contains(a.Get("role").String(), "gha-infra-deploy") && strings.Contains(a.Get("policy_arn").String(), "aws_iam_policy.gha-infra-deploy-") {
+					attached++
+				}
+			}
+			assert.Equal(t, 2, attached, "the network grants and the denies only bind if attached")
+			for _, st := range statements {
 				sid, actions, res := st.Get("sid").String(), strs(st.Get("actions")), strs(st.Get("resources"))
 				sids = append(sids, sid)
 				for _, c := range st.Get("condition").Array() {
@@ -148,7 +161,7 @@ func TestDeployRoleIsBounded(t *testing.T) {
 			for _, want := range []string{"NoSelfEscalation", "BoundaryStays", "NoRoleChaining", "StateStoreIsHumanOnly", "StateKeyAliasStays", "StateKeyIsHumanOnly"} {
 				assert.Contains(t, sids, want)
 			}
-			for _, st := range policyDoc(t, doc, "gha-infra-deploy_permissions").Get("statement").Array() {
+			for _, st := range statements {
 				if st.Get("sid").String() == "StateStoreIsHumanOnly" {
 					assert.Contains(t, strs(st.Get("resources")), stateBucket, "protected by ARN")
 					assert.Empty(t, st.Get("condition").Array(), "no condition the role could defeat")
@@ -256,4 +269,54 @@ func TestRunnersSitInTheVPC(t *testing.T) {
 	c := resources(stack(t, "prod-cluster").Doc, "aws_eks_cluster")[0]
 	assert.False(t, c.Get("vpc_config.endpoint_public_access").Bool())
 	assert.False(t, c.Get("vpc_config.public_access_cidrs").Exists())
+}
+
+// iamJSON renders a policy document the way IAM measures it: minified,
+// with a real 12-digit account id in place of the lookup.
+func iamJSON(t *testing.T, doc gjson.Result) string {
+	t.Helper()
+	var sts []map[string]any
+	for _, st := range doc.Get("statement").Array() {
+		o := map[string]any{"Sid": st.Get("sid").String(), "Effect": st.Get("effect").String(), "Action": strs(st.Get("actions"))}
+		for _, k := range []string{"resources", "not_resources"} {
+			var rs []string
+			for _, r := range strs(st.Get(k)) {
+				rs = append(rs, strings.ReplaceAll(r, "${data.aws_caller_identity.caller.account_id}", "123456789012"))
+			}
+			if rs != nil {
+				o[k] = rs
+			}
+		}
+		cond := map[string]map[string][]string{}
+		for _, c := range st.Get("condition").Array() {
+			if cond[c.Get("test").String()] == nil {
+				cond[c.Get("test").String()] = map[string][]string{}
+			}
+			cond[c.Get("test").String()][c.Get("variable").String()] = strs(c.Get("values"))
+		}
+		if len(cond) > 0 {
+			o["Condition"] = cond
+		}
+		sts = append(sts, o)
+	}
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": sts})
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestRolePoliciesFitIAMLimits(t *testing.T) {
+	// IAM refuses an inline policy set over 10,240 characters per role and a
+	// managed policy over 6,144 at apply time, long after the plan looked
+	// fine. Keep a margin for a longer org name.
+	for _, env := range []string{"dev", "staging", "prod"} {
+		doc := stack(t, env+"-cicd").Doc
+		for _, role := range []string{"gha-infra-plan", "gha-infra-deploy", "gha-service-deploy"} {
+			n := len(iamJSON(t, policyDoc(t, doc, role+"_permissions")))
+			assert.Less(t, n, 10240-1000, "%s %s inline policy is %d characters", env, role, n)
+		}
+		for _, managed := range []string{"gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document"} {
+			n := len(iamJSON(t, policyDoc(t, doc, managed)))
+			assert.Less(t, n, 6144-500, "%s %s is %d characters", env, managed, n)
+		}
+	}
 }
