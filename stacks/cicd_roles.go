@@ -240,8 +240,18 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		// CloudWatch Logs: groups whose name carries "<org>-<env>-"
 		{Sid: "ThisEnvsLogGroups", Actions: []string{
 			"logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
-			"logs:DisassociateKmsKey", "logs:PutRetentionPolicy", "logs:TagResource", "logs:UntagResource",
+			"logs:DisassociateKmsKey", "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource",
+			"logs:UntagLogGroup", "logs:UntagResource",
 		}, Resources: []string{a.arn("logs", region, "log-group:*"+prefix+"-*")}},
+
+		// Secrets Manager: secrets created empty (values come from External
+		// Secrets in the cluster), tagged with this env; never their values
+		{Sid: "CreateSecretsTaggedForThisEnv", Actions: []string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"},
+			Resources: []string{"*"}, Conditions: a.tagOnCreate()},
+		{Sid: "ChangeThisEnvsSecrets", Actions: []string{
+			"secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy",
+			"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret",
+		}, Resources: []string{a.arn("secretsmanager", region, "secret:*")}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
 
 		// SQS: queues named "<org>-<env>-*", configuration only
 		{Sid: "ThisEnvsQueues", Actions: []string{
