@@ -187,6 +187,9 @@ func (a roleARNs) planStatements() []sp.Statement {
 		{Sid: "ReadStateDigest", Actions: []string{"dynamodb:DescribeTable", "dynamodb:GetItem"}, Resources: []string{a.lockTable}},
 		a.useStateKey("kms:Decrypt"),
 		{Sid: "RefreshMetadata", Actions: RefreshReadActions, Resources: []string{"*"}},
+		// The provider finds a bucket with HeadBucket, which S3 authorizes
+		// as s3:ListBucket: key names of this env's buckets, never a body.
+		{Sid: "FindThisEnvsBuckets", Actions: []string{"s3:ListBucket"}, Resources: a.dataBuckets()},
 		{Sid: "NoDataReads", Effect: "Deny", Actions: DataReadActions, NotResources: []string{a.stateObjects(), a.lockTable}},
 	}
 }
@@ -207,12 +210,7 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		a.arn("eks", region, "addon/"+cluster+"/*"),
 		a.arn("eks", region, "access-entry/"+cluster+"/*"),
 	}
-	var dataBuckets []string
-	for _, b := range n.Buckets() {
-		if b != n.StateBucket() {
-			dataBuckets = append(dataBuckets, "arn:aws:s3:::"+b)
-		}
-	}
+	dataBuckets := a.dataBuckets()
 	st := []sp.Statement{
 		{Sid: "RefreshMetadata", Actions: DeployReadActions, Resources: []string{"*"}},
 		{Sid: "ListState", Actions: []string{"s3:ListBucket"}, Resources: []string{a.stateBucket}},
@@ -334,6 +332,17 @@ func (a roleARNs) deployNetworkStatements() []sp.Statement {
 		{Sid: "ChangeThisEnvsNetwork", Actions: ec2ChangeActions, Resources: []string{"*"},
 			Conditions: []sp.Condition{a.envTag("ResourceTag")}},
 	}
+}
+
+// dataBuckets are the ARNs of the env's buckets other than the state bucket.
+func (a roleARNs) dataBuckets() []string {
+	var out []string
+	for _, b := range a.names.Buckets() {
+		if b != a.names.StateBucket() {
+			out = append(out, "arn:aws:s3:::"+b)
+		}
+	}
+	return out
 }
 
 func (a roleARNs) boundaryTest() sp.Condition {
