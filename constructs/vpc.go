@@ -42,6 +42,10 @@ type VpcProps struct {
 	FlowLogRetentionDays int
 	// FlowLogRoleName is the IAM role the flow-log service assumes.
 	FlowLogRoleName string
+	// PermissionsBoundary is the ARN of the env's workload boundary policy
+	// (naming.WorkloadBoundary); the CI deploy role may create roles only
+	// with it attached.
+	PermissionsBoundary *string
 }
 
 // Vpc is what the cluster stack consumes.
@@ -160,8 +164,9 @@ func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) {
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"vpc-flow-logs.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(scope, jsii.String("flow-logs-role"), &iamrole.IamRoleConfig{
-		Name:             jsii.String(props.FlowLogRoleName),
-		AssumeRolePolicy: trust.Json(),
+		Name:                jsii.String(props.FlowLogRoleName),
+		AssumeRolePolicy:    trust.Json(),
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	// Only this log group: the service creates streams and writes events.
 	perms := NewPolicyDocument(scope, "flow-logs-permissions", Statement{
