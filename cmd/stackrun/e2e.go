@@ -277,24 +277,7 @@ func (e *e2e) run() error {
 	}
 	for i := len(rest) - 1; i >= 0; i-- {
 		st := rest[i]
-		if err := e.do(st, "destroy", func() (string, error) {
-			emptied, err := e.emptyBuckets(st)
-			if err != nil {
-				return "", fmt.Errorf("emptying its buckets: %w", err)
-			}
-			out, _, err := e.tc.runner.Run(ctx, st.Dir, "destroy", "-auto-approve", "-input=false", "-no-color")
-			if err != nil {
-				return "", err
-			}
-			summary := "nothing to destroy"
-			if m := destroySummary(out); m != "" {
-				summary = m
-			}
-			if emptied > 0 {
-				summary += fmt.Sprintf(" (after deleting %d object versions and delete markers)", emptied)
-			}
-			return summary, nil
-		}); err != nil {
+		if err := e.do(st, "destroy", func() (string, error) { return e.destroy(ctx, st) }); err != nil {
 			return err
 		}
 	}
@@ -316,6 +299,36 @@ func unexpectedWarnings(out string) []string {
 		}
 	}
 	return w
+}
+
+// destroy empties the stack's buckets and destroys it. Deleting the packs
+// and stac buckets writes access logs into the logs bucket of the same
+// stack while Terraform works, so a BucketNotEmpty gets the buckets emptied
+// again and the destroy retried, as an operator would.
+func (e *e2e) destroy(ctx context.Context, st terraform.Stack) (string, error) {
+	emptied := 0
+	for attempt := 1; ; attempt++ {
+		n, err := e.emptyBuckets(st)
+		emptied += n
+		if err != nil {
+			return "", fmt.Errorf("emptying its buckets: %w", err)
+		}
+		out, _, err := e.tc.runner.Run(ctx, st.Dir, "destroy", "-auto-approve", "-input=false", "-no-color")
+		if err != nil && strings.Contains(out, "BucketNotEmpty") && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		summary := "nothing to destroy"
+		if m := destroySummary(out); m != "" {
+			summary = m
+		}
+		if emptied > 0 {
+			summary += fmt.Sprintf(" (after deleting %d object versions and delete markers in %d pass(es))", emptied, attempt)
+		}
+		return summary, nil
+	}
 }
 
 // do times one phase of one stack and records it.

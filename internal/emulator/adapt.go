@@ -57,6 +57,14 @@ var Adaptations = []Adaptation{
 		apply: inlineCloudFrontPolicies,
 	},
 	{
+		Name: "codebuild-github",
+		Limitation: "moto has CodeBuild projects but no CodeBuild webhooks and no CodeConnections at all. The " +
+			"connection and the webhook are left out; the project and its role name a stand-in connection ARN.",
+		Source:  "moto/codebuild/responses.py (no create_webhook); no moto/codeconnections package",
+		Touches: []string{"aws_codeconnections_connection", "aws_codebuild_webhook", "aws_codebuild_project", "data.aws_iam_policy_document"},
+		apply:   standInConnections,
+	},
+	{
 		Name:       "eks-addons",
 		Limitation: "moto's EKS has clusters, node groups and Fargate profiles but no CreateAddon.",
 		Source:     "moto/eks/responses.py (no create_addon)",
@@ -292,6 +300,75 @@ func ignoreChanges(byType map[string][]string) func(Doc) []string {
 		}
 		return out
 	}
+}
+
+// StandInConnectionArn replaces a CodeConnections connection moto cannot
+// create.
+const StandInConnectionArn = "arn:aws:codeconnections:ap-southeast-2:" + Account + ":connection/emulated"
+
+func standInConnections(d Doc) []string {
+	var out []string
+	refs := map[string]string{}
+	for _, name := range sortedKeys(resources(d, "aws_codeconnections_connection")) {
+		for _, attr := range []string{"arn", "id"} {
+			refs["${aws_codeconnections_connection."+name+"."+attr+"}"] = StandInConnectionArn
+		}
+	}
+	for _, typ := range []string{"aws_codebuild_webhook", "aws_codeconnections_connection"} {
+		for _, name := range sortedKeys(resources(d, typ)) {
+			remove(d, typ+"."+name)
+			out = append(out, typ+"."+name)
+		}
+	}
+	if len(refs) == 0 {
+		return out
+	}
+	replaceStrings(d["output"], refs) // outputs are not resources: not reported
+	for _, section := range []string{"resource", "data"} {
+		sec, _ := d[section].(map[string]any)
+		for _, typ := range sortedKeys(sec) {
+			byType, _ := sec[typ].(map[string]any)
+			for _, name := range sortedKeys(byType) {
+				if replaceStrings(byType[name], refs) {
+					addr := typ + "." + name
+					if section == "data" {
+						addr = "data." + addr
+					}
+					out = append(out, addr)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// replaceStrings substitutes whole-string matches anywhere under v and
+// reports whether it changed anything.
+func replaceStrings(v any, with map[string]string) bool {
+	changed := false
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			if s, ok := c.(string); ok {
+				if r, hit := with[s]; hit {
+					x[k], changed = r, true
+				}
+				continue
+			}
+			changed = replaceStrings(c, with) || changed
+		}
+	case []any:
+		for i, c := range x {
+			if s, ok := c.(string); ok {
+				if r, hit := with[s]; hit {
+					x[i], changed = r, true
+				}
+				continue
+			}
+			changed = replaceStrings(c, with) || changed
+		}
+	}
+	return changed
 }
 
 // ManagedCloudFrontPolicyIDs are the fixed ids AWS documents for the
