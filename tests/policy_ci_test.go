@@ -11,7 +11,7 @@ import (
 func TestCITrustPoliciesCatchViolations(t *testing.T) {
 	q := policies(t)
 	head := `"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"dev","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},
-		"terraform":{"backend":{"s3":{"encrypt":true,"dynamodb_table":"t"}}}`
+		"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}}`
 	trust := func(sub string) string {
 		return `{"statement":[{"actions":["sts:AssumeRoleWithWebIdentity"],"condition":[{"test":"StringEquals","variable":"token.actions.githubusercontent.com:sub","values":["` + sub + `"]}]}]}`
 	}
