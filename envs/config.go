@@ -78,9 +78,16 @@ type Cluster struct {
 	// EndpointPublicAccess opens the API endpoint to PublicAccessCidrs as
 	// well as to the VPC. Default: true outside prod, false in prod.
 	EndpointPublicAccess *bool `yaml:"endpointPublicAccess"`
-	// PublicAccessCidrs limit the public endpoint. Required when it is on;
-	// 0.0.0.0/0 is refused in prod.
+	// PublicAccessCidrs limit the public endpoint: IPv4 blocks, required
+	// when it is on. 0.0.0.0/0 is refused everywhere, and prod refuses any
+	// public access.
 	PublicAccessCidrs []string `yaml:"publicAccessCidrs"`
+	// PublicAccessWidestPrefix caps how much of the internet
+	// PublicAccessCidrs may open: together the blocks may cover at most as
+	// many public addresses as one block of this prefix length. Counting the
+	// union stops a wide opening split into pieces (0.0.0.0/1 + 128.0.0.0/1).
+	// Private and reserved ranges do not count. Default: 16; valid: 8 to 32.
+	PublicAccessWidestPrefix int `yaml:"publicAccessWidestPrefix"`
 	// AdminRoleArns get cluster-admin through EKS access entries.
 	AdminRoleArns []string `yaml:"adminRoleArns"`
 	// LogRetentionDays is how long control-plane logs are kept. Default: 90.
