@@ -42,6 +42,9 @@ type VpcProps struct {
 	FlowLogRetentionDays int
 	// FlowLogRoleName is the IAM role the flow-log service assumes.
 	FlowLogRoleName string
+	// Protect adds prevent_destroy to the flow-log group, the record of
+	// who talked to what.
+	Protect bool
 }
 
 // Vpc is what the cluster stack consumes.
@@ -154,6 +157,7 @@ func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) {
 	group := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("flow-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/aws/vpc/" + props.Name + "/flow-logs"),
 		RetentionInDays: jsii.Number(float64(props.FlowLogRetentionDays)),
+		Lifecycle:       Lifecycle(props.Protect),
 	})
 	trust := NewPolicyDocument(scope, "flow-logs-trust", Statement{
 		Actions:    []string{"sts:AssumeRole"},
