@@ -103,6 +103,9 @@ func TestServiceDeployWorkflows(t *testing.T) {
 					assert.Contains(t, s.Run, "--wait")
 					assert.Contains(t, s.Run, "--namespace spatial-properties")
 					assert.Contains(t, s.Run, `image.tag="$IMAGE_TAG"`)
+					// the library chart is a file:// dependency, packaged into
+					// charts/ only by `helm dependency build`
+					assert.Regexp(t, `helm dependency build "\./helm/\$SERVICE".*\n\s*helm upgrade --install "\$SERVICE" "\./helm/\$SERVICE"`, s.Run)
 				}
 			}
 			require.Len(t, order, 6, "%s/%s needs credentials, ECR login, build, scan, push and helm steps", svc, id)
