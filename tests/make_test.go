@@ -19,14 +19,7 @@ func makeIn(t *testing.T, dir string, cred *syscall.Credential, target string, e
 	t.Helper()
 	cmd := exec.Command("make", "--no-print-directory", target)
 	cmd.Dir = dir
-	for _, kv := range os.Environ() {
-		switch name, _, _ := strings.Cut(kv, "="); name {
-		case "ENV", "STACK", "ORG", "AWS_REGION", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "CDKTF_OUTDIR", "DIFF_REPORT":
-		default:
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.Env = append(cmd.Env, env...)
+	cmd.Env = freshEnv(env...)
 	if cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	}
@@ -39,6 +32,22 @@ func makeIn(t *testing.T, dir string, cred *syscall.Credential, target string, e
 		require.NoError(t, err)
 	}
 	return o.String(), e.String(), code
+}
+
+// freshEnv is this process's environment without the variables the
+// Makefile reads or a calling make exports (`make test` runs these tests),
+// plus env.
+func freshEnv(env ...string) []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "ENV", "STACK", "ORG", "AWS_REGION", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "CDKTF_OUTDIR", "DIFF_REPORT",
+			"TF_PLUGIN_CACHE_DIR", "CDKTF_DISABLE_PLUGIN_CACHE_ENV":
+		default:
+			out = append(out, kv)
+		}
+	}
+	return append(out, env...)
 }
 
 // TestMakeTargetsFailLoudly: CI runs these targets; a bad config or a
@@ -160,7 +169,7 @@ func TestMakeUsesAProviderPluginCache(t *testing.T) {
 	cmd := exec.Command("make", "--no-print-directory", "--eval",
 		"print-cache-env: ; @echo \"$$TF_PLUGIN_CACHE_DIR $${CDKTF_DISABLE_PLUGIN_CACHE_ENV:-unset}\"", "print-cache-env")
 	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "HOME="+home)
+	cmd.Env = freshEnv("HOME=" + home)
 	out, err := cmd.Output()
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(home, ".terraform.d", "plugin-cache")+" unset", strings.TrimSpace(string(out)), stdout)
