@@ -51,7 +51,9 @@ type EksClusterProps struct {
 	PermissionsBoundary *string
 	// SecretsKeyAlias names the KMS key for envelope encryption of Secrets.
 	SecretsKeyAlias string
-	// Protect keeps the secrets key from being destroyed.
+	// Protect adds prevent_destroy to the secrets key, the control plane
+	// and its audit log group: replacing the cluster loses every workload
+	// and its identity, and the log group is the audit trail.
 	Protect bool
 }
 
@@ -87,6 +89,7 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 	logs := cloudwatchloggroup.NewCloudwatchLogGroup(node, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/aws/eks/" + props.Name + "/cluster"),
 		RetentionInDays: jsii.Number(float64(props.LogRetentionDays)),
+		Lifecycle:       Lifecycle(props.Protect),
 	})
 	trust := NewPolicyDocument(node, "role-trust", Statement{
 		Actions:    []string{"sts:AssumeRole", "sts:TagSession"},
@@ -129,6 +132,7 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 			BootstrapClusterCreatorAdminPermissions: jsii.Bool(false),
 		},
 		DependsOn: &[]cdktf.ITerraformDependable{logs, attach},
+		Lifecycle: Lifecycle(props.Protect),
 	})
 
 	issuer := cluster.Identity().Get(jsii.Number(0)).Oidc().Get(jsii.Number(0)).Issuer()

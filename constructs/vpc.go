@@ -46,6 +46,9 @@ type VpcProps struct {
 	// (naming.WorkloadBoundary); the CI deploy role may create roles only
 	// with it attached.
 	PermissionsBoundary *string
+	// Protect adds prevent_destroy to the flow-log group, the record of
+	// who talked to what.
+	Protect bool
 }
 
 // Vpc is what the cluster stack consumes.
@@ -158,6 +161,7 @@ func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) {
 	group := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("flow-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
 		Name:            jsii.String("/aws/vpc/" + props.Name + "/flow-logs"),
 		RetentionInDays: jsii.Number(float64(props.FlowLogRetentionDays)),
+		Lifecycle:       Lifecycle(props.Protect),
 	})
 	trust := NewPolicyDocument(scope, "flow-logs-trust", Statement{
 		Actions:    []string{"sts:AssumeRole"},

@@ -88,6 +88,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
 		Name: jsii.String(b.names.Prefix() + "-dtn-dead-letter"), KmsMasterKeyId: storage.KeyArn,
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+		Lifecycle:               sp.Lifecycle(cfg.Protect()), // envelopes that failed delivery
 	})
 	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
 		Name:                         jsii.String(b.names.Prefix() + "-dtn-outbox"),
@@ -100,6 +101,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
 			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
 		}),
+		Lifecycle: sp.Lifecycle(cfg.Protect()), // envelopes not yet forwarded
 	})
 	role, err := sp.NewIrsaRole(b.stack, "dtn-gateway-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-dtn-gateway"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,

@@ -34,6 +34,7 @@ func NewNetworkStack(scope constructs.Construct, cfg *envs.Config) (*NetworkOutp
 		FlowLogRetentionDays: n.FlowLogRetentionDays,
 		FlowLogRoleName:      b.names.Role("vpc-flow-logs"),
 		PermissionsBoundary:  b.boundaryArn(),
+		Protect:              cfg.Protect(),
 	})
 	if err != nil {
 		return nil, err

@@ -207,6 +207,8 @@ func TestServiceDeployWorkflows(t *testing.T) {
 	}
 }
 
+var helmDependencyFirst = regexp.MustCompile(`helm dependency build "\./helm/\$SERVICE"(?s:.*)helm upgrade --install "\$SERVICE" "\./helm/\$SERVICE"`)
+
 // stepOrder maps the kind of each step that matters to its index.
 func stepOrder(steps []step) map[string]int {
 	order := map[string]int{}
@@ -230,7 +232,10 @@ func stepOrder(steps []step) map[string]int {
 			order["push"] = i
 		case strings.Contains(s.Run, "helm upgrade --install") && strings.Contains(s.Run, "--atomic") &&
 			strings.Contains(s.Run, "--wait") && strings.Contains(s.Run, "--namespace spatial-properties") &&
-			strings.Contains(s.Run, `image.tag="$IMAGE_TAG"`):
+			strings.Contains(s.Run, `image.tag="$IMAGE_TAG"`) &&
+			// the library chart is a file:// dependency, packaged into
+			// charts/ only by `helm dependency build`
+			helmDependencyFirst.MatchString(s.Run):
 			order["helm"] = i
 		}
 	}
