@@ -18,21 +18,22 @@ import (
 )
 
 // Component names, in deploy order. Stack ids are "<env>-<component>".
+// They are defined in constructs/naming, which the operator CLI shares.
 const (
-	State         = "state"
-	Network       = "network"
-	Cluster       = "cluster"
-	Platform      = "platform"
-	Storage       = "storage"
-	CDN           = "cdn"
-	CICD          = "cicd"
-	Observability = "observability"
-	EdgeStack     = "edge"
+	State         = naming.ComponentState
+	Network       = naming.ComponentNetwork
+	Cluster       = naming.ComponentCluster
+	Platform      = naming.ComponentPlatform
+	Storage       = naming.ComponentStorage
+	CDN           = naming.ComponentCDN
+	CICD          = naming.ComponentCICD
+	Observability = naming.ComponentObservability
+	EdgeStack     = naming.ComponentEdge
 )
 
 // DeployOrder is the order `cdktf deploy` must follow; later stacks read
 // earlier stacks' outputs through remote state.
-var DeployOrder = []string{State, Network, Cluster, Platform, Storage, CDN, CICD, Observability, EdgeStack}
+var DeployOrder = naming.DeployOrder
 
 // base is what every stack constructor starts from.
 type base struct {
