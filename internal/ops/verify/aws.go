@@ -35,7 +35,7 @@ type awsChecks struct {
 	d     *Deps
 	// cluster and dist are looked up once and shared by later checks.
 	cluster *ekstypes.Cluster
-	dist    *cftypes.DistributionSummary
+	dist    *cftypes.Distribution
 }
 
 // clusterInfo describes the cluster once.
@@ -222,33 +222,45 @@ func (a *awsChecks) bucketCors(bucket string) func(context.Context) (string, err
 }
 
 // distribution finds the env's distribution by its alias (the CDN domain).
-func (a *awsChecks) distribution(ctx context.Context) (*cftypes.DistributionSummary, error) {
+func (a *awsChecks) distribution(ctx context.Context) (*cftypes.Distribution, error) {
 	if a.dist != nil {
 		return a.dist, nil
 	}
-	d, err := FindDistribution(ctx, a.d.CloudFront, a.cfg.CDN.Domain)
+	id, err := FindDistribution(ctx, a.d.CloudFront, a.cfg.CDN.Domain)
 	if err != nil {
 		return nil, err
 	}
-	a.dist = d
-	return d, nil
+	out, err := a.d.CloudFront.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(id)})
+	if err != nil {
+		return nil, err
+	}
+	a.dist = out.Distribution
+	return a.dist, nil
 }
 
-// FindDistribution returns the distribution whose aliases include domain.
-func FindDistribution(ctx context.Context, cf CloudFrontAPI, domain string) (*cftypes.DistributionSummary, error) {
+// FindDistribution returns the id of the distribution whose aliases include
+// domain. Summaries without aliases (moto leaves them out) are read in full.
+func FindDistribution(ctx context.Context, cf CloudFrontAPI, domain string) (string, error) {
 	var marker *string
 	for {
 		out, err := cf.ListDistributions(ctx, &cloudfront.ListDistributionsInput{Marker: marker})
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		if out.DistributionList == nil {
 			break
 		}
-		for i := range out.DistributionList.Items {
-			d := &out.DistributionList.Items[i]
-			if d.Aliases != nil && slices.Contains(d.Aliases.Items, domain) {
-				return d, nil
+		for _, d := range out.DistributionList.Items {
+			aliases := d.Aliases
+			if aliases == nil {
+				full, err := cf.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: d.Id})
+				if err != nil {
+					return "", err
+				}
+				aliases = full.Distribution.DistributionConfig.Aliases
+			}
+			if aliases != nil && slices.Contains(aliases.Items, domain) {
+				return aws.ToString(d.Id), nil
 			}
 		}
 		if !aws.ToBool(out.DistributionList.IsTruncated) {
@@ -256,7 +268,7 @@ func FindDistribution(ctx context.Context, cf CloudFrontAPI, domain string) (*cf
 		}
 		marker = out.DistributionList.NextMarker
 	}
-	return nil, &NotFoundError{What: "CloudFront distribution with alias " + domain}
+	return "", &NotFoundError{What: "CloudFront distribution with alias " + domain}
 }
 
 // NotFoundError is a resource that does not exist.
@@ -278,7 +290,7 @@ func (a *awsChecks) distDeployed(ctx context.Context) (string, error) {
 	if aws.ToString(d.Status) != "Deployed" {
 		return "", failf("distribution %s is %s, not Deployed", aws.ToString(d.Id), aws.ToString(d.Status))
 	}
-	if !aws.ToBool(d.Enabled) {
+	if !aws.ToBool(d.DistributionConfig.Enabled) {
 		return "", failf("distribution %s is disabled", aws.ToString(d.Id))
 	}
 	return fmt.Sprintf("%s Deployed (%s)", aws.ToString(d.Id), aws.ToString(d.DomainName)), nil
@@ -292,10 +304,10 @@ func (a *awsChecks) distOAC(ctx context.Context) (string, error) {
 		return "", err
 	}
 	regional := fmt.Sprintf("%s.s3.%s.amazonaws.com", a.names.DataBucket("packs"), a.cfg.Region)
-	if d.Origins == nil {
+	if d.DistributionConfig.Origins == nil {
 		return "", failf("distribution %s has no origins", aws.ToString(d.Id))
 	}
-	for _, o := range d.Origins.Items {
+	for _, o := range d.DistributionConfig.Origins.Items {
 		if aws.ToString(o.DomainName) != regional {
 			continue
 		}
@@ -322,10 +334,11 @@ func (a *awsChecks) distCertificate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if d.ViewerCertificate == nil || aws.ToString(d.ViewerCertificate.ACMCertificateArn) == "" {
+	vc := d.DistributionConfig.ViewerCertificate
+	if vc == nil || aws.ToString(vc.ACMCertificateArn) == "" {
 		return "", failf("distribution %s has no ACM certificate", aws.ToString(d.Id))
 	}
-	arn := aws.ToString(d.ViewerCertificate.ACMCertificateArn)
+	arn := aws.ToString(vc.ACMCertificateArn)
 	out, err := a.d.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
 	if err != nil {
 		return "", failf("certificate %s: %v", arn, err)
