@@ -38,12 +38,12 @@ func TestHelpForEveryCommand(t *testing.T) {
 // flag, a prod teardown, a staging teardown without --confirm.
 func TestBadUsageExitsTwo(t *testing.T) {
 	cases := map[string][]string{
-		"--env is required":       {"cost"},
-		"envs/qa.yaml":            {"cost", "--env", "qa"},
-		"unknown flag":            {"verify", "--env", "dev", "--bogus"},
-		"never tears down prod":   {"teardown", "--env", "prod", "--confirm", "prod"},
-		"--confirm staging":       {"teardown", "--env", "staging"},
-		"--cohort needs --ca-arn": {"edge", "rollback", "--env", "dev", "--cohort", "x"},
+		"--env is required":        {"cost"},
+		`unknown environment "qa"`: {"cost", "--env", "qa"},
+		"unknown flag":             {"verify", "--env", "dev", "--bogus"},
+		"never tears down prod":    {"teardown", "--env", "prod", "--confirm", "prod"},
+		"--confirm staging":        {"teardown", "--env", "staging"},
+		"--cohort needs --ca-arn":  {"edge", "rollback", "--env", "dev", "--cohort", "x"},
 	}
 	for want, args := range cases {
 		code, _, stderr := spctl(t, args...)
