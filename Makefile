@@ -25,7 +25,7 @@ STACK      ?=
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools
+.PHONY: spctl help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ gen: $(GEN_STAMP) ## Generate the helm, kubernetes and random provider bindings 
 build: gen ## Compile the app and tests
 	go build $(PKGS)
 	go test -count=1 -run '^$$' $(PKGS) >/dev/null
+
+spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback, cost)
+	go build -o bin/spctl ./cmd/spctl
 
 synth: gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/
 	go run .
@@ -81,6 +84,7 @@ test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests,
 	go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
 	cd edge/natstest && go test -count=1 ./...
+	cd services/pack-service && go test -count=1 ./...
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false
@@ -101,6 +105,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	$(STATICCHK) $(PKGS)
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
 	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
+	cd services/pack-service && go vet ./... && ../../$(STATICCHK) ./...
 
 diff: gen ## cdktf diff one stack: make diff STACK=dev-network (needs AWS credentials and terraform)
 	@test -n "$(STACK)" || { echo "set STACK, e.g. make diff STACK=dev-network"; exit 2; }
