@@ -14,7 +14,7 @@ func (e *Estimate) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "Monthly estimate for %s (USD, on-demand, %d h/month)\nPrices: %s\n\n", e.Env, HoursPerMonth, e.Source)
 	unconfirmed := false
 	for _, st := range e.Stacks {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(w, "%s\n", st.ID)
 		for _, l := range st.Lines {
 			mark := ""
