@@ -11,7 +11,7 @@ import (
 
 func newCostCmd() *cobra.Command {
 	var env, outdir string
-	var asJSON bool
+	var asJSON, summary bool
 	c := &cobra.Command{
 		Use:   "cost --env <env>",
 		Short: "Monthly cost estimate from the synthesized stacks (no AWS credentials needed)",
@@ -43,6 +43,10 @@ func newCostCmd() *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 				return nil
 			}
+			if summary {
+				est.WriteSummary(cmd.OutOrStdout())
+				return nil
+			}
 			est.WriteText(cmd.OutOrStdout())
 			return nil
 		},
@@ -50,5 +54,6 @@ func newCostCmd() *cobra.Command {
 	c.Flags().StringVar(&env, "env", "", "environment: dev, staging or prod")
 	c.Flags().StringVar(&outdir, "outdir", "cdktf.out", "the synth output directory")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
+	c.Flags().BoolVar(&summary, "summary", false, "one line per stack and the total")
 	return c
 }

@@ -68,6 +68,10 @@ func TestCostCommand(t *testing.T) {
 	assert.Contains(t, out, "TOTAL fixed monthly: 73.00 USD")
 	assert.Contains(t, out, "UNPRICED resource types (add them to internal/ops/cost/prices.go): aws_mystery")
 
+	code, out, _ = spctl(t, "cost", "--env", "dev", "--outdir", dir, "--summary")
+	assert.Equal(t, 0, code)
+	assert.Contains(t, out, "dev-cluster               73.00  (UNPRICED: aws_mystery ×1)")
+
 	code, out, _ = spctl(t, "cost", "--env", "dev", "--outdir", dir, "--json")
 	require.Equal(t, 0, code)
 	var est struct {

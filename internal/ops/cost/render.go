@@ -68,3 +68,16 @@ func counts(m map[string]int) string {
 	sort.Strings(parts)
 	return strings.Join(parts, ", ")
 }
+
+// WriteSummary prints one line per stack and the total: the short form for
+// READMEs and chat.
+func (e *Estimate) WriteSummary(w io.Writer) {
+	for _, st := range e.Stacks {
+		flag := ""
+		if len(st.Unpriced) > 0 {
+			flag = "  (UNPRICED: " + counts(st.Unpriced) + ")"
+		}
+		fmt.Fprintf(w, "%-20s %10.2f%s\n", st.ID, st.Subtotal, flag)
+	}
+	fmt.Fprintf(w, "%-20s %10.2f USD/month fixed; usage-priced items: run without --summary\n", "TOTAL", e.Total)
+}
