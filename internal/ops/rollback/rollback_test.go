@@ -58,6 +58,7 @@ func TestDrainTimesOutThenDrains(t *testing.T) {
 	require.True(t, errors.As(err, &te), "want a timeout, got %v", err)
 	assert.Equal(t, "0 visible, 1 in flight", te.Status, "in-flight messages count as not drained")
 	assert.Contains(t, out.String(), "timeout 100ms")
+	t.Log("\n" + out.String()) // the runbook's example output
 
 	go func() {
 		time.Sleep(50 * time.Millisecond)

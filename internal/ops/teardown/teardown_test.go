@@ -55,6 +55,7 @@ func TestEmptyBucketRemovesVersionsAndDeleteMarkers(t *testing.T) {
 	n, err := EmptyBucket(ctx, &out, s3c, bucket)
 	require.NoError(t, err)
 	assert.Equal(t, 4, n, "3 versions + 1 delete marker")
+	t.Log("\n" + out.String()) // the runbook's example output
 	left, err := s3c.ListObjectVersions(ctx, &s3.ListObjectVersionsInput{Bucket: &bucket})
 	require.NoError(t, err)
 	assert.Empty(t, left.Versions)
@@ -89,6 +90,7 @@ func TestDistributionDisableThenDelete(t *testing.T) {
 	assert.Equal(t, []string{"update:enabled=false", "delete"}, rec.calls, "disable first, then delete")
 	assert.NotEmpty(t, rec.deleteETag, "delete carries the ETag")
 	assert.Contains(t, out.String(), "elapsed", "the wait shows progress")
+	t.Log("\n" + out.String()) // the runbook's example output
 
 	rec.calls = nil
 	require.NoError(t, DisableAndDeleteDistribution(ctx, &out, rec, domain, time.Minute, fast))
