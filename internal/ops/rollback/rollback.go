@@ -69,7 +69,6 @@ func (b KubeBridge) Disable(ctx context.Context) (string, error) {
 	return fmt.Sprintf("scaled to 0: %v", scaled), nil
 }
 
-
 // SQSAPI reads queue depth.
 type SQSAPI interface {
 	GetQueueUrl(context.Context, *sqs.GetQueueUrlInput, ...func(*sqs.Options)) (*sqs.GetQueueUrlOutput, error)
