@@ -40,7 +40,7 @@ func NewProxy(cfg *rest.Config) (*Proxy, error) {
 	if !strings.Contains(host, "://") {
 		host = "https://" + host
 	}
-	return &Proxy{host: host + strings.TrimSuffix(cfg.APIPath, "/"), client: client}, nil
+	return &Proxy{host: host, client: client}, nil
 }
 
 // URL is the proxy URL of a service path.
