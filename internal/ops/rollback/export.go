@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,6 +42,11 @@ func ExportBeacons(ctx context.Context, out io.Writer, db DynamoAPI, s3c S3Put, 
 			in.Limit = aws.Int32(pageSize)
 		}
 		page, err := db.Scan(ctx, in)
+		var missing *ddbtypes.ResourceNotFoundException
+		if errors.As(err, &missing) && start == nil {
+			fmt.Fprintf(out, "  no table %s: the beacon registry is not deployed, nothing to export\n", table)
+			return counts, nil
+		}
 		if err != nil {
 			return nil, fmt.Errorf("scan %s: %w", table, err)
 		}

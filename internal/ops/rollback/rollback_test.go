@@ -225,3 +225,15 @@ func TestKubeBridgeDisable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, msg, "not deployed, nothing to disable")
 }
+
+// GIVEN no beacon table (the registry is not deployed yet) THEN the export
+// says so and succeeds with nothing written, instead of failing a rollback
+// whose other steps are done.
+func TestExportWithoutBeaconTable(t *testing.T) {
+	cfg := opstest.AWS(t, motoserver.Region)
+	var out bytes.Buffer
+	counts, err := ExportBeacons(context.Background(), &out, dynamodb.NewFromConfig(cfg), s3.NewFromConfig(cfg), motoserver.UniqueName("no-beacons"), "unused", "ts", "", 0)
+	require.NoError(t, err)
+	assert.Empty(t, counts)
+	assert.Contains(t, out.String(), "the beacon registry is not deployed, nothing to export")
+}
