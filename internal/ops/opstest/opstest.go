@@ -7,18 +7,20 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/spatialprops/spatialprops-infra/envs"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
-	"github.com/spatialprops/spatialprops-infra/internal/ops/awsenv"
 )
 
 // Env loads envs/<env>.yaml with a unique org, so every derived name
@@ -39,7 +41,15 @@ func Env(t testing.TB, env string) *envs.Config {
 // AWS is SDK configuration for the test's moto_server in region.
 func AWS(t testing.TB, region string) aws.Config {
 	t.Helper()
-	return awsenv.Emulator(motoserver.Endpoint(t), region)
+	return aws.Config{
+		Region:       region,
+		BaseEndpoint: aws.String(motoserver.Endpoint(t)),
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		HTTPClient: &http.Client{Transport: &http.Transport{
+			// moto_server may serve TLS with a self-signed certificate (MOTO_ENDPOINT from make test).
+			TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // loopback emulator only
+		}},
+	}
 }
 
 // SelfSignedCert returns a PEM certificate and key for domain valid for
