@@ -29,7 +29,7 @@ STACKRUN   := go run ./cmd/stackrun
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
+.PHONY: spctl help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
 	check-envs require-env require-stack plugin-cache validate e2e bootstrap
 
 # The app's stack ids in deploy order (`go run . --list`): validates the
@@ -76,6 +76,9 @@ build: check-envs gen ## Compile the app and tests
 	go build $(PKGS)
 	go test -count=1 -run '^$$' $(PKGS) >/dev/null
 
+spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback, cost)
+	go build -o bin/spctl ./cmd/spctl
+
 synth: check-envs gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/; keeps each stack's .terraform
 	go run .
 
@@ -110,6 +113,7 @@ test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and c
 	$(STACKRUN) with-moto -- go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
 	cd edge/natstest && go test -count=1 ./...
+	cd services/pack-service && go test -count=1 ./...
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false
@@ -132,6 +136,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	$(STATICCHK) $(PKGS)
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
 	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
+	cd services/pack-service && go vet ./... && ../../$(STATICCHK) ./...
 
 # Terraform over the synthesized stacks (cmd/stackrun). validate and e2e need
 # Terraform >= 1.10 and a hashicorp/aws provider mirror (TF_PLUGIN_DIR or a

@@ -344,3 +344,21 @@ func TestServiceChartsShareTheLibrary(t *testing.T) {
 		}
 	}
 }
+
+// GIVEN pack-service's chart THEN its pods get the collector endpoint and
+// service name the service reads, and the probe/metrics ports are the one
+// port services/pack-service listens on (PORT default 8080).
+func TestPackServiceWiring(t *testing.T) {
+	r, err := render(t, "pack-service", deployValues("pack-service"))
+	require.NoError(t, err)
+	c := r.Deployment.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	assert.Equal(t, "http://opentelemetry-collector.observability.svc:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"], "traces reach the in-cluster collector")
+	assert.Equal(t, "pack-service", env["OTEL_SERVICE_NAME"], "spctl verify searches Tempo for this service.name")
+	assert.Equal(t, int32(8080), c.Ports[0].ContainerPort)
+	assert.Equal(t, "8080", r.Deployment.Spec.Template.Annotations["prometheus.io/port"])
+	assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
+}
