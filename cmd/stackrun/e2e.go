@@ -262,6 +262,10 @@ func (e *e2e) run() error {
 			perpetual = append(perpetual, err)
 		}
 	}
+	// The operator's exit checklist, AWS side, against what was deployed.
+	if err := e.do(terraform.Stack{ID: e.env}, "verify", func() (string, error) { return e.verify(ctx) }); err != nil {
+		return err
+	}
 	// The state stack is protected in every env: Terraform must refuse.
 	if err := e.do(state, "protect", func() (string, error) {
 		out, _, err := e.tc.runner.Run(ctx, state.Dir, "plan", "-destroy", "-input=false", "-no-color", "-lock=false")
@@ -306,7 +310,7 @@ func unexpectedWarnings(out string) []string {
 // stack while Terraform works, so a BucketNotEmpty gets the buckets emptied
 // again and the destroy retried, as an operator would.
 func (e *e2e) destroy(ctx context.Context, st terraform.Stack) (string, error) {
-	emptied := 0
+	emptied, destroyed := 0, 0
 	for attempt := 1; ; attempt++ {
 		n, err := e.emptyBuckets(st)
 		emptied += n
@@ -314,16 +318,14 @@ func (e *e2e) destroy(ctx context.Context, st terraform.Stack) (string, error) {
 			return "", fmt.Errorf("emptying its buckets: %w", err)
 		}
 		out, _, err := e.tc.runner.Run(ctx, st.Dir, "destroy", "-auto-approve", "-input=false", "-no-color")
+		destroyed += strings.Count(out, ": Destruction complete after")
 		if err != nil && strings.Contains(out, "BucketNotEmpty") && attempt < 3 {
 			continue
 		}
 		if err != nil {
 			return "", err
 		}
-		summary := "nothing to destroy"
-		if m := destroySummary(out); m != "" {
-			summary = m
-		}
+		summary := fmt.Sprintf("%d destroyed", destroyed)
 		if emptied > 0 {
 			summary += fmt.Sprintf(" (after deleting %d object versions and delete markers in %d pass(es))", emptied, attempt)
 		}
@@ -402,13 +404,4 @@ func planChanges(out string) string {
 		keep = append(keep[:40], "...")
 	}
 	return strings.Join(keep, "\n")
-}
-
-func destroySummary(out string) string {
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "Destroy complete!") {
-			return strings.TrimPrefix(l, "Destroy complete! ")
-		}
-	}
-	return ""
 }
