@@ -30,6 +30,8 @@ const (
 	NamespaceServices      = "spatial-properties"
 	NamespaceEdge          = "edge-sync"
 	NamespaceKubeSystem    = "kube-system"
+	// NamespaceExternalSecrets holds External Secrets Operator.
+	NamespaceExternalSecrets = "external-secrets"
 )
 
 // Names holds the inputs every derived name is built from.
@@ -84,6 +86,13 @@ func (n Names) OAC() string { return n.Prefix() + "-oac" }
 // EcrRepository is the ECR repository of one service: "<org>/<service>".
 func (n Names) EcrRepository(service string) string { return n.Org + "/" + service }
 
+// SecretPrefix is the Secrets Manager name prefix of this environment's
+// secrets, "<org>/<env>/": the External Secrets role may read nothing else.
+func (n Names) SecretPrefix() string { return n.Org + "/" + n.Env + "/" }
+
+// Secret is the Secrets Manager name of one of this environment's secrets.
+func (n Names) Secret(name string) string { return n.SecretPrefix() + name }
+
 // Role is an IAM role name scoped to this environment: "<org>-<env>-<purpose>".
 func (n Names) Role(purpose string) string { return n.Prefix() + "-" + purpose }
 
@@ -103,6 +112,7 @@ var RolePurposes = []string{
 	"gha-infra-plan",
 	"gha-infra-deploy",
 	"irsa-dtn-gateway",
+	"irsa-external-secrets",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
