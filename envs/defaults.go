@@ -27,7 +27,15 @@ const (
 	DefaultLokiStorageGi        = 10
 	DefaultTempoStorageGi       = 10
 	DefaultJetStreamStorageGi   = 10
+	DefaultBaselineDays         = 365
+	DefaultWafLogDays           = 90
 )
+
+// EKSLogTypes are every control-plane log type EKS can ship.
+var EKSLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// DevEKSLogTypes are dev's default: who called the API and who they were.
+var DevEKSLogTypes = []string{"api", "audit", "authenticator"}
 
 // DefaultServices are the guide's three ECR repositories.
 var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway"}
@@ -41,6 +49,12 @@ func applyDefaults(c *Config) {
 	k := &c.Cluster
 	setStr(&k.Version, DefaultKubernetesVersion)
 	setInt(&k.LogRetentionDays, DefaultClusterLogDays)
+	if len(k.LogTypes) == 0 {
+		k.LogTypes = append([]string(nil), EKSLogTypes...)
+		if !c.Protect() {
+			k.LogTypes = append([]string(nil), DevEKSLogTypes...)
+		}
+	}
 	if k.EndpointPublicAccess == nil {
 		public := !c.IsProd()
 		k.EndpointPublicAccess = &public
@@ -72,6 +86,7 @@ func applyDefaults(c *Config) {
 		}
 	}
 	setInt(&d.RateLimitPer5Min, DefaultRateLimitPer5Min)
+	setInt(&d.WafLogRetentionDays, DefaultWafLogDays)
 	setStr(&d.PriceClass, DefaultPriceClass)
 
 	ci := &c.CICD
@@ -85,6 +100,8 @@ func applyDefaults(c *Config) {
 	setInt(&o.PrometheusStorageGi, DefaultPromStorageGi)
 	setInt(&o.LokiStorageGi, DefaultLokiStorageGi)
 	setInt(&o.TempoStorageGi, DefaultTempoStorageGi)
+
+	setInt(&c.AccountBaseline.RetentionDays, DefaultBaselineDays)
 
 	e := &c.Edge
 	setInt(&e.EnvelopeMaxBytes, edge.MaxEnvelopeBytes)

@@ -40,6 +40,8 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		PublicAccessCidrs:    k.PublicAccessCidrs,
 		AdminRoleArns:        k.AdminRoleArns,
 		LogRetentionDays:     k.LogRetentionDays,
+		LogTypes:             k.LogTypes,
+		Region:               cfg.Region,
 		RoleName:             b.names.Role("eks-cluster"),
 		SecretsKeyAlias:      "alias/" + b.names.Prefix() + "-eks-secrets",
 		Protect:              cfg.Protect(),

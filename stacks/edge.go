@@ -82,6 +82,9 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
 		Name: jsii.String(b.names.Prefix() + "-dtn-dead-letter"), KmsMasterKeyId: storage.KeyArn,
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+		// Both queues hold envelopes not yet delivered: never destroyed
+		// outside dev.
+		Lifecycle: sp.Lifecycle(cfg.Protect()),
 	})
 	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
 		Name:                         jsii.String(b.names.Prefix() + "-dtn-outbox"),
@@ -91,6 +94,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		MessageRetentionSeconds:      jsii.Number(float64(DTNRetentionDays * 24 * 3600)),
 		VisibilityTimeoutSeconds:     jsii.Number(DTNVisibilitySeconds),
 		ReceiveWaitTimeSeconds:       jsii.Number(20),
+		Lifecycle:                    sp.Lifecycle(cfg.Protect()),
 		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
 			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
 		}),

@@ -33,6 +33,8 @@ func NewNetworkStack(scope constructs.Construct, cfg *envs.Config) (*NetworkOutp
 		ClusterName:          b.names.Cluster(),
 		FlowLogRetentionDays: n.FlowLogRetentionDays,
 		FlowLogRoleName:      b.names.Role("vpc-flow-logs"),
+		Region:               cfg.Region,
+		Protect:              cfg.Protect(),
 	})
 	if err != nil {
 		return nil, err

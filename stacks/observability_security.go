@@ -17,14 +17,14 @@ const NodeExporterNamespace = "node-exporter"
 // Ports the observability policies open, from each chart's templates at
 // its pinned version.
 const (
-	ReloaderPort          = 8080 // config-reloader sidecar of Prometheus and Alertmanager
-	AlertmanagerMeshPort  = 9094
-	GrafanaPort           = 3000
-	MemberlistPort        = 7946
-	GRPCPort              = 9095 // Loki and Tempo internal gRPC
-	KubeStateMetricsPort  = 8080
-	KubeStateMetricsSelf  = 8081
-	OperatorWebhookPort   = 10250
+	ReloaderPort         = 8080 // config-reloader sidecar of Prometheus and Alertmanager
+	AlertmanagerMeshPort = 9094
+	GrafanaPort          = 3000
+	MemberlistPort       = 7946
+	GRPCPort             = 9095 // Loki and Tempo internal gRPC
+	KubeStateMetricsPort = 8080
+	KubeStateMetricsSelf = 8081
+	OperatorWebhookPort  = 10250
 )
 
 // Pods of the observability namespace, by the labels their charts set.

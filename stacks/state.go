@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
@@ -17,6 +19,12 @@ const StateNoncurrentDays = 90
 // only stack with local state (bootstrap/<env>-state.tfstate) and is deployed
 // first, once per environment. Both resources are protected in every env:
 // losing state orphans every other stack's resources.
+//
+// Every request to the state bucket is recorded in a separate access-log
+// bucket, and, when accountBaseline.create is set, the account's
+// CloudTrail, GuardDuty and AWS Config live here too: this stack is
+// deployed by a human administrator, never by CI, so no CI role can turn
+// the audit trail off.
 //
 // It returns no outputs on purpose: its state is local, so a cross-stack
 // reference to it would make other stacks read a file only the
@@ -35,10 +43,15 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	if err != nil {
 		return err
 	}
+	logs, err := newStateAccessLogs(b)
+	if err != nil {
+		return err
+	}
 	bucket, err := sp.NewSecureBucket(b.stack, "state-bucket", &sp.SecureBucketProps{
-		Name:      b.names.StateBucket(),
-		KmsKeyArn: key.KeyArn,
-		Protect:   true,
+		Name:       b.names.StateBucket(),
+		KmsKeyArn:  key.KeyArn,
+		Protect:    true,
+		AccessLogs: &sp.AccessLogTarget{Bucket: logs, Prefix: "tfstate/"},
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-old-state-versions", NoncurrentExpireDays: StateNoncurrentDays, AbortMultipartDays: 1,
 		}},
@@ -58,7 +71,53 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		DeletionProtectionEnabled: jsii.Bool(true),
 		Lifecycle:                 sp.Lifecycle(true),
 	})
+	if cfg.AccountBaseline.Create {
+		if err := newAccountBaseline(b); err != nil {
+			return err
+		}
+	}
 	b.output("state_bucket", "S3 bucket holding every other stack's state", bucket.Name, false)
 	b.output("lock_table", "DynamoDB table holding state locks", table.Name(), false)
 	return nil
+}
+
+// StateLogDays keeps the state bucket's access logs: who read or wrote
+// state, and when, for a year.
+const StateLogDays = 365
+
+// newStateAccessLogs creates the bucket that receives the state bucket's
+// server access logs. It uses SSE-S3: S3 cannot deliver access logs to a
+// bucket whose default encryption is SSE-KMS.
+func newStateAccessLogs(b *base) (*string, error) {
+	name := b.names.StateLogsBucket()
+	account := *b.accountID()
+	// Each source bucket writes under its own prefix, and only there.
+	sources := map[string]string{"tfstate/": b.names.StateBucket()}
+	if b.cfg.AccountBaseline.Create {
+		sources["audit/"] = b.names.TrailBucket()
+	}
+	var statements []sp.Statement
+	for _, prefix := range sortedKeys(sources) {
+		statements = append(statements, sp.Statement{
+			Sid:        "AllowAccessLogsFrom" + strings.TrimSuffix(strings.ToUpper(prefix[:1])+prefix[1:], "/"),
+			Actions:    []string{"s3:PutObject"},
+			Resources:  []string{"arn:aws:s3:::" + name + "/" + prefix + "*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"logging.s3.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{"arn:aws:s3:::" + sources[prefix]}},
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
+			},
+		})
+	}
+	logs, err := sp.NewSecureBucket(b.stack, "state-access-logs", &sp.SecureBucketProps{
+		Name: name, KmsKeyArn: nil, Protect: true,
+		PolicyStatements: statements,
+		Lifecycle: []sp.LifecycleRule{{
+			ID: "expire-access-logs", ExpireDays: StateLogDays, NoncurrentExpireDays: 30, AbortMultipartDays: 1,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return logs.Name, nil
 }

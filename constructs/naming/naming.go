@@ -55,6 +55,19 @@ func (n Names) StateBucket() string {
 	return fmt.Sprintf("tfstate-%s-%s-%s", n.Org, n.Env, n.Region)
 }
 
+// StateLogsBucket receives the state bucket's server access logs:
+// "tfstate-logs-<org>-<env>-<region>".
+func (n Names) StateLogsBucket() string {
+	return fmt.Sprintf("tfstate-logs-%s-%s-%s", n.Org, n.Env, n.Region)
+}
+
+// TrailBucket holds CloudTrail and AWS Config deliveries when the
+// environment creates its own account baseline:
+// "audit-<org>-<env>-<region>".
+func (n Names) TrailBucket() string {
+	return fmt.Sprintf("audit-%s-%s-%s", n.Org, n.Env, n.Region)
+}
+
 // LockTable is the DynamoDB state-lock table "tf-lock-<org>-<env>-<region>".
 func (n Names) LockTable() string {
 	return fmt.Sprintf("tf-lock-%s-%s-%s", n.Org, n.Env, n.Region)
@@ -113,6 +126,7 @@ var RolePurposes = []string{
 	"gha-infra-deploy",
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
+	"aws-config",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
@@ -120,7 +134,7 @@ var EdgeBucketKinds = []string{"dtn"}
 
 // Buckets returns every S3 bucket name of the environment.
 func (n Names) Buckets() []string {
-	out := []string{n.StateBucket()}
+	out := []string{n.StateBucket(), n.StateLogsBucket(), n.TrailBucket()}
 	for _, k := range append(append([]string(nil), DataBucketKinds...), EdgeBucketKinds...) {
 		out = append(out, n.DataBucket(k))
 	}

@@ -1,0 +1,151 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudtrail"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorder"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configconfigurationrecorderstatus"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configdeliverychannel"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetectorfeature"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+)
+
+// GuardDutyFeatures are the detector features turned on beyond the
+// foundational sources (CloudTrail, VPC flow, DNS): S3 data events for the
+// pack buckets and the EKS audit log for the cluster.
+var GuardDutyFeatures = []string{"S3_DATA_EVENTS", "EKS_AUDIT_LOGS"}
+
+// ConfigRolePolicyArn is AWS's managed policy for the Config recorder.
+const ConfigRolePolicyArn = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
+
+// newAccountBaseline creates the account-level detection services for an
+// account without an organization landing zone (accountBaseline.create):
+//
+//   - CloudTrail: one multi-region trail with global service events and
+//     log file validation (signed digests prove no file was altered), into
+//     an SSE-KMS bucket under its own CMK, versioned and protected.
+//   - GuardDuty: a detector with S3 and EKS audit-log protection.
+//   - AWS Config: a recorder of every supported resource type, including
+//     global (IAM) ones, delivering to the same bucket under config/.
+func newAccountBaseline(b *base) error {
+	account := *b.accountID()
+	region := b.cfg.Region
+	trailName := b.names.Prefix() + "-trail"
+	trailArn := fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", region, account, trailName)
+	bucketName := b.names.TrailBucket()
+	bucketArn := "arn:aws:s3:::" + bucketName
+	days := b.cfg.AccountBaseline.RetentionDays
+
+	key, err := sp.NewKmsKey(b.stack, "audit-key", &sp.KmsKeyProps{
+		Alias: "alias/" + b.names.Prefix() + "-audit", Description: "Encrypts CloudTrail and AWS Config deliveries of " + b.names.Prefix(),
+		Protect: true, AccountID: b.accountID(),
+		ExtraStatements: []sp.Statement{
+			{
+				Sid: "AllowCloudTrailToEncryptThisTrail", Actions: []string{"kms:GenerateDataKey*"}, Resources: []string{"*"},
+				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
+				Conditions: []sp.Condition{
+					{Test: "StringLike", Variable: "kms:EncryptionContext:aws:cloudtrail:arn", Values: []string{"arn:aws:cloudtrail:*:" + account + ":trail/*"}},
+					{Test: "StringEquals", Variable: "aws:SourceArn", Values: []string{trailArn}},
+				},
+			},
+			{
+				Sid: "AllowCloudTrailToDescribeKey", Actions: []string{"kms:DescribeKey"}, Resources: []string{"*"},
+				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
+				Conditions: []sp.Condition{{Test: "StringEquals", Variable: "aws:SourceArn", Values: []string{trailArn}}},
+			},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	trailCondition := sp.Condition{Test: "StringEquals", Variable: "aws:SourceArn", Values: []string{trailArn}}
+	bucket, err := sp.NewSecureBucket(b.stack, "audit-bucket", &sp.SecureBucketProps{
+		Name: bucketName, KmsKeyArn: key.KeyArn, Protect: true,
+		AccessLogs: &sp.AccessLogTarget{Bucket: jsii.String(b.names.StateLogsBucket()), Prefix: "audit/"},
+		PolicyStatements: []sp.Statement{
+			{
+				Sid: "CloudTrailAclCheck", Actions: []string{"s3:GetBucketAcl"}, Resources: []string{bucketArn},
+				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
+				Conditions: []sp.Condition{trailCondition},
+			},
+			{
+				Sid: "CloudTrailWrite", Actions: []string{"s3:PutObject"}, Resources: []string{bucketArn + "/AWSLogs/" + account + "/*"},
+				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
+				Conditions: []sp.Condition{trailCondition, {Test: "StringEquals", Variable: "s3:x-amz-acl", Values: []string{"bucket-owner-full-control"}}},
+			},
+		},
+		Lifecycle: []sp.LifecycleRule{{ID: "expire-audit-logs", ExpireDays: days, NoncurrentExpireDays: 30, AbortMultipartDays: 1}},
+	})
+	if err != nil {
+		return err
+	}
+	cloudtrail.NewCloudtrail(b.stack, jsii.String("trail"), &cloudtrail.CloudtrailConfig{
+		Name:                       jsii.String(trailName),
+		S3BucketName:               bucket.Name,
+		IsMultiRegionTrail:         jsii.Bool(true),
+		IncludeGlobalServiceEvents: jsii.Bool(true),
+		EnableLogFileValidation:    jsii.Bool(true),
+		KmsKeyId:                   key.KeyArn,
+		Lifecycle:                  sp.Lifecycle(true),
+	})
+
+	detector := guarddutydetector.NewGuarddutyDetector(b.stack, jsii.String("guardduty"), &guarddutydetector.GuarddutyDetectorConfig{
+		Enable: jsii.Bool(true), FindingPublishingFrequency: jsii.String("FIFTEEN_MINUTES"),
+	})
+	for _, f := range GuardDutyFeatures {
+		guarddutydetectorfeature.NewGuarddutyDetectorFeature(b.stack, jsii.String("guardduty-"+f), &guarddutydetectorfeature.GuarddutyDetectorFeatureConfig{
+			DetectorId: detector.Id(), Name: jsii.String(f), Status: jsii.String("ENABLED"),
+		})
+	}
+	return newConfigRecorder(b, bucket, key.KeyArn)
+}
+
+func newConfigRecorder(b *base, bucket *sp.SecureBucket, keyArn *string) error {
+	account := *b.accountID()
+	trust := sp.NewPolicyDocument(b.stack, "config-trust", sp.Statement{
+		Actions:    []string{"sts:AssumeRole"},
+		Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"config.amazonaws.com"}}},
+		Conditions: []sp.Condition{{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}}},
+	})
+	role := iamrole.NewIamRole(b.stack, jsii.String("config-role"), &iamrole.IamRoleConfig{
+		Name: jsii.String(b.names.Role("aws-config")), AssumeRolePolicy: trust.Json(),
+	})
+	iamrolepolicyattachment.NewIamRolePolicyAttachment(b.stack, jsii.String("config-managed-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
+		Role: role.Name(), PolicyArn: jsii.String(ConfigRolePolicyArn),
+	})
+	deliver := sp.NewPolicyDocument(b.stack, "config-delivery", sp.Statement{
+		Sid: "DeliverSnapshotsAndHistory", Actions: []string{"s3:PutObject"},
+		Resources:  []string{*bucket.Arn + "/config/AWSLogs/" + account + "/Config/*"},
+		Conditions: []sp.Condition{{Test: "StringEquals", Variable: "s3:x-amz-acl", Values: []string{"bucket-owner-full-control"}}},
+	}, sp.Statement{
+		Sid: "CheckBucketAcl", Actions: []string{"s3:GetBucketAcl"}, Resources: []string{*bucket.Arn},
+	}, sp.Statement{
+		Sid: "EncryptDeliveries", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{*keyArn},
+	})
+	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String("config-delivery-policy"), &iamrolepolicy.IamRolePolicyConfig{
+		Role: role.Id(), Policy: deliver.Json(),
+	})
+	recorder := configconfigurationrecorder.NewConfigConfigurationRecorder(b.stack, jsii.String("config-recorder"), &configconfigurationrecorder.ConfigConfigurationRecorderConfig{
+		Name: jsii.String("default"), RoleArn: role.Arn(),
+		RecordingGroup: &configconfigurationrecorder.ConfigConfigurationRecorderRecordingGroup{
+			AllSupported: jsii.Bool(true), IncludeGlobalResourceTypes: jsii.Bool(true),
+		},
+	})
+	channel := configdeliverychannel.NewConfigDeliveryChannel(b.stack, jsii.String("config-delivery-channel"), &configdeliverychannel.ConfigDeliveryChannelConfig{
+		Name: jsii.String("default"), S3BucketName: bucket.Name, S3KeyPrefix: jsii.String("config"), S3KmsKeyArn: keyArn,
+		DependsOn: &[]cdktf.ITerraformDependable{recorder},
+	})
+	configconfigurationrecorderstatus.NewConfigConfigurationRecorderStatus(b.stack, jsii.String("config-recorder-status"), &configconfigurationrecorderstatus.ConfigConfigurationRecorderStatusConfig{
+		Name: recorder.Name(), IsEnabled: jsii.Bool(true),
+		DependsOn: &[]cdktf.ITerraformDependable{channel},
+	})
+	return nil
+}
