@@ -19,6 +19,11 @@ const DefaultDenyPolicy = "default-deny-ingress"
 // policy can select a namespace by name without labelling it first.
 const NamespaceNameLabel = "kubernetes.io/metadata.name"
 
+// AnySourceReasonAnnotation records, on a policy that admits any source,
+// why no selector can name it; the policy checks refuse such a policy
+// without it.
+const AnySourceReasonAnnotation = "spatial.properties/any-source-reason"
+
 // AnyNamespace in Peer.Namespace matches pods in every namespace.
 const AnyNamespace = "*"
 
@@ -84,19 +89,23 @@ func NewNetworkPolicies(scope constructs.Construct, id string, props *NetworkPol
 		d := append([]cdktf.ITerraformDependable(nil), props.DependsOn...)
 		deps = &d
 	}
-	newPolicy := func(name string, spec *networkpolicyv1.NetworkPolicyV1Spec) {
+	newPolicy := func(name, anySourceReason string, spec *networkpolicyv1.NetworkPolicyV1Spec) {
+		meta := &networkpolicyv1.NetworkPolicyV1Metadata{
+			Name: jsii.String(name), Namespace: jsii.String(props.Namespace),
+			Labels: &map[string]*string{"app.kubernetes.io/managed-by": jsii.String("terraform")},
+		}
+		if anySourceReason != "" {
+			meta.Annotations = &map[string]*string{AnySourceReasonAnnotation: jsii.String(anySourceReason)}
+		}
 		networkpolicyv1.NewNetworkPolicyV1(node, jsii.String(name), &networkpolicyv1.NetworkPolicyV1Config{
-			Metadata: &networkpolicyv1.NetworkPolicyV1Metadata{
-				Name: jsii.String(name), Namespace: jsii.String(props.Namespace),
-				Labels: &map[string]*string{"app.kubernetes.io/managed-by": jsii.String("terraform")},
-			},
+			Metadata:  meta,
 			Spec:      spec,
 			DependsOn: deps,
 		})
 		out.Names = append(out.Names, name)
 	}
 	if props.DefaultDeny {
-		newPolicy(DefaultDenyPolicy, &networkpolicyv1.NetworkPolicyV1Spec{
+		newPolicy(DefaultDenyPolicy, "", &networkpolicyv1.NetworkPolicyV1Spec{
 			PodSelector: &networkpolicyv1.NetworkPolicyV1SpecPodSelector{},
 			PolicyTypes: jsii.Strings("Ingress"),
 		})
@@ -109,14 +118,16 @@ func NewNetworkPolicies(scope constructs.Construct, id string, props *NetworkPol
 			})
 		}
 		rule := &networkpolicyv1.NetworkPolicyV1SpecIngress{Ports: &ports}
+		reason := a.AnySourceReason
 		if len(a.From) > 0 {
+			reason = ""
 			from := make([]*networkpolicyv1.NetworkPolicyV1SpecIngressFrom, 0, len(a.From))
 			for _, p := range a.From {
 				from = append(from, p.render())
 			}
 			rule.From = &from
 		}
-		newPolicy("allow-"+a.Name, &networkpolicyv1.NetworkPolicyV1Spec{
+		newPolicy("allow-"+a.Name, reason, &networkpolicyv1.NetworkPolicyV1Spec{
 			PodSelector: &networkpolicyv1.NetworkPolicyV1SpecPodSelector{MatchLabels: StringMap(a.PodLabels)},
 			PolicyTypes: jsii.Strings("Ingress"),
 			Ingress:     &[]*networkpolicyv1.NetworkPolicyV1SpecIngress{rule},
