@@ -57,8 +57,8 @@ func observabilitySecrets(b *base, ns *sp.Namespace) (cdktf.ITerraformDependable
 	})
 
 	deps := []cdktf.ITerraformDependable{ns.Resource}
-	k8sObject := func(id string, object map[string]any, wait bool) manifest.Manifest {
-		after := append([]cdktf.ITerraformDependable(nil), deps...)
+	k8sObject := func(id string, object map[string]any, wait bool, extra ...cdktf.ITerraformDependable) manifest.Manifest {
+		after := append(append([]cdktf.ITerraformDependable(nil), deps...), extra...)
 		cfg := &manifest.ManifestConfig{Manifest: &object, DependsOn: &after}
 		if wait {
 			cfg.Wait = &manifest.ManifestWait{Condition: &[]*manifest.ManifestWaitCondition{{
@@ -104,8 +104,7 @@ func observabilitySecrets(b *base, ns *sp.Namespace) (cdktf.ITerraformDependable
 				"apiVersion": GeneratorsAPI, "kind": "Password", "name": "grafana-admin-password",
 			}}}},
 		},
-	}, true)
-	grafanaAdmin.Node().AddDependency(generator)
+	}, true, generator)
 
 	var data []any
 	for _, key := range obs.AlertmanagerReceiverKeys {
@@ -113,7 +112,7 @@ func observabilitySecrets(b *base, ns *sp.Namespace) (cdktf.ITerraformDependable
 			"secretKey": key, "remoteRef": map[string]any{"key": smName, "property": key},
 		})
 	}
-	receiversES := k8sObject("alertmanager-receivers-sync", map[string]any{
+	k8sObject("alertmanager-receivers-sync", map[string]any{
 		"apiVersion": ExternalSecretsAPI,
 		"kind":       "ExternalSecret",
 		"metadata":   map[string]any{"name": obs.AlertmanagerReceiversSecret, "namespace": obs.Namespace},
@@ -124,8 +123,7 @@ func observabilitySecrets(b *base, ns *sp.Namespace) (cdktf.ITerraformDependable
 			"target": map[string]any{"name": obs.AlertmanagerReceiversSecret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
 			"data":   data,
 		},
-	}, false)
-	receiversES.Node().AddDependency(receivers)
+	}, false, receivers)
 
 	b.output("alertmanager_receivers_secret", "Secrets Manager secret to fill with Alertmanager receiver credentials (JSON)", receivers.Name(), false)
 	return grafanaAdmin, nil
