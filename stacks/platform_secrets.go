@@ -106,9 +106,9 @@ func externalSecretsValues(annotation map[string]*string) map[string]any {
 	}
 }
 
-// podResources is a chart's usual resources block. CPU limits are set
-// generously (10x the request) so a runaway loop is bounded without
-// throttling normal bursts.
+// podResources is a chart's usual resources block. CPU limits sit well
+// above the request (4-10x), so a runaway loop is bounded without
+// throttling normal bursts; memory limits are 2-4x the request.
 func podResources(cpuRequest, memRequest, cpuLimit, memLimit string) map[string]any {
 	return map[string]any{
 		"requests": map[string]any{"cpu": cpuRequest, "memory": memRequest},
