@@ -2,6 +2,7 @@ package tests
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,7 +13,7 @@ import (
 // trips only the rule it is about.
 func stackDoc(stackName, body string) string {
 	backend := `"terraform":{"backend":{"s3":{"encrypt":true,"dynamodb_table":"t"}}}`
-	if len(stackName) > 6 && stackName[len(stackName)-6:] == "-state" {
+	if strings.HasSuffix(stackName, "-state") {
 		backend = `"terraform":{"backend":{"local":{"path":"bootstrap/x.tfstate"}}}`
 	}
 	return fmt.Sprintf(`{"//":{"metadata":{"stackName":%q}},%s,
