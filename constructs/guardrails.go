@@ -9,26 +9,17 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
-// GuardrailProps configures the guardrail aspect of one stack.
-type GuardrailProps struct {
-	// AllowLocalBackend is true only for the state stack, which must keep its
-	// own state locally until the bucket it creates exists.
-	AllowLocalBackend bool
-}
-
 // guardrails is an aspect that turns two costly mistakes into synth errors:
 // a stack whose state would silently live on one laptop, and a taggable AWS
 // resource that would be created without the tags cost reports and the
 // policy checks rely on.
-type guardrails struct {
-	props GuardrailProps
-}
+type guardrails struct{}
 
 // AddGuardrails attaches the guardrail aspect to stack. Violations become
 // error annotations, which make `cdktf synth` (and main) fail before any file
 // is written to cdktf.out.
-func AddGuardrails(stack cdktf.TerraformStack, props GuardrailProps) {
-	cdktf.Aspects_Of(stack).Add(&guardrails{props: props})
+func AddGuardrails(stack cdktf.TerraformStack) {
+	cdktf.Aspects_Of(stack).Add(&guardrails{})
 }
 
 // Visit implements cdktf.IAspect.
@@ -47,17 +38,13 @@ func (g *guardrails) checkBackend(stack cdktf.TerraformStack) {
 		if !*cdktf.TerraformBackend_IsBackend(child) {
 			continue
 		}
-		kind, settings := backendOf(child.(cdktf.TerraformBackend))
+		kind, _ := backendOf(child.(cdktf.TerraformBackend))
 		kinds = append(kinds, kind)
-		if kind == "local" {
-			if !g.props.AllowLocalBackend {
-				errorOn(stack, "stack %s has no S3 backend and would keep its state on this machine; call constructs.NewRemoteBackend for it", *stack.Node().Id())
-			} else if p, _ := settings["path"].(string); strings.HasPrefix(p, "/") {
-				errorOn(stack, "stack %s keeps local state at the absolute path %s; use a path relative to the repository", *stack.Node().Id(), p)
-			}
+		if kind != "s3" {
+			errorOn(stack, "stack %s has a %s backend and would keep its state on this machine; call constructs.NewRemoteBackend for it", *stack.Node().Id(), kind)
 		}
 	}
-	if len(kinds) == 0 && !g.props.AllowLocalBackend {
+	if len(kinds) == 0 {
 		errorOn(stack, "stack %s has no backend; call constructs.NewRemoteBackend for it", *stack.Node().Id())
 	}
 }

@@ -29,7 +29,7 @@ func appSynth(t *testing.T, build func(app cdktf.App)) (err error) {
 }
 
 func remote(stack cdktf.TerraformStack) {
-	_, _ = NewRemoteBackend(stack, &RemoteBackendProps{Bucket: "tfstate-x", Key: "dev/x.tfstate", LockTable: "tf-lock-x", Region: "ap-southeast-2"})
+	_, _ = NewRemoteBackend(stack, &RemoteBackendProps{Bucket: "tfstate-x", Key: "dev/x.tfstate", Region: "ap-southeast-2"})
 }
 
 func TestGuardrailsPassACompliantStack(t *testing.T) {
@@ -38,7 +38,7 @@ func TestGuardrailsPassACompliantStack(t *testing.T) {
 		remote(stack)
 		_, _ = NewAwsProvider(stack, "aws", &AwsProviderProps{Region: "ap-southeast-2", DefaultTags: testTags})
 		s3bucket.NewS3Bucket(stack, jsii.String("b"), &s3bucket.S3BucketConfig{})
-		AddGuardrails(stack, GuardrailProps{})
+		AddGuardrails(stack)
 	})
 	assert.NoError(t, err)
 }
@@ -49,29 +49,23 @@ func TestGuardrailsRejectLocalStateFallback(t *testing.T) {
 	err := appSynth(t, func(app cdktf.App) {
 		stack := cdktf.NewTerraformStack(app, jsii.String("dev-forgetful"))
 		_, _ = NewAwsProvider(stack, "aws", &AwsProviderProps{Region: "ap-southeast-2", DefaultTags: testTags})
-		AddGuardrails(stack, GuardrailProps{})
+		AddGuardrails(stack)
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "stack dev-forgetful has no S3 backend and would keep its state on this machine")
+	assert.Contains(t, err.Error(), "stack dev-forgetful has a local backend and would keep its state on this machine")
 }
 
-func TestGuardrailsAllowTheBootstrapBackendOnlyWhenRelative(t *testing.T) {
+func TestGuardrailsRejectALocalBackendEvenForState(t *testing.T) {
+	// The state stack too ends on the S3 backend (make bootstrap migrates
+	// it), so a local backend is a mistake in every stack.
 	err := appSynth(t, func(app cdktf.App) {
 		stack := cdktf.NewTerraformStack(app, jsii.String("dev-state"))
-		NewBootstrapBackend(stack, "dev-state")
+		cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{Path: jsii.String("state.tfstate")})
 		_, _ = NewAwsProvider(stack, "aws", &AwsProviderProps{Region: "ap-southeast-2", DefaultTags: testTags})
-		AddGuardrails(stack, GuardrailProps{AllowLocalBackend: true})
-	})
-	assert.NoError(t, err)
-
-	err = appSynth(t, func(app cdktf.App) {
-		stack := cdktf.NewTerraformStack(app, jsii.String("dev-state"))
-		cdktf.NewLocalBackend(stack, &cdktf.LocalBackendConfig{Path: jsii.String("/home/someone/state.tfstate")})
-		_, _ = NewAwsProvider(stack, "aws", &AwsProviderProps{Region: "ap-southeast-2", DefaultTags: testTags})
-		AddGuardrails(stack, GuardrailProps{AllowLocalBackend: true})
+		AddGuardrails(stack)
 	})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "keeps local state at the absolute path /home/someone/state.tfstate")
+	assert.Contains(t, err.Error(), "stack dev-state has a local backend and would keep its state on this machine")
 }
 
 func TestGuardrailsRejectUntaggedResources(t *testing.T) {
@@ -81,7 +75,7 @@ func TestGuardrailsRejectUntaggedResources(t *testing.T) {
 		remote(stack)
 		provider.NewAwsProvider(stack, jsii.String("aws"), &provider.AwsProviderConfig{Region: jsii.String("ap-southeast-2")})
 		sqsqueue.NewSqsQueue(stack, jsii.String("queue"), &sqsqueue.SqsQueueConfig{})
-		AddGuardrails(stack, GuardrailProps{})
+		AddGuardrails(stack)
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws_sqs_queue dev-untagged/queue would be created without required tag(s) CostCenter, Environment, Owner, Project, Service")
@@ -95,7 +89,7 @@ func TestGuardrailsRejectABlankedTag(t *testing.T) {
 		remote(stack)
 		_, _ = NewAwsProvider(stack, "aws", &AwsProviderProps{Region: "ap-southeast-2", DefaultTags: testTags})
 		s3bucket.NewS3Bucket(stack, jsii.String("b"), &s3bucket.S3BucketConfig{Tags: StringMap(map[string]string{"Owner": ""})})
-		AddGuardrails(stack, GuardrailProps{})
+		AddGuardrails(stack)
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws_s3_bucket dev-blank/b would be created without required tag(s) Owner")
@@ -110,7 +104,7 @@ func TestGuardrailsFollowAnAliasedProvider(t *testing.T) {
 		_, _ = NewAwsProvider(stack, "aws", &AwsProviderProps{Region: "ap-southeast-2", DefaultTags: testTags})
 		east := provider.NewAwsProvider(stack, jsii.String("east"), &provider.AwsProviderConfig{Region: jsii.String("us-east-1"), Alias: jsii.String("east")})
 		sqsqueue.NewSqsQueue(stack, jsii.String("queue"), &sqsqueue.SqsQueueConfig{Provider: east})
-		AddGuardrails(stack, GuardrailProps{})
+		AddGuardrails(stack)
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "aws_sqs_queue dev-alias/queue would be created without required tag(s)")
@@ -125,14 +119,17 @@ func TestProviderRefusesIncompleteTags(t *testing.T) {
 
 func TestRemoteBackendIsEncryptedAndLocked(t *testing.T) {
 	stack := newTestStack(t)
-	_, err := NewRemoteBackend(stack, &RemoteBackendProps{Bucket: "tfstate-spatialprops-dev-ap-southeast-2", Key: "dev/network.tfstate", LockTable: "tf-lock-spatialprops-dev-ap-southeast-2", Region: "ap-southeast-2"})
+	_, err := NewRemoteBackend(stack, &RemoteBackendProps{Bucket: "tfstate-spatialprops-dev-ap-southeast-2", Key: "dev/network.tfstate", Region: "ap-southeast-2"})
 	require.NoError(t, err)
 	be := synth(t, stack).Get("terraform.backend.s3")
 	assert.Equal(t, "tfstate-spatialprops-dev-ap-southeast-2", be.Get("bucket").String())
 	assert.Equal(t, "dev/network.tfstate", be.Get("key").String())
-	assert.Equal(t, "tf-lock-spatialprops-dev-ap-southeast-2", be.Get("dynamodb_table").String())
 	assert.True(t, be.Get("encrypt").Bool())
+	// S3 native locking; dynamodb_table would bring back Terraform 1.11's
+	// deprecation warning on every init.
+	assert.True(t, be.Get("use_lockfile").Bool(), "state must be locked with the S3 lock file")
+	assert.False(t, be.Get("dynamodb_table").Exists(), "dynamodb_table is deprecated in the S3 backend")
 
 	_, err = NewRemoteBackend(newTestStack(t), &RemoteBackendProps{Bucket: "b"})
-	require.EqualError(t, err, "test: remote backend needs bucket, key, lock table and region")
+	require.EqualError(t, err, "test: remote backend needs bucket, key and region")
 }

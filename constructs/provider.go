@@ -7,11 +7,20 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/provider"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
 // RequiredTagKeys are the tags every taggable AWS resource must carry. The
 // policy checks and the guardrail aspect both read this list.
 var RequiredTagKeys = []string{"Environment", "Project", "Service", "CostCenter", "Owner"}
+
+// AwsProviderConstraint is the version range written into every stack's
+// required_providers. The Go bindings were generated for hashicorp/aws
+// 5.99.1, so older providers may lack arguments we set; any later 5.x reads
+// the same configuration, which lets one synthesized output init against a
+// local mirror (5.100.0 on our CI image) and the public registry alike. 6.0
+// renames and removes arguments, so it is excluded until the bindings move.
+const AwsProviderConstraint = ">= 5.99.1, < 6.0.0"
 
 // AwsProviderProps configures an AWS provider.
 type AwsProviderProps struct {
@@ -48,7 +57,11 @@ func NewAwsProvider(scope constructs.Construct, id string, props *AwsProviderPro
 	if len(props.AllowedAccountIDs) > 0 {
 		cfg.AllowedAccountIds = jsii.Strings(props.AllowedAccountIDs...)
 	}
-	return provider.NewAwsProvider(scope, jsii.String(id), cfg), nil
+	p := provider.NewAwsProvider(scope, jsii.String(id), cfg)
+	// The bindings pin the exact version they were generated from; widen it
+	// (idempotent when a stack has several AWS providers).
+	cdktf.TerraformStack_Of(scope).AddOverride(jsii.String("terraform.required_providers.aws.version"), AwsProviderConstraint)
+	return p, nil
 }
 
 // MissingTags returns the required keys that are absent or empty in tags,

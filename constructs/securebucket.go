@@ -72,6 +72,11 @@ type Transition struct {
 type AccessLogTarget struct {
 	Bucket *string
 	Prefix string
+	// After is the target bucket's policy when it lives in the same stack.
+	// S3 refuses PutBucketLogging (InvalidTargetBucketForLogging) until the
+	// target's policy lets logging.s3.amazonaws.com write under Prefix, and
+	// nothing else orders the two. Across stacks, deploy order does it.
+	After cdktf.ITerraformDependable
 }
 
 // CorsRule is the browser access rule for asset buckets.
@@ -92,6 +97,9 @@ type SecureBucket struct {
 	// DomainName is the global bucket endpoint CloudFront standard logging
 	// expects (bucket.s3.amazonaws.com).
 	DomainName *string
+	// Policy is the bucket policy resource, nil with ExternalPolicy. Things
+	// the policy authorizes (log delivery into this bucket) depend on it.
+	Policy cdktf.ITerraformDependable
 }
 
 // NewSecureBucket creates the bucket with all four public-access-block
@@ -144,10 +152,11 @@ func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketP
 			Bucket: bucket.Id(),
 			Rule:   &[]*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{sse},
 		})
+	var policy cdktf.ITerraformDependable
 	if !props.ExternalPolicy {
 		stmts := append([]Statement{DenyInsecureTransport(*bucket.Arn())}, props.PolicyStatements...)
 		doc := NewPolicyDocument(node, "policy-document", stmts...)
-		s3bucketpolicy.NewS3BucketPolicy(node, jsii.String("policy"), &s3bucketpolicy.S3BucketPolicyConfig{
+		policy = s3bucketpolicy.NewS3BucketPolicy(node, jsii.String("policy"), &s3bucketpolicy.S3BucketPolicyConfig{
 			Bucket: bucket.Id(),
 			Policy: doc.Json(),
 			// The public access block must exist first, or a policy that it
@@ -158,12 +167,16 @@ func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketP
 	if len(props.Lifecycle) > 0 {
 		newLifecycle(node, bucket.Id(), versioning, props.Lifecycle)
 	}
-	if props.AccessLogs != nil {
-		s3bucketlogging.NewS3BucketLoggingA(node, jsii.String("access-logs"), &s3bucketlogging.S3BucketLoggingAConfig{
+	if l := props.AccessLogs; l != nil {
+		cfg := &s3bucketlogging.S3BucketLoggingAConfig{
 			Bucket:       bucket.Id(),
-			TargetBucket: props.AccessLogs.Bucket,
-			TargetPrefix: jsii.String(props.AccessLogs.Prefix),
-		})
+			TargetBucket: l.Bucket,
+			TargetPrefix: jsii.String(l.Prefix),
+		}
+		if l.After != nil {
+			cfg.DependsOn = &[]cdktf.ITerraformDependable{l.After}
+		}
+		s3bucketlogging.NewS3BucketLoggingA(node, jsii.String("access-logs"), cfg)
 	}
 	if c := props.Cors; c != nil {
 		s3bucketcorsconfiguration.NewS3BucketCorsConfiguration(node, jsii.String("cors"),
@@ -184,6 +197,7 @@ func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketP
 		ID:                 bucket.Id(),
 		RegionalDomainName: bucket.BucketRegionalDomainName(),
 		DomainName:         bucket.BucketDomainName(),
+		Policy:             policy,
 	}, nil
 }
 

@@ -56,17 +56,15 @@ func newBase(scope constructs.Construct, cfg *envs.Config, component string) (*b
 	names := naming.New(cfg.Org, cfg.Env, cfg.Region)
 	stack := cdktf.NewTerraformStack(scope, jsii.String(names.StackID(component)))
 	b := &base{stack: stack, cfg: cfg, names: names}
-	if component == State {
-		sp.NewBootstrapBackend(stack, names.StackID(component))
-	} else if _, err := sp.NewRemoteBackend(stack, &sp.RemoteBackendProps{
-		Bucket: names.StateBucket(), Key: names.StateKey(component), LockTable: names.LockTable(), Region: cfg.Region,
+	if _, err := sp.NewRemoteBackend(stack, &sp.RemoteBackendProps{
+		Bucket: names.StateBucket(), Key: names.StateKey(component), Region: cfg.Region,
 	}); err != nil {
 		return nil, err
 	}
 	if _, err := sp.NewAwsProvider(stack, "aws", b.providerProps(component, cfg.Region, "")); err != nil {
 		return nil, err
 	}
-	sp.AddGuardrails(stack, sp.GuardrailProps{AllowLocalBackend: component == State})
+	sp.AddGuardrails(stack)
 	return b, nil
 }
 

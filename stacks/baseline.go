@@ -35,7 +35,7 @@ const ConfigRolePolicyArn = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole
 //   - GuardDuty: a detector with S3 and EKS audit-log protection.
 //   - AWS Config: a recorder of every supported resource type, including
 //     global (IAM) ones, delivering to the same bucket under config/.
-func newAccountBaseline(b *base) error {
+func newAccountBaseline(b *base, accessLogs *sp.SecureBucket) error {
 	account := *b.accountID()
 	region := b.cfg.Region
 	trailName := b.names.Prefix() + "-trail"
@@ -69,7 +69,7 @@ func newAccountBaseline(b *base) error {
 	trailCondition := sp.Condition{Test: "StringEquals", Variable: "aws:SourceArn", Values: []string{trailArn}}
 	bucket, err := sp.NewSecureBucket(b.stack, "audit-bucket", &sp.SecureBucketProps{
 		Name: bucketName, KmsKeyArn: key.KeyArn, Protect: true,
-		AccessLogs: &sp.AccessLogTarget{Bucket: jsii.String(b.names.StateLogsBucket()), Prefix: "audit/"},
+		AccessLogs: &sp.AccessLogTarget{Bucket: accessLogs.Name, Prefix: "audit/", After: accessLogs.Policy},
 		PolicyStatements: []sp.Statement{
 			{
 				Sid: "CloudTrailAclCheck", Actions: []string{"s3:GetBucketAcl"}, Resources: []string{bucketArn},

@@ -71,7 +71,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	// the envelope limit.
 	bucket, err := sp.NewSecureBucket(b.stack, "dtn-store", &sp.SecureBucketProps{
 		Name: b.names.DataBucket("dtn"), KmsKeyArn: storage.KeyArn, Protect: cfg.Protect(),
-		AccessLogs: &sp.AccessLogTarget{Bucket: storage.Buckets["logs"].Name, Prefix: "spatial-dtn/"},
+		AccessLogs: &sp.AccessLogTarget{Bucket: storage.Buckets["logs"].Name, Prefix: AccessLogPrefix("dtn")},
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-forwarded-envelopes", ExpireDays: DTNRetentionDays, NoncurrentExpireDays: 1, AbortMultipartDays: 1,
 		}},

@@ -15,10 +15,12 @@ import (
 // bad apply found weeks later, without keeping them forever.
 const StateNoncurrentDays = 90
 
-// NewStateStack creates the Terraform state bucket and lock table. It is the
-// only stack with local state (bootstrap/<env>-state.tfstate) and is deployed
-// first, once per environment. Both resources are protected in every env:
-// losing state orphans every other stack's resources.
+// NewStateStack creates the Terraform state bucket, its key and the guide's
+// lock table. Like every stack it keeps its state in that bucket
+// (<env>/state.tfstate); the bucket cannot hold state before it exists, so
+// `make bootstrap` applies it once with a local-backend override and then
+// migrates the state in (docs/bootstrap.md). Everything here is protected in
+// every env: losing state orphans every other stack's resources.
 //
 // Every request to the state bucket is recorded in a separate access-log
 // bucket, and, when accountBaseline.create is set, the account's
@@ -26,10 +28,9 @@ const StateNoncurrentDays = 90
 // deployed by a human administrator, never by CI, so no CI role can turn
 // the audit trail off.
 //
-// It returns no outputs on purpose: its state is local, so a cross-stack
-// reference to it would make other stacks read a file only the
-// bootstrapping machine has. Other stacks derive the bucket, table and key
-// names from constructs/naming instead.
+// Other stacks derive the bucket and key names from constructs/naming
+// rather than reading this stack's outputs: a stack's backend must be known
+// before any state can be read.
 func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	b, err := newBase(scope, cfg, State)
 	if err != nil {
@@ -51,7 +52,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		Name:       b.names.StateBucket(),
 		KmsKeyArn:  key.KeyArn,
 		Protect:    true,
-		AccessLogs: &sp.AccessLogTarget{Bucket: logs, Prefix: "tfstate/"},
+		AccessLogs: &sp.AccessLogTarget{Bucket: logs.Name, Prefix: "tfstate/", After: logs.Policy},
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-old-state-versions", NoncurrentExpireDays: StateNoncurrentDays, AbortMultipartDays: 1,
 		}},
@@ -72,7 +73,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		Lifecycle:                 sp.Lifecycle(true),
 	})
 	if cfg.AccountBaseline.Create {
-		if err := newAccountBaseline(b); err != nil {
+		if err := newAccountBaseline(b, logs); err != nil {
 			return err
 		}
 	}
@@ -88,7 +89,7 @@ const StateLogDays = 365
 // newStateAccessLogs creates the bucket that receives the state bucket's
 // server access logs. It uses SSE-S3: S3 cannot deliver access logs to a
 // bucket whose default encryption is SSE-KMS.
-func newStateAccessLogs(b *base) (*string, error) {
+func newStateAccessLogs(b *base) (*sp.SecureBucket, error) {
 	name := b.names.StateLogsBucket()
 	account := *b.accountID()
 	// Each source bucket writes under its own prefix, and only there.
@@ -119,5 +120,5 @@ func newStateAccessLogs(b *base) (*string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return logs.Name, nil
+	return logs, nil
 }

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 
@@ -23,6 +24,35 @@ var CorsExposeHeaders = []string{"ETag", "Accept-Ranges", "Content-Range", "Cont
 
 // CorsMaxAgeSeconds lets browsers cache a preflight for an hour.
 const CorsMaxAgeSeconds = 3600
+
+// AccessLogPrefix is where a bucket's server access logs land in the logs
+// bucket, e.g. "spatial-packs/".
+func AccessLogPrefix(kind string) string { return "spatial-" + kind + "/" }
+
+// AccessLogStatement lets S3 log delivery write one source bucket's access
+// logs under that source's own prefix. One statement per source keeps each
+// grant readable on its own and names exactly one prefix, the form S3's
+// PutBucketLogging check looks for.
+func AccessLogStatement(logsBucket, kind, sourceBucket, account string) sp.Statement {
+	return sp.Statement{
+		Sid:        "AllowAccessLogsFrom" + sidWord(kind),
+		Actions:    []string{"s3:PutObject"},
+		Resources:  []string{"arn:aws:s3:::" + logsBucket + "/" + AccessLogPrefix(kind) + "*"},
+		Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"logging.s3.amazonaws.com"}}},
+		Conditions: []sp.Condition{
+			{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{"arn:aws:s3:::" + sourceBucket}},
+			{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
+		},
+	}
+}
+
+// sidWord turns "packs" or "dtn" into "Packs" / "Dtn" for a statement id.
+func sidWord(kind string) string {
+	if kind == "" {
+		return ""
+	}
+	return strings.ToUpper(kind[:1]) + kind[1:]
+}
 
 // NewStorageStack creates the data key and the packs, stac and logs buckets.
 //
@@ -64,16 +94,14 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 	}
 
 	logsName := b.names.DataBucket("logs")
-	logsArn := "arn:aws:s3:::" + logsName
 	// Buckets that send server access logs here, each under its own prefix.
 	logSources := []string{"packs", "stac"}
 	if cfg.Edge.Enabled {
 		logSources = append(logSources, naming.EdgeBucketKinds...)
 	}
-	var logPrefixes, logSourceArns []string
+	logStatements := make([]sp.Statement, 0, len(logSources))
 	for _, kind := range logSources {
-		logPrefixes = append(logPrefixes, logsArn+"/spatial-"+kind+"/*")
-		logSourceArns = append(logSourceArns, "arn:aws:s3:::"+b.names.DataBucket(kind))
+		logStatements = append(logStatements, AccessLogStatement(logsName, kind, b.names.DataBucket(kind), accountToken))
 	}
 	logs, err := sp.NewSecureBucket(b.stack, "logs", &sp.SecureBucketProps{
 		Name: logsName,
@@ -85,16 +113,7 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		// (BucketOwnerPreferred); its public access block still refuses any
 		// public ACL.
 		AllowLogDeliveryACLs: true,
-		PolicyStatements: []sp.Statement{{
-			Sid:        "AllowS3ServerAccessLogs",
-			Actions:    []string{"s3:PutObject"},
-			Resources:  logPrefixes,
-			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"logging.s3.amazonaws.com"}}},
-			Conditions: []sp.Condition{
-				{Test: "ArnLike", Variable: "aws:SourceArn", Values: logSourceArns},
-				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{accountToken}},
-			},
-		}},
+		PolicyStatements:     logStatements,
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-access-logs", ExpireDays: s.LogRetentionDays, NoncurrentExpireDays: 30, AbortMultipartDays: s.AbortMultipartDays,
 		}},
@@ -110,7 +129,7 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 			KmsKeyArn:      key.KeyArn,
 			Protect:        protect,
 			ExternalPolicy: kind == "packs",
-			AccessLogs:     &sp.AccessLogTarget{Bucket: logs.Name, Prefix: "spatial-" + kind + "/"},
+			AccessLogs:     &sp.AccessLogTarget{Bucket: logs.Name, Prefix: AccessLogPrefix(kind), After: logs.Policy},
 			Lifecycle: []sp.LifecycleRule{{
 				ID: "transition-noncurrent-versions",
 				NoncurrentTransitions: []sp.Transition{

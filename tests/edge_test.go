@@ -72,6 +72,6 @@ func TestDTNStoreAndForward(t *testing.T) {
 		}
 	}
 	// the logs bucket accepts the DTN bucket's access logs
-	logs := policyStatement(t, stack(t, "dev-storage").Doc, "AllowS3ServerAccessLogs")
-	assert.Contains(t, strs(logs.Get("resources")), "arn:aws:s3:::spatial-logs-spatialprops-dev-ap-southeast-2/spatial-dtn/*")
+	logs := policyStatement(t, stack(t, "dev-storage").Doc, "AllowAccessLogsFromDtn")
+	assert.Equal(t, []string{"arn:aws:s3:::spatial-logs-spatialprops-dev-ap-southeast-2/spatial-dtn/*"}, strs(logs.Get("resources")))
 }

@@ -35,18 +35,19 @@ func TestEveryStackHasTheRightBackendAndTags(t *testing.T) {
 	for _, s := range allStacks(t) {
 		t.Run(s.ID, func(t *testing.T) {
 			env, component := s.Env, s.ID[len(s.Env)+1:]
-			if component == "state" {
-				// The state stack bootstraps the backend, so its own state
-				// is local, at a path relative to the repository.
-				assert.Equal(t, fmt.Sprintf("../../../bootstrap/%s-state.tfstate", env), s.Doc.Get("terraform.backend.local.path").String())
-			} else {
-				be := s.Doc.Get("terraform.backend.s3")
-				require.True(t, be.Exists(), "stack must use the S3 backend")
-				assert.Equal(t, fmt.Sprintf("tfstate-spatialprops-%s-ap-southeast-2", env), be.Get("bucket").String())
-				assert.Equal(t, fmt.Sprintf("%s/%s.tfstate", env, component), be.Get("key").String())
-				assert.Equal(t, fmt.Sprintf("tf-lock-spatialprops-%s-ap-southeast-2", env), be.Get("dynamodb_table").String())
-				assert.True(t, be.Get("encrypt").Bool())
-			}
+			// Every stack, state included, keeps its state in the env's
+			// bucket under its own key and locks with S3's lock file.
+			be := s.Doc.Get("terraform.backend.s3")
+			require.True(t, be.Exists(), "stack must use the S3 backend")
+			assert.False(t, s.Doc.Get("terraform.backend.local").Exists(), "no stack keeps local state")
+			assert.Equal(t, fmt.Sprintf("tfstate-spatialprops-%s-ap-southeast-2", env), be.Get("bucket").String())
+			assert.Equal(t, fmt.Sprintf("%s/%s.tfstate", env, component), be.Get("key").String())
+			assert.True(t, be.Get("use_lockfile").Bool(), "S3 native locking")
+			assert.False(t, be.Get("dynamodb_table").Exists(), "deprecated in Terraform 1.11: it warns on every init")
+			assert.True(t, be.Get("encrypt").Bool())
+			// The same JSON must init against a local mirror of 5.100.0 and
+			// the registry: a range, not the bindings' exact version.
+			assert.Equal(t, ">= 5.99.1, < 6.0.0", s.Doc.Get("terraform.required_providers.aws.version").String())
 			for _, p := range s.Doc.Get("provider.aws").Array() {
 				tags := p.Get("default_tags.0.tags")
 				assert.Equal(t, env, tags.Get("Environment").String())

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,10 +11,7 @@ import (
 // stack that passes the tag and backend policies, so each case below
 // trips only the rule it is about.
 func stackDoc(stackName, body string) string {
-	backend := `"terraform":{"backend":{"s3":{"encrypt":true,"dynamodb_table":"t"}}}`
-	if strings.HasSuffix(stackName, "-state") {
-		backend = `"terraform":{"backend":{"local":{"path":"bootstrap/x.tfstate"}}}`
-	}
+	backend := `"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}}`
 	return fmt.Sprintf(`{"//":{"metadata":{"stackName":%q}},%s,
 		"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"prod","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},%s}`,
 		stackName, backend, body)

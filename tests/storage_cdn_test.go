@@ -134,14 +134,42 @@ func TestDataKey(t *testing.T) {
 
 func TestLogsBucketAcceptsOnlyItsSources(t *testing.T) {
 	doc := stack(t, "prod-storage").Doc
-	st := policyStatement(t, doc, "AllowS3ServerAccessLogs")
-	assert.Equal(t, []string{"logging.s3.amazonaws.com"}, strs(st.Get("principals.0.identifiers")))
-	assert.Equal(t, []string{"s3:PutObject"}, strs(st.Get("actions")))
-	var vars []string
-	for _, c := range st.Get("condition").Array() {
-		vars = append(vars, c.Get("variable").String())
+	// One statement per source, each naming exactly its own prefix and its
+	// own source bucket: a source can never write under another's prefix.
+	for _, kind := range []string{"packs", "stac", "dtn"} {
+		st := policyStatement(t, doc, "AllowAccessLogsFrom"+strings.ToUpper(kind[:1])+kind[1:])
+		assert.Equal(t, []string{"logging.s3.amazonaws.com"}, strs(st.Get("principals.0.identifiers")))
+		assert.Equal(t, []string{"s3:PutObject"}, strs(st.Get("actions")))
+		assert.Equal(t, []string{"arn:aws:s3:::" + dataBucket("logs", "prod") + "/spatial-" + kind + "/*"}, strs(st.Get("resources")))
+		conds := map[string][]string{}
+		for _, c := range st.Get("condition").Array() {
+			conds[c.Get("test").String()+" "+c.Get("variable").String()] = strs(c.Get("values"))
+		}
+		assert.Equal(t, map[string][]string{
+			"ArnLike aws:SourceArn":          {"arn:aws:s3:::" + dataBucket(kind, "prod")},
+			"StringEquals aws:SourceAccount": {"${data.aws_caller_identity.caller.account_id}"},
+		}, conds)
 	}
-	assert.ElementsMatch(t, []string{"aws:SourceArn", "aws:SourceAccount"}, vars)
+}
+
+func TestAccessLoggingWaitsForTheLogsBucketPolicy(t *testing.T) {
+	// S3 refuses PutBucketLogging (InvalidTargetBucketForLogging) until the
+	// logs bucket's policy lets log delivery write; nothing but depends_on
+	// orders the two (found by the emulated deploy).
+	doc := stack(t, "dev-storage").Doc
+	var policy string
+	doc.Get("resource.aws_s3_bucket_policy").ForEach(func(id, _ gjson.Result) bool {
+		if strings.HasPrefix(id.String(), "logs_") {
+			policy = "aws_s3_bucket_policy." + id.String()
+		}
+		return true
+	})
+	require.NotEmpty(t, policy, "the logs bucket has a policy")
+	loggings := resources(doc, "aws_s3_bucket_logging")
+	require.Len(t, loggings, 2, "packs and stac log to the logs bucket")
+	for _, l := range loggings {
+		assert.Contains(t, strs(l.Get("depends_on")), policy)
+	}
 }
 
 func TestPacksBucketPolicyHasOneOwner(t *testing.T) {

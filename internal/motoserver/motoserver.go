@@ -42,9 +42,14 @@ type Server struct {
 
 // Options choose how a server is started.
 type Options struct {
-	// TLS serves https with moto's self-signed certificate (moto_server -s),
-	// which Terraform's AWS provider and S3 backend need.
+	// TLS serves https with moto's own throwaway certificate (moto_server -s).
 	TLS bool
+	// CertFile and KeyFile serve https with this certificate instead, so
+	// clients can verify it (AWS_CA_BUNDLE) rather than skip verification.
+	CertFile, KeyFile string
+	// Env is added to the server's environment (moto settings such as
+	// MOTO_ACM_VALIDATION_WAIT).
+	Env []string
 	// LoadManagedPolicies makes IAM know the AWS managed policies, so an
 	// attachment of e.g. ReadOnlyAccess succeeds.
 	LoadManagedPolicies bool
@@ -65,12 +70,17 @@ func Start(opts Options) (*Server, error) {
 	}
 	args := []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}
 	scheme := "http"
-	if opts.TLS {
+	switch {
+	case opts.CertFile != "":
+		args = append(args, "-c", opts.CertFile, "-k", opts.KeyFile)
+		scheme = "https"
+	case opts.TLS:
 		args = append(args, "-s")
 		scheme = "https"
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "MOTO_IAM_LOAD_MANAGED_POLICIES="+strconv.FormatBool(opts.LoadManagedPolicies))
+	cmd.Env = append(cmd.Env, opts.Env...)
 	if opts.Log != nil {
 		cmd.Stdout, cmd.Stderr = opts.Log, opts.Log
 	}

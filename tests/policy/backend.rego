@@ -1,15 +1,13 @@
-# State: every stack keeps its state in the encrypted S3 backend with
-# DynamoDB locking, except the state stack, which bootstraps that backend.
+# State: every stack keeps its state in the encrypted S3 backend with S3
+# native locking. The state stack is no exception: `make bootstrap` applies
+# it once with a local override, then migrates its state into its bucket.
 package spatialprops
 
 import rego.v1
 
 stack_name := object.get(input, ["//", "metadata", "stackName"], "")
 
-is_state_stack if endswith(stack_name, "-state")
-
 deny contains msg if {
-	not is_state_stack
 	not input.terraform.backend.s3
 	msg := sprintf("backend: stack %v has no S3 backend", [stack_name])
 }
@@ -22,12 +20,12 @@ deny contains msg if {
 
 deny contains msg if {
 	s3 := input.terraform.backend.s3
-	not s3.dynamodb_table
-	msg := sprintf("backend: stack %v has no lock table", [stack_name])
+	not s3.use_lockfile == true
+	msg := sprintf("backend: stack %v does not lock its state (use_lockfile)", [stack_name])
 }
 
 deny contains msg if {
-	local := input.terraform.backend["local"]
-	startswith(object.get(local, "path", ""), "/")
-	msg := sprintf("backend: stack %v keeps state at an absolute path", [stack_name])
+	s3 := input.terraform.backend.s3
+	s3.dynamodb_table
+	msg := sprintf("backend: stack %v names dynamodb_table, deprecated since Terraform 1.11 (use use_lockfile)", [stack_name])
 }

@@ -7,6 +7,8 @@ import rego.v1
 
 protected_env if not startswith(stack_name, "dev-")
 
+state_stack_doc if endswith(stack_name, "-state")
+
 eks_log_types := {"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 prevents_destroy(r) if r.lifecycle.prevent_destroy == true
@@ -83,7 +85,7 @@ deny contains msg if {
 }
 
 deny contains msg if {
-	is_state_stack
+	state_stack_doc
 	some name, b in resources_of("aws_s3_bucket")
 	startswith(b.bucket, "tfstate-")
 	not startswith(b.bucket, "tfstate-logs-")
