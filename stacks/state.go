@@ -25,8 +25,8 @@ const StateNoncurrentDays = 90
 // Every request to the state bucket is recorded in a separate access-log
 // bucket, and, when accountBaseline.create is set, the account's
 // CloudTrail, GuardDuty and AWS Config live here too: this stack is
-// deployed by a human administrator, never by CI, so no CI role can turn
-// the audit trail off.
+// deployed by a human administrator, never by CI, so no workflow plans or
+// applies a change to the audit trail.
 //
 // Other stacks derive the bucket and key names from constructs/naming
 // rather than reading this stack's outputs: a stack's backend must be known
