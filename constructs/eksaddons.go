@@ -24,6 +24,10 @@ type EksAddonsProps struct {
 	OidcIssuerURL   *string
 	// EbsCsiRoleName is the IRSA role of the EBS CSI controller.
 	EbsCsiRoleName string
+	// PermissionsBoundary is the ARN of the env's workload boundary policy
+	// (naming.WorkloadBoundary); the CI deploy role may create roles only
+	// with it attached.
+	PermissionsBoundary *string
 	// Nodes must exist before coredns and the EBS CSI controller can
 	// schedule, or the addons sit DEGRADED and terraform times out.
 	Nodes cdktf.ITerraformDependable
@@ -44,12 +48,13 @@ func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) 
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	ebs, err := NewIrsaRole(node, "ebs-csi-irsa", &IrsaRoleProps{
-		RoleName:          props.EbsCsiRoleName,
-		OidcProviderArn:   props.OidcProviderArn,
-		OidcIssuerURL:     props.OidcIssuerURL,
-		Namespace:         "kube-system",
-		ServiceAccount:    "ebs-csi-controller-sa",
-		ManagedPolicyArns: []string{EbsCsiPolicyArn},
+		RoleName:            props.EbsCsiRoleName,
+		OidcProviderArn:     props.OidcProviderArn,
+		OidcIssuerURL:       props.OidcIssuerURL,
+		Namespace:           "kube-system",
+		ServiceAccount:      "ebs-csi-controller-sa",
+		ManagedPolicyArns:   []string{EbsCsiPolicyArn},
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	if err != nil {
 		return nil, err

@@ -20,6 +20,9 @@ import (
 // manager and scheduler (who deleted or rescheduled what, and why).
 var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
+// AuthenticationModeAPI makes EKS authenticate through access entries only.
+const AuthenticationModeAPI = "API"
+
 // ClusterAdminPolicyArn is the EKS access policy granting cluster-admin.
 const ClusterAdminPolicyArn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
@@ -35,8 +38,10 @@ type EksClusterProps struct {
 	// endpoint is always on so nodes never leave the VPC to reach it.
 	EnablePublicEndpoint bool
 	PublicAccessCidrs    []string
-	// AdminRoleArns receive cluster-admin through access entries.
-	AdminRoleArns []string
+	// BreakGlassRoleArn is the one human principal with cluster-admin (an
+	// access entry); required. Nobody else is admin by default: the cluster
+	// creator's bootstrap admin is switched off.
+	BreakGlassRoleArn string
 	// LogRetentionDays for the control-plane log group.
 	LogRetentionDays int
 	// LogTypes are the control-plane logs shipped; each one of
@@ -46,6 +51,10 @@ type EksClusterProps struct {
 	Region string
 	// RoleName is the cluster IAM role name.
 	RoleName string
+	// PermissionsBoundary is the ARN of the env's workload boundary policy
+	// (naming.WorkloadBoundary); the CI deploy role may create roles only
+	// with it attached.
+	PermissionsBoundary *string
 	// SecretsKeyAlias names the KMS key for envelope encryption of Secrets.
 	SecretsKeyAlias string
 	// Protect adds prevent_destroy to the cluster, its secrets key, its
@@ -104,7 +113,7 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"eks.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(),
+		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(), PermissionsBoundary: props.PermissionsBoundary,
 	})
 	attach := iamrolepolicyattachment.NewIamRolePolicyAttachment(node, jsii.String("cluster-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
 		Role: role.Name(), PolicyArn: jsii.String("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),
@@ -130,12 +139,15 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 		EnabledClusterLogTypes: jsii.Strings(logTypes...),
 		Lifecycle:              Lifecycle(props.Protect),
 		AccessConfig: &ekscluster.EksClusterAccessConfig{
-			// Access entries are managed here, in code; the aws-auth
-			// ConfigMap stays readable for nodes but is never hand-edited.
-			AuthenticationMode: jsii.String("API_AND_CONFIG_MAP"),
-			// The identity that runs `cdktf deploy` (the infra-deploy role
-			// in CI) keeps admin so the platform stack can install charts.
-			BootstrapClusterCreatorAdminPermissions: jsii.Bool(true),
+			// Access entries only: the aws-auth ConfigMap is ignored, so
+			// nobody gains access by editing a ConfigMap. Managed node groups
+			// get their EC2_LINUX entry from EKS itself.
+			AuthenticationMode: jsii.String(AuthenticationModeAPI),
+			// No hidden admin: whoever creates the cluster (a human at
+			// bootstrap, the infra deploy role later) gets no implicit
+			// cluster-admin. Admin is only the break-glass entry below and
+			// the CI roles' entries in the cicd stack, each visible in code.
+			BootstrapClusterCreatorAdminPermissions: jsii.Bool(false),
 		},
 		DependsOn: &[]cdktf.ITerraformDependable{logs, attach},
 	})
@@ -148,18 +160,15 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 		ClientIdList: jsii.Strings(StsAudience),
 	})
 
-	for i, arn := range props.AdminRoleArns {
-		entryID := fmt.Sprintf("admin-%d", i)
-		entry := eksaccessentry.NewEksAccessEntry(node, jsii.String(entryID), &eksaccessentry.EksAccessEntryConfig{
-			ClusterName: cluster.Name(), PrincipalArn: jsii.String(arn), Type: jsii.String("STANDARD"),
-		})
-		eksaccesspolicyassociation.NewEksAccessPolicyAssociation(node, jsii.String(entryID+"-policy"), &eksaccesspolicyassociation.EksAccessPolicyAssociationConfig{
-			ClusterName:  cluster.Name(),
-			PrincipalArn: entry.PrincipalArn(),
-			PolicyArn:    jsii.String(ClusterAdminPolicyArn),
-			AccessScope:  &eksaccesspolicyassociation.EksAccessPolicyAssociationAccessScope{Type: jsii.String("cluster")},
-		})
-	}
+	entry := eksaccessentry.NewEksAccessEntry(node, jsii.String("break-glass"), &eksaccessentry.EksAccessEntryConfig{
+		ClusterName: cluster.Name(), PrincipalArn: jsii.String(props.BreakGlassRoleArn), Type: jsii.String("STANDARD"),
+	})
+	eksaccesspolicyassociation.NewEksAccessPolicyAssociation(node, jsii.String("break-glass-policy"), &eksaccesspolicyassociation.EksAccessPolicyAssociationConfig{
+		ClusterName:  cluster.Name(),
+		PrincipalArn: entry.PrincipalArn(),
+		PolicyArn:    jsii.String(ClusterAdminPolicyArn),
+		AccessScope:  &eksaccesspolicyassociation.EksAccessPolicyAssociationAccessScope{Type: jsii.String("cluster")},
+	})
 
 	return &EksCluster{
 		Name:                   cluster.Name(),
@@ -179,6 +188,8 @@ func (p *EksClusterProps) validate(id string) error {
 		return fmt.Errorf("%s: props are required", id)
 	case p.Name == "" || p.Version == "" || p.RoleName == "" || p.SecretsKeyAlias == "":
 		return fmt.Errorf("%s: name, version, roleName and secretsKeyAlias are required", id)
+	case p.BreakGlassRoleArn == "":
+		return fmt.Errorf("%s: breakGlassRoleArn is required: with no bootstrap admin it is the only human way in", id)
 	case len(p.SubnetIDs) < 2:
 		return fmt.Errorf("%s: subnetIds has %d subnet(s); EKS needs subnets in at least 2 AZs", id, len(p.SubnetIDs))
 	case p.EnablePublicEndpoint && len(p.PublicAccessCidrs) == 0:

@@ -13,8 +13,9 @@ func clusterProps() *EksClusterProps {
 		Name: "spatialprops-dev-eks", Version: "1.35",
 		SubnetIDs:            []*string{jsii.String("subnet-a"), jsii.String("subnet-b"), jsii.String("subnet-c")},
 		EnablePublicEndpoint: true, PublicAccessCidrs: []string{"203.0.113.0/24"},
-		AdminRoleArns:    []string{"arn:aws:iam::111122223333:role/platform-admin"},
-		LogRetentionDays: 30, RoleName: "spatialprops-dev-eks-cluster", SecretsKeyAlias: "alias/spatialprops-dev-eks-secrets",
+		BreakGlassRoleArn:   "arn:aws:iam::111122223333:role/platform-break-glass",
+		PermissionsBoundary: jsii.String("arn:aws:iam::111122223333:policy/spatialprops-dev-workload-boundary"),
+		LogRetentionDays:    30, RoleName: "spatialprops-dev-eks-cluster", SecretsKeyAlias: "alias/spatialprops-dev-eks-secrets",
 		Region: "ap-southeast-2",
 	}
 }
@@ -43,10 +44,15 @@ func TestEksClusterIsHardened(t *testing.T) {
 	lg := one(t, doc, "aws_cloudwatch_log_group")
 	assert.Equal(t, "/aws/eks/spatialprops-dev-eks/cluster", lg.Get("name").String())
 	assert.Equal(t, int64(30), lg.Get("retention_in_days").Int())
-	// access entries instead of hand-edited aws-auth
-	assert.Equal(t, "API_AND_CONFIG_MAP", c.Get("access_config.authentication_mode").String())
+	// access entries only: a ConfigMap edit grants nothing, and the
+	// creator holds no hidden admin; the break-glass role is the one admin
+	assert.Equal(t, "API", c.Get("access_config.authentication_mode").String())
+	assert.False(t, c.Get("access_config.bootstrap_cluster_creator_admin_permissions").Bool())
+	assert.True(t, c.Get("access_config.bootstrap_cluster_creator_admin_permissions").Exists(), "must be set false explicitly; the provider default is true")
 	entry := one(t, doc, "aws_eks_access_entry")
-	assert.Equal(t, "arn:aws:iam::111122223333:role/platform-admin", entry.Get("principal_arn").String())
+	assert.Equal(t, "arn:aws:iam::111122223333:role/platform-break-glass", entry.Get("principal_arn").String())
+	// CI may create this role only with the boundary attached
+	assert.Equal(t, "arn:aws:iam::111122223333:policy/spatialprops-dev-workload-boundary", one(t, doc, "aws_iam_role").Get("permissions_boundary").String())
 	assoc := one(t, doc, "aws_eks_access_policy_association")
 	assert.Equal(t, ClusterAdminPolicyArn, assoc.Get("policy_arn").String())
 	assert.Equal(t, "cluster", assoc.Get("access_scope.type").String())
@@ -80,4 +86,13 @@ func TestEksClusterRejectsAnOpenPublicEndpoint(t *testing.T) {
 	p.SubnetIDs = p.SubnetIDs[:1]
 	_, err = NewEksCluster(newTestStack(t), "eks", p)
 	require.EqualError(t, err, "eks: subnetIds has 1 subnet(s); EKS needs subnets in at least 2 AZs")
+}
+
+func TestEksClusterNeedsABreakGlassRole(t *testing.T) {
+	// with no bootstrap admin, a cluster without the break-glass entry has
+	// no human way in when CI is broken
+	p := clusterProps()
+	p.BreakGlassRoleArn = ""
+	_, err := NewEksCluster(newTestStack(t), "eks", p)
+	require.EqualError(t, err, "eks: breakGlassRoleArn is required: with no bootstrap admin it is the only human way in")
 }

@@ -43,7 +43,8 @@ type GitHubRoleProps struct {
 	Subjects []string
 	// Statements are the inline permissions.
 	Statements []Statement
-	// ManagedPolicyArns are attached as well (e.g. ReadOnlyAccess).
+	// ManagedPolicyArns are attached as well. The GitHub roles use none:
+	// AWS managed policies are broader than CI needs.
 	ManagedPolicyArns []string
 	// MaxSessionSeconds bounds how long one job's credentials live.
 	MaxSessionSeconds int

@@ -32,6 +32,10 @@ type IrsaRoleProps struct {
 	// ManagedPolicyArns are attached as well (e.g. AWS-maintained policies
 	// for the EBS CSI driver).
 	ManagedPolicyArns []string
+	// PermissionsBoundary is the ARN of the env's workload boundary policy
+	// (naming.WorkloadBoundary); the CI deploy role may create roles only
+	// with it attached.
+	PermissionsBoundary *string
 }
 
 // IrsaRole is the role a service account is annotated with.
@@ -62,9 +66,10 @@ func NewIrsaRole(scope constructs.Construct, id string, props *IrsaRoleProps) (*
 		Conditions: IrsaConditions(*issuer, props.Namespace, props.ServiceAccount),
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name:             jsii.String(props.RoleName),
-		Description:      jsii.String(fmt.Sprintf("IRSA for %s/%s", props.Namespace, props.ServiceAccount)),
-		AssumeRolePolicy: trust.Json(),
+		Name:                jsii.String(props.RoleName),
+		Description:         jsii.String(fmt.Sprintf("IRSA for %s/%s", props.Namespace, props.ServiceAccount)),
+		AssumeRolePolicy:    trust.Json(),
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	if len(props.Statements) > 0 {
 		perms := NewPolicyDocument(node, "permissions", props.Statements...)

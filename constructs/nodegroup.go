@@ -31,11 +31,15 @@ type NodeGroupProps struct {
 	VpcID                  *string
 	SubnetIDs              []*string
 	RoleName               string
-	InstanceTypes          []string
-	MinSize                int
-	DesiredSize            int
-	MaxSize                int
-	DiskSizeGiB            int
+	// PermissionsBoundary is the ARN of the env's workload boundary policy
+	// (naming.WorkloadBoundary); the CI deploy role may create roles only
+	// with it attached.
+	PermissionsBoundary *string
+	InstanceTypes       []string
+	MinSize             int
+	DesiredSize         int
+	MaxSize             int
+	DiskSizeGiB         int
 	// DependsOn is the control plane.
 	DependsOn cdktf.ITerraformDependable
 }
@@ -70,7 +74,7 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"ec2.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(),
+		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(), PermissionsBoundary: props.PermissionsBoundary,
 	})
 	deps := []cdktf.ITerraformDependable{props.DependsOn}
 	for i, arn := range NodePolicies {

@@ -9,12 +9,15 @@ import (
 // Statement is one typed IAM policy statement. Values may be CDKTF tokens
 // (e.g. a bucket ARN from another resource).
 type Statement struct {
-	Sid        string
-	Effect     string // "Allow" (default) or "Deny"
-	Actions    []string
-	Resources  []string
-	Principals []Principal
-	Conditions []Condition
+	Sid       string
+	Effect    string // "Allow" (default) or "Deny"
+	Actions   []string
+	Resources []string
+	// NotResources, when set, applies the statement to every resource
+	// except these (used for denies with a carve-out).
+	NotResources []string
+	Principals   []Principal
+	Conditions   []Condition
 }
 
 // Principal names who a resource or trust policy applies to.
@@ -49,6 +52,9 @@ func NewPolicyDocument(scope constructs.Construct, id string, statements ...Stat
 		}
 		if len(s.Resources) > 0 {
 			st.Resources = jsii.Strings(s.Resources...)
+		}
+		if len(s.NotResources) > 0 {
+			st.NotResources = jsii.Strings(s.NotResources...)
 		}
 		if len(s.Principals) > 0 {
 			ps := make([]*dataawsiampolicydocument.DataAwsIamPolicyDocumentStatementPrincipals, 0, len(s.Principals))

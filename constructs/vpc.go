@@ -45,6 +45,10 @@ type VpcProps struct {
 	Region string
 	// Protect keeps the flow-log group and its key from being destroyed.
 	Protect bool
+	// PermissionsBoundary is the ARN of the env's workload boundary policy
+	// (naming.WorkloadBoundary); the CI deploy role may create roles only
+	// with it attached.
+	PermissionsBoundary *string
 }
 
 // Vpc is what the cluster stack consumes.
@@ -174,8 +178,9 @@ func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) err
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"vpc-flow-logs.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(scope, jsii.String("flow-logs-role"), &iamrole.IamRoleConfig{
-		Name:             jsii.String(props.FlowLogRoleName),
-		AssumeRolePolicy: trust.Json(),
+		Name:                jsii.String(props.FlowLogRoleName),
+		AssumeRolePolicy:    trust.Json(),
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	// Only this log group: the service creates streams and writes events.
 	perms := NewPolicyDocument(scope, "flow-logs-permissions", Statement{

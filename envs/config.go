@@ -78,13 +78,20 @@ type Cluster struct {
 	// the cheapest tier and still receives patches.
 	Version string `yaml:"version"`
 	// EndpointPublicAccess opens the API endpoint to PublicAccessCidrs as
-	// well as to the VPC. Default: true outside prod, false in prod.
+	// well as to the VPC. Default: true outside prod, false in prod. CI never
+	// needs it: every job that talks to the API runs on the env's in-VPC
+	// CodeBuild runners (docs/cicd.md).
 	EndpointPublicAccess *bool `yaml:"endpointPublicAccess"`
-	// PublicAccessCidrs limit the public endpoint. Required when it is on;
-	// 0.0.0.0/0 is refused in prod.
+	// PublicAccessCidrs is the operator-VPN list: the egress CIDRs of the
+	// VPN that SREs run kubectl through, and nothing else (no CI ranges, no
+	// office Wi-Fi). Required when EndpointPublicAccess is true; 0.0.0.0/0
+	// is refused in prod.
 	PublicAccessCidrs []string `yaml:"publicAccessCidrs"`
-	// AdminRoleArns get cluster-admin through EKS access entries.
-	AdminRoleArns []string `yaml:"adminRoleArns"`
+	// BreakGlassRoleArn is the only human identity with cluster-admin: an
+	// IAM role in the env's account (arn:aws:iam::<account>:role/<name>)
+	// whose use is audited. Required. The cluster creator gets no admin of
+	// its own; the CI roles get the scopes listed in docs/cicd.md.
+	BreakGlassRoleArn string `yaml:"breakGlassRoleArn"`
 	// LogRetentionDays is how long control-plane logs are kept. Default: 90.
 	LogRetentionDays int `yaml:"logRetentionDays"`
 	// LogTypes are the control-plane logs shipped to CloudWatch, from
@@ -144,18 +151,29 @@ type CDN struct {
 	PriceClass string `yaml:"priceClass"`
 }
 
-// CICD configures ECR and GitHub Actions access.
+// CICD configures ECR, GitHub Actions access and the in-VPC runners. The
+// GitHub environments are fixed by convention: "<env>" gates service
+// deploys, "<env>-infra" gates infrastructure deploys (see InfraEnvironment).
 type CICD struct {
 	// Services get one ECR repository "<org>/<service>" each.
 	Services []string `yaml:"services"`
 	// GitHubOrg and GitHubRepo identify the repository trusted through OIDC.
 	GitHubOrg  string `yaml:"githubOrg"`
 	GitHubRepo string `yaml:"githubRepo"`
-	// DeployEnvironment, when set, pins deploy roles to a GitHub environment
-	// ("environment:<name>") instead of the main branch.
-	DeployEnvironment string `yaml:"deployEnvironment"`
-	// CreateOIDCProvider creates the account-wide GitHub OIDC provider. Set it
-	// in exactly one env per AWS account; the others reference it.
+	// PlanEnvironment, when set, is the GitHub environment the plan role
+	// trusts instead of pull requests: a plan of this env then runs only
+	// after that environment's reviewers approved the job. Required in
+	// prod ("prod-plan"), whose plan must never run unreviewed PR code.
+	PlanEnvironment string `yaml:"planEnvironment"`
+	// SharedAccount declares that another env lives in the same AWS account.
+	// Account-global names (ECR repositories) then carry the env, and
+	// exactly one env of the account owns the GitHub OIDC provider. Default:
+	// false, one account per env; two envs with the same accountId are
+	// refused unless both set it.
+	SharedAccount bool `yaml:"sharedAccount"`
+	// CreateOIDCProvider creates the account-wide GitHub OIDC provider. With
+	// one account per env every env sets it; in a shared account exactly one
+	// env does and the others reference it.
 	CreateOIDCProvider bool `yaml:"createOidcProvider"`
 	// KeepTaggedImages is how many tagged images each repository keeps.
 	KeepTaggedImages int `yaml:"keepTaggedImages"`
@@ -203,6 +221,14 @@ type AccountBaseline struct {
 
 // File is the embedded file this config was read from, e.g. "envs/dev.yaml".
 func (c *Config) File() string { return c.file }
+
+// InfraEnvironment is the GitHub environment infra deploys run in,
+// "<env>-infra". Service deploys run in "<env>": the two never share a sub
+// claim, so a service workflow can never assume the infra deploy role.
+func (c *Config) InfraEnvironment() string { return c.Env + "-infra" }
+
+// ServiceEnvironment is the GitHub environment service deploys run in.
+func (c *Config) ServiceEnvironment() string { return c.Env }
 
 // IsProd reports whether deletion protection and the stricter defaults apply.
 func (c *Config) IsProd() bool { return c.Env == "prod" }

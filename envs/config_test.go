@@ -22,6 +22,7 @@ network:
   publicSubnets: [10.0.101.0/24, 10.0.102.0/24, 10.0.103.0/24]
 cluster:
   publicAccessCidrs: [203.0.113.0/24]
+  breakGlassRoleArn: arn:aws:iam::111122223333:role/spatialprops-dev-break-glass
 cicd: {githubOrg: spatialprops, githubRepo: spatialprops-infra}
 `
 

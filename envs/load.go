@@ -72,7 +72,30 @@ func LoadSelected(ov Overrides) ([]*Config, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := ValidateAccounts(withSiblings(out, ov)); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// withSiblings adds the envs that were not selected, so the account rules
+// hold even when ENV picks one env. A sibling file that does not load is
+// left out: its own errors show when it is selected.
+func withSiblings(selected []*Config, ov Overrides) []*Config {
+	out := append([]*Config(nil), selected...)
+	have := map[string]bool{}
+	for _, c := range selected {
+		have[c.Env] = true
+	}
+	for _, env := range Names() {
+		if have[env] {
+			continue
+		}
+		if cfg, err := Load(env, ov); err == nil {
+			out = append(out, cfg)
+		}
+	}
+	return out
 }
 
 // Load reads envs/<env>.yaml, applies defaults and overrides, and validates.

@@ -192,10 +192,13 @@ func validateCluster(p *problems, c *Config) {
 			}
 		}
 	}
-	for i, arn := range k.AdminRoleArns {
-		if !roleArnRe.MatchString(arn) {
-			p.add(fmt.Sprintf("cluster.adminRoleArns[%d]", i), "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
-		}
+	switch arn := k.BreakGlassRoleArn; {
+	case arn == "":
+		p.add("cluster.breakGlassRoleArn", "is missing; name the audited IAM role that gets cluster-admin in an emergency, e.g. arn:aws:iam::<account>:role/%s-%s-break-glass", c.Org, c.Env)
+	case !roleArnRe.MatchString(arn):
+		p.add("cluster.breakGlassRoleArn", "%q is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)", arn)
+	case c.AccountID != "" && strings.Split(arn, ":")[4] != c.AccountID:
+		p.add("cluster.breakGlassRoleArn", "%q is in another account than accountId %s; use a role of this env's account", arn, c.AccountID)
 	}
 	g := k.NodeGroup
 	if g.MinSize < 1 {
@@ -274,6 +277,13 @@ func validateCICD(p *problems, c *Config) {
 	if ci.GitHubRepo == "" || strings.Contains(ci.GitHubRepo, "/") {
 		p.add("cicd.githubRepo", "%q must be the repository name without the organisation", ci.GitHubRepo)
 	}
+	if ci.PlanEnvironment != "" && !slugRe.MatchString(ci.PlanEnvironment) {
+		p.add("cicd.planEnvironment", "%q must be a GitHub environment name such as %s-plan", ci.PlanEnvironment, c.Env)
+	}
+	// Only once env matches its file: a mismatch is reported on its own.
+	if c.IsProd() && path.Base(c.file) == "prod.yaml" && ci.PlanEnvironment == "" {
+		p.add("cicd.planEnvironment", "is missing; prod plans must wait for an approval, set planEnvironment: prod-plan")
+	}
 	if ci.KeepTaggedImages < 1 {
 		p.add("cicd.keepTaggedImages", "%d must be at least 1", ci.KeepTaggedImages)
 	}
@@ -310,6 +320,8 @@ func validateDerivedNames(p *problems, c *Config) {
 		p.add("org", "derived S3 bucket name %q is %d characters; AWS allows %d: shorten org", b, len(b), naming.MaxBucketName)
 	} else if r := longest(n.Roles()); len(r) > naming.MaxRoleName {
 		p.add("org", "derived IAM role name %q is %d characters; AWS allows %d: shorten org", r, len(r), naming.MaxRoleName)
+	} else if conn := n.GitHubConnection(); len(conn) > naming.MaxConnectionName {
+		p.add("org", "derived CodeConnections name %q is %d characters; AWS allows %d: shorten org", conn, len(conn), naming.MaxConnectionName)
 	}
 }
 

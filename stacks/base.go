@@ -7,6 +7,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
@@ -31,8 +33,10 @@ const (
 )
 
 // DeployOrder is the order `cdktf deploy` must follow; later stacks read
-// earlier stacks' outputs through remote state.
-var DeployOrder = []string{State, Network, Cluster, Platform, Storage, CDN, CICD, Observability, EdgeStack}
+// earlier stacks' outputs through remote state. cicd follows the cluster
+// directly: its in-VPC runners and access entries are how CI reaches the
+// cluster API for platform, observability and edge.
+var DeployOrder = []string{State, Network, Cluster, CICD, Platform, Storage, CDN, Observability, EdgeStack}
 
 // base is what every stack constructor starts from.
 type base struct {
@@ -50,10 +54,18 @@ func (b *base) accountID() *string {
 	return b.account
 }
 
+// boundaryArn is the env's workload permissions boundary (created by the
+// state stack, so it exists before the first role). Every role a stack
+// creates carries it; the CI deploy role cannot create a role without it.
+func (b *base) boundaryArn() *string {
+	return jsii.String(fmt.Sprintf("arn:aws:iam::%s:policy/%s", *b.accountID(), b.names.WorkloadBoundary()))
+}
+
 // newBase creates stack "<env>-<component>" with the S3 backend, an AWS
 // provider tagged for this component, and the guardrail aspect.
 func newBase(scope constructs.Construct, cfg *envs.Config, component string) (*base, error) {
 	names := naming.New(cfg.Org, cfg.Env, cfg.Region)
+	names.SharedAccount = cfg.CICD.SharedAccount
 	stack := cdktf.NewTerraformStack(scope, jsii.String(names.StackID(component)))
 	b := &base{stack: stack, cfg: cfg, names: names}
 	if _, err := sp.NewRemoteBackend(stack, &sp.RemoteBackendProps{

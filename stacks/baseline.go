@@ -10,9 +10,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/configdeliverychannel"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetector"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/guarddutydetectorfeature"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamservicelinkedrole"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -23,9 +21,6 @@ import (
 // pack buckets and the EKS audit log for the cluster.
 var GuardDutyFeatures = []string{"S3_DATA_EVENTS", "EKS_AUDIT_LOGS"}
 
-// ConfigRolePolicyArn is AWS's managed policy for the Config recorder.
-const ConfigRolePolicyArn = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"
-
 // newAccountBaseline creates the account-level detection services for an
 // account without an organization landing zone (accountBaseline.create):
 //
@@ -34,7 +29,8 @@ const ConfigRolePolicyArn = "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole
 //     an SSE-KMS bucket under its own CMK, versioned and protected.
 //   - GuardDuty: a detector with S3 and EKS audit-log protection.
 //   - AWS Config: a recorder of every supported resource type, including
-//     global (IAM) ones, delivering to the same bucket under config/.
+//     global (IAM) ones, through its service-linked role, delivering to
+//     the same bucket under config/.
 func newAccountBaseline(b *base, accessLogs *sp.SecureBucket) error {
 	account := *b.accountID()
 	region := b.cfg.Region
@@ -57,6 +53,11 @@ func newAccountBaseline(b *base, accessLogs *sp.SecureBucket) error {
 				},
 			},
 			{
+				Sid: "AllowConfigToEncryptDeliveries", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{"*"},
+				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"config.amazonaws.com"}}},
+				Conditions: []sp.Condition{{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}}},
+			},
+			{
 				Sid: "AllowCloudTrailToDescribeKey", Actions: []string{"kms:DescribeKey"}, Resources: []string{"*"},
 				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
 				Conditions: []sp.Condition{{Test: "StringEquals", Variable: "aws:SourceArn", Values: []string{trailArn}}},
@@ -70,7 +71,7 @@ func newAccountBaseline(b *base, accessLogs *sp.SecureBucket) error {
 	bucket, err := sp.NewSecureBucket(b.stack, "audit-bucket", &sp.SecureBucketProps{
 		Name: bucketName, KmsKeyArn: key.KeyArn, Protect: true,
 		AccessLogs: &sp.AccessLogTarget{Bucket: accessLogs.Name, Prefix: "audit/", After: accessLogs.Policy},
-		PolicyStatements: []sp.Statement{
+		PolicyStatements: append([]sp.Statement{
 			{
 				Sid: "CloudTrailAclCheck", Actions: []string{"s3:GetBucketAcl"}, Resources: []string{bucketArn},
 				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
@@ -81,7 +82,7 @@ func newAccountBaseline(b *base, accessLogs *sp.SecureBucket) error {
 				Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudtrail.amazonaws.com"}}},
 				Conditions: []sp.Condition{trailCondition, {Test: "StringEquals", Variable: "s3:x-amz-acl", Values: []string{"bucket-owner-full-control"}}},
 			},
-		},
+		}, configBucketStatements(bucketArn, account)...),
 		Lifecycle: []sp.LifecycleRule{{ID: "expire-audit-logs", ExpireDays: days, NoncurrentExpireDays: 30, AbortMultipartDays: 1}},
 	})
 	if err != nil {
@@ -108,30 +109,14 @@ func newAccountBaseline(b *base, accessLogs *sp.SecureBucket) error {
 	return newConfigRecorder(b, bucket, key.KeyArn)
 }
 
+// newConfigRecorder records every resource through AWS Config's
+// service-linked role (AWSServiceRoleForConfig). A role of our own would
+// have to carry the workload boundary, which rightly refuses the
+// account-wide reads a recorder needs; the service-linked role's policy is
+// AWS's, and delivery into the bucket is granted by the bucket policy.
 func newConfigRecorder(b *base, bucket *sp.SecureBucket, keyArn *string) error {
-	account := *b.accountID()
-	trust := sp.NewPolicyDocument(b.stack, "config-trust", sp.Statement{
-		Actions:    []string{"sts:AssumeRole"},
-		Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"config.amazonaws.com"}}},
-		Conditions: []sp.Condition{{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}}},
-	})
-	role := iamrole.NewIamRole(b.stack, jsii.String("config-role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(b.names.Role("aws-config")), AssumeRolePolicy: trust.Json(),
-	})
-	iamrolepolicyattachment.NewIamRolePolicyAttachment(b.stack, jsii.String("config-managed-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
-		Role: role.Name(), PolicyArn: jsii.String(ConfigRolePolicyArn),
-	})
-	deliver := sp.NewPolicyDocument(b.stack, "config-delivery", sp.Statement{
-		Sid: "DeliverSnapshotsAndHistory", Actions: []string{"s3:PutObject"},
-		Resources:  []string{*bucket.Arn + "/config/AWSLogs/" + account + "/Config/*"},
-		Conditions: []sp.Condition{{Test: "StringEquals", Variable: "s3:x-amz-acl", Values: []string{"bucket-owner-full-control"}}},
-	}, sp.Statement{
-		Sid: "CheckBucketAcl", Actions: []string{"s3:GetBucketAcl"}, Resources: []string{*bucket.Arn},
-	}, sp.Statement{
-		Sid: "EncryptDeliveries", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{*keyArn},
-	})
-	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String("config-delivery-policy"), &iamrolepolicy.IamRolePolicyConfig{
-		Role: role.Id(), Policy: deliver.Json(),
+	role := iamservicelinkedrole.NewIamServiceLinkedRole(b.stack, jsii.String("config-service-linked-role"), &iamservicelinkedrole.IamServiceLinkedRoleConfig{
+		AwsServiceName: jsii.String("config.amazonaws.com"),
 	})
 	recorder := configconfigurationrecorder.NewConfigConfigurationRecorder(b.stack, jsii.String("config-recorder"), &configconfigurationrecorder.ConfigConfigurationRecorderConfig{
 		Name: jsii.String("default"), RoleArn: role.Arn(),
@@ -140,12 +125,30 @@ func newConfigRecorder(b *base, bucket *sp.SecureBucket, keyArn *string) error {
 		},
 	})
 	channel := configdeliverychannel.NewConfigDeliveryChannel(b.stack, jsii.String("config-delivery-channel"), &configdeliverychannel.ConfigDeliveryChannelConfig{
-		Name: jsii.String("default"), S3BucketName: bucket.Name, S3KeyPrefix: jsii.String("config"), S3KmsKeyArn: keyArn,
-		DependsOn: &[]cdktf.ITerraformDependable{recorder},
+		Name: jsii.String("default"), S3BucketName: bucket.Name, S3KeyPrefix: jsii.String(ConfigKeyPrefix), S3KmsKeyArn: keyArn,
+		DependsOn: &[]cdktf.ITerraformDependable{recorder, bucket.Policy},
 	})
 	configconfigurationrecorderstatus.NewConfigConfigurationRecorderStatus(b.stack, jsii.String("config-recorder-status"), &configconfigurationrecorderstatus.ConfigConfigurationRecorderStatusConfig{
 		Name: recorder.Name(), IsEnabled: jsii.Bool(true),
 		DependsOn: &[]cdktf.ITerraformDependable{channel},
 	})
 	return nil
+}
+
+// ConfigKeyPrefix is where AWS Config delivers in the audit bucket.
+const ConfigKeyPrefix = "config"
+
+// configBucketStatements let AWS Config (through its service-linked role)
+// check the bucket and deliver under config/, for this account only.
+func configBucketStatements(bucketArn, account string) []sp.Statement {
+	source := sp.Condition{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}}
+	config := []sp.Principal{{Type: "Service", Identifiers: []string{"config.amazonaws.com"}}}
+	return []sp.Statement{
+		{Sid: "ConfigAclCheck", Actions: []string{"s3:GetBucketAcl", "s3:ListBucket"}, Resources: []string{bucketArn}, Principals: config, Conditions: []sp.Condition{source}},
+		{
+			Sid: "ConfigWrite", Actions: []string{"s3:PutObject"}, Resources: []string{bucketArn + "/" + ConfigKeyPrefix + "/AWSLogs/" + account + "/Config/*"},
+			Principals: config,
+			Conditions: []sp.Condition{source, {Test: "StringEquals", Variable: "s3:x-amz-acl", Values: []string{"bucket-owner-full-control"}}},
+		},
+	}
 }

@@ -38,7 +38,8 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		SubnetIDs:            net.PrivateSubnetIDs,
 		EnablePublicEndpoint: *k.EndpointPublicAccess,
 		PublicAccessCidrs:    k.PublicAccessCidrs,
-		AdminRoleArns:        k.AdminRoleArns,
+		BreakGlassRoleArn:    k.BreakGlassRoleArn,
+		PermissionsBoundary:  b.boundaryArn(),
 		LogRetentionDays:     k.LogRetentionDays,
 		LogTypes:             k.LogTypes,
 		Region:               cfg.Region,
@@ -57,6 +58,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		VpcID:                  net.VpcID,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		RoleName:               b.names.Role("eks-node"),
+		PermissionsBoundary:    b.boundaryArn(),
 		InstanceTypes:          g.InstanceTypes,
 		MinSize:                g.MinSize,
 		DesiredSize:            g.DesiredSize,
@@ -68,11 +70,12 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		return nil, err
 	}
 	if _, err := sp.NewEksAddons(b.stack, "addons", &sp.EksAddonsProps{
-		ClusterName:     cluster.Name,
-		OidcProviderArn: cluster.OidcProviderArn,
-		OidcIssuerURL:   cluster.OidcIssuerURL,
-		EbsCsiRoleName:  b.names.Role("irsa-ebs-csi"),
-		Nodes:           nodes.Dependable,
+		ClusterName:         cluster.Name,
+		OidcProviderArn:     cluster.OidcProviderArn,
+		OidcIssuerURL:       cluster.OidcIssuerURL,
+		EbsCsiRoleName:      b.names.Role("irsa-ebs-csi"),
+		PermissionsBoundary: b.boundaryArn(),
+		Nodes:               nodes.Dependable,
 	}); err != nil {
 		return nil, err
 	}

@@ -101,7 +101,8 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	})
 	role, err := sp.NewIrsaRole(b.stack, "dtn-gateway-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-dtn-gateway"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
-		Namespace: naming.NamespaceEdge, ServiceAccount: DTNGatewayAccount,
+		PermissionsBoundary: b.boundaryArn(),
+		Namespace:           naming.NamespaceEdge, ServiceAccount: DTNGatewayAccount,
 		Statements: []sp.Statement{
 			{Sid: "QueueEnvelopes", Actions: []string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
 				Resources: []string{*queue.Arn()}},

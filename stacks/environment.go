@@ -35,6 +35,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 	if e.Cluster, err = NewClusterStack(scope, cfg, e.Network); err != nil {
 		return nil, err
 	}
+	if e.CICD, err = NewCICDStack(scope, cfg, e.Network, e.Cluster); err != nil {
+		return nil, err
+	}
 	if e.Platform, err = NewPlatformStack(scope, cfg, e.Network, e.Cluster); err != nil {
 		return nil, err
 	}
@@ -42,9 +45,6 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.CDN, err = NewCDNStack(scope, cfg, e.Storage); err != nil {
-		return nil, err
-	}
-	if e.CICD, err = NewCICDStack(scope, cfg, e.Cluster); err != nil {
 		return nil, err
 	}
 	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform); err != nil {

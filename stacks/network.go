@@ -35,6 +35,7 @@ func NewNetworkStack(scope constructs.Construct, cfg *envs.Config) (*NetworkOutp
 		FlowLogRoleName:      b.names.Role("vpc-flow-logs"),
 		Region:               cfg.Region,
 		Protect:              cfg.Protect(),
+		PermissionsBoundary:  b.boundaryArn(),
 	})
 	if err != nil {
 		return nil, err

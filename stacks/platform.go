@@ -145,11 +145,12 @@ var AutoscalerWriteActions = []string{
 
 func newAutoscaler(b *base, cluster *ClusterOutputs, imageTag string) (*string, error) {
 	role, err := sp.NewIrsaRole(b.stack, "cluster-autoscaler-irsa", &sp.IrsaRoleProps{
-		RoleName:        b.names.Role("irsa-cluster-autoscaler"),
-		OidcProviderArn: cluster.OidcProviderArn,
-		OidcIssuerURL:   cluster.OidcIssuerURL,
-		Namespace:       naming.NamespaceKubeSystem,
-		ServiceAccount:  AutoscalerServiceAccount,
+		RoleName:            b.names.Role("irsa-cluster-autoscaler"),
+		PermissionsBoundary: b.boundaryArn(),
+		OidcProviderArn:     cluster.OidcProviderArn,
+		OidcIssuerURL:       cluster.OidcIssuerURL,
+		Namespace:           naming.NamespaceKubeSystem,
+		ServiceAccount:      AutoscalerServiceAccount,
 		Statements: []sp.Statement{
 			{Sid: "ReadScalingState", Actions: AutoscalerReadActions, Resources: []string{"*"}},
 			{
@@ -195,12 +196,13 @@ func newAutoscaler(b *base, cluster *ClusterOutputs, imageTag string) (*string, 
 
 func newLoadBalancerController(b *base, net *NetworkOutputs, cluster *ClusterOutputs) (*string, error) {
 	role, err := sp.NewIrsaRole(b.stack, "aws-lbc-irsa", &sp.IrsaRoleProps{
-		RoleName:        b.names.Role("irsa-aws-lbc"),
-		OidcProviderArn: cluster.OidcProviderArn,
-		OidcIssuerURL:   cluster.OidcIssuerURL,
-		Namespace:       naming.NamespaceLBC,
-		ServiceAccount:  LBCServiceAccount,
-		Statements:      sp.LoadBalancerControllerStatements(),
+		RoleName:            b.names.Role("irsa-aws-lbc"),
+		PermissionsBoundary: b.boundaryArn(),
+		OidcProviderArn:     cluster.OidcProviderArn,
+		OidcIssuerURL:       cluster.OidcIssuerURL,
+		Namespace:           naming.NamespaceLBC,
+		ServiceAccount:      LBCServiceAccount,
+		Statements:          sp.LoadBalancerControllerStatements(),
 	})
 	if err != nil {
 		return nil, err

@@ -46,11 +46,12 @@ func (b *base) SecretArnPattern() string {
 //     cluster admins manage ESO objects.
 func newExternalSecrets(b *base, cluster *ClusterOutputs) (*string, error) {
 	role, err := sp.NewIrsaRole(b.stack, "external-secrets-irsa", &sp.IrsaRoleProps{
-		RoleName:        b.names.Role("irsa-external-secrets"),
-		OidcProviderArn: cluster.OidcProviderArn,
-		OidcIssuerURL:   cluster.OidcIssuerURL,
-		Namespace:       naming.NamespaceExternalSecrets,
-		ServiceAccount:  ExternalSecretsServiceAccount,
+		RoleName:            b.names.Role("irsa-external-secrets"),
+		OidcProviderArn:     cluster.OidcProviderArn,
+		OidcIssuerURL:       cluster.OidcIssuerURL,
+		Namespace:           naming.NamespaceExternalSecrets,
+		ServiceAccount:      ExternalSecretsServiceAccount,
+		PermissionsBoundary: b.boundaryArn(),
 		Statements: []sp.Statement{{
 			Sid: "ReadThisEnvironmentsSecrets", Actions: ExternalSecretsActions, Resources: []string{b.SecretArnPattern()},
 		}},

@@ -72,6 +72,16 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		DeletionProtectionEnabled: jsii.Bool(true),
 		Lifecycle:                 sp.Lifecycle(true),
 	})
+	// The boundary lives here, not in cicd: the network stack's flow-log
+	// role is the first role created and must already find it, and like the
+	// state store it is something CI can never change (only this
+	// human-deployed stack manages it).
+	if _, err := sp.NewWorkloadBoundary(b.stack, "workload-boundary", &sp.WorkloadBoundaryProps{
+		Name: b.names.WorkloadBoundary(), StateBucket: b.names.StateBucket(), LockTableArn: *table.Arn(),
+		StateKeyAlias: "alias/" + b.names.Prefix() + "-tfstate",
+	}); err != nil {
+		return err
+	}
 	if cfg.AccountBaseline.Create {
 		if err := newAccountBaseline(b, logs); err != nil {
 			return err

@@ -35,8 +35,9 @@ func TestEveryLogGroupIsEncryptedAndProtectedOutsideDev(t *testing.T) {
 			assert.Equal(t, s.Env != "dev", g.Get("lifecycle.prevent_destroy").Bool(), "%s: %s", s.ID, name)
 		}
 	}
-	// flow logs + EKS everywhere; WAF logs where WAF runs (staging, prod)
-	assert.Equal(t, map[string]int{"dev": 2, "staging": 3, "prod": 3}, seen)
+	// flow logs, EKS and the CI runners everywhere; WAF logs where WAF
+	// runs (staging, prod)
+	assert.Equal(t, map[string]int{"dev": 3, "staging": 4, "prod": 4}, seen)
 }
 
 func TestUndeliveredDataQueuesAreProtectedOutsideDev(t *testing.T) {

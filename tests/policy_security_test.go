@@ -17,6 +17,10 @@ func stackDoc(stackName, body string) string {
 		stackName, backend, body)
 }
 
+// apiAccess is the access configuration the CI-trust rules demand, so the
+// cluster cases trip only the detection rules.
+const apiAccess = `"access_config":{"authentication_mode":"API","bootstrap_cluster_creator_admin_permissions":false}`
+
 // denyDefault is a namespace's default-deny policy, for cases that must
 // not trip the namespace rules.
 func denyDefault(namespace string) string {
@@ -88,13 +92,13 @@ func TestSecurityPoliciesCatchViolations(t *testing.T) {
 			[]string{"cluster: helm_release.kps runs prometheus without authentication and no NetworkPolicy limits who reaches it"}},
 
 		// Build 9 / finding 8: detection.
-		"prod cluster with three log types, unprotected": {stackDoc("prod-cluster", `"resource":{"aws_eks_cluster":{"c":{"enabled_cluster_log_types":["api","audit","authenticator"]}}}`),
+		"prod cluster with three log types, unprotected": {stackDoc("prod-cluster", `"resource":{"aws_eks_cluster":{"c":{"enabled_cluster_log_types":["api","audit","authenticator"],`+apiAccess+`}}}`),
 			[]string{
 				"detection: aws_eks_cluster.c does not ship the controllerManager log",
 				"detection: aws_eks_cluster.c does not ship the scheduler log",
 				"detection: aws_eks_cluster.c lacks prevent_destroy outside dev",
 			}},
-		"dev cluster may keep three log types": {stackDoc("dev-cluster", `"resource":{"aws_eks_cluster":{"c":{"enabled_cluster_log_types":["api","audit","authenticator"]}}}`),
+		"dev cluster may keep three log types": {stackDoc("dev-cluster", `"resource":{"aws_eks_cluster":{"c":{"enabled_cluster_log_types":["api","audit","authenticator"],`+apiAccess+`}}}`),
 			nil},
 		"log group on the service key, unprotected": {stackDoc("prod-network", `"resource":{"aws_cloudwatch_log_group":{"g":{"name":"/aws/vpc/x","retention_in_days":30}}}`),
 			[]string{

@@ -4,6 +4,7 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -113,8 +114,13 @@ func normalize(raw []byte) ([]byte, error) {
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return nil, err
 	}
-	b, err := json.MarshalIndent(stripMeta(v), "", "  ")
-	return append(b, '\n'), err
+	// No HTML escaping: ">= 5.99.1" should read as written in the review.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	err := enc.Encode(stripMeta(v))
+	return buf.Bytes(), err
 }
 
 func stripMeta(v any) any {

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
 type workflow struct {
@@ -20,8 +22,22 @@ type workflow struct {
 type job struct {
 	Permissions any    `yaml:"permissions"`
 	Environment any    `yaml:"environment"`
+	RunsOn      any    `yaml:"runs-on"`
+	If          string `yaml:"if"`
 	Uses        string `yaml:"uses"`
 	Steps       []step `yaml:"steps"`
+	Needs       any    `yaml:"needs"`
+	Strategy    struct {
+		Matrix struct {
+			Include []map[string]string `yaml:"include"`
+		} `yaml:"matrix"`
+	} `yaml:"strategy"`
+}
+
+// needs returns a single needs: entry ("" when there is none or several).
+func (j job) needs() string {
+	s, _ := j.Needs.(string)
+	return s
 }
 
 type step struct {
@@ -48,28 +64,126 @@ func loadWorkflows(t *testing.T) map[string]workflow {
 	return out
 }
 
-// pinned matches owner/repo@<40-hex SHA> or @<exact semver>; local actions
-// (./...) are pinned by the commit they live in.
-var pinned = regexp.MustCompile(`^([\w.-]+/[\w./-]+@([0-9a-f]{40}|v?\d+\.\d+\.\d+)|\./.+)$`)
+// pinnedUse is owner/repo[/path]@<40-hex commit> followed by the release it
+// is in as a comment ("# v4.2.2"), so a reviewer sees what the SHA is and
+// Dependabot can bump it. Local actions (./...) are pinned by the commit
+// they live in.
+var (
+	pinnedUse = regexp.MustCompile(`^\s*(?:-\s+)?uses:\s+[\w.-]+/[\w./-]+@[0-9a-f]{40} # v?\d+\.\d+\.\d+\s*$`)
+	localUse  = regexp.MustCompile(`^\s*(?:-\s+)?uses:\s+\./\S+\s*$`)
+	anyUse    = regexp.MustCompile(`^\s*(?:-\s+)?uses:`)
+)
 
-func TestWorkflowsPinActionsAndScopePermissions(t *testing.T) {
+// actionFiles are every workflow and every local action of the repository.
+func actionFiles(t *testing.T) []string {
+	t.Helper()
+	workflows, err := filepath.Glob("../.github/workflows/*.yml")
+	require.NoError(t, err)
+	actions, err := filepath.Glob("../.github/actions/*/action.yml")
+	require.NoError(t, err)
+	require.NotEmpty(t, actions)
+	return append(workflows, actions...)
+}
+
+// unpinnedUses returns the uses: lines of raw that are not pinned to a commit.
+func unpinnedUses(raw string) []string {
+	var bad []string
+	for _, line := range strings.Split(raw, "\n") {
+		if anyUse.MatchString(line) && !pinnedUse.MatchString(line) && !localUse.MatchString(line) {
+			bad = append(bad, strings.TrimSpace(line))
+		}
+	}
+	return bad
+}
+
+func TestActionsArePinnedToCommits(t *testing.T) {
+	// A tag can be moved to malicious code after review (it happened to
+	// tj-actions and trivy-action); a full commit SHA cannot.
+	uses := 0
+	for _, f := range actionFiles(t) {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		assert.Empty(t, unpinnedUses(string(raw)), "%s: pin every action to a 40-character commit SHA with its version in a comment", f)
+		uses += strings.Count(string(raw), "uses:")
+	}
+	assert.Greater(t, uses, 60, "the check must see the workflows' actions")
+	// the check itself rejects what it must
+	for _, bad := range []string{
+		"      - uses: actions/checkout@v4.2.2",
+		"      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683",
+		"      - uses: actions/checkout@11bd719 # v4.2.2",
+		"        uses: aquasecurity/trivy-action@master # v0.35.0",
+	} {
+		assert.Equal(t, []string{strings.TrimSpace(bad)}, unpinnedUses(bad), bad)
+	}
+	assert.Empty(t, unpinnedUses("      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2"))
+}
+
+func TestJobsDeclarePermissions(t *testing.T) {
 	for name, w := range loadWorkflows(t) {
 		for id, j := range w.Jobs {
 			assert.NotNil(t, j.Permissions, "%s job %s must declare its permissions", name, id)
-			for _, s := range j.Steps {
-				if s.Uses != "" {
-					assert.Regexp(t, pinned, s.Uses, "%s job %s: pin actions to a SHA or exact version", name, id)
-				}
-			}
 		}
 	}
-	for _, f := range []string{"../.github/actions/setup-toolchain/action.yml"} {
+}
+
+// urlManifest catches manifests or charts taken from the network at run time.
+var urlManifest = regexp.MustCompile(`(kubectl|helm)\b[^\n]*\s(-f|--filename|--values)[ =]?["']?https?://|curl[^\n|]*\|\s*(kubectl|sh|bash)\b`)
+
+func TestNoWorkflowAppliesManifestsFromAURL(t *testing.T) {
+	for _, f := range actionFiles(t) {
 		raw, err := os.ReadFile(f)
 		require.NoError(t, err)
-		for _, m := range regexp.MustCompile(`uses: (\S+)`).FindAllStringSubmatch(string(raw), -1) {
-			assert.Regexp(t, pinned, m[1], f)
+		assert.NotRegexp(t, urlManifest, string(raw), "%s: apply manifests from the repository (security/cluster-baseline/), never from a URL", f)
+	}
+	assert.Regexp(t, urlManifest, `kubectl apply -n default -f "https://raw.githubusercontent.com/aquasecurity/kube-bench/v0.9.4/job-eks.yaml"`)
+	assert.Regexp(t, urlManifest, `curl -sL https://example.com/x.sh | bash`)
+}
+
+func TestClusterBaselineImagesArePinned(t *testing.T) {
+	files, err := filepath.Glob("../security/cluster-baseline/*.yaml")
+	require.NoError(t, err)
+	images := 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`image:\s*(\S+)`).FindAllStringSubmatch(string(raw), -1) {
+			images++
+			assert.Regexp(t, `^[\w./-]+(:v?\d+\.\d+\.\d+|@sha256:[0-9a-f]{64})$`, m[1], "%s: pin the image to a release or digest, never latest", f)
 		}
 	}
+	assert.Equal(t, 2, images, "kube-bench and kube-hunter")
+}
+
+// clusterWork marks a step that needs the cluster API.
+var clusterWork = regexp.MustCompile(`kubectl |helm upgrade|update-kubeconfig|plan\.sh|make deploy-all`)
+
+// runnerLabel is the CodeBuild runner label of one env (naming.RunnerProject).
+func runnerLabel(env string) string {
+	return "codebuild-${{ vars.ORG }}-" + env + "-gha-runner-${{ github.run_id }}-${{ github.run_attempt }}"
+}
+
+func TestClusterJobsRunOnTheInVPCRunners(t *testing.T) {
+	// The API endpoint is private in prod and VPN-only elsewhere: a job on a
+	// GitHub-hosted runner could not reach it.
+	seen := 0
+	for name, w := range loadWorkflows(t) {
+		for id, j := range w.Jobs {
+			needsCluster := false
+			for _, s := range j.Steps {
+				needsCluster = needsCluster || clusterWork.MatchString(s.Run)
+			}
+			runsOn, _ := j.RunsOn.(string)
+			if !needsCluster {
+				assert.NotContains(t, runsOn, "codebuild-", "%s/%s: jobs that only call AWS stay on GitHub-hosted runners", name, id)
+				continue
+			}
+			seen++
+			assert.Contains(t, []string{runnerLabel("dev"), runnerLabel("staging"), runnerLabel("prod"), runnerLabel("${{ matrix.env }}")},
+				runsOn, "%s/%s talks to the cluster API, so it must run on the env's CodeBuild runner", name, id)
+		}
+	}
+	assert.GreaterOrEqual(t, seen, 15, "infra deploys, plans, drift, the baseline and 9 service deploys")
 }
 
 func TestServiceDeployWorkflows(t *testing.T) {
@@ -77,49 +191,100 @@ func TestServiceDeployWorkflows(t *testing.T) {
 	for _, svc := range []string{"pack-service", "frontend", "mcp-gateway"} {
 		w, ok := all["deploy-"+svc+".yml"]
 		require.True(t, ok, "deploy-%s.yml is missing", svc)
-		assert.Equal(t, map[string]any{"id-token": "write", "contents": "read"}, w.Permissions)
-		for id, j := range w.Jobs {
-			order := map[string]int{}
-			for i, s := range j.Steps {
-				switch {
-				case strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@"):
-					order["credentials"] = i
-				case strings.HasPrefix(s.Uses, "aws-actions/amazon-ecr-login@"):
-					order["login"] = i
-					// the guide's example reads steps.login-ecr.outputs
-					// without giving the step that id
-					assert.Equal(t, "login-ecr", s.ID, "%s/%s", svc, id)
-				case strings.Contains(s.Run, "docker build"):
-					order["build"] = i
-				case strings.HasPrefix(s.Uses, "aquasecurity/trivy-action@"):
-					order["scan"] = i
-					assert.Equal(t, "HIGH,CRITICAL", s.With["severity"])
-					assert.Equal(t, "1", s.With["exit-code"])
-				case strings.Contains(s.Run, "docker push"):
-					order["push"] = i
-				case strings.Contains(s.Run, "helm upgrade --install"):
-					order["helm"] = i
-					assert.Contains(t, s.Run, "--atomic")
-					assert.Contains(t, s.Run, "--wait")
-					assert.Contains(t, s.Run, "--namespace spatial-properties")
-					assert.Contains(t, s.Run, `image.tag="$IMAGE_TAG"`)
-				}
-			}
-			require.Len(t, order, 6, "%s/%s needs credentials, ECR login, build, scan, push and helm steps", svc, id)
+		assert.Equal(t, map[string]any{}, w.Permissions, "permissions are granted per job")
+		for _, env := range []string{"dev", "staging", "prod"} {
+			image, deploy := w.Jobs[env+"-image"], w.Jobs[env]
+			order := stepOrder(image.Steps)
+			require.Len(t, order, 5, "%s/%s-image needs credentials, ECR login, build, scan and push", svc, env)
 			assert.True(t, order["credentials"] < order["login"] && order["login"] < order["build"] &&
-				order["build"] < order["scan"] && order["scan"] < order["push"] && order["push"] < order["helm"],
-				"%s/%s: an image is scanned before it is pushed, and pushed before it is deployed", svc, id)
+				order["build"] < order["scan"] && order["scan"] < order["push"],
+				"%s/%s: an image is scanned before it is pushed", svc, env)
+			order = stepOrder(deploy.Steps)
+			require.Len(t, order, 2, "%s/%s needs credentials and helm", svc, env)
+			assert.Less(t, order["credentials"], order["helm"])
+			assert.Equal(t, env+"-image", deploy.needs(), "%s/%s deploys only the image its own job pushed", svc, env)
 		}
-		// prod and staging are gated by GitHub environments; dev by main
-		assert.Equal(t, "prod", w.Jobs["prod"].Environment)
-		assert.Equal(t, "staging", w.Jobs["staging"].Environment)
-		assert.Nil(t, w.Jobs["dev"].Environment, "dev's role trusts the main branch, which an environment would change")
 	}
 }
 
-func TestInfraDeployGatesStagingAndProd(t *testing.T) {
-	w := loadWorkflows(t)["infra-deploy.yml"]
-	assert.Equal(t, "staging", w.Jobs["staging"].Environment)
-	assert.Equal(t, "prod", w.Jobs["prod"].Environment)
-	assert.Nil(t, w.Jobs["dev"].Environment)
+// stepOrder maps the kind of each step that matters to its index.
+func stepOrder(steps []step) map[string]int {
+	order := map[string]int{}
+	for i, s := range steps {
+		switch {
+		case strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@"):
+			order["credentials"] = i
+		case strings.HasPrefix(s.Uses, "aws-actions/amazon-ecr-login@"):
+			// the guide's example reads steps.login-ecr.outputs without
+			// giving the step that id
+			if s.ID == "login-ecr" {
+				order["login"] = i
+			}
+		case strings.Contains(s.Run, "docker build"):
+			order["build"] = i
+		case strings.HasPrefix(s.Uses, "aquasecurity/trivy-action@"):
+			if s.With["severity"] == "HIGH,CRITICAL" && s.With["exit-code"] == "1" {
+				order["scan"] = i
+			}
+		case strings.Contains(s.Run, "docker push"):
+			order["push"] = i
+		case strings.Contains(s.Run, "helm upgrade --install") && strings.Contains(s.Run, "--atomic") &&
+			strings.Contains(s.Run, "--wait") && strings.Contains(s.Run, "--namespace spatial-properties") &&
+			strings.Contains(s.Run, `image.tag="$IMAGE_TAG"`):
+			order["helm"] = i
+		}
+	}
+	return order
+}
+
+// roleSecret is the AWS role secret a job's credentials step names.
+var roleSecret = regexp.MustCompile(`AWS_(INFRA_PLAN|INFRA_DEPLOY|SERVICE_DEPLOY)_ROLE_ARN_(DEV|STAGING|PROD)|secrets\[matrix\.role_secret\]`)
+
+func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
+	// The roles trust exact sub claims (stacks.*Subject): infra deploys
+	// "environment:<env>-infra", service deploys "environment:<env>", prod
+	// plans "environment:prod-plan". A job in another environment cannot
+	// assume the role, and no service workflow can present the infra subject.
+	cfgs := map[string]*envs.Config{}
+	loaded, err := envs.LoadSelected(envs.Overrides{})
+	require.NoError(t, err)
+	for _, c := range loaded {
+		cfgs[strings.ToUpper(c.Env)] = c
+	}
+	deployJobs := 0
+	for name, w := range loadWorkflows(t) {
+		for id, j := range w.Jobs {
+			for _, s := range j.Steps {
+				if !strings.HasPrefix(s.Uses, "aws-actions/configure-aws-credentials@") {
+					continue
+				}
+				m := roleSecret.FindStringSubmatch(s.With["role-to-assume"])
+				require.NotNil(t, m, "%s/%s: unknown role %q", name, id, s.With["role-to-assume"])
+				env, _ := j.Environment.(string)
+				switch kind, cfg := m[1], cfgs[m[2]]; kind {
+				case "INFRA_DEPLOY":
+					assert.Equal(t, cfg.InfraEnvironment(), env, "%s/%s", name, id)
+				case "SERVICE_DEPLOY":
+					assert.Equal(t, cfg.ServiceEnvironment(), env, "%s/%s", name, id)
+					assert.True(t, strings.HasPrefix(name, "deploy-"), "%s/%s: only service workflows use the service role", name, id)
+				case "INFRA_PLAN":
+					assert.Equal(t, "PROD", m[2], "%s/%s: dev/staging plans come from the matrix", name, id)
+					assert.Equal(t, cfg.CICD.PlanEnvironment, env, "%s/%s: prod plans wait for the prod-plan approval", name, id)
+				default: // the matrix of dev/staging plans or drift: no environment
+					assert.Empty(t, env, "%s/%s", name, id)
+				}
+				if m[1] == "INFRA_DEPLOY" || m[1] == "SERVICE_DEPLOY" {
+					deployJobs++
+					assert.Contains(t, j.If, "github.ref == 'refs/heads/main'", "%s/%s: deploys run only from main, even when dispatched", name, id)
+				}
+			}
+		}
+	}
+	assert.Equal(t, 3+1+18, deployJobs, "infra deploys, the cluster baseline and 2 jobs x 3 envs x 3 services")
+	// prod must not sneak back into the PR plan matrix, which runs unapproved
+	var planned []string
+	for _, m := range loadWorkflows(t)["infra-ci.yml"].Jobs["diff"].Strategy.Matrix.Include {
+		planned = append(planned, m["env"])
+	}
+	assert.Equal(t, []string{"dev", "staging"}, planned)
 }

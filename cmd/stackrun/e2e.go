@@ -77,7 +77,7 @@ func runE2E(args []string) error {
 		fmt.Printf("e2e: -keep: moto stays up at %s (AWS_CA_BUNDLE=%s)\n", server.URL, e.path("cert.pem"))
 	}
 	runErr := e.run()
-	e.summary(time.Since(total))
+	e.summary(time.Since(total), runErr)
 	if runErr != nil {
 		return fmt.Errorf("%w\n(full terraform output: %s)", runErr, e.path("terraform.log"))
 	}
@@ -245,7 +245,9 @@ func (e *e2e) run() error {
 		}
 	}
 	// A second plan of every stack must be empty: a perpetual diff would
-	// make every CI plan noisy and every deploy a change.
+	// make every CI plan noisy and every deploy a change. Every stack is
+	// re-planned (and the teardown still runs) before a diff fails the run.
+	var perpetual []error
 	for _, st := range e.stacks {
 		if err := e.do(st, "replan", func() (string, error) {
 			out, code, err := e.tc.runner.Run(ctx, st.Dir, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false")
@@ -257,7 +259,7 @@ func (e *e2e) run() error {
 			}
 			return "no changes", nil
 		}); err != nil {
-			return err
+			perpetual = append(perpetual, err)
 		}
 	}
 	// The state stack is protected in every env: Terraform must refuse.
@@ -275,20 +277,14 @@ func (e *e2e) run() error {
 	}
 	for i := len(rest) - 1; i >= 0; i-- {
 		st := rest[i]
-		if err := e.do(st, "destroy", func() (string, error) {
-			out, _, err := e.tc.runner.Run(ctx, st.Dir, "destroy", "-auto-approve", "-input=false", "-no-color")
-			if err != nil {
-				return "", err
-			}
-			if m := destroySummary(out); m != "" {
-				return m, nil
-			}
-			return "nothing to destroy", nil
-		}); err != nil {
+		if err := e.do(st, "destroy", func() (string, error) { return e.destroy(ctx, st) }); err != nil {
 			return err
 		}
 	}
-	return e.do(terraform.Stack{ID: e.env}, "leftovers", e.leftovers)
+	if err := e.do(terraform.Stack{ID: e.env}, "leftovers", e.leftovers); err != nil {
+		return err
+	}
+	return errors.Join(perpetual...)
 }
 
 // mirrorLockWarning is what init says when providers come from a mirror
@@ -303,6 +299,36 @@ func unexpectedWarnings(out string) []string {
 		}
 	}
 	return w
+}
+
+// destroy empties the stack's buckets and destroys it. Deleting the packs
+// and stac buckets writes access logs into the logs bucket of the same
+// stack while Terraform works, so a BucketNotEmpty gets the buckets emptied
+// again and the destroy retried, as an operator would.
+func (e *e2e) destroy(ctx context.Context, st terraform.Stack) (string, error) {
+	emptied := 0
+	for attempt := 1; ; attempt++ {
+		n, err := e.emptyBuckets(st)
+		emptied += n
+		if err != nil {
+			return "", fmt.Errorf("emptying its buckets: %w", err)
+		}
+		out, _, err := e.tc.runner.Run(ctx, st.Dir, "destroy", "-auto-approve", "-input=false", "-no-color")
+		if err != nil && strings.Contains(out, "BucketNotEmpty") && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		summary := "nothing to destroy"
+		if m := destroySummary(out); m != "" {
+			summary = m
+		}
+		if emptied > 0 {
+			summary += fmt.Sprintf(" (after deleting %d object versions and delete markers in %d pass(es))", emptied, attempt)
+		}
+		return summary, nil
+	}
 }
 
 // do times one phase of one stack and records it.
@@ -326,7 +352,7 @@ func (e *e2e) add(s terraform.Step) {
 }
 
 // summary prints a table of every step and the time per stack.
-func (e *e2e) summary(total time.Duration) {
+func (e *e2e) summary(total time.Duration, runErr error) {
 	fmt.Println()
 	fmt.Println("e2e summary")
 	fmt.Printf("%-20s %-9s %-6s %7s  %s\n", "STACK", "PHASE", "RESULT", "TIME", "DETAIL")
@@ -351,7 +377,7 @@ func (e *e2e) summary(total time.Duration) {
 	}
 	fmt.Printf("per stack: %s\n", strings.Join(parts, ", "))
 	verdict := "PASSED"
-	if failed > 0 {
+	if failed > 0 || runErr != nil {
 		verdict = "FAILED"
 	}
 	fmt.Printf("e2e %s: %d steps, %d failed, %.0fs in all\n", verdict, len(e.steps), failed, total.Seconds())
@@ -367,7 +393,8 @@ func planChanges(out string) string {
 	var keep []string
 	for _, l := range strings.Split(out, "\n") {
 		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, "# ") || strings.HasPrefix(t, "~ ") || strings.HasPrefix(t, "Plan:") {
+		if (strings.HasPrefix(t, "# ") && !strings.Contains(t, "(known after apply)") && !strings.HasPrefix(t, "# (")) ||
+			strings.Contains(t, "# forces replacement") || strings.HasPrefix(t, "Plan:") {
 			keep = append(keep, l)
 		}
 	}

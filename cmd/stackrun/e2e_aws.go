@@ -138,3 +138,56 @@ func (e *e2e) regions() []string {
 	sort.Strings(out)
 	return out
 }
+
+// emptyBuckets deletes every object version and delete marker of the
+// buckets a stack defines, as the guide's cleanup does before deleting
+// them: S3 refuses to delete a bucket that is not empty (the logs bucket
+// fills with access logs the moment the others are used).
+func (e *e2e) emptyBuckets(st terraform.Stack) (int, error) {
+	raw, err := os.ReadFile(filepath.Join(st.Dir, "cdk.tf.json"))
+	if err != nil {
+		return 0, err
+	}
+	var doc struct {
+		Resource struct {
+			Buckets map[string]struct {
+				Bucket string `json:"bucket"`
+			} `json:"aws_s3_bucket"`
+		} `json:"resource"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for _, b := range doc.Resource.Buckets {
+		for {
+			var page struct {
+				Versions      []struct{ Key, VersionId string }
+				DeleteMarkers []struct{ Key, VersionId string }
+			}
+			if err := e.aws(&page, "s3api", "list-object-versions", "--bucket", b.Bucket, "--max-items", "500"); err != nil {
+				if strings.Contains(err.Error(), "NoSuchBucket") {
+					break
+				}
+				return deleted, err
+			}
+			type object struct{ Key, VersionId string }
+			var objects []object
+			for _, v := range page.Versions {
+				objects = append(objects, object(v))
+			}
+			for _, m := range page.DeleteMarkers {
+				objects = append(objects, object(m))
+			}
+			if len(objects) == 0 {
+				break
+			}
+			body, _ := json.Marshal(map[string]any{"Objects": objects, "Quiet": true})
+			if err := e.aws(nil, "s3api", "delete-objects", "--bucket", b.Bucket, "--delete", string(body)); err != nil {
+				return deleted, err
+			}
+			deleted += len(objects)
+		}
+	}
+	return deleted, nil
+}

@@ -18,6 +18,8 @@ const (
 	MaxTableName = 255
 	// MaxClusterName is the EKS cluster name limit.
 	MaxClusterName = 100
+	// MaxConnectionName is the CodeConnections connection name limit.
+	MaxConnectionName = 32
 )
 
 // Project is the value of the Project tag on every resource.
@@ -39,6 +41,10 @@ type Names struct {
 	Org    string
 	Env    string
 	Region string
+	// SharedAccount is set when another environment lives in the same AWS
+	// account: account-global names that would otherwise be "<org>/..."
+	// then carry the env too, so two envs never create the same name.
+	SharedAccount bool
 }
 
 // New returns the naming scheme for one environment.
@@ -96,8 +102,31 @@ func (n Names) DataKeyAlias() string { return "alias/" + n.Prefix() + "-data" }
 // OAC is the CloudFront origin access control name "<org>-<env>-oac".
 func (n Names) OAC() string { return n.Prefix() + "-oac" }
 
-// EcrRepository is the ECR repository of one service: "<org>/<service>".
-func (n Names) EcrRepository(service string) string { return n.Org + "/" + service }
+// EcrRepository is the ECR repository of one service: "<org>/<service>",
+// the guide's name, when the env has its own account, and
+// "<org>/<env>/<service>" when it shares the account with another env.
+func (n Names) EcrRepository(service string) string { return n.EcrPrefix() + service }
+
+// EcrPrefix is what every repository name of the env starts with.
+func (n Names) EcrPrefix() string {
+	if n.SharedAccount {
+		return n.Org + "/" + n.Env + "/"
+	}
+	return n.Org + "/"
+}
+
+// WorkloadBoundary is the name of the IAM policy every role the stacks
+// create carries as its permissions boundary: "<org>-<env>-workload-boundary".
+func (n Names) WorkloadBoundary() string { return n.Prefix() + "-workload-boundary" }
+
+// RunnerProject is the CodeBuild project that hosts the env's in-VPC
+// GitHub Actions runners; workflows select it with
+// runs-on: codebuild-<project>-<run id>-<attempt>.
+func (n Names) RunnerProject() string { return n.Prefix() + "-gha-runner" }
+
+// GitHubConnection is the CodeConnections connection to GitHub the runner
+// project authenticates with (AWS limits the name to 32 characters).
+func (n Names) GitHubConnection() string { return n.Prefix() + "-github" }
 
 // SecretPrefix is the Secrets Manager name prefix of this environment's
 // secrets, "<org>/<env>/": the External Secrets role may read nothing else.
@@ -124,9 +153,9 @@ var RolePurposes = []string{
 	"gha-service-deploy",
 	"gha-infra-plan",
 	"gha-infra-deploy",
+	"gha-runner",
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
-	"aws-config",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).

@@ -36,3 +36,25 @@ func TestEveryDerivedNameFitsAWSLimits(t *testing.T) {
 	}
 	assert.Len(t, n.Buckets(), 7, "state and its access-log bucket, the audit bucket, packs, stac, logs and the edge DTN bucket")
 }
+
+func TestAccountGlobalNamesCarryTheEnvWhenShared(t *testing.T) {
+	// One account per env keeps the guide's ECR names; in a shared account
+	// two envs would otherwise create the same repository.
+	n := New("spatialprops", "staging", "ap-southeast-2")
+	if got := n.EcrRepository("pack-service"); got != "spatialprops/pack-service" {
+		t.Errorf("own account: got %q", got)
+	}
+	n.SharedAccount = true
+	if got := n.EcrRepository("pack-service"); got != "spatialprops/staging/pack-service" {
+		t.Errorf("shared account: got %q", got)
+	}
+	for got, want := range map[string]string{
+		n.WorkloadBoundary(): "spatialprops-staging-workload-boundary",
+		n.RunnerProject():    "spatialprops-staging-gha-runner",
+		n.GitHubConnection(): "spatialprops-staging-github",
+	} {
+		if got != want {
+			t.Errorf("got %q, want %q", got, want)
+		}
+	}
+}

@@ -46,11 +46,74 @@ var Adaptations = []Adaptation{
 		apply:   dropConditionalBucketDenies,
 	},
 	{
+		Name: "cloudfront-policies",
+		Limitation: "moto's CloudFront has distributions, origin access controls, invalidations and key groups, " +
+			"but no cache, origin-request or response-headers policies (ListCachePolicies answers 404). The " +
+			"managed-policy lookups become AWS's documented policy ids, and the CORS response-headers policy is " +
+			"left out of the emulated distribution.",
+		Source: "moto/cloudfront/responses.py (no *_cache_policy, *_origin_request_policy, *_response_headers_policy)",
+		Touches: []string{"data.aws_cloudfront_cache_policy", "data.aws_cloudfront_origin_request_policy",
+			"aws_cloudfront_response_headers_policy", "aws_cloudfront_distribution"},
+		apply: inlineCloudFrontPolicies,
+	},
+	{
+		Name: "codebuild-github",
+		Limitation: "moto has CodeBuild projects but no CodeBuild webhooks and no CodeConnections at all. The " +
+			"connection and the webhook are left out; the project and its role name a stand-in connection ARN.",
+		Source:  "moto/codebuild/responses.py (no create_webhook); no moto/codeconnections package",
+		Touches: []string{"aws_codeconnections_connection", "aws_codebuild_webhook", "aws_codebuild_project", "data.aws_iam_policy_document"},
+		apply:   standInConnections,
+	},
+	{
 		Name:       "eks-addons",
 		Limitation: "moto's EKS has clusters, node groups and Fargate profiles but no CreateAddon.",
 		Source:     "moto/eks/responses.py (no create_addon)",
 		Touches:    []string{"aws_eks_addon"},
 		apply:      dropType("aws_eks_addon"),
+	},
+	{
+		Name: "eks-round-trip",
+		Limitation: "moto's EKS does not round-trip what Terraform sets: clusters have no accessConfig (so " +
+			"bootstrap_cluster_creator_admin_permissions looks removed and forces a replacement) and gain a default " +
+			"kubernetesNetworkConfig; node groups gain remoteAccess {ec2SshKey: eksKeypair} (forces a replacement) and " +
+			"lose updateConfig. Those attributes are ignored on the copy so the second plan measures our config.",
+		Source:  "moto/eks/models.py (DEFAULT_REMOTE_ACCESS, DEFAULT_KUBERNETES_NETWORK_CONFIG, no access_config)",
+		Touches: []string{"aws_eks_cluster", "aws_eks_node_group"},
+		apply: ignoreChanges(map[string][]string{
+			"aws_eks_cluster":    {"access_config", "kubernetes_network_config", "vpc_config[0].security_group_ids"},
+			"aws_eks_node_group": {"remote_access", "update_config", "labels"},
+		}),
+	},
+	{
+		Name: "launch-template-round-trip",
+		Limitation: "moto copies a launch template's own tag specification (resource type launch-template) into " +
+			"its data, and its EKS clusters have no clusterSecurityGroupId, so the node security group list " +
+			"holds a null; both read back as changes on every plan.",
+		Source:  "moto/ec2/responses/launch_templates.py (create_launch_template), moto/eks/models.py (no clusterSecurityGroupId)",
+		Touches: []string{"aws_launch_template"},
+		apply: ignoreChanges(map[string][]string{
+			"aws_launch_template": {"tag_specifications", "vpc_security_group_ids"},
+		}),
+	},
+	{
+		Name: "acm-key-algorithm",
+		Limitation: "moto issues every requested certificate with an RSA 2048 key whatever KeyAlgorithm asks " +
+			"(we ask for EC P-256), and adds default options, which would force a replacement on every plan.",
+		Source:  "moto/acm/models.py (request_certificate ignores KeyAlgorithm)",
+		Touches: []string{"aws_acm_certificate"},
+		apply: ignoreChanges(map[string][]string{
+			"aws_acm_certificate": {"key_algorithm", "options"},
+		}),
+	},
+	{
+		Name: "cloudfront-round-trip",
+		Limitation: "moto's distributions drop an origin's OriginAccessControlId, always report " +
+			"CloudFrontDefaultCertificate=true and add ForwardedValues to behaviours that use a cache policy.",
+		Source:  "moto/cloudfront/models.py (Origin, ViewerCertificate, ForwardedValues defaults)",
+		Touches: []string{"aws_cloudfront_distribution"},
+		apply: ignoreChanges(map[string][]string{
+			"aws_cloudfront_distribution": {"origin", "viewer_certificate[0].cloudfront_default_certificate", "default_cache_behavior[0].forwarded_values"},
+		}),
 	},
 	{
 		Name:       "eks-access-entries",
@@ -205,6 +268,166 @@ func dropConditionalBucketDenies(d Doc) []string {
 		}
 		doc["statement"] = kept
 		out = append(out, "data.aws_iam_policy_document."+docName)
+	}
+	return out
+}
+
+// ignoreChanges adds lifecycle.ignore_changes for the listed attributes of
+// every resource of each type.
+func ignoreChanges(byType map[string][]string) func(Doc) []string {
+	return func(d Doc) []string {
+		var out []string
+		types := make([]string, 0, len(byType))
+		for t := range byType {
+			types = append(types, t)
+		}
+		sort.Strings(types)
+		for _, typ := range types {
+			for _, name := range sortedKeys(resources(d, typ)) {
+				body, _ := resources(d, typ)[name].(map[string]any)
+				lc, _ := body["lifecycle"].(map[string]any)
+				if lc == nil {
+					lc = map[string]any{}
+					body["lifecycle"] = lc
+				}
+				existing, _ := lc["ignore_changes"].([]any)
+				for _, attr := range byType[typ] {
+					existing = append(existing, attr)
+				}
+				lc["ignore_changes"] = existing
+				out = append(out, typ+"."+name)
+			}
+		}
+		return out
+	}
+}
+
+// StandInConnectionArn replaces a CodeConnections connection moto cannot
+// create.
+const StandInConnectionArn = "arn:aws:codeconnections:ap-southeast-2:" + Account + ":connection/emulated"
+
+func standInConnections(d Doc) []string {
+	var out []string
+	refs := map[string]string{}
+	for _, name := range sortedKeys(resources(d, "aws_codeconnections_connection")) {
+		for _, attr := range []string{"arn", "id"} {
+			refs["${aws_codeconnections_connection."+name+"."+attr+"}"] = StandInConnectionArn
+		}
+	}
+	for _, typ := range []string{"aws_codebuild_webhook", "aws_codeconnections_connection"} {
+		for _, name := range sortedKeys(resources(d, typ)) {
+			remove(d, typ+"."+name)
+			out = append(out, typ+"."+name)
+		}
+	}
+	if len(refs) == 0 {
+		return out
+	}
+	replaceStrings(d["output"], refs) // outputs are not resources: not reported
+	for _, section := range []string{"resource", "data"} {
+		sec, _ := d[section].(map[string]any)
+		for _, typ := range sortedKeys(sec) {
+			byType, _ := sec[typ].(map[string]any)
+			for _, name := range sortedKeys(byType) {
+				if replaceStrings(byType[name], refs) {
+					addr := typ + "." + name
+					if section == "data" {
+						addr = "data." + addr
+					}
+					out = append(out, addr)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// replaceStrings substitutes whole-string matches anywhere under v and
+// reports whether it changed anything.
+func replaceStrings(v any, with map[string]string) bool {
+	changed := false
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			if s, ok := c.(string); ok {
+				if r, hit := with[s]; hit {
+					x[k], changed = r, true
+				}
+				continue
+			}
+			changed = replaceStrings(c, with) || changed
+		}
+	case []any:
+		for i, c := range x {
+			if s, ok := c.(string); ok {
+				if r, hit := with[s]; hit {
+					x[i], changed = r, true
+				}
+				continue
+			}
+			changed = replaceStrings(c, with) || changed
+		}
+	}
+	return changed
+}
+
+// ManagedCloudFrontPolicyIDs are the fixed ids AWS documents for the
+// managed policies the cdn stack looks up by name.
+var ManagedCloudFrontPolicyIDs = map[string]string{
+	"Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+	"Managed-CORS-S3Origin":    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
+}
+
+func inlineCloudFrontPolicies(d Doc) []string {
+	var out []string
+	ids := map[string]string{} // "${data.<type>.<name>.id}" -> id
+	for _, typ := range []string{"aws_cloudfront_cache_policy", "aws_cloudfront_origin_request_policy"} {
+		for _, name := range sortedKeys(dataSources(d, typ)) {
+			body, _ := dataSources(d, typ)[name].(map[string]any)
+			policy, _ := body["name"].(string)
+			id, ok := ManagedCloudFrontPolicyIDs[policy]
+			if !ok {
+				continue // unknown: leave it, and let Terraform say what fails
+			}
+			ids["${data."+typ+"."+name+".id}"] = id
+			remove(d, "data."+typ+"."+name)
+			out = append(out, "data."+typ+"."+name)
+		}
+	}
+	headers := map[string]bool{}
+	for _, name := range sortedKeys(resources(d, "aws_cloudfront_response_headers_policy")) {
+		headers["${aws_cloudfront_response_headers_policy."+name+".id}"] = true
+		remove(d, "aws_cloudfront_response_headers_policy."+name)
+		out = append(out, "aws_cloudfront_response_headers_policy."+name)
+	}
+	for _, name := range sortedKeys(resources(d, "aws_cloudfront_distribution")) {
+		dist, _ := resources(d, "aws_cloudfront_distribution")[name].(map[string]any)
+		changed := false
+		var behaviours []map[string]any
+		if b, ok := dist["default_cache_behavior"].(map[string]any); ok {
+			behaviours = append(behaviours, b)
+		}
+		if list, ok := dist["ordered_cache_behavior"].([]any); ok {
+			for _, x := range list {
+				if b, ok := x.(map[string]any); ok {
+					behaviours = append(behaviours, b)
+				}
+			}
+		}
+		for _, b := range behaviours {
+			for _, key := range []string{"cache_policy_id", "origin_request_policy_id"} {
+				if ref, _ := b[key].(string); ids[ref] != "" {
+					b[key], changed = ids[ref], true
+				}
+			}
+			if ref, _ := b["response_headers_policy_id"].(string); headers[ref] {
+				delete(b, "response_headers_policy_id")
+				changed = true
+			}
+		}
+		if changed {
+			out = append(out, "aws_cloudfront_distribution."+name)
+		}
 	}
 	return out
 }

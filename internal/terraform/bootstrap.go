@@ -116,7 +116,7 @@ func apply(ctx context.Context, r *Runner, dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if m := applySummary.FindStringSubmatch(out); m != nil {
+	if m := applySummary.FindStringSubmatch(out); m != nil && (m[1] != "0" || m[2] != "0" || m[3] != "0") {
 		return fmt.Sprintf("%s added, %s changed, %s destroyed", m[1], m[2], m[3]), nil
 	}
 	return "no changes", nil

@@ -1,0 +1,89 @@
+package terraform
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestAtLeast(t *testing.T) {
+	// use_lockfile needs 1.10: 1.9.8 must be refused, though "9" > "1" as text.
+	assert.True(t, AtLeast("1.11.4", "1.10"))
+	assert.True(t, AtLeast("1.10.0", "1.10"))
+	assert.False(t, AtLeast("1.9.8", "1.10"))
+	assert.False(t, AtLeast("1", "1.10"))
+}
+
+// GIVEN a directory in Terraform's unpacked mirror layout WHEN found through
+// TF_PLUGIN_DIR THEN it lists the provider, and the CLI config installs it
+// from there only, with the shared plugin cache.
+func TestMirrorAndCLIConfig(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "registry.terraform.io", "hashicorp", "aws", "5.100.0", "linux_amd64", "terraform-provider-aws_v5.100.0_x5")
+	require.NoError(t, os.MkdirAll(filepath.Dir(bin), 0o755))
+	require.NoError(t, os.WriteFile(bin, []byte("#!"), 0o755))
+	t.Setenv(PluginDirEnv, dir)
+
+	m, err := FindMirror()
+	require.NoError(t, err)
+	assert.True(t, m.Has("aws"))
+	assert.False(t, m.Has("helm"), "helm is not mirrored, so helm stacks are reported, not validated")
+	assert.Equal(t, "hashicorp/aws 5.100.0", m.Describe())
+
+	cfg := filepath.Join(t.TempDir(), "cli.tfrc")
+	cache := filepath.Join(t.TempDir(), "cache")
+	require.NoError(t, WriteCLIConfig(cfg, m, cache))
+	raw, err := os.ReadFile(cfg)
+	require.NoError(t, err)
+	text := string(raw)
+	assert.Contains(t, text, `path    = "`+dir+`"`)
+	assert.Contains(t, text, `include = ["registry.terraform.io/hashicorp/aws"]`)
+	assert.Contains(t, text, `exclude = ["registry.terraform.io/hashicorp/aws"]`, "aws must never be fetched from the registry")
+	assert.Contains(t, text, `plugin_cache_dir = "`+cache+`"`)
+	assert.DirExists(t, cache)
+}
+
+func TestEmptyPluginDirIsAnError(t *testing.T) {
+	t.Setenv(PluginDirEnv, t.TempDir())
+	_, err := FindMirror()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "holds no provider")
+}
+
+func TestWarningsAreFoundInBoxedOutput(t *testing.T) {
+	out := strings.Join([]string{
+		"╷",
+		"│ Warning: Deprecated Parameter",
+		"│ The parameter \"dynamodb_table\" is deprecated.",
+		"╵",
+		"Warning: Incomplete lock file information for providers",
+	}, "\n")
+	assert.Equal(t, []string{"Deprecated Parameter", "Incomplete lock file information for providers"}, Warnings(out))
+}
+
+func TestReadStackListsItsProviders(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "dev-platform")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cdk.tf.json"),
+		[]byte(`{"terraform":{"required_providers":{"aws":{},"helm":{},"kubernetes":{}}}}`), 0o644))
+	st, err := ReadStack(dir)
+	require.NoError(t, err)
+	assert.Equal(t, "dev-platform", st.ID)
+	m := &Mirror{Providers: map[string][]string{Address("aws"): {"5.100.0"}}}
+	assert.Equal(t, []string{"helm", "kubernetes"}, st.Missing(m))
+}
+
+func TestHasResources(t *testing.T) {
+	dir := t.TempDir()
+	empty, full := filepath.Join(dir, "empty.tfstate"), filepath.Join(dir, "full.tfstate")
+	require.NoError(t, os.WriteFile(empty, []byte(`{"resources":[]}`), 0o644))
+	require.NoError(t, os.WriteFile(full, []byte(`{"resources":[{"type":"aws_s3_bucket"}]}`), 0o644))
+	// An interrupted bootstrap leaves a non-empty local state: resume from it.
+	assert.True(t, hasResources(full))
+	assert.False(t, hasResources(empty))
+	assert.False(t, hasResources(filepath.Join(dir, "missing.tfstate")))
+}
