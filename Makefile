@@ -9,7 +9,10 @@ SHELL         := bash
 # The cdktf CLI and Terraform must not phone home (no network here or in CI).
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
-export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+# Terraform unpacks each provider once into this cache and links it into
+# every stack's .terraform; synth keeps .terraform between runs, so a second
+# diff of a stack neither downloads nor unpacks the AWS provider again.
+export TF_PLUGIN_CACHE_DIR ?= $(HOME)/.terraform.d/plugin-cache
 
 NODE_STAMP := node_modules/.installed
 GEN_STAMP  := .gen/.generated
@@ -26,7 +29,13 @@ STACKRUN   := go run ./cmd/stackrun
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools validate e2e bootstrap
+.PHONY: spctl help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
+	check-envs require-env require-stack plugin-cache validate e2e bootstrap
+
+# The app's stack ids in deploy order (`go run . --list`): validates the
+# configuration and writes nothing. Its errors reach stderr, minus jsii's
+# Node end-of-life banner (lines starting with !!); its exit status is kept.
+LIST_STACKS = { go run . --list 2>&1 1>&3 | { grep -v '^!!' || true; } >&2; } 3>&1
 
 help: ## List the targets and what they do
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,11 +52,33 @@ $(GEN_STAMP): $(NODE_STAMP)
 
 gen: $(GEN_STAMP) ## Generate the helm and kubernetes provider bindings into .gen/ (pinned npm packages)
 
-build: gen ## Compile the app and tests
+# go:embed refuses a symlinked or unreadable envs/*.yaml with a compile
+# error about load.go; say what is wrong with the file instead.
+check-envs:
+	@bad=0; for f in envs/*.yaml; do \
+	  if [ -L "$$f" ]; then bad=1; echo "$$f: is a symbolic link to $$(readlink "$$f"); env files are embedded into the app and Go embeds only regular files: replace the link with a copy (cp --remove-destination \"$$(readlink -f "$$f")\" $$f)"; \
+	  elif [ ! -f "$$f" ]; then bad=1; echo "$$f: is not a regular file; env files must be plain YAML files"; \
+	  elif [ ! -r "$$f" ]; then bad=1; echo "$$f: cannot be read by user $$(id -un); make it readable: chmod a+r $$f"; fi; \
+	done >&2; \
+	if [ $$bad = 1 ]; then echo "error: configuration is invalid; nothing was written" >&2; exit 1; fi
+
+require-env:
+	@test -n "$(ENV)" || { echo "set ENV, e.g. ENV=dev make $(or $(MAKECMDGOALS),$@)" >&2; exit 2; }
+
+require-stack:
+	@test -n "$(STACK)" || { echo "set STACK, e.g. make $(or $(MAKECMDGOALS),$@) STACK=dev-network" >&2; exit 2; }
+
+plugin-cache:
+	@mkdir -p "$(TF_PLUGIN_CACHE_DIR)"
+
+build: check-envs gen ## Compile the app and tests
 	go build $(PKGS)
 	go test -count=1 -run '^$$' $(PKGS) >/dev/null
 
-synth: gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/
+spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback, cost)
+	go build -o bin/spctl ./cmd/spctl
+
+synth: check-envs gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/; keeps each stack's .terraform
 	go run .
 
 synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
@@ -77,10 +108,11 @@ tools: $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) ## Build the pinned scann
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml
 
-test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy, validate, e2e
+test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy, validate, e2e
 	$(STACKRUN) with-moto -- go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
 	cd edge/natstest && go test -count=1 ./...
+	cd services/pack-service && go test -count=1 ./...
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false
@@ -103,50 +135,54 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	$(STATICCHK) $(PKGS)
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
 	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
+	cd services/pack-service && go vet ./... && ../../$(STATICCHK) ./...
 
 # Terraform over the synthesized stacks (cmd/stackrun). validate and e2e need
 # Terraform >= 1.10 and a hashicorp/aws provider mirror (TF_PLUGIN_DIR or a
 # well-known location); without them they print one SKIPPED line, which
 # REQUIRE_E2E=1 (set by .ci/run) turns into a failure.
-validate: synth ## terraform init (offline, from the provider mirror) + validate of every stack whose providers are mirrored
+validate: synth plugin-cache ## terraform init (offline, from the provider mirror) + validate of every stack whose providers are mirrored
 	$(STACKRUN) validate
 
-e2e: gen ## Emulated deploy of dev's AWS-side stacks to moto_server: bootstrap, apply in order, re-plan, destroy (E2E_ENV=dev)
+e2e: check-envs gen plugin-cache ## Emulated deploy of dev's AWS-side stacks to moto_server: bootstrap, apply in order, re-plan, destroy (E2E_ENV=dev)
 	$(STACKRUN) e2e -env $(or $(E2E_ENV),dev)
 
-bootstrap: gen ## Deploy <env>-state and move its own state into the bucket it creates: make bootstrap ENV=dev (AWS credentials)
-	@test -n "$(ENV)" || { echo "set ENV, e.g. make bootstrap ENV=dev"; exit 2; }
+bootstrap: require-env check-envs gen plugin-cache ## Deploy <env>-state and move its own state into the bucket it creates: make bootstrap ENV=dev (AWS credentials)
 	ENV=$(ENV) go run . >/dev/null
 	$(STACKRUN) bootstrap -env $(ENV)
 
-diff: gen ## cdktf diff one stack: make diff STACK=dev-network (needs AWS credentials and terraform)
-	@test -n "$(STACK)" || { echo "set STACK, e.g. make diff STACK=dev-network"; exit 2; }
+diff: require-stack check-envs gen plugin-cache ## cdktf diff one stack: make diff STACK=dev-network (needs AWS credentials and terraform)
 	npx --no-install cdktf diff $(STACK)
 
-deploy: gen ## cdktf deploy one stack: make deploy STACK=dev-network (needs AWS credentials and terraform)
-	@test -n "$(STACK)" || { echo "set STACK, e.g. make deploy STACK=dev-state"; exit 2; }
+deploy: require-stack check-envs gen plugin-cache ## cdktf deploy one stack: make deploy STACK=dev-network (needs AWS credentials and terraform)
 	npx --no-install cdktf deploy $(STACK)
 
-stacks: gen ## Print ENV's stack ids in deploy order (ENV=dev make stacks)
-	@go run . 2>/dev/null | awk '/^synthesized /{print $$2}'
+stacks: check-envs gen ## Print the stack ids of ENV (or of every env) in deploy order; read-only, writes nothing
+	@$(LIST_STACKS)
 
 # Stacks CI never deploys: state (local state, bootstrap) and cicd (CI's own
 # access). A human with the bootstrap admin role deploys them.
 HUMAN_ONLY := -state$$|-cicd$$
 
-diff-all: gen ## cdktf diff every stack of ENV in deploy order; DIFF_REPORT=file collects a Markdown report
-	@test -n "$$ENV" || { echo "set ENV, e.g. ENV=dev make diff-all"; exit 2; }
-	@report=$${DIFF_REPORT:-/dev/stdout}; echo "### $$ENV" > $$report; \
-	for s in $$($(MAKE) --no-print-directory stacks | grep -v -- '-state$$'); do \
-	  echo "<details><summary>$$s</summary>"; echo; echo '```'; \
-	  npx --no-install cdktf diff "$$s" 2>&1 | grep -v '^!!' | tail -n 200; \
-	  echo '```'; echo '</details>'; \
-	done >> $$report
+# The aggregate targets take their list from the read-only listing and stop
+# at the first failing step with its error and a non-zero exit, so CI never
+# reports success for work that did not happen.
+diff-all: require-env check-envs gen plugin-cache ## cdktf diff every stack of ENV (except state) in deploy order; stops at the first failure; DIFF_REPORT=file collects a Markdown report
+	@ids=$$($(LIST_STACKS)); \
+	report=$${DIFF_REPORT:-/dev/stdout}; echo "### $(ENV)" > "$$report"; \
+	for s in $$(grep -v -- '-state$$' <<<"$$ids" || true); do \
+	  echo "==> cdktf diff $$s" >&2; \
+	  if ! out=$$(npx --no-install cdktf diff "$$s" 2>&1); then \
+	    grep -v '^!!' <<<"$$out" >&2 || true; echo "error: cdktf diff $$s failed; later stacks were not diffed" >&2; exit 1; \
+	  fi; \
+	  { echo "<details><summary>$$s</summary>"; echo; echo '```'; grep -v '^!!' <<<"$$out" | tail -n 200 || true; echo '```'; echo '</details>'; } >> "$$report"; \
+	done
 
-deploy-all: gen ## cdktf deploy every stack of ENV in order, except state and cicd
-	@test -n "$$ENV" || { echo "set ENV, e.g. ENV=dev make deploy-all"; exit 2; }
-	for s in $$($(MAKE) --no-print-directory stacks | grep -Ev -- '$(HUMAN_ONLY)'); do \
-	  npx --no-install cdktf deploy "$$s" --auto-approve || exit 1; \
+deploy-all: require-env check-envs gen plugin-cache ## cdktf deploy every stack of ENV in order, except state and cicd; stops at the first failure
+	@ids=$$($(LIST_STACKS)); \
+	for s in $$(grep -Ev -- '$(HUMAN_ONLY)' <<<"$$ids" || true); do \
+	  echo "==> cdktf deploy $$s" >&2; \
+	  npx --no-install cdktf deploy "$$s" --auto-approve || { echo "error: cdktf deploy $$s failed; later stacks were not deployed" >&2; exit 1; }; \
 	done
 
 clean: ## Remove generated output (keeps bootstrap/ state and node_modules)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/spatialprops/spatialprops-infra/envs"
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
@@ -24,25 +27,51 @@ func outdir() string {
 	return "cdktf.out"
 }
 
-// synthesize builds the app into a staging directory next to dir and swaps
-// it into place only when every stack synthesized cleanly, so a failure
-// (bad props, a guardrail error) never leaves a half-written cdktf.out.
+// workingState is what Terraform keeps in a stack's folder between runs:
+// the providers and backend settings `terraform init` installed, and the
+// provider lock. They are carried from the old output into the new one, so
+// a synth never forces the next diff to initialise (and unpack the ~700 MB
+// AWS provider) again. Nothing else is carried: every other file is output.
+var workingState = []string{".terraform", ".terraform.lock.hcl"}
+
+// stepHook lets tests stop the process between the steps of a synth, to
+// prove that a crash at any point leaves a whole output behind.
+var stepHook = func(step string) {}
+
+// synthesize builds the app into a staging folder next to dir, moves each
+// stack's Terraform working state from dir into it, and then swaps the
+// staging folder and dir in one rename. Until that rename, dir is the old
+// output, untouched; after it, dir is the new output, complete. A failure
+// before the rename (bad props, a guardrail, a permission error) moves the
+// working state back. Concurrent runs wait for each other on a lock file
+// beside dir, and a run cleans up what a crashed run left behind.
 // It returns the stack ids written, in deploy order.
 func synthesize(dir string, build func(app constructs.Construct) error) (written []string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
 	}
-	stage, err := os.MkdirTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".staging-")
+	unlock, err := lockOutput(abs, dir)
 	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	recoverLeftovers(abs)
+	if err := checkWritable(abs, dir); err != nil {
+		return nil, err
+	}
+	stage, err := os.MkdirTemp(filepath.Dir(abs), leftoverPrefix(abs)+"staging-")
+	if err != nil {
+		return nil, fmt.Errorf("cannot create the staging folder beside %s (%w); make the folder that holds it writable", dir, err)
+	}
+	// After the swap, stage holds the previous output; either way it goes.
+	defer os.RemoveAll(stage)
+	if err := os.Chmod(stage, 0o755); err != nil { // MkdirTemp makes it private
 		return nil, err
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
-		}
-		if err != nil {
-			os.RemoveAll(stage)
+			written, err = nil, fmt.Errorf("%v", r)
 		}
 	}()
 
@@ -51,19 +80,166 @@ func synthesize(dir string, build func(app constructs.Construct) error) (written
 		return nil, err
 	}
 	app.Synth()
+	if written, err = stackIDs(stage); err != nil {
+		return nil, err
+	}
+	stepHook("staged")
 
-	written, err = stackIDs(stage)
+	moved, err := carryWorkingState(abs, stage, written)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(abs); err != nil {
-		return nil, err
+	stepHook("carried")
+	if err := swap(stage, abs); err != nil {
+		if undo := moveBack(moved); undo != nil {
+			err = errors.Join(err, undo)
+		}
+		return nil, fmt.Errorf("cannot replace %s: %w", dir, err)
 	}
-	return written, os.Rename(stage, abs)
+	stepHook("swapped")
+	return written, nil
+}
+
+// leftoverPrefix names the hidden siblings of the output folder: staging
+// folders and the lock, e.g. ".cdktf.out.staging-123".
+func leftoverPrefix(abs string) string { return "." + filepath.Base(abs) + "." }
+
+// move is one working-state entry moved from the old output into the new.
+type move struct{ from, to string }
+
+// carryWorkingState moves .terraform and .terraform.lock.hcl of every stack
+// in ids from dir/stacks/<id> into stage/stacks/<id>. On an error it moves
+// back what it had moved, so the old output stays whole.
+func carryWorkingState(dir, stage string, ids []string) ([]move, error) {
+	var moved []move
+	for _, id := range ids {
+		for _, name := range workingState {
+			m := move{filepath.Join(dir, "stacks", id, name), filepath.Join(stage, "stacks", id, name)}
+			if _, err := os.Lstat(m.from); errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err := os.Rename(m.from, m.to); err != nil {
+				return nil, errors.Join(fmt.Errorf("cannot keep Terraform's working state: %w", err), moveBack(moved))
+			}
+			moved = append(moved, m)
+		}
+	}
+	return moved, nil
+}
+
+func moveBack(moved []move) error {
+	var errs []error
+	for _, m := range slices.Backward(moved) {
+		if err := os.Rename(m.to, m.from); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// swap puts stage in place of dir. Where the kernel can exchange two paths
+// atomically it does; otherwise dir is renamed aside first and renamed back
+// if the second rename fails. Either way stage ends up holding the old
+// output (if any), for the caller to remove.
+func swap(stage, dir string) error {
+	if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+		return os.Rename(stage, dir)
+	}
+	if err := exchange(stage, dir); !errors.Is(err, errExchangeUnsupported) {
+		return err
+	}
+	aside := stage + ".previous"
+	if err := os.Rename(dir, aside); err != nil {
+		return err
+	}
+	if err := os.Rename(stage, dir); err != nil {
+		return errors.Join(err, os.Rename(aside, dir))
+	}
+	return os.Rename(aside, stage)
+}
+
+// recoverLeftovers undoes what a run killed mid-way left beside abs: an
+// output renamed aside is put back if abs is missing, and working state
+// already moved into a staging folder returns to its stack. Then the
+// leftovers are removed. Only called with the lock held, so no other run
+// is using them.
+func recoverLeftovers(abs string) {
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(abs), leftoverPrefix(abs)+"staging-*"))
+	// An output renamed aside goes back first, so the working state in a
+	// staging folder has a home to return to.
+	slices.SortStableFunc(leftovers, func(a, b string) int {
+		return compareBool(!strings.HasSuffix(a, ".previous"), !strings.HasSuffix(b, ".previous"))
+	})
+	for _, l := range leftovers {
+		if strings.HasSuffix(l, ".previous") {
+			if _, err := os.Lstat(abs); errors.Is(err, fs.ErrNotExist) {
+				_ = os.Rename(l, abs)
+				continue
+			}
+		}
+		for _, name := range workingState {
+			found, _ := filepath.Glob(filepath.Join(l, "stacks", "*", name))
+			for _, from := range found {
+				home := filepath.Join(abs, "stacks", filepath.Base(filepath.Dir(from)))
+				if _, err := os.Lstat(filepath.Join(home, name)); errors.Is(err, fs.ErrNotExist) {
+					if st, err := os.Stat(home); err == nil && st.IsDir() {
+						_ = os.Rename(from, filepath.Join(home, name))
+					}
+				}
+			}
+		}
+		_ = os.RemoveAll(l)
+	}
+}
+
+func compareBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
+// checkWritable fails early, before a synth that takes a minute, when the
+// old output could not be replaced: every folder a rename touches must be
+// writable by this process.
+func checkWritable(abs, dir string) error {
+	paths := []string{filepath.Dir(abs)}
+	if _, err := os.Lstat(abs); err == nil {
+		paths = append(paths, abs, filepath.Join(abs, "stacks"))
+		for _, name := range workingState {
+			found, _ := filepath.Glob(filepath.Join(abs, "stacks", "*", name))
+			for _, f := range found {
+				paths = append(paths, filepath.Dir(f))
+				if st, err := os.Lstat(f); err == nil && st.IsDir() {
+					paths = append(paths, f) // a moved folder's ".." entry changes
+				}
+			}
+		}
+	}
+	for _, p := range paths {
+		if _, err := os.Lstat(p); errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := writable(p); err != nil {
+			shown, fix := dir, "chmod -R u+w "+dir
+			if p != abs {
+				rel, _ := filepath.Rel(abs, p)
+				shown = filepath.Join(dir, rel)
+			}
+			if p == filepath.Dir(abs) {
+				fix = "chmod u+w " + shown + "; synth stages its output beside " + dir
+			}
+			return fmt.Errorf("%s is not writable (%v): fix its permissions (%s) or run as its owner", shown, err, fix)
+		}
+	}
+	return nil
 }
 
 // stackIDs reads the manifest CDKTF wrote and orders its stacks the way
-// they are deployed: by environment, then by component.
+// they are deployed.
 func stackIDs(dir string) ([]string, error) {
 	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
@@ -79,9 +255,15 @@ func stackIDs(dir string) ([]string, error) {
 	for id := range manifest.Stacks {
 		ids = append(ids, id)
 	}
+	return deployOrder(ids), nil
+}
+
+// deployOrder sorts stack ids by environment (promotion order), then by
+// component (stacks.DeployOrder).
+func deployOrder(ids []string) []string {
 	rank := func(id string) (int, int) {
 		env, component, _ := strings.Cut(id, "-")
-		return slices.Index([]string{"dev", "staging", "prod"}, env), slices.Index(stacks.DeployOrder, component)
+		return slices.Index(envs.Order, env), slices.Index(stacks.DeployOrder, component)
 	}
 	slices.SortFunc(ids, func(a, b string) int {
 		ea, ca := rank(a)
@@ -94,5 +276,5 @@ func stackIDs(dir string) ([]string, error) {
 		}
 		return strings.Compare(a, b)
 	})
-	return ids, nil
+	return ids
 }

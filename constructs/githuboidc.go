@@ -11,11 +11,13 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
 // GitHubOIDCHost is GitHub Actions' token issuer; its claims are prefixed
 // with it in IAM conditions.
-const GitHubOIDCHost = "token.actions.githubusercontent.com"
+const GitHubOIDCHost = naming.OIDCGitHubHost
 
 // NewGitHubOIDCProvider creates the account's GitHub Actions identity
 // provider, or looks up the existing one when create is false: IAM allows

@@ -12,8 +12,7 @@ import (
 // carries a range: the CI image mirrors 5.100.0 while the bindings were made
 // for 5.99.1, and an exact pin made `terraform init` fail offline.
 func TestAwsProviderAcceptsThe5xLine(t *testing.T) {
-	// newTestStack already configures the provider under test
-	stack := newTestStack(t)
+	stack := newTestStack(t) // creates its AWS provider through NewAwsProvider
 	got := synth(t, stack).Get("terraform.required_providers.aws.version").String()
 	require.Equal(t, AwsProviderConstraint, got)
 

@@ -84,9 +84,15 @@ type Cluster struct {
 	EndpointPublicAccess *bool `yaml:"endpointPublicAccess"`
 	// PublicAccessCidrs is the operator-VPN list: the egress CIDRs of the
 	// VPN that SREs run kubectl through, and nothing else (no CI ranges, no
-	// office Wi-Fi). Required when EndpointPublicAccess is true; 0.0.0.0/0
-	// is refused in prod.
+	// office Wi-Fi): IPv4 blocks, required when EndpointPublicAccess is on.
+	// 0.0.0.0/0 is refused everywhere, and prod refuses any public access.
 	PublicAccessCidrs []string `yaml:"publicAccessCidrs"`
+	// PublicAccessWidestPrefix caps how much of the internet
+	// PublicAccessCidrs may open: together the blocks may cover at most as
+	// many public addresses as one block of this prefix length. Counting the
+	// union stops a wide opening split into pieces (0.0.0.0/1 + 128.0.0.0/1).
+	// Private and reserved ranges do not count. Default: 16; valid: 8 to 32.
+	PublicAccessWidestPrefix int `yaml:"publicAccessWidestPrefix"`
 	// BreakGlassRoleArn is the only human identity with cluster-admin: an
 	// IAM role in the env's account (arn:aws:iam::<account>:role/<name>)
 	// whose use is audited. Required. The cluster creator gets no admin of

@@ -1,8 +1,12 @@
 package envs
 
 import (
+	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -137,6 +141,10 @@ func TestInvalidInput(t *testing.T) {
 			Overrides{}, `envs/dev.yaml: cluster.nodeGroup.desiredSize: 3 must lie between minSize 4 and maxSize 6`},
 		{"lifecycle order", replace("cicd:", "storage: {noncurrentIADays: 30, noncurrentGlacierIRDays: 20}\ncicd:"),
 			Overrides{}, `envs/dev.yaml: storage.noncurrentGlacierIRDays: 20 must be greater than noncurrentIADays (30)`},
+		{"explicit zero node count", replace("cluster:\n", "cluster:\n  nodeGroup: {minSize: 0}\n"),
+			Overrides{}, `envs/dev.yaml: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`},
+		{"trailing dot", replace("domain: spatial.properties", "domain: spatial.properties."),
+			Overrides{}, `envs/dev.yaml: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
 		{"unknown key", replace("domain:", "domian: x\ndomain:"),
 			Overrides{}, `envs/dev.yaml: line 5: field domian not found in type envs.Config: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
 	}
@@ -169,12 +177,230 @@ func TestUnknownEnvironment(t *testing.T) {
 	assert.Equal(t, `ENV: unknown environment "qa": use one of dev, prod, staging (each is a file envs/<env>.yaml)`, err.Error())
 }
 
-func TestProdRefusesAnOpenPublicEndpoint(t *testing.T) {
-	prod := replace("env: dev", "env: prod")(validDev)
-	prod = replace("publicAccessCidrs: [203.0.113.0/24]", "endpointPublicAccess: true\n  publicAccessCidrs: [0.0.0.0/0]")(prod)
-	_, err := Parse("envs/prod.yaml", []byte(prod), Overrides{})
+// TestPublicEndpointGuard: the API endpoint is the cluster's front door.
+// prod has none; elsewhere the listed blocks, taken together, may open at
+// most one /16 of the public internet, however they are split up.
+func TestPublicEndpointGuard(t *testing.T) {
+	cases := []struct {
+		name, env, cluster string
+		want               []string
+	}{
+		{"prod refuses a public endpoint", "prod", "endpointPublicAccess: true\n  publicAccessCidrs: [203.0.113.0/24]", []string{
+			`envs/prod.yaml: cluster.endpointPublicAccess: is true; prod's API endpoint is private-only (reach it through the VPN or runners in the VPC): set endpointPublicAccess: false`,
+			`envs/prod.yaml: cluster.publicAccessCidrs: lists 1 block(s), but prod has no public API endpoint; remove publicAccessCidrs`}},
+		{"prod refuses ignored CIDRs too", "prod", "endpointPublicAccess: false\n  publicAccessCidrs: [0.0.0.0/1, 128.0.0.0/1]", []string{
+			`envs/prod.yaml: cluster.publicAccessCidrs: lists 2 block(s), but prod has no public API endpoint; remove publicAccessCidrs`}},
+		{"staging refuses the whole internet", "staging", "publicAccessCidrs: [0.0.0.0/0]", []string{
+			`envs/staging.yaml: cluster.publicAccessCidrs[0]: "0.0.0.0/0" opens the staging API to the whole internet; list your office or VPN egress blocks instead`}},
+		{"two halves are the whole internet", "dev", "publicAccessCidrs: [0.0.0.0/1, 128.0.0.0/1]", []string{
+			`envs/dev.yaml: cluster.publicAccessCidrs: together cover 3702390784 public addresses, more than one /16 (65536); list narrower office or VPN blocks, or set a smaller cluster.publicAccessWidestPrefix (a wider limit) with a recorded reason`}},
+		{"adjacent /17s add up", "staging", "publicAccessCidrs: [198.51.0.0/17, 198.51.128.0/17, 198.52.0.0/24]", []string{
+			`envs/staging.yaml: cluster.publicAccessCidrs: together cover 65792 public addresses, more than one /16 (65536); list narrower office or VPN blocks, or set a smaller cluster.publicAccessWidestPrefix (a wider limit) with a recorded reason`}},
+		{"a wider limit is a recorded choice", "dev", "publicAccessCidrs: [198.0.0.0/12]\n  publicAccessWidestPrefix: 12", nil},
+		{"the limit has a floor", "dev", "publicAccessWidestPrefix: 4", []string{
+			`envs/dev.yaml: cluster.publicAccessWidestPrefix: 4 must be between 8 and 32 (a prefix length; the default 16 allows one /16 of public addresses)`}},
+		{"IPv6 is not accepted by EKS", "dev", "publicAccessCidrs: [2001:db8::/32]", []string{
+			`envs/dev.yaml: cluster.publicAccessCidrs[0]: "2001:db8::/32" is not an IPv4 CIDR block, e.g. 203.0.113.0/24`}},
+		// Private space cannot reach a public endpoint, so it opens nothing.
+		{"private ranges do not count", "dev", "publicAccessCidrs: [10.0.0.0/8, 172.16.0.0/12, 203.0.113.0/24]", nil},
+		{"one /16 is allowed", "staging", "publicAccessCidrs: [198.51.0.0/16]", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := replace("env: dev", "env: "+tc.env)(validDev)
+			doc = replace("publicAccessCidrs: [203.0.113.0/24]", tc.cluster)(doc)
+			if !strings.Contains(tc.cluster, "publicAccessCidrs") {
+				doc = replace(tc.cluster, "publicAccessCidrs: [203.0.113.0/24]\n  "+tc.cluster)(doc)
+			}
+			_, err := Parse("envs/"+tc.env+".yaml", []byte(doc), Overrides{})
+			if tc.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Equal(t, tc.want, strings.Split(err.Error(), "\n"))
+		})
+	}
+}
+
+func TestPublicAddressesCountsTheUnion(t *testing.T) {
+	p := netip.MustParsePrefix
+	assert.Equal(t, uint64(256), publicAddresses([]netip.Prefix{p("203.0.113.0/24"), p("203.0.113.128/25")}), "overlaps count once")
+	assert.Equal(t, uint64(512), publicAddresses([]netip.Prefix{p("203.0.112.0/24"), p("203.0.113.0/24")}), "adjacent blocks add up")
+	assert.Equal(t, uint64(0), publicAddresses([]netip.Prefix{p("192.168.0.0/16"), p("10.1.0.0/16")}))
+	// 2^32 minus 0/8, 10/8, 127/8, 100.64/10, 172.16/12, 169.254/16,
+	// 192.168/16 and 224/3 (multicast and reserved).
+	assert.Equal(t, uint64(3702390784), publicAddresses([]netip.Prefix{p("0.0.0.0/1"), p("128.0.0.0/1")}))
+}
+
+// TestDomainsAreRefusedUnlessExact: ACM, CloudFront aliases and Route53
+// records must all see the same name, so the file must say it exactly.
+func TestDomainsAreRefusedUnlessExact(t *testing.T) {
+	cases := []struct{ domain, cdn, want string }{
+		{"spatial.properties.", "", `envs/dev.yaml: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
+		{"Spatial.Properties", "", `envs/dev.yaml: domain: "Spatial.Properties" has uppercase letters; write it in lowercase: spatial.properties`},
+		{"spatial..properties", "", `envs/dev.yaml: domain: "spatial..properties" has an empty label (a leading dot or two dots in a row); remove the extra dot`},
+		{".spatial.properties", "", `envs/dev.yaml: domain: ".spatial.properties" has an empty label (a leading dot or two dots in a row); remove the extra dot`},
+		{"spatial_props.io", "", `envs/dev.yaml: domain: "spatial_props.io" has the label "spatial_props"; each label is 1 to 63 lowercase letters, digits and inner hyphens`},
+		{"localhost", "", `envs/dev.yaml: domain: "localhost" must be a DNS domain you control, e.g. spatial.properties`},
+		{"spatial.properties", "cdn.spatial.properties.", `envs/dev.yaml: cdn.domain: "cdn.spatial.properties." ends with a dot; write it without the trailing dot: cdn.spatial.properties`},
+		{"spatial.properties", "CDN.spatial.properties", `envs/dev.yaml: cdn.domain: "CDN.spatial.properties" has uppercase letters; write it in lowercase: cdn.spatial.properties`},
+		{"spatial.properties", "cdn.example.com", `envs/dev.yaml: cdn.domain: "cdn.example.com" is not inside the domain "spatial.properties", so its certificate cannot be validated in that zone`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.domain+" "+tc.cdn, func(t *testing.T) {
+			doc := replace("domain: spatial.properties", "domain: "+tc.domain)(validDev)
+			if tc.cdn != "" {
+				doc = replace("cicd:", "cdn: {domain: "+tc.cdn+"}\ncicd:")(doc)
+			}
+			_, err := Parse("envs/dev.yaml", []byte(doc), Overrides{})
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error(), "one message: cdn.domain's default does not repeat domain's problem")
+		})
+	}
+}
+
+// TestExplicitZeroIsNeverReplacedByADefault walks every int and string
+// field of Config, so fields added later are covered too: when the file
+// sets one to 0 or "", that value is either refused with a message naming
+// the field, or honoured. It must never silently become the default.
+func TestExplicitZeroIsNeverReplacedByADefault(t *testing.T) {
+	for _, f := range scalarFields(reflect.TypeOf(Config{}), "") {
+		t.Run(f.path, func(t *testing.T) {
+			zero := "0"
+			if f.kind == reflect.String {
+				zero = `""`
+			}
+			cfg, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, f.path, zero)), Overrides{})
+			if err != nil {
+				assert.Contains(t, err.Error(), "envs/dev.yaml: "+f.path+": ", "the error names the field the file set")
+				return
+			}
+			assert.True(t, fieldByPath(reflect.ValueOf(cfg).Elem(), f.path).IsZero(), "%s: 0 was replaced by a default", f.path)
+		})
+	}
+}
+
+func TestExplicitZeroMinSizeIsRefused(t *testing.T) {
+	_, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, "cluster.nodeGroup.minSize", "0")), Overrides{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `envs/prod.yaml: cluster.publicAccessCidrs[0]: "0.0.0.0/0" opens the prod API to the internet`)
+	assert.Equal(t, `envs/dev.yaml: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`, err.Error())
+}
+
+func TestKeyWithoutValueMeansDefault(t *testing.T) {
+	// "minSize:" and "minSize: ~" are YAML null, which reads as "not set".
+	for _, null := range []string{"", "~", "null"} {
+		doc := replace("cluster:\n", "cluster:\n  endpointPublicAccess: "+null+"\n  nodeGroup:\n    minSize: "+null+"\n")(validDev)
+		cfg, err := Parse("envs/dev.yaml", []byte(doc), Overrides{})
+		require.NoError(t, err, null)
+		assert.Equal(t, DefaultMinSize, cfg.Cluster.NodeGroup.MinSize)
+		assert.True(t, *cfg.Cluster.EndpointPublicAccess)
+	}
+}
+
+func TestExplicitValuesSurviveDefaulting(t *testing.T) {
+	// The file is decoded over the defaults; a value it sets stays, and
+	// session overrides still win over the file.
+	doc := replace("cluster:\n", "cluster:\n  nodeGroup: {minSize: 1, desiredSize: 1, maxSize: 2}\n")(validDev)
+	cfg, err := Parse("envs/dev.yaml", []byte(doc), Overrides{Org: "acme"})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 1, 2}, []int{cfg.Cluster.NodeGroup.MinSize, cfg.Cluster.NodeGroup.DesiredSize, cfg.Cluster.NodeGroup.MaxSize})
+	assert.Equal(t, DefaultDiskSizeGiB, cfg.Cluster.NodeGroup.DiskSizeGiB, "unset siblings keep their defaults")
+	assert.Equal(t, "acme", cfg.Org)
+}
+
+// TestYAMLErrorsPointAtTheCause: the parser reports an unclosed quote where
+// it gave up (line 21 of dev.yaml), not where the quote was opened.
+func TestYAMLErrorsPointAtTheCause(t *testing.T) {
+	shipped, err := files.ReadFile("dev.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "domain: spatial.properties", strings.Split(string(shipped), "\n")[5], "the fixture edits line 6")
+	cases := []struct{ name, from, to, want string }{
+		{"unclosed double quote on line 6", "domain: spatial.properties", `domain: "spatial.properties`,
+			`envs/dev.yaml: line 6: domain: the " opened here is not closed on this line; close it (the YAML parser gave up later: line 21: mapping values are not allowed in this context)`},
+		{"unclosed single quote", "  natMode: single", "  natMode: 'single",
+			`envs/dev.yaml: line 16: network.natMode: the ' opened here is not closed on this line; close it (the YAML parser gave up later: line 16: found unexpected end of stream)`},
+		{"bad indentation names the key", "  flowLogRetentionDays: 30", "   flowLogRetentionDays: 30",
+			`envs/dev.yaml: line 17: network.flowLogRetentionDays: mapping values are not allowed in this context: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
+		{"wrong type names the key", "    minSize: 2", "    minSize: two",
+			"envs/dev.yaml: line 27: cluster.nodeGroup.minSize: cannot unmarshal !!str `two` into int: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("envs/dev.yaml", []byte(replace(tc.from, tc.to)(string(shipped))), Overrides{})
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error())
+		})
+	}
+}
+
+// scalar is one int or string field of Config, by its YAML path.
+type scalar struct {
+	path string
+	kind reflect.Kind
+}
+
+func scalarFields(t reflect.Type, prefix string) []scalar {
+	var out []scalar
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if !f.IsExported() || name == "" || name == "-" {
+			continue
+		}
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.String:
+			out = append(out, scalar{prefix + name, f.Type.Kind()})
+		case reflect.Struct:
+			out = append(out, scalarFields(f.Type, prefix+name+".")...)
+		}
+	}
+	return out
+}
+
+func fieldByPath(v reflect.Value, path string) reflect.Value {
+	for _, key := range strings.Split(path, ".") {
+		for i := 0; i < v.NumField(); i++ {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ","); name == key {
+				v = v.Field(i)
+				break
+			}
+		}
+	}
+	return v
+}
+
+// withValue sets the dotted path in doc to the YAML scalar value, creating
+// the parent mappings it needs.
+func withValue(t *testing.T, doc, path, value string) string {
+	t.Helper()
+	var root yaml.Node
+	require.NoError(t, yaml.Unmarshal([]byte(doc), &root))
+	n := root.Content[0]
+	keys := strings.Split(path, ".")
+	for i, key := range keys {
+		var next *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == key {
+				next = n.Content[j+1]
+			}
+		}
+		if next == nil {
+			next = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			if i == len(keys)-1 {
+				next = &yaml.Node{Kind: yaml.ScalarNode}
+			}
+			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, next)
+		}
+		n = next
+	}
+	var v yaml.Node
+	require.NoError(t, yaml.Unmarshal([]byte(value), &v))
+	*n = *v.Content[0]
+	n.Style = 0
+	out, err := yaml.Marshal(&root)
+	require.NoError(t, err)
+	return string(out)
 }
 
 func replace(old, new string) func(string) string {

@@ -9,6 +9,7 @@ const (
 	DefaultNatMode              = NatSingle
 	DefaultFlowLogRetentionDays = 90
 	DefaultClusterLogDays       = 90
+	DefaultPublicAccessPrefix   = 16
 	DefaultInstanceType         = "m6i.large"
 	DefaultMinSize              = 2
 	DefaultDesiredSize          = 3
@@ -37,10 +38,15 @@ var EKSLogTypes = []string{"api", "audit", "authenticator", "controllerManager",
 // DevEKSLogTypes are dev's default: who called the API and who they were.
 var DevEKSLogTypes = []string{"api", "audit", "authenticator"}
 
+// MinPublicAccessPrefix is the widest publicAccessWidestPrefix a file may
+// set: a /8 is already 16.7 million addresses.
+const MinPublicAccessPrefix = 8
+
 // DefaultServices are the guide's three ECR repositories.
 var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway"}
 
-// applyDefaults fills zero values. It never overwrites what the file set.
+// applyDefaults fills zero values. Parse then decodes the file over the
+// result, so a value the file sets (even 0 or "") is never replaced.
 func applyDefaults(c *Config) {
 	n := &c.Network
 	setStr(&n.NatMode, DefaultNatMode)
@@ -55,6 +61,7 @@ func applyDefaults(c *Config) {
 			k.LogTypes = append([]string(nil), DevEKSLogTypes...)
 		}
 	}
+	setInt(&k.PublicAccessWidestPrefix, DefaultPublicAccessPrefix)
 	if k.EndpointPublicAccess == nil {
 		public := !c.IsProd()
 		k.EndpointPublicAccess = &public

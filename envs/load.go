@@ -110,12 +110,28 @@ func Load(env string, ov Overrides) (*Config, error) {
 
 // Parse decodes one environment file strictly, fills defaults, applies the
 // overrides and validates. file names the source in every error message.
+//
+// A key the file sets keeps its value even when that value is zero: the
+// file is decoded a second time over the defaults, so `minSize: 0` reaches
+// validation as 0 instead of silently becoming the default. A key written
+// with no value (`minSize:` or `minSize: ~`) counts as absent.
 func Parse(file string, data []byte, ov Overrides) (*Config, error) {
 	cfg := &Config{file: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, yamlError(file, err)
+		return nil, yamlError(file, data, err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(file, data, err)
+	}
+	applyDefaults(cfg)
+	if len(doc.Content) > 0 {
+		dropNulls(doc.Content[0])
+		if err := doc.Content[0].Decode(cfg); err != nil {
+			return nil, yamlError(file, data, err)
+		}
 	}
 	src := sources{}
 	if ov.Org != "" {
@@ -124,28 +140,30 @@ func Parse(file string, data []byte, ov Overrides) (*Config, error) {
 	if ov.Region != "" {
 		cfg.Region, src["region"] = ov.Region, "AWS_REGION"
 	}
-	applyDefaults(cfg)
 	if err := validate(cfg, src); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
+// dropNulls removes every mapping entry whose value is null, so such a key
+// is treated as absent when the file is decoded over the defaults.
+func dropNulls(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if v := n.Content[i+1]; v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+				continue
+			}
+			kept = append(kept, n.Content[i], n.Content[i+1])
+		}
+		n.Content = kept
+	}
+	for _, c := range n.Content {
+		dropNulls(c)
+	}
+}
+
 // sources records which fields came from session variables, so an error
 // points at the variable the user set rather than at the file.
 type sources map[string]string
-
-// yamlError reports each decoding problem on its own line, prefixed with
-// the file, e.g. "envs/dev.yaml: line 5: field domian not found ...".
-func yamlError(file string, err error) error {
-	msgs := []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	errs := make([]error, 0, len(msgs))
-	for _, m := range msgs {
-		errs = append(errs, fmt.Errorf("%s: %s: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)", file, m))
-	}
-	return errors.Join(errs...)
-}

@@ -61,8 +61,9 @@ func validate(c *Config, src sources) error {
 	if !regionRe.MatchString(c.Region) {
 		p.add("region", "%q is not an AWS region name; use e.g. ap-southeast-2", c.Region)
 	}
-	if c.Domain == "" || strings.Contains(c.Domain, "/") || !strings.Contains(c.Domain, ".") {
-		p.add("domain", "%q must be a DNS domain you control, e.g. spatial.properties", c.Domain)
+	domainOK := domainProblem(c.Domain) == ""
+	if !domainOK {
+		p.add("domain", "%s", domainProblem(c.Domain))
 	}
 	if c.AccountID != "" && !accountRe.MatchString(c.AccountID) {
 		p.add("accountId", "%q must be a 12-digit AWS account id, or be left out", c.AccountID)
@@ -71,7 +72,7 @@ func validate(c *Config, src sources) error {
 	validateNetwork(p, c)
 	validateCluster(p, c)
 	validateStorage(p, c)
-	validateCDN(p, c)
+	validateCDN(p, c, domainOK)
 	validateCICD(p, c)
 	validateObservability(p, c)
 	validateEdge(p, c)
@@ -168,17 +169,8 @@ func validateCluster(p *problems, c *Config) {
 	if !logRetentionDays[k.LogRetentionDays] {
 		p.add("cluster.logRetentionDays", "%d is not a CloudWatch retention period; use e.g. 30, 90 or 365", k.LogRetentionDays)
 	}
-	if *k.EndpointPublicAccess && len(k.PublicAccessCidrs) == 0 {
-		p.add("cluster.publicAccessCidrs", "is empty while endpointPublicAccess is true; list the office/VPN CIDRs allowed to reach the API")
-	}
-	for i, s := range k.PublicAccessCidrs {
-		field := fmt.Sprintf("cluster.publicAccessCidrs[%d]", i)
-		pre, err := netip.ParsePrefix(s)
-		if err != nil || pre != pre.Masked() {
-			p.add(field, "%q is not a CIDR block, e.g. 203.0.113.0/24", s)
-		} else if pre.Bits() == 0 && c.IsProd() {
-			p.add(field, "%q opens the prod API to the internet; list specific CIDRs or set endpointPublicAccess: false", s)
-		}
+	if c.Env == strings.TrimSuffix(path.Base(c.file), ".yaml") { // the rules differ by env
+		validatePublicAccess(p, c)
 	}
 	for i, t := range k.LogTypes {
 		if !slices.Contains(EKSLogTypes, t) {
@@ -202,7 +194,7 @@ func validateCluster(p *problems, c *Config) {
 	}
 	g := k.NodeGroup
 	if g.MinSize < 1 {
-		p.add("cluster.nodeGroup.minSize", "%d must be at least 1 so system pods can run", g.MinSize)
+		p.add("cluster.nodeGroup.minSize", "%d must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default %d", g.MinSize, DefaultMinSize)
 	}
 	if g.MaxSize < g.MinSize {
 		p.add("cluster.nodeGroup.maxSize", "%d is below minSize %d; raise maxSize or lower minSize", g.MaxSize, g.MinSize)
@@ -244,9 +236,13 @@ func validateStorage(p *problems, c *Config) {
 	}
 }
 
-func validateCDN(p *problems, c *Config) {
+func validateCDN(p *problems, c *Config, domainOK bool) {
 	d := c.CDN
-	if c.Domain != "" && d.Domain != c.Domain && !strings.HasSuffix(d.Domain, "."+c.Domain) {
+	if msg := domainProblem(d.Domain); msg != "" {
+		if domainOK { // otherwise the default cdn.domain repeats domain's problem
+			p.add("cdn.domain", "%s", msg)
+		}
+	} else if domainOK && d.Domain != c.Domain && !strings.HasSuffix(d.Domain, "."+c.Domain) {
 		p.add("cdn.domain", "%q is not inside the domain %q, so its certificate cannot be validated in that zone", d.Domain, c.Domain)
 	}
 	if d.RateLimitPer5Min < 100 {

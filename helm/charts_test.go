@@ -1,6 +1,12 @@
 // Package helm tests the service charts the deploy workflows install: each
 // chart lints, renders, and every rendered object decodes strictly into its
 // Kubernetes API type (an unknown or misspelt field fails the test).
+//
+// The service charts share the library chart spatial-service the Helm way:
+// a file:// dependency pinned by a committed Chart.lock, packaged into
+// charts/ by `helm dependency build` (the .tgz is git-ignored). TestMain
+// runs that build first, exactly as a user or the deploy workflow does, so
+// the tests pass on a fresh clone and after any earlier build.
 package helm
 
 import (
@@ -8,6 +14,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,7 +25,10 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli"
+	"helm.sh/helm/v3/pkg/downloader"
 	"helm.sh/helm/v3/pkg/engine"
+	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/lint/support"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -29,6 +40,40 @@ import (
 )
 
 var services = []string{"pack-service", "frontend", "mcp-gateway"}
+
+func TestMain(m *testing.M) {
+	for _, svc := range services {
+		if err := dependencyBuild(svc); err != nil {
+			fmt.Fprintf(os.Stderr, "helm dependency build %s: %v\n", svc, err)
+			os.Exit(1)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// dependencyBuild is `helm dependency build <chart>`: it checks Chart.lock
+// against Chart.yaml and packages each locked dependency into charts/.
+// file:// dependencies need no repository, so nothing is fetched.
+func dependencyBuild(chart string) error {
+	tmp, err := os.MkdirTemp("", "helm-repo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	m := &downloader.Manager{
+		Out: io.Discard, ChartPath: chart, Getters: getter.All(cli.New()), SkipUpdate: true,
+		RepositoryConfig: filepath.Join(tmp, "repositories.yaml"), RepositoryCache: filepath.Join(tmp, "cache"),
+	}
+	return m.Build()
+}
+
+// lint is `helm lint --strict` with the values the deploy workflow sets.
+func lint(chart string, vals map[string]any) *action.LintResult {
+	l := action.NewLint()
+	l.Strict = true
+	l.Namespace = "spatial-properties"
+	return l.Run([]string{chart}, vals)
+}
 
 // deployValues are what the deploy workflow sets with --set.
 func deployValues(svc string) map[string]any {
@@ -50,7 +95,13 @@ type rendered struct {
 
 func render(t *testing.T, svc string, overrides map[string]any) (*rendered, error) {
 	t.Helper()
-	chrt, err := loader.Load(svc)
+	return renderPath(t, svc, svc, overrides)
+}
+
+// renderPath renders the chart at path with svc's deploy values.
+func renderPath(t *testing.T, path, svc string, overrides map[string]any) (*rendered, error) {
+	t.Helper()
+	chrt, err := loader.Load(path)
 	require.NoError(t, err)
 	vals := deployValues(svc)
 	for k, v := range overrides {
@@ -129,19 +180,70 @@ func decodeAll(stream string, out *rendered) error {
 func TestChartsLint(t *testing.T) {
 	for _, svc := range append([]string{"spatial-service"}, services...) {
 		t.Run(svc, func(t *testing.T) {
-			lint := action.NewLint()
-			lint.Strict = true
-			lint.Namespace = "spatial-properties"
 			vals := map[string]any{}
 			if svc != "spatial-service" {
 				vals = deployValues(svc)
 			}
-			res := lint.Run([]string{svc}, vals)
+			res := lint(svc, vals)
 			for _, m := range res.Messages {
 				assert.Less(t, m.Severity, support.WarningSev, "%s: %s", svc, m)
 			}
 			assert.Empty(t, res.Errors)
 		})
+	}
+}
+
+// TestDependencyBuildLintRenderInAnyOrder follows a user on a fresh copy of
+// the charts: lint before the build names the missing dependency; after it,
+// lint is clean and the chart renders; building again (as CI does on every
+// run) changes nothing.
+func TestDependencyBuildLintRenderInAnyOrder(t *testing.T) {
+	for _, svc := range services {
+		t.Run(svc, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, chart := range []string{svc, "spatial-service"} {
+				require.NoError(t, os.CopyFS(filepath.Join(dir, chart), os.DirFS(chart)))
+			}
+			chart := filepath.Join(dir, svc)
+			require.NoError(t, os.RemoveAll(filepath.Join(chart, "charts")))
+
+			res := lint(chart, deployValues(svc))
+			require.NotEmpty(t, res.Errors, "lint without the dependency must fail")
+			assert.Contains(t, fmt.Sprint(res.Messages), "chart directory is missing these dependencies: spatial-service")
+
+			for range 2 {
+				require.NoError(t, dependencyBuild(chart))
+				res = lint(chart, deployValues(svc))
+				assert.Empty(t, res.Errors)
+				for _, m := range res.Messages {
+					assert.Less(t, m.Severity, support.WarningSev, "%s: %s", svc, m)
+				}
+				r, err := renderPath(t, chart, svc, nil)
+				require.NoError(t, err)
+				require.NotNil(t, r.Deployment)
+			}
+			packaged, err := filepath.Glob(filepath.Join(chart, "charts", "*"))
+			require.NoError(t, err)
+			assert.Equal(t, []string{filepath.Join(chart, "charts", "spatial-service-0.1.0.tgz")}, packaged)
+		})
+	}
+}
+
+func TestChartLockIsInSyncAndThePackageIsIgnored(t *testing.T) {
+	for _, svc := range services {
+		chrt, err := loader.Load(svc)
+		require.NoError(t, err)
+		require.NotNil(t, chrt.Lock, "%s/Chart.lock is committed", svc)
+		require.Len(t, chrt.Lock.Dependencies, 1)
+		assert.Equal(t, "file://../spatial-service", chrt.Lock.Dependencies[0].Repository)
+		// Build refuses a Chart.lock whose digest no longer matches Chart.yaml.
+		assert.NoError(t, dependencyBuild(svc))
+
+		tgz := filepath.Join("helm", svc, "charts", "spatial-service-0.1.0.tgz")
+		out, err := exec.Command("git", "-C", "..", "check-ignore", tgz).CombinedOutput()
+		assert.NoError(t, err, "%s must be git-ignored: %s", tgz, out)
+		out, err = exec.Command("git", "-C", "..", "check-ignore", filepath.Join("helm", svc, "Chart.lock")).CombinedOutput()
+		assert.Error(t, err, "Chart.lock must be committed, not ignored: %s", out)
 	}
 }
 
@@ -213,7 +315,15 @@ func TestChartRefusesAnUntaggedImage(t *testing.T) {
 }
 
 func TestServiceChartsShareTheLibrary(t *testing.T) {
-	// One library, not copies: each service chart's only template includes it.
+	// One library, not copies: each service chart's only template includes
+	// it, and the packaged dependency is today's library chart, file for
+	// file (a symlink or a stale copy would show up here).
+	library, err := loader.Load("spatial-service")
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, f := range library.Templates {
+		want[f.Name] = string(f.Data)
+	}
 	for _, svc := range services {
 		chrt, err := loader.Load(svc)
 		require.NoError(t, err)
@@ -222,7 +332,33 @@ func TestServiceChartsShareTheLibrary(t *testing.T) {
 		deps := chrt.Dependencies()
 		require.Len(t, deps, 1)
 		assert.Equal(t, "library", deps[0].Metadata.Type)
-		p, _ := filepath.EvalSymlinks(filepath.Join(svc, "charts", "spatial-service"))
-		assert.Equal(t, "spatial-service", p)
+		got := map[string]string{}
+		for _, f := range deps[0].Templates {
+			got[f.Name] = string(f.Data)
+		}
+		assert.Equal(t, want, got, svc)
+		entries, err := os.ReadDir(filepath.Join(svc, "charts"))
+		require.NoError(t, err)
+		for _, e := range entries {
+			assert.True(t, e.Type().IsRegular(), "%s/charts/%s must be a packaged chart, not a link", svc, e.Name())
+		}
 	}
+}
+
+// GIVEN pack-service's chart THEN its pods get the collector endpoint and
+// service name the service reads, and the probe/metrics ports are the one
+// port services/pack-service listens on (PORT default 8080).
+func TestPackServiceWiring(t *testing.T) {
+	r, err := render(t, "pack-service", deployValues("pack-service"))
+	require.NoError(t, err)
+	c := r.Deployment.Spec.Template.Spec.Containers[0]
+	env := map[string]string{}
+	for _, e := range c.Env {
+		env[e.Name] = e.Value
+	}
+	assert.Equal(t, "http://opentelemetry-collector.observability.svc:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"], "traces reach the in-cluster collector")
+	assert.Equal(t, "pack-service", env["OTEL_SERVICE_NAME"], "spctl verify searches Tempo for this service.name")
+	assert.Equal(t, int32(8080), c.Ports[0].ContainerPort)
+	assert.Equal(t, "8080", r.Deployment.Spec.Template.Annotations["prometheus.io/port"])
+	assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
 }

@@ -20,23 +20,25 @@ import (
 )
 
 // Component names, in deploy order. Stack ids are "<env>-<component>".
+// They are defined in constructs/naming, which the operator CLI shares.
 const (
-	State         = "state"
-	Network       = "network"
-	Cluster       = "cluster"
-	Platform      = "platform"
-	Storage       = "storage"
-	CDN           = "cdn"
-	CICD          = "cicd"
-	Observability = "observability"
-	EdgeStack     = "edge"
+	State         = naming.ComponentState
+	Network       = naming.ComponentNetwork
+	Cluster       = naming.ComponentCluster
+	Platform      = naming.ComponentPlatform
+	Storage       = naming.ComponentStorage
+	CDN           = naming.ComponentCDN
+	CICD          = naming.ComponentCICD
+	Observability = naming.ComponentObservability
+	EdgeStack     = naming.ComponentEdge
 )
 
 // DeployOrder is the order `cdktf deploy` must follow; later stacks read
 // earlier stacks' outputs through remote state. cicd follows the cluster
 // directly: its in-VPC runners and access entries are how CI reaches the
-// cluster API for platform, observability and edge.
-var DeployOrder = []string{State, Network, Cluster, CICD, Platform, Storage, CDN, Observability, EdgeStack}
+// cluster API for platform, observability and edge. The order lives in
+// constructs/naming so the operator CLI shares it without the bindings.
+var DeployOrder = naming.DeployOrder
 
 // base is what every stack constructor starts from.
 type base struct {

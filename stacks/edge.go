@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/jobv1"
@@ -21,7 +22,7 @@ import (
 
 // Edge Sync names in namespace edge-sync.
 const (
-	NATSRelease           = "nats"
+	NATSRelease           = naming.ReleaseNATS
 	DTNGatewayAccount     = "dtn-gateway"
 	DTNRetentionDays      = 14
 	DTNVisibilitySeconds  = 300
@@ -30,10 +31,12 @@ const (
 
 // EdgeOutputs locate the edge services' backing resources.
 type EdgeOutputs struct {
-	NATSURL        string
-	DTNQueueURL    *string
-	DTNBucket      *string
-	DTNGatewayRole *string
+	NATSURL string
+	// DeviceLedgerTable is the name of the device-certificate ledger.
+	DeviceLedgerTable *string
+	DTNQueueURL       *string
+	DTNBucket         *string
+	DTNGatewayRole    *string
 }
 
 // NewEdgeStack deploys the Edge Sync foundation of the edge & marketplace
@@ -80,24 +83,24 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		return nil, err
 	}
 	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
-		Name: jsii.String(b.names.Prefix() + "-dtn-dead-letter"), KmsMasterKeyId: storage.KeyArn,
+		Name: jsii.String(b.names.DTNDeadLetterQueue()), KmsMasterKeyId: storage.KeyArn,
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
 		// Both queues hold envelopes not yet delivered: never destroyed
 		// outside dev.
 		Lifecycle: sp.Lifecycle(cfg.Protect()),
 	})
 	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
-		Name:                         jsii.String(b.names.Prefix() + "-dtn-outbox"),
+		Name:                         jsii.String(b.names.DTNOutboxQueue()),
 		KmsMasterKeyId:               storage.KeyArn,
 		KmsDataKeyReusePeriodSeconds: jsii.Number(3600),
 		MaxMessageSize:               jsii.Number(float64(cfg.Edge.EnvelopeMaxBytes)),
 		MessageRetentionSeconds:      jsii.Number(float64(DTNRetentionDays * 24 * 3600)),
 		VisibilityTimeoutSeconds:     jsii.Number(DTNVisibilitySeconds),
 		ReceiveWaitTimeSeconds:       jsii.Number(20),
-		Lifecycle:                    sp.Lifecycle(cfg.Protect()),
 		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
 			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
 		}),
+		Lifecycle: sp.Lifecycle(cfg.Protect()), // envelopes not yet forwarded
 	})
 	role, err := sp.NewIrsaRole(b.stack, "dtn-gateway-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-dtn-gateway"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
@@ -115,6 +118,8 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		return nil, err
 	}
 
+	ledger := newDeviceLedger(b, storage.KeyArn)
+
 	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
 		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,
 		Values:    natsValues(cfg, replicas, platform.StorageClass),
@@ -131,7 +136,38 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)
 	b.output("dtn_queue_url", "DTN store-and-forward queue", queue.Url(), false)
 	b.output("dtn_gateway_role_arn", "IRSA role for the dtn-gateway service account", role.RoleArn, false)
-	return &EdgeOutputs{NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn}, nil
+	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked)", ledger.Name(), false)
+	return &EdgeOutputs{
+		NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
+		DeviceLedgerTable: ledger.Name(),
+	}, nil
+}
+
+// newDeviceLedger creates the device-certificate ledger: one item per
+// issued certificate, keyed by serial, with a cohort index so `spctl edge
+// rollback --cohort` can find exactly a cohort's serials to revoke. Device
+// identity (private CA, enrollment and revocation roles) is not built yet;
+// the enrollment job will write this table and the revocation role read it.
+// It holds device ids, so it is encrypted with the data key, recoverable
+// (PITR) and protected from destroy outside dev.
+func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
+	protect := b.cfg.Protect()
+	return dynamodbtable.NewDynamodbTable(b.stack, jsii.String("device-ledger"), &dynamodbtable.DynamodbTableConfig{
+		Name:        jsii.String(b.names.DeviceLedgerTable()),
+		BillingMode: jsii.String("PAY_PER_REQUEST"),
+		HashKey:     jsii.String("serial"),
+		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{
+			{Name: jsii.String("serial"), Type: jsii.String("S")},
+			{Name: jsii.String("cohort"), Type: jsii.String("S")},
+		},
+		GlobalSecondaryIndex: &[]*dynamodbtable.DynamodbTableGlobalSecondaryIndex{{
+			Name: jsii.String(naming.DeviceLedgerCohortIndex), HashKey: jsii.String("cohort"), ProjectionType: jsii.String("ALL"),
+		}},
+		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: keyArn},
+		DeletionProtectionEnabled: jsii.Bool(protect),
+		Lifecycle:                 sp.Lifecycle(protect),
+	})
 }
 
 // NATS ports (chart defaults): clients, cluster routes.

@@ -17,9 +17,9 @@ import (
 // are the guide's labels and the chart's defaults, set explicitly so the
 // two can never drift apart.
 const (
-	DatasourceLabel = "grafana_datasource"
+	DatasourceLabel = obs.DatasourceLabel
 	DashboardLabel  = "grafana_dashboard"
-	SidecarValue    = "1"
+	SidecarValue    = obs.SidecarValue
 )
 
 // ObservabilityOutputs locate the telemetry endpoints.
@@ -59,7 +59,7 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	}
 	configmapv1.NewConfigMapV1(b.stack, jsii.String("grafana-datasources"), &configmapv1.ConfigMapV1Config{
 		Metadata: &configmapv1.ConfigMapV1Metadata{
-			Name: jsii.String("spatialprops-datasources"), Namespace: nsName,
+			Name: jsii.String(obs.DatasourcesConfigMap), Namespace: nsName,
 			Labels: &map[string]*string{DatasourceLabel: jsii.String(SidecarValue)},
 		},
 		Data: &map[string]*string{"datasources.yaml": jsii.String(datasources)},

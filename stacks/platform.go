@@ -62,7 +62,7 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 	}
 
 	if _, err := sp.NewHelmRelease(b.stack, "metrics-server", &sp.HelmReleaseProps{
-		Chart: MetricsServerChart, ReleaseName: "metrics-server", Namespace: naming.NamespaceKubeSystem,
+		Chart: MetricsServerChart, ReleaseName: naming.ReleaseMetricsServer, Namespace: naming.NamespaceKubeSystem,
 		Values: map[string]any{
 			// Two replicas and a PDB keep HPA working through node drains.
 			"replicas":            2,
@@ -165,7 +165,7 @@ func newAutoscaler(b *base, cluster *ClusterOutputs, imageTag string) (*string, 
 		return nil, err
 	}
 	_, err = sp.NewHelmRelease(b.stack, "cluster-autoscaler", &sp.HelmReleaseProps{
-		Chart: ClusterAutoscalerChart, ReleaseName: "cluster-autoscaler", Namespace: naming.NamespaceKubeSystem,
+		Chart: ClusterAutoscalerChart, ReleaseName: naming.ReleaseClusterAutoscaler, Namespace: naming.NamespaceKubeSystem,
 		Values: map[string]any{
 			"cloudProvider": "aws",
 			"awsRegion":     b.cfg.Region,
@@ -221,7 +221,7 @@ func newLoadBalancerController(b *base, net *NetworkOutputs, cluster *ClusterOut
 		return nil, err
 	}
 	_, err = sp.NewHelmRelease(b.stack, "aws-load-balancer-controller", &sp.HelmReleaseProps{
-		Chart: LoadBalancerControllerChart, ReleaseName: "aws-load-balancer-controller", Namespace: naming.NamespaceLBC,
+		Chart: LoadBalancerControllerChart, ReleaseName: naming.ReleaseLBC, Namespace: naming.NamespaceLBC,
 		Values: map[string]any{
 			"clusterName": cluster.Name,
 			// Given explicitly: nodes enforce an IMDSv2 hop limit of 1, so

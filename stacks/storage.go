@@ -20,7 +20,7 @@ type StorageOutputs struct {
 
 // CorsExposeHeaders are the response headers a browser reading PMTiles or
 // COGs with Range requests must be allowed to see.
-var CorsExposeHeaders = []string{"ETag", "Accept-Ranges", "Content-Range", "Content-Length", "Content-Type"}
+var CorsExposeHeaders = naming.CorsExposeHeaders
 
 // CorsMaxAgeSeconds lets browsers cache a preflight for an hour.
 const CorsMaxAgeSeconds = 3600

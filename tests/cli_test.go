@@ -26,7 +26,13 @@ func buildApp(t *testing.T) string {
 // run executes the app in dir with only the given session variables set.
 func run(t *testing.T, bin, dir string, env ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(bin)
+	return runArgs(t, bin, dir, nil, env...)
+}
+
+// runArgs is run with command-line arguments.
+func runArgs(t *testing.T, bin, dir string, args []string, env ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 	var o, e bytes.Buffer
@@ -83,9 +89,75 @@ func TestCommandLine(t *testing.T) {
 		assert.Equal(t, 1, code)
 		assert.Contains(t, stderr, `AWS_REGION (overrides region in envs/dev.yaml): "sydney" is not an AWS region name`)
 		assert.FileExists(t, marker)
-		entries, _ := os.ReadDir(dir)
-		assert.Len(t, entries, 1, "no staging directory is left behind")
+		staging, _ := filepath.Glob(filepath.Join(dir, ".cdktf.out.staging-*"))
+		assert.Empty(t, staging, "no staging directory is left behind")
 	})
+
+	t.Run("--list prints the deploy order and writes nothing", func(t *testing.T) {
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "cdktf.out", "stacks", "dev-network", ".terraform", "marker")
+		require.NoError(t, os.MkdirAll(filepath.Dir(marker), 0o755))
+		require.NoError(t, os.WriteFile(marker, []byte("keep"), 0o644))
+		before := listTree(t, dir)
+
+		stdout, _, code := runArgs(t, bin, dir, []string{"--list"}, "ENV=staging")
+
+		require.Equal(t, 0, code)
+		var want []string
+		for _, c := range builtComponents {
+			want = append(want, "staging-"+c)
+		}
+		assert.Equal(t, want, strings.Split(strings.TrimSpace(stdout), "\n"))
+		assert.Equal(t, before, listTree(t, dir), "no output, staging folder or lock file")
+	})
+
+	t.Run("--list refuses bad config", func(t *testing.T) {
+		dir := t.TempDir()
+		stdout, stderr, code := runArgs(t, bin, dir, []string{"--list"}, "ENV=dev", "ORG=Bad_Org")
+		assert.Equal(t, 1, code)
+		assert.Empty(t, stdout, "no stack ids for a caller to loop over")
+		assert.Contains(t, stderr, `ORG (overrides org in envs/dev.yaml): "Bad_Org" must be lowercase letters, digits and inner hyphens`)
+		assert.Empty(t, listTree(t, dir))
+	})
+
+	t.Run("a synth keeps each stack's Terraform working state", func(t *testing.T) {
+		// .terraform holds the providers `terraform init` unpacked; losing it
+		// on every synth made every diff unpack ~700 MB again.
+		dir := t.TempDir()
+		marker := filepath.Join(dir, "cdktf.out", "stacks", "dev-network", ".terraform", "marker")
+		lock := filepath.Join(dir, "cdktf.out", "stacks", "dev-network", ".terraform.lock.hcl")
+		require.NoError(t, os.MkdirAll(filepath.Dir(marker), 0o755))
+		require.NoError(t, os.WriteFile(marker, []byte("keep"), 0o644))
+		require.NoError(t, os.WriteFile(lock, []byte("# lock"), 0o644))
+
+		_, stderr, code := run(t, bin, dir, "ENV=dev")
+
+		require.Equal(t, 0, code, stderr)
+		assert.FileExists(t, filepath.Join(dir, "cdktf.out", "stacks", "dev-network", "cdk.tf.json"))
+		assert.Equal(t, "keep", readFile(t, marker))
+		assert.Equal(t, "# lock", readFile(t, lock))
+	})
+}
+
+// listTree lists every path under dir, hidden ones included, with file
+// contents, so a comparison catches any write.
+func listTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if d.IsDir() {
+			out[rel+"/"] = ""
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		out[rel] = string(b)
+		return err
+	}))
+	return out
 }
 
 // builtComponents are the stacks every environment must have, in deploy

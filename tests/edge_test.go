@@ -75,3 +75,23 @@ func TestDTNStoreAndForward(t *testing.T) {
 	logs := policyStatement(t, stack(t, "dev-storage").Doc, "AllowAccessLogsFromDtn")
 	assert.Equal(t, []string{"arn:aws:s3:::spatial-logs-spatialprops-dev-ap-southeast-2/spatial-dtn/*"}, strs(logs.Get("resources")))
 }
+
+// GIVEN the edge stack WHEN synthesized THEN the device-certificate ledger a
+// cohort revocation reads is encrypted with the data key, recoverable, has the
+// cohort index rollback queries, and cannot be destroyed outside dev.
+func TestDeviceLedgerTable(t *testing.T) {
+	for env, protect := range map[string]bool{"dev": false, "staging": true, "prod": true} {
+		tables := resources(stack(t, env+"-edge").Doc, "aws_dynamodb_table")
+		require.Len(t, tables, 1, env)
+		tbl := tables[0]
+		assert.Equal(t, "spatialprops-"+env+"-device-ledger", tbl.Get("name").String())
+		assert.Equal(t, "serial", tbl.Get("hash_key").String(), "one item per certificate serial")
+		assert.Equal(t, "by-cohort", tbl.Get("global_secondary_index.0.name").String(), "rollback finds a cohort's serials through this index")
+		assert.Equal(t, "cohort", tbl.Get("global_secondary_index.0.hash_key").String())
+		assert.True(t, tbl.Get("point_in_time_recovery.enabled").Bool(), "%s: a bad write can be rolled back", env)
+		assert.True(t, tbl.Get("server_side_encryption.enabled").Bool())
+		assert.Contains(t, tbl.Get("server_side_encryption.kms_key_arn").String(), "cross-stack-reference-input-"+env+"-storage", "customer-managed data key, not the AWS-owned one")
+		assert.Equal(t, protect, tbl.Get("lifecycle.prevent_destroy").Bool(), env)
+		assert.Equal(t, protect, tbl.Get("deletion_protection_enabled").Bool(), env)
+	}
+}

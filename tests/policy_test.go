@@ -49,6 +49,11 @@ func TestPoliciesPassOnEveryStack(t *testing.T) {
 	}
 }
 
+// compliantCluster is an EKS cluster that passes the access and detection
+// rules, so a case about another rule trips only that one.
+const compliantCluster = `"access_config":{"authentication_mode":"API","bootstrap_cluster_creator_admin_permissions":false},
+	"enabled_cluster_log_types":["api","audit","authenticator","controllerManager","scheduler"]`
+
 // The policies must catch what they claim to: each case breaks one rule.
 func TestPoliciesCatchViolations(t *testing.T) {
 	q := policies(t)
@@ -85,6 +90,30 @@ func TestPoliciesCatchViolations(t *testing.T) {
 			"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*:*\",\"Resource\":\"*\"}}"}},
 			  "aws_iam_role":{"r":{"managed_policy_arns":["arn:aws:iam::aws:policy/AdministratorAccess"]}}}}`,
 			[]string{"iam: aws_iam_role.r attaches AdministratorAccess", "iam: aws_iam_role_policy.p allows *:* on *", "iam: policy document d allows * on *"}},
+		"unprotected prod data": {`{"//":{"metadata":{"stackName":"prod-edge"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
+			"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"prod","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},
+			"resource":{"aws_kms_key":{"k":{}},
+			  "aws_sqs_queue":{"q":{"lifecycle":{"prevent_destroy":false}},"ok":{"lifecycle":{"prevent_destroy":true}}},
+			  "aws_eks_cluster":{"c":{"lifecycle":{"create_before_destroy":true},` + compliantCluster + `}},
+			  "aws_cloudwatch_log_group":{"l":{"kms_key_id":"${aws_kms_key.k.arn}"}},
+			  "aws_ecr_repository":{"r":{}},
+			  "aws_acmpca_certificate_authority":{"ca":{}},
+			  "aws_dynamodb_table":{"unsafe":{},"locked":{"deletion_protection_enabled":true}},
+			  "aws_sns_topic":{"not-stateful":{}}}}`,
+			[]string{
+				"protection: aws_acmpca_certificate_authority.ca in prod-edge has no lifecycle.prevent_destroy",
+				"protection: aws_cloudwatch_log_group.l in prod-edge has no lifecycle.prevent_destroy",
+				"protection: aws_dynamodb_table.unsafe in prod-edge has no lifecycle.prevent_destroy",
+				"protection: aws_ecr_repository.r in prod-edge has no lifecycle.prevent_destroy",
+				"protection: aws_eks_cluster.c in prod-edge has no lifecycle.prevent_destroy",
+				"protection: aws_kms_key.k in prod-edge has no lifecycle.prevent_destroy",
+				"protection: aws_sqs_queue.q in prod-edge has no lifecycle.prevent_destroy",
+			}},
+		// dev stays cheap to tear down; the rule is about prod
+		"unprotected dev data": {`{"//":{"metadata":{"stackName":"dev-edge"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
+			"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"dev","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},
+			"resource":{"aws_kms_key":{"k":{}},"aws_eks_cluster":{"c":{` + compliantCluster + `}}}}`,
+			nil},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -92,3 +121,40 @@ func TestPoliciesCatchViolations(t *testing.T) {
 		})
 	}
 }
+
+// TestProtectionRuleGuardsRealProdStacks takes today's prod output, removes
+// prevent_destroy from one resource of each stateful type present, and
+// expects the protection rule to name it. So removing the protection in
+// code is caught here even after the golden files are refreshed.
+func TestProtectionRuleGuardsRealProdStacks(t *testing.T) {
+	q := policies(t)
+	covered := map[string]bool{}
+	for _, s := range allStacks(t) {
+		if s.Env != "prod" {
+			continue
+		}
+		for _, typ := range statefulTypes {
+			for name := range s.Doc.Get("resource." + typ).Map() {
+				covered[typ] = true
+				t.Run(s.ID+"/"+typ+"."+name, func(t *testing.T) {
+					var doc map[string]any
+					require.NoError(t, json.Unmarshal(s.Raw, &doc))
+					r := doc["resource"].(map[string]any)[typ].(map[string]any)[name].(map[string]any)
+					delete(r, "lifecycle")
+					delete(r, "deletion_protection_enabled")
+					raw, err := json.Marshal(doc)
+					require.NoError(t, err)
+					assert.Equal(t, []string{"protection: " + typ + "." + name + " in " + s.ID + " has no lifecycle.prevent_destroy"}, deny(t, q, raw))
+				})
+			}
+		}
+	}
+	// The rule must have real work: every stateful type prod builds today.
+	for _, typ := range []string{"aws_kms_key", "aws_s3_bucket", "aws_dynamodb_table", "aws_sqs_queue", "aws_ecr_repository", "aws_eks_cluster", "aws_cloudwatch_log_group"} {
+		assert.True(t, covered[typ], "prod has no %s; update the list if that is intended", typ)
+	}
+}
+
+// statefulTypes mirrors stateful_types in tests/policy/protection.rego.
+var statefulTypes = []string{"aws_kms_key", "aws_s3_bucket", "aws_dynamodb_table", "aws_sqs_queue", "aws_ecr_repository",
+	"aws_eks_cluster", "aws_cloudwatch_log_group", "aws_acmpca_certificate_authority"}

@@ -207,6 +207,8 @@ func TestServiceDeployWorkflows(t *testing.T) {
 	}
 }
 
+var helmDependencyFirst = regexp.MustCompile(`helm dependency build "\./helm/\$SERVICE"(?s:.*)helm upgrade --install "\$SERVICE" "\./helm/\$SERVICE"`)
+
 // stepOrder maps the kind of each step that matters to its index.
 func stepOrder(steps []step) map[string]int {
 	order := map[string]int{}
@@ -230,7 +232,10 @@ func stepOrder(steps []step) map[string]int {
 			order["push"] = i
 		case strings.Contains(s.Run, "helm upgrade --install") && strings.Contains(s.Run, "--atomic") &&
 			strings.Contains(s.Run, "--wait") && strings.Contains(s.Run, "--namespace spatial-properties") &&
-			strings.Contains(s.Run, `image.tag="$IMAGE_TAG"`):
+			strings.Contains(s.Run, `image.tag="$IMAGE_TAG"`) &&
+			// the library chart is a file:// dependency, packaged into
+			// charts/ only by `helm dependency build`
+			helmDependencyFirst.MatchString(s.Run):
 			order["helm"] = i
 		}
 	}
@@ -287,4 +292,31 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 		planned = append(planned, m["env"])
 	}
 	assert.Equal(t, []string{"dev", "staging"}, planned)
+}
+
+// GIVEN deploy-pack-service WHEN it builds the image THEN the build context
+// it names is a directory holding a Dockerfile and its own Go module, so
+// `docker build services/pack-service` is self-contained (a missing
+// directory made E1.4's "merges push images" impossible before).
+func TestPackServiceBuildContextExists(t *testing.T) {
+	wf := loadWorkflows(t)["deploy-pack-service.yml"]
+	require.NotEmpty(t, wf.Jobs)
+	built := false
+	for _, j := range wf.Jobs {
+		for _, s := range j.Steps {
+			if strings.Contains(s.Run, "docker build") {
+				require.Contains(t, s.Run, `"services/$SERVICE"`, "the build context is the service's own directory")
+				built = true
+			}
+		}
+	}
+	require.True(t, built)
+	for _, f := range []string{"Dockerfile", "go.mod", "go.sum", "main.go"} {
+		_, err := os.Stat(filepath.Join("..", "services", "pack-service", f))
+		assert.NoError(t, err, "services/pack-service/%s", f)
+	}
+	dockerfile, err := os.ReadFile("../services/pack-service/Dockerfile")
+	require.NoError(t, err)
+	assert.Regexp(t, `(?m)^FROM gcr\.io/distroless/static-debian12:nonroot$`, string(dockerfile), "distroless, non-root runtime image pinned by tag")
+	assert.Regexp(t, `(?m)^USER 65532:65532$`, string(dockerfile), "runs as the distroless nonroot user")
 }

@@ -20,7 +20,7 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
-	golang.org/x/time v0.13.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
 
 replace github.com/spatialprops/spatialprops-infra => ../..

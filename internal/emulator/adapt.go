@@ -96,6 +96,14 @@ var Adaptations = []Adaptation{
 		}),
 	},
 	{
+		Name: "eks-cluster-security-group",
+		Limitation: "moto's EKS clusters have no clusterSecurityGroupId, so a rule on the EKS-managed cluster " +
+			"security group (the runners' access to the API on 443) has no group to attach to; it is left out.",
+		Source:  "moto/eks/models.py (Cluster.resources_vpc_config has no clusterSecurityGroupId)",
+		Touches: []string{"aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule"},
+		apply:   dropClusterSecurityGroupRules,
+	},
+	{
 		Name: "acm-key-algorithm",
 		Limitation: "moto issues every requested certificate with an RSA 2048 key whatever KeyAlgorithm asks " +
 			"(we ask for EC P-256), and adds default options, which would force a replacement on every plan.",
@@ -300,6 +308,22 @@ func ignoreChanges(byType map[string][]string) func(Doc) []string {
 		}
 		return out
 	}
+}
+
+// dropClusterSecurityGroupRules removes rules whose group is the EKS-managed
+// cluster security group read from the cluster stack.
+func dropClusterSecurityGroupRules(d Doc) []string {
+	var out []string
+	for _, typ := range []string{"aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule", "aws_security_group_rule"} {
+		for _, name := range sortedKeys(resources(d, typ)) {
+			body, _ := resources(d, typ)[name].(map[string]any)
+			if ref, _ := body["security_group_id"].(string); strings.Contains(ref, "cluster_security_group_id") {
+				remove(d, typ+"."+name)
+				out = append(out, typ+"."+name)
+			}
+		}
+	}
+	return out
 }
 
 // StandInConnectionArn replaces a CodeConnections connection moto cannot

@@ -25,6 +25,18 @@ const (
 	OTLPHTTPPort     = 4318
 )
 
+// Grafana provisioning: the datasource ConfigMap and the label Grafana's
+// sidecar watches (the guide's label, which is also the chart default).
+const (
+	DatasourcesConfigMap = "spatialprops-datasources"
+	DatasourceLabel      = "grafana_datasource"
+	SidecarValue         = "1"
+	// GrafanaService and GrafanaPort: the grafana subchart's Service,
+	// "<release>-grafana" on port 80.
+	GrafanaService = KubePrometheusRelease + "-grafana"
+	GrafanaPort    = 80
+)
+
 // Datasource uids, stable so dashboards and cross-links can refer to them.
 const (
 	PrometheusUID   = "prometheus"

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/spf13/cobra"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/internal/ops/awsenv"
+	"github.com/spatialprops/spatialprops-infra/internal/ops/rollback"
+	"github.com/spatialprops/spatialprops-infra/internal/ops/wait"
+)
+
+func newRollbackCmd() *cobra.Command {
+	var env, caArn, exportDir string
+	var cohorts []string
+	var drainTimeout time.Duration
+	var skipDrain, dryRun bool
+	var kf kubeFlags
+	c := &cobra.Command{
+		Use:   "rollback --env <env> [--cohort C ...] [--ca-arn ARN]",
+		Short: "Roll the edge additions back: bridge off, DTN drained, cohorts revoked, beacons exported",
+		Long: "In the guide's order: 1) disable the P2P bridge (scale every edge-sync workload labelled\n" +
+			"spatial.properties/role=p2p-bridge to 0; none exists yet); 2) wait until the DTN outbox has no visible\n" +
+			"and no in-flight message; 3) revoke, at the private CA, every live certificate the device ledger\n" +
+			"<org>-<env>-device-ledger lists for the named cohorts and mark them revoked; 4) export the beacon\n" +
+			"registry <org>-<env>-beacons per venue as JSON Lines to the logs bucket under\n" +
+			"exports/beacons/<venue>/<timestamp>.jsonl (and --export-dir).",
+		Example: "  spctl edge rollback --env staging --cohort venue-perth-2026q4 \\\n" +
+			"    --ca-arn arn:aws:acm-pca:ap-southeast-2:111122223333:certificate-authority/abcd --export-dir ./beacons",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadEnv(env)
+			if err != nil {
+				return err
+			}
+			if !cfg.Edge.Enabled {
+				return usagef("edge.enabled is false in %s: %s has no edge stack to roll back", cfg.File(), cfg.Env)
+			}
+			if len(cohorts) > 0 && caArn == "" {
+				return usagef("--cohort needs --ca-arn (the private CA that issued the device certificates)")
+			}
+			n := naming.New(cfg.Org, cfg.Env, cfg.Region)
+			out := cmd.OutOrStdout()
+			steps := []string{
+				"1/4 disable the P2P bridge",
+				fmt.Sprintf("2/4 drain %v (timeout %s)", n.DTNQueues(), drainTimeout),
+				fmt.Sprintf("3/4 revoke cohorts %v via %s", cohorts, n.DeviceLedgerTable()),
+				fmt.Sprintf("4/4 export %s per venue to s3://%s/exports/beacons/", n.BeaconTable(), n.DataBucket("logs")),
+			}
+			if dryRun {
+				for _, s := range steps {
+					fmt.Fprintf(out, "%s (dry run: nothing done)\n", s)
+				}
+				return nil
+			}
+			ctx := cmd.Context()
+			ac, err := awsenv.Load(ctx, cfg.Region)
+			if err != nil {
+				return err
+			}
+			kube, _ := kf.clients()
+			if kube == nil {
+				return errors.New("no cluster access to disable the P2P bridge: aws eks update-kubeconfig --name " + n.Cluster())
+			}
+			fmt.Fprintln(out, steps[0])
+			msg, err := rollback.KubeBridge{Kube: kube}.Disable(ctx)
+			if err != nil {
+				return fmt.Errorf("disable the P2P bridge: %w (nothing else was done)", err)
+			}
+			fmt.Fprintf(out, "  %s\n", msg)
+
+			fmt.Fprintln(out, steps[1])
+			q := sqs.NewFromConfig(ac)
+			if skipDrain {
+				fmt.Fprintln(out, "  skipped (--skip-drain): undelivered envelopes stay in the queue")
+			} else {
+				for _, queue := range n.DTNQueues() {
+					if err := rollback.Drain(ctx, out, q, queue, drainTimeout, wait.Options{Interval: 10 * time.Second}); err != nil {
+						return fmt.Errorf("%w\nThe bridge is off. Rerun to keep waiting, or add --skip-drain to revoke and export now", err)
+					}
+				}
+			}
+
+			fmt.Fprintln(out, steps[2])
+			db := dynamodb.NewFromConfig(ac)
+			if len(cohorts) == 0 {
+				fmt.Fprintln(out, "  no --cohort given: nothing revoked")
+			} else {
+				revoked, err := rollback.RevokeCohorts(ctx, out, db, acmpca.NewFromConfig(ac), n.DeviceLedgerTable(), caArn, cohorts, time.Now())
+				if err != nil {
+					return fmt.Errorf("%w (revoked before the error: %v; rerun skips them)", err, revoked)
+				}
+			}
+
+			fmt.Fprintln(out, steps[3])
+			s3c := s3.NewFromConfig(ac, func(o *s3.Options) { o.UsePathStyle = awsenv.PathStyle(ac) })
+			stamp := time.Now().UTC().Format("20060102T150405Z")
+			counts, err := rollback.ExportBeacons(ctx, out, db, s3c, n.BeaconTable(), n.DataBucket("logs"), stamp, exportDir, 0)
+			if err != nil {
+				return err
+			}
+			total := 0
+			for _, c := range counts {
+				total += c
+			}
+			fmt.Fprintf(out, "edge rollback of %s done: %d beacons exported from %d venues\n", cfg.Env, total, len(counts))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&env, "env", "", "environment: dev, staging or prod")
+	c.Flags().StringSliceVar(&cohorts, "cohort", nil, "device cohort whose certificates are revoked (repeatable)")
+	c.Flags().StringVar(&caArn, "ca-arn", "", "ARN of the ACM private CA that issued the device certificates")
+	c.Flags().StringVar(&exportDir, "export-dir", "", "also write <venue>.jsonl files here")
+	c.Flags().DurationVar(&drainTimeout, "drain-timeout", 15*time.Minute, "how long to wait for the DTN queues to drain")
+	c.Flags().BoolVar(&skipDrain, "skip-drain", false, "do not wait for the DTN queues (after a drain timeout)")
+	c.Flags().BoolVar(&dryRun, "dry-run", false, "list the steps and change nothing")
+	kf.add(c)
+	return c
+}

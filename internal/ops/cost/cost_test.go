@@ -1,0 +1,79 @@
+package cost
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const clusterStack = `{"resource":{
+ "aws_eks_cluster":{"eks":{"name":"x"}},
+ "aws_eks_node_group":{"nodes":{"instance_types":["m6i.large"],"scaling_config":{"desired_size":3,"min_size":2},
+   "launch_template":{"id":"${aws_launch_template.lt.id}"}}},
+ "aws_launch_template":{"lt":{"block_device_mappings":[{"ebs":{"volume_size":50}}]}},
+ "aws_iam_role":{"r":{}},
+ "aws_s3_bucket":{"b":{}},
+ "aws_quantum_ledger":{"q":{}}
+}}`
+
+func write(t *testing.T, dir, id, doc string) {
+	p := filepath.Join(dir, "stacks", id)
+	require.NoError(t, os.MkdirAll(p, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(doc), 0o644))
+}
+
+// GIVEN a stack with a cluster, a node group, free, usage-priced and an
+// unknown resource WHEN estimated THEN the priced lines follow the table,
+// and the unknown type is reported as unpriced (never silently skipped).
+func TestComputePricesKnownAndReportsUnknown(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "dev-cluster", clusterStack)
+	docs, ids, err := Load(dir, "dev")
+	require.NoError(t, err)
+	est, err := Compute("dev", docs, ids)
+	require.NoError(t, err)
+
+	require.Len(t, est.Stacks, 1)
+	st := est.Stacks[0]
+	// 73 control plane + 3 × 0.12 × 730 nodes + 150 GB × 0.096 root volumes
+	assert.InDelta(t, 73+262.8+14.4, st.Subtotal, 0.001)
+	assert.Equal(t, map[string]int{"aws_quantum_ledger": 1}, st.Unpriced)
+	assert.Equal(t, []string{"aws_quantum_ledger"}, est.Unpriced)
+	assert.Equal(t, map[string]int{"aws_s3_bucket": 1}, st.Usage)
+	assert.Equal(t, 2, st.Free, "iam role and launch template have no charge")
+	assert.Contains(t, est.Usage, "aws_s3_bucket", "usage items come with their unit prices")
+
+	var out bytes.Buffer
+	est.WriteText(&out)
+	assert.Contains(t, out.String(), "UNPRICED resource types (add them to internal/ops/cost/prices.go): aws_quantum_ledger")
+	assert.Contains(t, out.String(), "TOTAL fixed monthly: 350.20 USD")
+}
+
+// GIVEN an unknown instance type THEN the node group is unpriced, not zero.
+func TestUnknownInstanceTypeIsUnpriced(t *testing.T) {
+	docs := map[string][]byte{"dev-cluster": []byte(`{"resource":{"aws_eks_node_group":{"n":{"instance_types":["x9.huge"],"scaling_config":{"desired_size":3}}}}}`)}
+	est, err := Compute("dev", docs, []string{"dev-cluster"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"aws_eks_node_group"}, est.Unpriced)
+	assert.Zero(t, est.Total)
+}
+
+// GIVEN no synthesized stacks THEN the error tells the user to run make synth.
+func TestMissingSynthSaysRunMakeSynth(t *testing.T) {
+	_, _, err := Load(t.TempDir(), "dev")
+	require.True(t, errors.Is(err, ErrNotSynthesized))
+	assert.Contains(t, err.Error(), "make synth")
+}
+
+// GIVEN a WAF ACL with three rules in rule_json THEN 5 + 3 × 1 USD.
+func TestWAFRulesCounted(t *testing.T) {
+	docs := map[string][]byte{"prod-cdn": []byte(`{"resource":{"aws_wafv2_web_acl":{"w":{"rule_json":"[{},{},{}]"}}}}`)}
+	est, err := Compute("prod", docs, []string{"prod-cdn"})
+	require.NoError(t, err)
+	assert.InDelta(t, 8.0, est.Total, 0.001)
+}

@@ -1,0 +1,107 @@
+package cost
+
+// HoursPerMonth is AWS's own convention for monthly estimates (8760 / 12).
+const HoursPerMonth = 730
+
+// PriceSource says where the table comes from and when it was read. Prices
+// are USD, on-demand, Linux, region ap-southeast-2 (Sydney) unless marked
+// global; taxes excluded.
+const PriceSource = "AWS public price pages (aws.amazon.com/<service>/pricing), read 2026-11-26 for ap-southeast-2"
+
+// Price is one entry of the pinned table.
+type Price struct {
+	// USD per Unit.
+	USD  float64
+	Unit string
+	// Confirmed is false where the figure could not be confirmed from a
+	// source while the table was written; Note says so. Re-check those
+	// against the price page before quoting an estimate.
+	Confirmed bool
+	Note      string
+}
+
+// Hourly and monthly prices of what the stacks create.
+var (
+	// EKSControlPlane: standard support; extended support is 0.60/h (a
+	// version that has left standard support costs 6x). Global price.
+	// Source: AWS containers blog, "Amazon EKS extended support for
+	// Kubernetes versions pricing".
+	EKSControlPlane = Price{USD: 0.10, Unit: "cluster-hour", Confirmed: true}
+	// NATGateway hourly charge (data processing is usage, below).
+	NATGateway = Price{USD: 0.059, Unit: "gateway-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.045)"}
+	// PublicIPv4 is charged for every public IPv4 address, including the
+	// NAT gateways' Elastic IPs, since 2024-02-01. Global price.
+	PublicIPv4 = Price{USD: 0.005, Unit: "address-hour", Confirmed: true}
+	// ALB and NLB hourly charges (LCU/NLCU usage is extra). The LB
+	// controller creates them at run time, so synthesized stacks rarely
+	// contain one.
+	ALB = Price{USD: 0.0252, Unit: "ALB-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.0225)"}
+	NLB = Price{USD: 0.0252, Unit: "NLB-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.0225)"}
+	// PrivateCA: general-purpose mode, per CA per month (short-lived
+	// certificate mode is 50/month). Global price.
+	PrivateCA = Price{USD: 400, Unit: "CA-month", Confirmed: true}
+	// WAFWebACL and WAFRule per month; requests are usage. Global price.
+	WAFWebACL = Price{USD: 5, Unit: "web-ACL-month", Confirmed: true}
+	WAFRule   = Price{USD: 1, Unit: "rule-month", Confirmed: true}
+	// KMSKey per customer-managed key per month (plus 1/month per rotated
+	// key version, up to two). Global price.
+	KMSKey = Price{USD: 1, Unit: "key-month", Confirmed: true}
+	// Route53Zone per hosted zone per month (first 25 zones). Global price.
+	Route53Zone = Price{USD: 0.50, Unit: "zone-month", Confirmed: true}
+	// EBSgp3 per GB-month (node root volumes; PVCs too, see Usage).
+	EBSgp3 = Price{USD: 0.096, Unit: "GB-month", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.08)"}
+	// LogsIngestion per GB ingested into CloudWatch Logs (standard class).
+	LogsIngestion = Price{USD: 0.57, Unit: "GB ingested", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.50)"}
+)
+
+// InstanceHour is the on-demand Linux price per instance-hour by type.
+var InstanceHour = map[string]Price{
+	"m6i.large":  {USD: 0.12, Unit: "instance-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.096)"},
+	"m6i.xlarge": {USD: 0.24, Unit: "instance-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.192)"},
+}
+
+// LogGroupGBPerMonth is the ingestion assumed for each log group (VPC flow
+// logs, EKS control-plane logs): a small, quiet environment.
+const LogGroupGBPerMonth = 5
+
+// UsagePrice is a unit price for something billed by use, listed with the
+// assumption an estimate would need.
+type UsagePrice struct {
+	What       string  `json:"what"`
+	USD        float64 `json:"usd"`
+	Unit       string  `json:"unit"`
+	Assumption string  `json:"assumption"`
+	Confirmed  bool    `json:"confirmed"`
+}
+
+// Usage lists the usage-priced items by the resource type that incurs them.
+var Usage = map[string][]UsagePrice{
+	"aws_cloudfront_distribution": {
+		{What: "CloudFront data transfer out (Australia, first 10 TB)", USD: 0.114, Unit: "GB", Assumption: "not estimated: depends on pack downloads; 1 TB/month would be about 114 USD"},
+		{What: "CloudFront HTTPS requests (Australia)", USD: 0.0125, Unit: "10,000 requests", Assumption: "not estimated: Range reads make many small requests"},
+	},
+	"aws_s3_bucket": {
+		{What: "S3 Standard storage", USD: 0.025, Unit: "GB-month", Assumption: "not estimated: depends on pack volume; old versions move to IA/Glacier IR by lifecycle"},
+		{What: "S3 GET requests", USD: 0.00044, Unit: "1,000 requests", Assumption: "not estimated: most reads are served from the CDN cache"},
+	},
+	"aws_nat_gateway": {
+		{What: "NAT gateway data processing", USD: 0.059, Unit: "GB", Assumption: "not estimated: image pulls and AWS API calls; VPC endpoints avoid it"},
+	},
+	"data-transfer": {
+		{What: "Data transfer out to the internet (first 10 TB)", USD: 0.114, Unit: "GB", Assumption: "not estimated"},
+		{What: "Data transfer between AZs", USD: 0.01, Unit: "GB each way", Assumption: "not estimated: multi-AZ replicas and cross-AZ pod traffic"},
+	},
+	"aws_sqs_queue": {
+		{What: "SQS requests", USD: 0.40, Unit: "million requests", Assumption: "first million per month free; the DTN backlog is small"},
+	},
+	"aws_dynamodb_table": {
+		{What: "DynamoDB on-demand writes", USD: 0.625, Unit: "million write units", Assumption: "state locks and the device ledger: pennies"},
+		{What: "DynamoDB storage + PITR", USD: 0.285 + 0.228, Unit: "GB-month", Assumption: "under 1 GB"},
+	},
+	"aws_ecr_repository": {
+		{What: "ECR storage", USD: 0.10, Unit: "GB-month", Assumption: "lifecycle keeps the last tagged images only"},
+	},
+	"persistent-volumes": {
+		{What: "EBS gp3 for Prometheus/Loki/Tempo/NATS volumes", USD: EBSgp3.USD, Unit: "GB-month", Assumption: "sizes from envs/<env>.yaml observability and edge settings; not read from the charts"},
+	},
+}
