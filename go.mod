@@ -21,7 +21,6 @@ require (
 	github.com/cdktf/cdktf-provider-aws-go/aws/v19 v19.65.1
 	github.com/cdktf/cdktf-provider-helm-go/helm/v10 v10.5.0
 	github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 v11.12.1
-	github.com/cdktf/cdktf-provider-random-go/random/v11 v11.1.1
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
 	github.com/hashicorp/terraform-cdk-go/cdktf v0.20.12
 	github.com/open-policy-agent/opa v1.22.3
@@ -133,4 +132,3 @@ replace github.com/cdktf/cdktf-provider-helm-go/helm/v10 => ./.gen/go/helm
 
 replace github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 => ./.gen/go/kubernetes
 
-replace github.com/cdktf/cdktf-provider-random-go/random/v11 => ./.gen/go/random

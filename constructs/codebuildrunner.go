@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/codebuildproject"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/codebuildwebhook"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/codeconnectionsconnection"
@@ -56,6 +55,8 @@ type CodeBuildRunnerProps struct {
 	RoleName string
 	// PermissionsBoundary is the env's workload boundary.
 	PermissionsBoundary *string
+	// Protect keeps the job log group and its key (outside dev).
+	Protect bool
 	// Region and AccountID build the project ARN the trust policy pins.
 	Region    string
 	AccountID *string
@@ -124,9 +125,20 @@ func NewCodeBuildRunner(scope constructs.Construct, id string, props *CodeBuildR
 	})
 
 	logGroupName := "/aws/codebuild/" + p.ProjectName
-	logs := cloudwatchloggroup.NewCloudwatchLogGroup(node, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Name: jsii.String(logGroupName), RetentionInDays: jsii.Number(float64(p.LogRetentionDays)),
+	// Job logs can echo plan output: a logs CMK like every log group.
+	logsKey, err := NewLogsKey(node, "logs-key", &LogsKeyProps{
+		Alias: "alias/" + p.ProjectName + "-logs", Region: p.Region, AccountID: p.AccountID,
+		LogGroupNames: []string{logGroupName}, Protect: p.Protect,
 	})
+	if err != nil {
+		return nil, err
+	}
+	logs, err := NewLogGroup(node, "logs", &LogGroupProps{
+		Name: logGroupName, RetentionDays: p.LogRetentionDays, KmsKeyArn: logsKey, Protect: p.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
 
 	projectArn := fmt.Sprintf("arn:aws:codebuild:%s:%s:project/%s", p.Region, *p.AccountID, p.ProjectName)
 	trust := NewPolicyDocument(node, "trust", Statement{

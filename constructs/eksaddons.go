@@ -12,6 +12,11 @@ import (
 // EbsCsiPolicyArn is the AWS-maintained policy for the EBS CSI driver.
 const EbsCsiPolicyArn = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 
+// VpcCniConfiguration turns on the VPC CNI's network policy agent, so the
+// NetworkPolicies the stacks create are enforced; without it they are
+// accepted by the API server and silently ignored.
+const VpcCniConfiguration = `{"enableNetworkPolicy":"true"}`
+
 // EksAddonsProps selects the managed addons' dependencies.
 type EksAddonsProps struct {
 	ClusterName     *string
@@ -67,6 +72,9 @@ func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) 
 		}
 		if name == "aws-ebs-csi-driver" {
 			cfg.ServiceAccountRoleArn = ebs.RoleArn
+		}
+		if name == "vpc-cni" {
+			cfg.ConfigurationValues = jsii.String(VpcCniConfiguration)
 		}
 		eksaddon.NewEksAddon(node, jsii.String(name), cfg)
 		out.Names = append(out.Names, name)

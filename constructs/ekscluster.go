@@ -2,10 +2,10 @@ package constructs
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eksaccessentry"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eksaccesspolicyassociation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ekscluster"
@@ -15,9 +15,10 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
-// ControlPlaneLogTypes are shipped to CloudWatch: API calls, the audit
-// trail and authentication decisions are what an incident review needs.
-var ControlPlaneLogTypes = []string{"api", "audit", "authenticator"}
+// ControlPlaneLogTypes are every control-plane log EKS can ship: API
+// calls, the audit trail, authentication decisions, and the controller
+// manager and scheduler (who deleted or rescheduled what, and why).
+var ControlPlaneLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
 
 // AuthenticationModeAPI makes EKS authenticate through access entries only.
 const AuthenticationModeAPI = "API"
@@ -43,6 +44,11 @@ type EksClusterProps struct {
 	BreakGlassRoleArn string
 	// LogRetentionDays for the control-plane log group.
 	LogRetentionDays int
+	// LogTypes are the control-plane logs shipped; each one of
+	// ControlPlaneLogTypes. Default: all of them.
+	LogTypes []string
+	// Region selects the CloudWatch Logs principal of the log group's key.
+	Region string
 	// RoleName is the cluster IAM role name.
 	RoleName string
 	// PermissionsBoundary is the ARN of the env's workload boundary policy
@@ -51,9 +57,8 @@ type EksClusterProps struct {
 	PermissionsBoundary *string
 	// SecretsKeyAlias names the KMS key for envelope encryption of Secrets.
 	SecretsKeyAlias string
-	// Protect adds prevent_destroy to the secrets key, the control plane
-	// and its audit log group: replacing the cluster loses every workload
-	// and its identity, and the log group is the audit trail.
+	// Protect adds prevent_destroy to the cluster, its secrets key, its
+	// log group and that group's key.
 	Protect bool
 }
 
@@ -86,11 +91,23 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 	}
 	// EKS writes to this exact name; creating it first sets the retention
 	// instead of the never-expire default EKS would create.
-	logs := cloudwatchloggroup.NewCloudwatchLogGroup(node, jsii.String("logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Name:            jsii.String("/aws/eks/" + props.Name + "/cluster"),
-		RetentionInDays: jsii.Number(float64(props.LogRetentionDays)),
-		Lifecycle:       Lifecycle(props.Protect),
+	logGroup := "/aws/eks/" + props.Name + "/cluster"
+	logsKey, err := NewLogsKey(node, "logs-key", &LogsKeyProps{
+		Alias: "alias/" + props.Name + "-logs", Region: props.Region, LogGroupNames: []string{logGroup}, Protect: props.Protect,
 	})
+	if err != nil {
+		return nil, err
+	}
+	logs, err := NewLogGroup(node, "logs", &LogGroupProps{
+		Name: logGroup, RetentionDays: props.LogRetentionDays, KmsKeyArn: logsKey, Protect: props.Protect,
+	})
+	if err != nil {
+		return nil, err
+	}
+	logTypes := props.LogTypes
+	if len(logTypes) == 0 {
+		logTypes = ControlPlaneLogTypes
+	}
 	trust := NewPolicyDocument(node, "role-trust", Statement{
 		Actions:    []string{"sts:AssumeRole", "sts:TagSession"},
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"eks.amazonaws.com"}}},
@@ -119,7 +136,8 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 			Resources: jsii.Strings("secrets"),
 			Provider:  &ekscluster.EksClusterEncryptionConfigProvider{KeyArn: key.KeyArn},
 		},
-		EnabledClusterLogTypes: jsii.Strings(ControlPlaneLogTypes...),
+		EnabledClusterLogTypes: jsii.Strings(logTypes...),
+		Lifecycle:              Lifecycle(props.Protect),
 		AccessConfig: &ekscluster.EksClusterAccessConfig{
 			// Access entries only: the aws-auth ConfigMap is ignored, so
 			// nobody gains access by editing a ConfigMap. Managed node groups
@@ -132,7 +150,6 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 			BootstrapClusterCreatorAdminPermissions: jsii.Bool(false),
 		},
 		DependsOn: &[]cdktf.ITerraformDependable{logs, attach},
-		Lifecycle: Lifecycle(props.Protect),
 	})
 
 	issuer := cluster.Identity().Get(jsii.Number(0)).Oidc().Get(jsii.Number(0)).Issuer()
@@ -179,6 +196,13 @@ func (p *EksClusterProps) validate(id string) error {
 		return fmt.Errorf("%s: enablePublicEndpoint needs publicAccessCidrs; an empty list would mean 0.0.0.0/0", id)
 	case p.LogRetentionDays < 1:
 		return fmt.Errorf("%s: logRetentionDays must be positive", id)
+	case p.Region == "":
+		return fmt.Errorf("%s: region is required (it names the CloudWatch Logs principal of the log key)", id)
+	}
+	for i, t := range p.LogTypes {
+		if !slices.Contains(ControlPlaneLogTypes, t) {
+			return fmt.Errorf("%s: logTypes[%d]=%q is not an EKS log type; use %v", id, i, t, ControlPlaneLogTypes)
+		}
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ func clusterProps() *EksClusterProps {
 		BreakGlassRoleArn:   "arn:aws:iam::111122223333:role/platform-break-glass",
 		PermissionsBoundary: jsii.String("arn:aws:iam::111122223333:policy/spatialprops-dev-workload-boundary"),
 		LogRetentionDays:    30, RoleName: "spatialprops-dev-eks-cluster", SecretsKeyAlias: "alias/spatialprops-dev-eks-secrets",
+		Region: "ap-southeast-2",
 	}
 }
 
@@ -35,7 +36,9 @@ func TestEksClusterIsHardened(t *testing.T) {
 	// Secrets are envelope-encrypted with our own rotating key
 	assert.Equal(t, []string{"secrets"}, strs(c.Get("encryption_config.resources")))
 	assert.Contains(t, c.Get("encryption_config.provider.key_arn").String(), "aws_kms_key.")
-	assert.True(t, one(t, doc, "aws_kms_key").Get("enable_key_rotation").Bool())
+	for _, k := range resources(doc, "aws_kms_key") {
+		assert.True(t, k.Get("enable_key_rotation").Bool())
+	}
 	// control-plane logs with a retention period
 	assert.Equal(t, ControlPlaneLogTypes, strs(c.Get("enabled_cluster_log_types")))
 	lg := one(t, doc, "aws_cloudwatch_log_group")

@@ -22,6 +22,9 @@ type KmsKeyProps struct {
 	Protect bool
 	// AccountID is the key's account; nil looks it up (aws_caller_identity).
 	AccountID *string
+	// Provider selects a non-default (aliased) AWS provider, e.g. us-east-1
+	// for keys that CloudFront-scoped resources use. Nil: the default.
+	Provider cdktf.TerraformProvider
 	// ExtraStatements are appended to the key policy after the account-root
 	// statement (e.g. letting CloudFront or CloudWatch Logs use the key).
 	ExtraStatements []Statement
@@ -45,7 +48,9 @@ func NewKmsKey(scope constructs.Construct, id string, props *KmsKeyProps) (*KmsK
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	account := props.AccountID
 	if account == nil {
-		account = dataawscalleridentity.NewDataAwsCallerIdentity(node, jsii.String("caller"), nil).AccountId()
+		account = dataawscalleridentity.NewDataAwsCallerIdentity(node, jsii.String("caller"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
+			Provider: props.Provider,
+		}).AccountId()
 	}
 	statements := append([]Statement{{
 		Sid:        "EnableIamPolicies",
@@ -55,6 +60,7 @@ func NewKmsKey(scope constructs.Construct, id string, props *KmsKeyProps) (*KmsK
 	}}, props.ExtraStatements...)
 	policy := NewPolicyDocument(node, "policy", statements...)
 	key := kmskey.NewKmsKey(node, jsii.String("key"), &kmskey.KmsKeyConfig{
+		Provider:             props.Provider,
 		Description:          jsii.String(props.Description),
 		EnableKeyRotation:    jsii.Bool(true),
 		DeletionWindowInDays: jsii.Number(KmsKeyDeletionWindowDays),
@@ -62,6 +68,7 @@ func NewKmsKey(scope constructs.Construct, id string, props *KmsKeyProps) (*KmsK
 		Lifecycle:            Lifecycle(props.Protect),
 	})
 	kmsalias.NewKmsAlias(node, jsii.String("alias"), &kmsalias.KmsAliasConfig{
+		Provider:    props.Provider,
 		Name:        jsii.String(props.Alias),
 		TargetKeyId: key.KeyId(),
 	})

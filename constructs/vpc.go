@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchloggroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/defaultsecuritygroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eip"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/flowlog"
@@ -42,13 +41,14 @@ type VpcProps struct {
 	FlowLogRetentionDays int
 	// FlowLogRoleName is the IAM role the flow-log service assumes.
 	FlowLogRoleName string
+	// Region selects the CloudWatch Logs principal of the flow-log key.
+	Region string
+	// Protect keeps the flow-log group and its key from being destroyed.
+	Protect bool
 	// PermissionsBoundary is the ARN of the env's workload boundary policy
 	// (naming.WorkloadBoundary); the CI deploy role may create roles only
 	// with it attached.
 	PermissionsBoundary *string
-	// Protect adds prevent_destroy to the flow-log group, the record of
-	// who talked to what.
-	Protect bool
 }
 
 // Vpc is what the cluster stack consumes.
@@ -153,16 +153,26 @@ func NewVpc(scope constructs.Construct, id string, props *VpcProps) (*Vpc, error
 		out.PrivateSubnetIDs = append(out.PrivateSubnetIDs, priv.Id())
 	}
 
-	newFlowLogs(node, v.Id(), props)
+	if err := newFlowLogs(node, v.Id(), props); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) {
-	group := cloudwatchloggroup.NewCloudwatchLogGroup(scope, jsii.String("flow-logs"), &cloudwatchloggroup.CloudwatchLogGroupConfig{
-		Name:            jsii.String("/aws/vpc/" + props.Name + "/flow-logs"),
-		RetentionInDays: jsii.Number(float64(props.FlowLogRetentionDays)),
-		Lifecycle:       Lifecycle(props.Protect),
+func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) error {
+	name := "/aws/vpc/" + props.Name + "/flow-logs"
+	key, err := NewLogsKey(scope, "flow-logs-key", &LogsKeyProps{
+		Alias: "alias/" + props.Name + "-flow-logs", Region: props.Region, LogGroupNames: []string{name}, Protect: props.Protect,
 	})
+	if err != nil {
+		return err
+	}
+	group, err := NewLogGroup(scope, "flow-logs", &LogGroupProps{
+		Name: name, RetentionDays: props.FlowLogRetentionDays, KmsKeyArn: key, Protect: props.Protect,
+	})
+	if err != nil {
+		return err
+	}
 	trust := NewPolicyDocument(scope, "flow-logs-trust", Statement{
 		Actions:    []string{"sts:AssumeRole"},
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"vpc-flow-logs.amazonaws.com"}}},
@@ -186,14 +196,15 @@ func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) {
 		LogDestination: group.Arn(),
 		IamRoleArn:     role.Arn(),
 	})
+	return nil
 }
 
 func (p *VpcProps) validate(id string) error {
 	switch {
 	case p == nil:
 		return fmt.Errorf("%s: props are required", id)
-	case p.Name == "" || p.Cidr == "" || p.ClusterName == "" || p.FlowLogRoleName == "":
-		return fmt.Errorf("%s: name, cidr, clusterName and flowLogRoleName are required", id)
+	case p.Name == "" || p.Cidr == "" || p.ClusterName == "" || p.FlowLogRoleName == "" || p.Region == "":
+		return fmt.Errorf("%s: name, cidr, clusterName, flowLogRoleName and region are required", id)
 	case len(p.AZs) < 2:
 		return fmt.Errorf("%s: azs has %d zone(s); EKS needs at least 2", id, len(p.AZs))
 	case len(p.PrivateSubnets) != len(p.AZs):

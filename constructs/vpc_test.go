@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,6 +19,7 @@ func vpcProps(single bool) *VpcProps {
 		ClusterName:          "spatialprops-dev-eks",
 		FlowLogRetentionDays: 30,
 		FlowLogRoleName:      "spatialprops-dev-vpc-flow-logs",
+		Region:               "ap-southeast-2",
 	}
 }
 
@@ -100,11 +102,16 @@ func TestVpcLocksDownDefaultSecurityGroupAndLogsFlows(t *testing.T) {
 	// the flow-log role may only write to its own log group
 	for _, d := range policyDocs(doc) {
 		for _, s := range d.Get("statement").Array() {
+			if !strings.HasPrefix(strs(s.Get("actions"))[0], "logs:") {
+				continue // the log key's policy: "*" is the key itself
+			}
 			for _, r := range strs(s.Get("resources")) {
 				assert.NotEqual(t, "*", r, "flow-log permissions must be scoped to the log group")
 			}
 		}
 	}
+	// flow logs are encrypted with their own CMK
+	assert.Contains(t, one(t, doc, "aws_cloudwatch_log_group").Get("kms_key_id").String(), "aws_kms_key.")
 }
 
 func TestVpcRejectsBadProps(t *testing.T) {
@@ -118,7 +125,7 @@ func TestVpcRejectsBadProps(t *testing.T) {
 		"subnet count mismatch": {func(p *VpcProps) { p.PrivateSubnets = p.PrivateSubnets[:2] },
 			"vpc: privateSubnets has 2 entries for 3 azs; give one per AZ"},
 		"missing cluster name": {func(p *VpcProps) { p.ClusterName = "" },
-			"vpc: name, cidr, clusterName and flowLogRoleName are required"},
+			"vpc: name, cidr, clusterName, flowLogRoleName and region are required"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

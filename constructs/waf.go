@@ -6,7 +6,10 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchlogresourcepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webacl"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/wafv2webaclloggingconfiguration"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
@@ -26,9 +29,21 @@ type CdnWebACLProps struct {
 	// 5-minute window.
 	RateLimitPer5Min int
 	// Provider must be the us-east-1 provider: CLOUDFRONT-scoped ACLs live
-	// there.
+	// there, and so must the log group they log to.
 	Provider cdktf.TerraformProvider
+	// LogRetentionDays keeps WAF logs in CloudWatch. Required.
+	LogRetentionDays int
+	// Protect adds prevent_destroy to the log group and its key.
+	Protect bool
 }
+
+// WafLogGroupPrefix is mandatory: WAF delivers only to log groups whose
+// name starts with it.
+const WafLogGroupPrefix = "aws-waf-logs-"
+
+// WafRedactedHeaders are replaced by "REDACTED" in every logged request:
+// they carry credentials and session tokens.
+var WafRedactedHeaders = []string{"authorization", "cookie"}
 
 // wafRule mirrors the WAFv2 JSON rule shape; the provider accepts rules as
 // JSON because the statement schema is too deep for typed bindings.
@@ -46,6 +61,9 @@ type wafRule struct {
 func NewCdnWebACL(scope constructs.Construct, id string, props *CdnWebACLProps) (*string, error) {
 	if props == nil || props.Name == "" || props.Provider == nil {
 		return nil, fmt.Errorf("%s: name and the us-east-1 provider are required", id)
+	}
+	if props.LogRetentionDays < 1 {
+		return nil, fmt.Errorf("%s: logRetentionDays must be positive; WAF logs are required", id)
 	}
 	if props.RateLimitPer5Min < 100 {
 		return nil, fmt.Errorf("%s: rateLimitPer5Min=%d is below WAF's minimum of 100", id, props.RateLimitPer5Min)
@@ -82,5 +100,59 @@ func NewCdnWebACL(scope constructs.Construct, id string, props *CdnWebACLProps) 
 			CloudwatchMetricsEnabled: jsii.Bool(true), SampledRequestsEnabled: jsii.Bool(true), MetricName: jsii.String(props.Name),
 		},
 	})
+	if err := newWafLogging(scope, id, acl.Arn(), props); err != nil {
+		return nil, err
+	}
 	return acl.Arn(), nil
+}
+
+// newWafLogging sends every request the ACL evaluates to a CMK-encrypted
+// log group in us-east-1, with the credential headers redacted. The log
+// group's resource policy lets only this account's WAF delivery write.
+func newWafLogging(scope constructs.Construct, id string, aclArn *string, props *CdnWebACLProps) error {
+	name := WafLogGroupPrefix + props.Name
+	caller := dataawscalleridentity.NewDataAwsCallerIdentity(scope, jsii.String(id+"-caller"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
+		Provider: props.Provider,
+	})
+	key, err := NewLogsKey(scope, id+"-logs-key", &LogsKeyProps{
+		Alias: "alias/" + props.Name + "-waf-logs", Region: "us-east-1", AccountID: caller.AccountId(),
+		LogGroupNames: []string{name}, Protect: props.Protect, Provider: props.Provider,
+	})
+	if err != nil {
+		return err
+	}
+	group, err := NewLogGroup(scope, id+"-logs", &LogGroupProps{
+		Name: name, RetentionDays: props.LogRetentionDays, KmsKeyArn: key, Protect: props.Protect, Provider: props.Provider,
+	})
+	if err != nil {
+		return err
+	}
+	account := *caller.AccountId()
+	policy := NewPolicyDocument(scope, id+"-log-delivery", Statement{
+		Sid:        "AllowWafLogDeliveryFromThisAccount",
+		Actions:    []string{"logs:CreateLogStream", "logs:PutLogEvents"},
+		Resources:  []string{*group.Arn() + ":*"},
+		Principals: []Principal{{Type: "Service", Identifiers: []string{"delivery.logs.amazonaws.com"}}},
+		Conditions: []Condition{
+			{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
+			{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{"arn:aws:logs:us-east-1:" + account + ":*"}},
+		},
+	})
+	resourcePolicy := cloudwatchlogresourcepolicy.NewCloudwatchLogResourcePolicy(scope, jsii.String(id+"-log-delivery-policy"), &cloudwatchlogresourcepolicy.CloudwatchLogResourcePolicyConfig{
+		Provider: props.Provider, PolicyName: jsii.String(name + "-delivery"), PolicyDocument: policy.Json(),
+	})
+	redacted := make([]*wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFields, 0, len(WafRedactedHeaders))
+	for _, h := range WafRedactedHeaders {
+		redacted = append(redacted, &wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFields{
+			SingleHeader: &wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationRedactedFieldsSingleHeader{Name: jsii.String(h)},
+		})
+	}
+	wafv2webaclloggingconfiguration.NewWafv2WebAclLoggingConfiguration(scope, jsii.String(id+"-logging"), &wafv2webaclloggingconfiguration.Wafv2WebAclLoggingConfigurationConfig{
+		Provider:              props.Provider,
+		ResourceArn:           aclArn,
+		LogDestinationConfigs: jsii.Strings(*group.Arn()),
+		RedactedFields:        &redacted,
+		DependsOn:             &[]cdktf.ITerraformDependable{resourcePolicy},
+	})
+	return nil
 }

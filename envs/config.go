@@ -29,6 +29,8 @@ type Config struct {
 	CICD          CICD          `yaml:"cicd"`
 	Observability Observability `yaml:"observability"`
 	Edge          Edge          `yaml:"edge"`
+	// AccountBaseline switches the account-level detection services.
+	AccountBaseline AccountBaseline `yaml:"accountBaseline"`
 
 	// file is the embedded file the config came from, used in error messages.
 	file string
@@ -98,6 +100,12 @@ type Cluster struct {
 	BreakGlassRoleArn string `yaml:"breakGlassRoleArn"`
 	// LogRetentionDays is how long control-plane logs are kept. Default: 90.
 	LogRetentionDays int `yaml:"logRetentionDays"`
+	// LogTypes are the control-plane logs shipped to CloudWatch, from
+	// EKSLogTypes. Default: all five outside dev; in dev api, audit and
+	// authenticator (the controller manager and scheduler logs are the
+	// chattiest and cost the most, and dev holds no data worth an
+	// investigation). Staging and prod must ship all five.
+	LogTypes []string `yaml:"logTypes"`
 	// NodeGroup sizes the managed node group.
 	NodeGroup NodeGroup `yaml:"nodeGroup"`
 }
@@ -142,6 +150,9 @@ type CDN struct {
 	EnableWAF bool `yaml:"enableWaf"`
 	// RateLimitPer5Min is the WAF per-IP request limit. Default: 2000.
 	RateLimitPer5Min int `yaml:"rateLimitPer5Min"`
+	// WafLogRetentionDays keeps WAF request logs (credentials redacted) in
+	// CloudWatch. Default: 90.
+	WafLogRetentionDays int `yaml:"wafLogRetentionDays"`
 	// PriceClass of the distribution. Default: PriceClass_All.
 	PriceClass string `yaml:"priceClass"`
 }
@@ -197,6 +208,21 @@ type Edge struct {
 	// JetStreamStorageGi sizes each NATS server's JetStream volume.
 	// Default: 10.
 	JetStreamStorageGi int `yaml:"jetStreamStorageGi"`
+}
+
+// AccountBaseline covers CloudTrail, GuardDuty and AWS Config, which are
+// account-wide. By default the stacks assume an organization landing zone
+// (AWS Control Tower or equivalent) already runs them in every account:
+// an organization trail, a delegated GuardDuty administrator and an
+// aggregated Config recorder. Create them here only in an account that has
+// none, or they would duplicate (and bill twice for) the organization's.
+type AccountBaseline struct {
+	// Create adds a multi-region CloudTrail trail with log file validation
+	// into a KMS-encrypted bucket, a GuardDuty detector and an AWS Config
+	// recorder to the state stack. Default: false.
+	Create bool `yaml:"create"`
+	// RetentionDays expires trail and Config objects. Default: 365.
+	RetentionDays int `yaml:"retentionDays"`
 }
 
 // File is the embedded file this config was read from, e.g. "envs/dev.yaml".

@@ -411,3 +411,29 @@ func replace(old, new string) func(string) string {
 		return strings.Replace(s, old, new, 1)
 	}
 }
+
+func TestControlPlaneLogTypes(t *testing.T) {
+	// dev defaults to the three cheapest; anything else ships all five.
+	dev, err := Parse("envs/dev.yaml", []byte(validDev), Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"api", "audit", "authenticator"}, dev.Cluster.LogTypes)
+
+	staging := strings.ReplaceAll(validDev, "env: dev", "env: staging")
+	cfg, err := Parse("envs/staging.yaml", []byte(staging), Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, EKSLogTypes, cfg.Cluster.LogTypes)
+
+	_, err = Parse("envs/staging.yaml", []byte(strings.Replace(staging, "cluster:\n", "cluster:\n  logTypes: [api, audit, authenticator]\n", 1)), Overrides{})
+	require.EqualError(t, err, "envs/staging.yaml: cluster.logTypes: is missing controllerManager; staging must ship all five control-plane logs (api, audit, authenticator, controllerManager, scheduler), or leave logTypes out\n"+
+		"envs/staging.yaml: cluster.logTypes: is missing scheduler; staging must ship all five control-plane logs (api, audit, authenticator, controllerManager, scheduler), or leave logTypes out")
+
+	_, err = Parse("envs/dev.yaml", []byte(strings.Replace(validDev, "cluster:\n", "cluster:\n  logTypes: [api, kubelet]\n", 1)), Overrides{})
+	require.EqualError(t, err, `envs/dev.yaml: cluster.logTypes[1]: "kubelet" is not an EKS log type; use api, audit, authenticator, controllerManager, scheduler`)
+}
+
+func TestAccountBaselineDefaultsToTheLandingZone(t *testing.T) {
+	cfg, err := Parse("envs/dev.yaml", []byte(validDev), Overrides{})
+	require.NoError(t, err)
+	assert.False(t, cfg.AccountBaseline.Create, "CloudTrail, GuardDuty and Config come from the organization by default")
+	assert.Equal(t, DefaultBaselineDays, cfg.AccountBaseline.RetentionDays)
+}

@@ -28,7 +28,15 @@ const (
 	DefaultLokiStorageGi        = 10
 	DefaultTempoStorageGi       = 10
 	DefaultJetStreamStorageGi   = 10
+	DefaultBaselineDays         = 365
+	DefaultWafLogDays           = 90
 )
+
+// EKSLogTypes are every control-plane log type EKS can ship.
+var EKSLogTypes = []string{"api", "audit", "authenticator", "controllerManager", "scheduler"}
+
+// DevEKSLogTypes are dev's default: who called the API and who they were.
+var DevEKSLogTypes = []string{"api", "audit", "authenticator"}
 
 // MinPublicAccessPrefix is the widest publicAccessWidestPrefix a file may
 // set: a /8 is already 16.7 million addresses.
@@ -47,6 +55,12 @@ func applyDefaults(c *Config) {
 	k := &c.Cluster
 	setStr(&k.Version, DefaultKubernetesVersion)
 	setInt(&k.LogRetentionDays, DefaultClusterLogDays)
+	if len(k.LogTypes) == 0 {
+		k.LogTypes = append([]string(nil), EKSLogTypes...)
+		if !c.Protect() {
+			k.LogTypes = append([]string(nil), DevEKSLogTypes...)
+		}
+	}
 	setInt(&k.PublicAccessWidestPrefix, DefaultPublicAccessPrefix)
 	if k.EndpointPublicAccess == nil {
 		public := !c.IsProd()
@@ -79,6 +93,7 @@ func applyDefaults(c *Config) {
 		}
 	}
 	setInt(&d.RateLimitPer5Min, DefaultRateLimitPer5Min)
+	setInt(&d.WafLogRetentionDays, DefaultWafLogDays)
 	setStr(&d.PriceClass, DefaultPriceClass)
 
 	ci := &c.CICD
@@ -92,6 +107,8 @@ func applyDefaults(c *Config) {
 	setInt(&o.PrometheusStorageGi, DefaultPromStorageGi)
 	setInt(&o.LokiStorageGi, DefaultLokiStorageGi)
 	setInt(&o.TempoStorageGi, DefaultTempoStorageGi)
+
+	setInt(&c.AccountBaseline.RetentionDays, DefaultBaselineDays)
 
 	e := &c.Edge
 	setInt(&e.EnvelopeMaxBytes, edge.MaxEnvelopeBytes)

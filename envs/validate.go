@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
@@ -75,6 +76,9 @@ func validate(c *Config, src sources) error {
 	validateCICD(p, c)
 	validateObservability(p, c)
 	validateEdge(p, c)
+	if c.AccountBaseline.RetentionDays < 1 {
+		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
+	}
 	if len(p.errs) == 0 {
 		validateDerivedNames(p, c)
 	}
@@ -168,6 +172,18 @@ func validateCluster(p *problems, c *Config) {
 	if c.Env == strings.TrimSuffix(path.Base(c.file), ".yaml") { // the rules differ by env
 		validatePublicAccess(p, c)
 	}
+	for i, t := range k.LogTypes {
+		if !slices.Contains(EKSLogTypes, t) {
+			p.add(fmt.Sprintf("cluster.logTypes[%d]", i), "%q is not an EKS log type; use %s", t, strings.Join(EKSLogTypes, ", "))
+		}
+	}
+	if c.Protect() {
+		for _, t := range EKSLogTypes {
+			if !slices.Contains(k.LogTypes, t) {
+				p.add("cluster.logTypes", "is missing %s; %s must ship all five control-plane logs (%s), or leave logTypes out", t, c.Env, strings.Join(EKSLogTypes, ", "))
+			}
+		}
+	}
 	switch arn := k.BreakGlassRoleArn; {
 	case arn == "":
 		p.add("cluster.breakGlassRoleArn", "is missing; name the audited IAM role that gets cluster-admin in an emergency, e.g. arn:aws:iam::<account>:role/%s-%s-break-glass", c.Org, c.Env)
@@ -231,6 +247,9 @@ func validateCDN(p *problems, c *Config, domainOK bool) {
 	}
 	if d.RateLimitPer5Min < 100 {
 		p.add("cdn.rateLimitPer5Min", "%d is below WAF's minimum of 100 requests per 5 minutes", d.RateLimitPer5Min)
+	}
+	if !logRetentionDays[d.WafLogRetentionDays] {
+		p.add("cdn.wafLogRetentionDays", "%d is not a CloudWatch retention period; use e.g. 30, 90 or 365", d.WafLogRetentionDays)
 	}
 	switch d.PriceClass {
 	case "PriceClass_All", "PriceClass_200", "PriceClass_100":

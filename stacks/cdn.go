@@ -60,6 +60,7 @@ func NewCDNStack(scope constructs.Construct, cfg *envs.Config, storage *StorageO
 	if d.EnableWAF {
 		if webACL, err = sp.NewCdnWebACL(b.stack, "waf", &sp.CdnWebACLProps{
 			Name: b.names.Prefix() + "-cdn", RateLimitPer5Min: d.RateLimitPer5Min, Provider: east,
+			LogRetentionDays: d.WafLogRetentionDays, Protect: cfg.Protect(),
 		}); err != nil {
 			return nil, err
 		}

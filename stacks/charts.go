@@ -66,3 +66,11 @@ var NATSChart = sp.Chart{
 // NATSBoxImage runs the nats CLI that applies the stream definitions; the
 // -nonroot build runs as uid 1000.
 const NATSBoxImage = "natsio/nats-box:0.19.2-nonroot"
+
+// ExternalSecretsChart installs External Secrets Operator, which copies
+// credentials from AWS Secrets Manager (or generates them in-cluster) into
+// Kubernetes Secrets, so no credential passes through Terraform state.
+var ExternalSecretsChart = sp.Chart{
+	Repository: "https://charts.external-secrets.io",
+	Name:       "external-secrets", Version: "2.9.0", AppVersion: "v2.9.0",
+}

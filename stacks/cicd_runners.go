@@ -29,6 +29,7 @@ func newRunner(b *base, net *NetworkOutputs, cluster *ClusterOutputs) (*sp.CodeB
 		Region:                 b.cfg.Region,
 		AccountID:              b.accountID(),
 		LogRetentionDays:       RunnerLogRetentionDays,
+		Protect:                b.cfg.Protect(),
 	})
 }
 

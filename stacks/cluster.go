@@ -41,6 +41,8 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		BreakGlassRoleArn:    k.BreakGlassRoleArn,
 		PermissionsBoundary:  b.boundaryArn(),
 		LogRetentionDays:     k.LogRetentionDays,
+		LogTypes:             k.LogTypes,
+		Region:               cfg.Region,
 		RoleName:             b.names.Role("eks-cluster"),
 		SecretsKeyAlias:      "alias/" + b.names.Prefix() + "-eks-secrets",
 		Protect:              cfg.Protect(),

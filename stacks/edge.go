@@ -12,7 +12,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/jobv1"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/namespacev1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -65,15 +64,10 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err := b.kubernetesProviders(cluster); err != nil {
 		return nil, err
 	}
-	ns := namespacev1.NewNamespaceV1(b.stack, jsii.String("namespace"), &namespacev1.NamespaceV1Config{
-		Metadata: &namespacev1.NamespaceV1Metadata{
-			Name: jsii.String(naming.NamespaceEdge),
-			Labels: &map[string]*string{
-				"app.kubernetes.io/managed-by":       jsii.String("terraform"),
-				"pod-security.kubernetes.io/enforce": jsii.String("restricted"),
-			},
-		},
-	})
+	ns, err := sp.NewNamespace(b.stack, "namespace", &sp.NamespaceProps{Name: naming.NamespaceEdge, Policies: edgePolicies()})
+	if err != nil {
+		return nil, err
+	}
 
 	// DTN store-and-forward: bodies in S3, order and retries in SQS, both
 	// encrypted with the data key; the queue refuses anything larger than
@@ -91,7 +85,9 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
 		Name: jsii.String(b.names.DTNDeadLetterQueue()), KmsMasterKeyId: storage.KeyArn,
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
-		Lifecycle:               sp.Lifecycle(cfg.Protect()), // envelopes that failed delivery
+		// Both queues hold envelopes not yet delivered: never destroyed
+		// outside dev.
+		Lifecycle: sp.Lifecycle(cfg.Protect()),
 	})
 	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
 		Name:                         jsii.String(b.names.DTNOutboxQueue()),
@@ -127,13 +123,13 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
 		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,
 		Values:    natsValues(cfg, replicas, platform.StorageClass),
-		DependsOn: []cdktf.ITerraformDependable{ns},
+		DependsOn: []cdktf.ITerraformDependable{ns.Resource},
 	})
 	if err != nil {
 		return nil, err
 	}
 	natsURL := fmt.Sprintf("nats://%s.%s.svc:4222", NATSRelease, naming.NamespaceEdge)
-	if err := newStreamSetup(b, ns, nats.Release, streams, natsURL); err != nil {
+	if err := newStreamSetup(b, ns.Name, nats.Release, streams, natsURL); err != nil {
 		return nil, err
 	}
 
@@ -174,10 +170,26 @@ func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
 	})
 }
 
+// NATS ports (chart defaults): clients, cluster routes.
+const (
+	NATSClientPort  = 4222
+	NATSClusterPort = 6222
+)
+
+// edgePolicies: NATS takes clients only from edge-sync itself (the
+// stream-setup Job and the DTN gateway) and routes only from its peers.
+func edgePolicies() []sp.IngressAllow {
+	nats := map[string]string{"app.kubernetes.io/name": "nats"}
+	return []sp.IngressAllow{
+		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort}, From: []sp.Peer{{Namespace: naming.NamespaceEdge}}},
+		{Name: "nats-routes", PodLabels: nats, Ports: []int{NATSClusterPort}, From: []sp.Peer{{PodLabels: nats}}},
+	}
+}
+
 // newStreamSetup applies the stream definitions with the nats CLI in a Job.
 // The Job's name carries a hash of the definitions, so a change replaces
 // the Job (and re-applies) while an unchanged plan leaves it alone.
-func newStreamSetup(b *base, ns namespacev1.NamespaceV1, after cdktf.ITerraformDependable, streams []edge.Stream, natsURL string) error {
+func newStreamSetup(b *base, namespace *string, after cdktf.ITerraformDependable, streams []edge.Stream, natsURL string) error {
 	files, err := edge.StreamConfigs(streams)
 	if err != nil {
 		return err
@@ -193,7 +205,7 @@ func newStreamSetup(b *base, ns namespacev1.NamespaceV1, after cdktf.ITerraformD
 	}
 	hash := hex.EncodeToString(h.Sum(nil))[:10]
 	cm := configmapv1.NewConfigMapV1(b.stack, jsii.String("stream-definitions"), &configmapv1.ConfigMapV1Config{
-		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String("edge-streams"), Namespace: ns.Metadata().Name()},
+		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String("edge-streams"), Namespace: namespace},
 		Data:     sp.StringMap(files),
 	})
 	script := `set -eu
@@ -207,7 +219,7 @@ for f in /streams/*.json; do
 done
 nats --server "$NATS_URL" stream ls`
 	jobv1.NewJobV1(b.stack, jsii.String("stream-setup"), &jobv1.JobV1Config{
-		Metadata: &jobv1.JobV1Metadata{Name: jsii.String("edge-streams-" + hash), Namespace: ns.Metadata().Name()},
+		Metadata: &jobv1.JobV1Metadata{Name: jsii.String("edge-streams-" + hash), Namespace: namespace},
 		Spec: &jobv1.JobV1Spec{
 			BackoffLimit:            jsii.Number(6),
 			TtlSecondsAfterFinished: jsii.String("86400"),
@@ -272,8 +284,12 @@ func natsValues(cfg *envs.Config, replicas int, storageClass string) map[string]
 			"runAsNonRoot": true, "runAsUser": 1000, "runAsGroup": 1000, "fsGroup": 1000,
 			"fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": map[string]any{"type": "RuntimeDefault"},
 		}}}},
-		"container": map[string]any{"merge": map[string]any{"securityContext": restricted}},
-		"reloader":  map[string]any{"merge": map[string]any{"securityContext": restricted}},
+		"container": map[string]any{"merge": map[string]any{
+			"securityContext": restricted, "resources": podResources("100m", "256Mi", "1", "1Gi"),
+		}},
+		"reloader": map[string]any{"merge": map[string]any{
+			"securityContext": restricted, "resources": podResources("10m", "16Mi", "100m", "64Mi"),
+		}},
 		// The stream-setup Job carries the CLI; no standing nats-box.
 		"natsBox": map[string]any{"enabled": false},
 	}

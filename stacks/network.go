@@ -33,8 +33,9 @@ func NewNetworkStack(scope constructs.Construct, cfg *envs.Config) (*NetworkOutp
 		ClusterName:          b.names.Cluster(),
 		FlowLogRetentionDays: n.FlowLogRetentionDays,
 		FlowLogRoleName:      b.names.Role("vpc-flow-logs"),
-		PermissionsBoundary:  b.boundaryArn(),
+		Region:               cfg.Region,
 		Protect:              cfg.Protect(),
+		PermissionsBoundary:  b.boundaryArn(),
 	})
 	if err != nil {
 		return nil, err

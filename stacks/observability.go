@@ -6,10 +6,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/namespacev1"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/secretv1"
-	"github.com/cdktf/cdktf-provider-random-go/random/v11/password"
-	randomprovider "github.com/cdktf/cdktf-provider-random-go/random/v11/provider"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -24,8 +20,6 @@ const (
 	DatasourceLabel = obs.DatasourceLabel
 	DashboardLabel  = "grafana_dashboard"
 	SidecarValue    = obs.SidecarValue
-	// GrafanaAdminSecret holds the generated admin credentials.
-	GrafanaAdminSecret = "grafana-admin"
 )
 
 // ObservabilityOutputs locate the telemetry endpoints.
@@ -45,27 +39,19 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	if err := b.kubernetesProviders(cluster); err != nil {
 		return nil, err
 	}
-	randomprovider.NewRandomProvider(b.stack, jsii.String("random"), &randomprovider.RandomProviderConfig{})
 
-	ns := namespacev1.NewNamespaceV1(b.stack, jsii.String("namespace"), &namespacev1.NamespaceV1Config{
-		Metadata: &namespacev1.NamespaceV1Metadata{
-			Name:   jsii.String(obs.Namespace),
-			Labels: &map[string]*string{"app.kubernetes.io/managed-by": jsii.String("terraform")},
-		},
-	})
-	nsName := ns.Metadata().Name()
-	deps := []cdktf.ITerraformDependable{ns}
+	ns, deps, err := newObservabilityNamespaces(b)
+	if err != nil {
+		return nil, err
+	}
+	nsName := ns.Name
 
-	// Grafana's admin password is generated in Terraform state and handed
-	// to the chart through an existing Secret: it never appears in code or
-	// synthesized JSON. Rotate with `terraform apply -replace` (see docs).
-	pw := password.NewPassword(b.stack, jsii.String("grafana-admin-password"), &password.PasswordConfig{
-		Length: jsii.Number(32), Special: jsii.Bool(false), MinUpper: jsii.Number(2), MinLower: jsii.Number(2), MinNumeric: jsii.Number(2),
-	})
-	secretv1.NewSecretV1(b.stack, jsii.String("grafana-admin-secret"), &secretv1.SecretV1Config{
-		Metadata: &secretv1.SecretV1Metadata{Name: jsii.String(GrafanaAdminSecret), Namespace: nsName},
-		Data:     &map[string]*string{"admin-user": jsii.String("admin"), "admin-password": pw.Result()},
-	})
+	// Grafana's admin password is generated in the cluster and never
+	// passes through Terraform state (see observability_secrets.go).
+	grafanaAdmin, err := observabilitySecrets(b, ns)
+	if err != nil {
+		return nil, err
+	}
 
 	datasources, err := obs.DatasourcesYAML()
 	if err != nil {
@@ -97,8 +83,8 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	o := cfg.Observability
 	kps, err := sp.NewHelmRelease(b.stack, "kube-prometheus-stack", &sp.HelmReleaseProps{
 		Chart: KubePrometheusStackChart, ReleaseName: obs.KubePrometheusRelease, Namespace: obs.Namespace,
-		TimeoutSeconds: 900, DependsOn: deps,
-		Values: kubePrometheusValues(o, platform.StorageClass, rules),
+		TimeoutSeconds: 900, DependsOn: append(deps, grafanaAdmin),
+		Values: mergeValues(kubePrometheusValues(o, platform.StorageClass, rules), securityValues(obs.KubePrometheusRelease)),
 	})
 	if err != nil {
 		return nil, err
@@ -118,7 +104,7 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	}
 	for _, r := range releases {
 		if _, err := sp.NewHelmRelease(b.stack, r.id, &sp.HelmReleaseProps{
-			Chart: r.chart, ReleaseName: r.name, Namespace: obs.Namespace, Values: r.values, DependsOn: after,
+			Chart: r.chart, ReleaseName: r.name, Namespace: obs.Namespace, Values: mergeValues(r.values, securityValues(r.name)), DependsOn: after,
 		}); err != nil {
 			return nil, err
 		}
@@ -129,7 +115,7 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	}
 	b.output("otlp_grpc_endpoint", "In-cluster OTLP/gRPC endpoint for applications", out.OTLPGRPCEndpoint, false)
 	b.output("otlp_http_endpoint", "In-cluster OTLP/HTTP endpoint for applications", out.OTLPHTTPEndpoint, false)
-	b.output("grafana_admin_secret", "Secret (namespace observability) holding Grafana's admin credentials", GrafanaAdminSecret, false)
+	b.output("grafana_admin_secret", "Secret (namespace observability) holding Grafana's admin credentials", obs.GrafanaAdminSecret, false)
 	return out, nil
 }
 
@@ -167,7 +153,7 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 		"grafana": map[string]any{
 			"enabled": true,
 			"admin": map[string]any{
-				"existingSecret": GrafanaAdminSecret, "userKey": "admin-user", "passwordKey": "admin-password",
+				"existingSecret": obs.GrafanaAdminSecret, "userKey": obs.GrafanaAdminUserKey, "passwordKey": obs.GrafanaAdminPasswordKey,
 			},
 			"grafana.ini": map[string]any{
 				"users":     map[string]any{"default_theme": "dark"},
@@ -180,8 +166,10 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 					// trace links; a second default would stop Grafana.
 					"defaultDatasourceEnabled": false,
 				},
+				// Only labelled ConfigMaps in observability: with "ALL", anyone
+				// who can create a ConfigMap anywhere could inject a dashboard.
 				"dashboards": map[string]any{
-					"enabled": true, "label": DashboardLabel, "labelValue": SidecarValue, "searchNamespace": "ALL",
+					"enabled": true, "label": DashboardLabel, "labelValue": SidecarValue, "searchNamespace": obs.Namespace,
 				},
 			},
 		},
@@ -192,6 +180,8 @@ func lokiValues(o envs.Observability, storageClass string) map[string]any {
 	return map[string]any{
 		"deploymentMode": "Monolithic",
 		"loki": map[string]any{
+			// One tenant. Safe only because the network policies let
+			// nothing but the collectors and Grafana reach Loki.
 			"auth_enabled": false,
 			"commonConfig": map[string]any{"replication_factor": 1},
 			"storage":      map[string]any{"type": "filesystem"},

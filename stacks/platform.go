@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/namespacev1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/storageclassv1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
@@ -28,6 +27,8 @@ const (
 type PlatformOutputs struct {
 	AutoscalerRoleArn *string
 	LBCRoleArn        *string
+	// ExternalSecretsRoleArn is External Secrets Operator's IRSA role.
+	ExternalSecretsRoleArn *string
 	// StorageClass is the default, encrypted gp3 class PVCs get.
 	StorageClass string
 }
@@ -53,7 +54,12 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 	}
 
 	storageClass := newDefaultStorageClass(b.stack, cfg.Protect())
-	newServicesNamespace(b.stack)
+	if err := newServicesNamespace(b.stack, cfg); err != nil {
+		return nil, err
+	}
+	if err := newKubeSystemPolicies(b.stack); err != nil {
+		return nil, err
+	}
 
 	if _, err := sp.NewHelmRelease(b.stack, "metrics-server", &sp.HelmReleaseProps{
 		Chart: MetricsServerChart, ReleaseName: naming.ReleaseMetricsServer, Namespace: naming.NamespaceKubeSystem,
@@ -65,6 +71,9 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 			// signed by the cluster CA, which metrics-server verifies. The
 			// chart's defaultArgs already prefer the node's InternalIP.
 			"args": []string{},
+			// The chart's container securityContext is already restricted
+			// (non-root 1000, read-only root, no capabilities).
+			"resources": podResources("100m", "200Mi", "1", "400Mi"),
 		},
 	}); err != nil {
 		return nil, err
@@ -78,9 +87,14 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 	if err != nil {
 		return nil, err
 	}
+	eso, err := newExternalSecrets(b, cluster)
+	if err != nil {
+		return nil, err
+	}
 	b.output("cluster_autoscaler_role_arn", "IRSA role of cluster-autoscaler", autoscaler, false)
 	b.output("aws_lbc_role_arn", "IRSA role of the AWS Load Balancer Controller", lbc, false)
-	return &PlatformOutputs{AutoscalerRoleArn: autoscaler, LBCRoleArn: lbc, StorageClass: storageClass}, nil
+	b.output("external_secrets_role_arn", "IRSA role of External Secrets Operator (reads "+b.names.SecretPrefix()+"* only)", eso, false)
+	return &PlatformOutputs{AutoscalerRoleArn: autoscaler, LBCRoleArn: lbc, ExternalSecretsRoleArn: eso, StorageClass: storageClass}, nil
 }
 
 // newDefaultStorageClass makes encrypted gp3 the default for every PVC
@@ -105,22 +119,6 @@ func newDefaultStorageClass(stack cdktf.TerraformStack, protect bool) string {
 		},
 	})
 	return DefaultStorageClass
-}
-
-// newServicesNamespace creates the namespace the service charts deploy
-// into. It exists before any deploy because the service-deploy role may act
-// only inside it and so cannot create it; Pod Security "restricted" matches
-// the charts' non-root, read-only securityContext.
-func newServicesNamespace(stack cdktf.TerraformStack) {
-	namespacev1.NewNamespaceV1(stack, jsii.String("services-namespace"), &namespacev1.NamespaceV1Config{
-		Metadata: &namespacev1.NamespaceV1Metadata{
-			Name: jsii.String(naming.NamespaceServices),
-			Labels: &map[string]*string{
-				"app.kubernetes.io/managed-by":       jsii.String("terraform"),
-				"pod-security.kubernetes.io/enforce": jsii.String("restricted"),
-			},
-		},
-	})
 }
 
 // AutoscalerReadActions are what cluster-autoscaler reads to plan; they do
@@ -183,6 +181,14 @@ func newAutoscaler(b *base, cluster *ClusterOutputs, imageTag string) (*string, 
 				// (e.g. emptyDir caches): losing them is not free.
 				"skip-nodes-with-local-storage": true,
 			},
+			// The chart leaves both security contexts empty. fsGroup lets
+			// the non-root process read the projected IRSA token.
+			"securityContext": map[string]any{
+				"runAsNonRoot": true, "runAsUser": 65534, "runAsGroup": 65534, "fsGroup": 65534,
+				"seccompProfile": map[string]any{"type": "RuntimeDefault"},
+			},
+			"containerSecurityContext": restrictedContainer(),
+			"resources":                podResources("100m", "300Mi", "1", "600Mi"),
 		},
 	})
 	return role.RoleArn, err
@@ -201,12 +207,19 @@ func newLoadBalancerController(b *base, net *NetworkOutputs, cluster *ClusterOut
 	if err != nil {
 		return nil, err
 	}
-	ns := namespacev1.NewNamespaceV1(b.stack, jsii.String("aws-lbc-namespace"), &namespacev1.NamespaceV1Config{
-		Metadata: &namespacev1.NamespaceV1Metadata{
-			Name:   jsii.String(naming.NamespaceLBC),
-			Labels: &map[string]*string{"app.kubernetes.io/managed-by": jsii.String("terraform")},
-		},
+	ns, err := sp.NewNamespace(b.stack, "aws-lbc-namespace", &sp.NamespaceProps{
+		Name: naming.NamespaceLBC,
+		Policies: []sp.IngressAllow{{
+			Name:      "webhook-from-api-server",
+			PodLabels: map[string]string{"app.kubernetes.io/name": "aws-load-balancer-controller"},
+			Ports:     []int{LBCWebhookPort},
+			AnySourceReason: "the EKS API server calls the pod and service mutating webhooks from control-plane " +
+				"ENIs in the cluster subnets, which share addresses with pods; the port serves TLS only",
+		}},
 	})
+	if err != nil {
+		return nil, err
+	}
 	_, err = sp.NewHelmRelease(b.stack, "aws-load-balancer-controller", &sp.HelmReleaseProps{
 		Chart: LoadBalancerControllerChart, ReleaseName: naming.ReleaseLBC, Namespace: naming.NamespaceLBC,
 		Values: map[string]any{
@@ -220,8 +233,15 @@ func newLoadBalancerController(b *base, net *NetworkOutputs, cluster *ClusterOut
 			"serviceAccount": map[string]any{
 				"create": true, "name": LBCServiceAccount, "annotations": role.Annotation,
 			},
+			// The chart's defaults keep capabilities and seccomp, which the
+			// restricted Pod Security level refuses.
+			"podSecurityContext": map[string]any{
+				"fsGroup": 65534, "runAsNonRoot": true, "seccompProfile": map[string]any{"type": "RuntimeDefault"},
+			},
+			"securityContext": restrictedContainer(),
+			"resources":       podResources("50m", "128Mi", "500m", "512Mi"),
 		},
-		DependsOn: []cdktf.ITerraformDependable{ns},
+		DependsOn: []cdktf.ITerraformDependable{ns.Resource},
 	})
 	return role.RoleArn, err
 }

@@ -113,7 +113,7 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		// (BucketOwnerPreferred); its public access block still refuses any
 		// public ACL.
 		AllowLogDeliveryACLs: true,
-		PolicyStatements: logStatements,
+		PolicyStatements:     logStatements,
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-access-logs", ExpireDays: s.LogRetentionDays, NoncurrentExpireDays: 30, AbortMultipartDays: s.AbortMultipartDays,
 		}},

@@ -60,6 +60,7 @@ func TestEveryIrsaTrustIsExact(t *testing.T) {
 		assert.ElementsMatch(t, []string{
 			"system:serviceaccount:kube-system:cluster-autoscaler",
 			"system:serviceaccount:aws-lbc:aws-load-balancer-controller",
+			"system:serviceaccount:external-secrets:external-secrets",
 		}, subs)
 	}
 }
@@ -133,7 +134,8 @@ func TestPlatformReleasesArePinnedAndWired(t *testing.T) {
 		assert.Regexp(t, `^\d+\.\d+\.\d+$`, r.Get("version").String(), "charts are pinned to exact versions")
 		assert.True(t, r.Get("atomic").Bool(), "a failed upgrade rolls back")
 	}
-	assert.Len(t, releases, 3)
+	assert.Len(t, releases, 4)
+	assert.Equal(t, "external-secrets", releases["external-secrets"].Get("namespace").String())
 	assert.Equal(t, "kube-system", releases["metrics-server"].Get("namespace").String())
 	assert.Equal(t, "kube-system", releases["cluster-autoscaler"].Get("namespace").String())
 

@@ -2,10 +2,12 @@ package tests
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 )
 
 // The E1.1 network as the guide specifies it, checked on the real synth.
@@ -62,10 +64,18 @@ func TestStateStackIsProtected(t *testing.T) {
 	// Losing the state bucket or lock table orphans every other stack.
 	for _, env := range []string{"dev", "staging", "prod"} {
 		doc := stack(t, env+"-state").Doc
-		bucket := resources(doc, "aws_s3_bucket")
-		require.Len(t, bucket, 1)
-		assert.Equal(t, fmt.Sprintf("tfstate-spatialprops-%s-ap-southeast-2", env), bucket[0].Get("bucket").String())
-		assert.True(t, bucket[0].Get("lifecycle.prevent_destroy").Bool())
+		buckets := resources(doc, "aws_s3_bucket")
+		require.Len(t, buckets, 2, "the state bucket and its access-log bucket")
+		for _, b := range buckets {
+			assert.True(t, b.Get("lifecycle.prevent_destroy").Bool(), b.Get("bucket").String())
+		}
+		var names []string
+		for _, b := range buckets {
+			names = append(names, b.Get("bucket").String())
+		}
+		assert.ElementsMatch(t, []string{
+			fmt.Sprintf("tfstate-spatialprops-%s-ap-southeast-2", env), fmt.Sprintf("tfstate-logs-spatialprops-%s-ap-southeast-2", env),
+		}, names)
 
 		table := resources(doc, "aws_dynamodb_table")
 		require.Len(t, table, 1)
@@ -78,7 +88,27 @@ func TestStateStackIsProtected(t *testing.T) {
 		assert.True(t, table[0].Get("deletion_protection_enabled").Bool())
 
 		lc := resources(doc, "aws_s3_bucket_lifecycle_configuration")
-		require.Len(t, lc, 1)
-		assert.Equal(t, int64(90), lc[0].Get("rule.0.noncurrent_version_expiration.0.noncurrent_days").Int())
+		require.Len(t, lc, 2)
+		var stateRule gjson.Result
+		for _, l := range lc {
+			if l.Get("rule.0.id").String() == "expire-old-state-versions" {
+				stateRule = l
+			}
+		}
+		assert.Equal(t, int64(90), stateRule.Get("rule.0.noncurrent_version_expiration.0.noncurrent_days").Int())
+
+		// Every read and write of state is logged, to a bucket with SSE-S3
+		// (S3 cannot deliver access logs to an SSE-KMS bucket).
+		logging := resources(doc, "aws_s3_bucket_logging")
+		require.Len(t, logging, 1)
+		assert.Contains(t, logging[0].Get("bucket").String(), "aws_s3_bucket.state-bucket_")
+		assert.Contains(t, logging[0].Get("target_bucket").String(), "aws_s3_bucket.state-access-logs_bucket_")
+		for _, sse := range resources(doc, "aws_s3_bucket_server_side_encryption_configuration") {
+			if strings.Contains(sse.Get("bucket").String(), "state-access-logs") {
+				assert.Equal(t, "AES256", sse.Get("rule.0.apply_server_side_encryption_by_default.sse_algorithm").String())
+			}
+		}
+		logWrite := policyStatement(t, doc, "AllowAccessLogsFromTfstate")
+		assert.Equal(t, []string{"logging.s3.amazonaws.com"}, strs(logWrite.Get("principals.0.identifiers")))
 	}
 }

@@ -66,7 +66,10 @@ func TestNoPlaintextPasswordAnywhere(t *testing.T) {
 		walk = func(path string, v gjson.Result) {
 			v.ForEach(func(k, child gjson.Result) bool {
 				p := path + "." + k.String()
-				if secretKey.MatchString(k.String()) && child.Type == gjson.String && !strings.HasPrefix(child.String(), "${") {
+				// "${...}" is resolved at apply time; "{{ .x }}" is an ESO
+				// template filled in the cluster from a generator.
+				if secretKey.MatchString(k.String()) && child.Type == gjson.String && !strings.HasPrefix(child.String(), "${") &&
+					!esoTemplate.MatchString(child.String()) {
 					t.Errorf("%s: %s holds a literal %q", s.ID, p, child.String())
 				}
 				if child.IsObject() || child.IsArray() {
@@ -83,13 +86,37 @@ func TestNoPlaintextPasswordAnywhere(t *testing.T) {
 			}
 		}
 	}
+	for _, s := range allStacks(t) {
+		// Nothing writes a Secret or a generated credential through
+		// Terraform: its value would sit in state.
+		for _, typ := range []string{"kubernetes_secret_v1", "random_password", "aws_secretsmanager_secret_version"} {
+			assert.Empty(t, resources(s.Doc, typ), "%s has %s", s.ID, typ)
+		}
+		assert.False(t, s.Doc.Get("provider.random").Exists(), "%s still configures the random provider", s.ID)
+	}
 	doc := stack(t, "dev-observability").Doc
-	secret := resources(doc, "kubernetes_secret_v1")
-	require.Len(t, secret, 1)
-	assert.Regexp(t, `^\$\{random_password\.[\w-]+\.result\}$`, secret[0].Get(`data.admin-password`).String())
+	es := manifestByKindName(t, doc, "ExternalSecret", "grafana-admin")
+	assert.Equal(t, "CreatedOnce", es.Get("manifest.spec.refreshPolicy").String(), "a refresh would rotate the password under Grafana")
+	assert.Equal(t, "Password", es.Get("manifest.spec.dataFrom.0.sourceRef.generatorRef.kind").String(), "generated in-cluster")
 	_, v := releaseValues(t, doc, "kube-prometheus-stack")
 	admin := v["grafana"].(map[string]any)["admin"].(map[string]any)
-	assert.Equal(t, secret[0].Get("metadata.name").String(), admin["existingSecret"], "Grafana reads the generated secret")
+	assert.Equal(t, es.Get("manifest.spec.target.name").String(), admin["existingSecret"], "Grafana reads the generated secret")
+	assert.Equal(t, "admin-password", admin["passwordKey"])
+	assert.True(t, es.Get("manifest.spec.target.template.data.admin-password").Exists(), "the key Grafana reads is the key ESO writes")
+}
+
+var esoTemplate = regexp.MustCompile(`^\{\{ \.[a-z]+ \}\}$`)
+
+// manifestByKindName finds a kubernetes_manifest by kind and name.
+func manifestByKindName(t *testing.T, doc gjson.Result, kind, name string) gjson.Result {
+	t.Helper()
+	for _, m := range resources(doc, "kubernetes_manifest") {
+		if m.Get("manifest.kind").String() == kind && m.Get("manifest.metadata.name").String() == name {
+			return m
+		}
+	}
+	t.Fatalf("no %s %s", kind, name)
+	return gjson.Result{}
 }
 
 func TestDatasourcesMatchReleasesAndPorts(t *testing.T) {
@@ -168,12 +195,17 @@ func TestSidecarLabelsMatchTheConfigMaps(t *testing.T) {
 		cm := configMap(t, doc, cmName)
 		assert.Equal(t, value, cm.Get("metadata.labels."+gjson.Escape(label)).String(), "%s must carry %s=%s", cmName, label, value)
 		// same namespace as Grafana (the sidecar's searchNamespace)
-		assert.Contains(t, cm.Get("metadata.namespace").String(), "kubernetes_namespace_v1.namespace.metadata[0].name")
+		assert.Regexp(t, `^\$\{kubernetes_namespace_v1\.namespace_\w+\.metadata\[0\]\.name\}$`, cm.Get("metadata.namespace").String())
 	}
-	ns := resources(doc, "kubernetes_namespace_v1")
-	require.Len(t, ns, 1)
-	assert.Equal(t, "observability", ns[0].Get("metadata.name").String())
+	var names []string
+	for _, ns := range resources(doc, "kubernetes_namespace_v1") {
+		names = append(names, ns.Get("metadata.name").String())
+	}
+	assert.ElementsMatch(t, []string{"observability", "node-exporter"}, names)
+	// Both sidecars read only observability: with "ALL", anyone able to
+	// create a ConfigMap anywhere could inject a dashboard or datasource.
 	assert.Equal(t, "observability", sidecar["datasources"].(map[string]any)["searchNamespace"])
+	assert.Equal(t, "observability", sidecar["dashboards"].(map[string]any)["searchNamespace"])
 	assert.Equal(t, "grafana_datasource", sidecar["datasources"].(map[string]any)["label"], "the guide's label")
 	assert.Equal(t, "grafana_dashboard", sidecar["dashboards"].(map[string]any)["label"])
 }

@@ -84,7 +84,8 @@ func TestCITrustPoliciesCatchViolations(t *testing.T) {
 			[]string{"accounts: staging-cicd shares its AWS account but ECR repository x/pack-service does not carry the env; set cicd.sharedAccount"}},
 		"findings 1 and 6: hidden admin, config-map auth, public prod endpoint, runner outside the VPC": {`{"//":{"metadata":{"stackName":"prod-cluster"}},` + head + `,
 			"resource":{"aws_eks_cluster":{"c":{"access_config":{"authentication_mode":"API_AND_CONFIG_MAP","bootstrap_cluster_creator_admin_permissions":true},
-			    "vpc_config":{"endpoint_public_access":true}}},
+			    "vpc_config":{"endpoint_public_access":true},
+			    "enabled_cluster_log_types":["api","audit","authenticator","controllerManager","scheduler"],"lifecycle":{"prevent_destroy":true}}},
 			  "aws_codebuild_project":{"runner":{"name":"x"}}}}`,
 			[]string{
 				"cluster: c gives its creator hidden cluster-admin; set bootstrap_cluster_creator_admin_permissions = false",

@@ -49,6 +49,11 @@ func TestPoliciesPassOnEveryStack(t *testing.T) {
 	}
 }
 
+// compliantCluster is an EKS cluster that passes the access and detection
+// rules, so a case about another rule trips only that one.
+const compliantCluster = `"access_config":{"authentication_mode":"API","bootstrap_cluster_creator_admin_permissions":false},
+	"enabled_cluster_log_types":["api","audit","authenticator","controllerManager","scheduler"]`
+
 // The policies must catch what they claim to: each case breaks one rule.
 func TestPoliciesCatchViolations(t *testing.T) {
 	q := policies(t)
@@ -85,12 +90,12 @@ func TestPoliciesCatchViolations(t *testing.T) {
 			"resource":{"aws_iam_role_policy":{"p":{"policy":"{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*:*\",\"Resource\":\"*\"}}"}},
 			  "aws_iam_role":{"r":{"managed_policy_arns":["arn:aws:iam::aws:policy/AdministratorAccess"]}}}}`,
 			[]string{"iam: aws_iam_role.r attaches AdministratorAccess", "iam: aws_iam_role_policy.p allows *:* on *", "iam: policy document d allows * on *"}},
-		"unprotected prod data": {`{"//":{"metadata":{"stackName":"prod-edge"}},"terraform":{"backend":{"s3":{"encrypt":true,"dynamodb_table":"t"}}},
+		"unprotected prod data": {`{"//":{"metadata":{"stackName":"prod-edge"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
 			"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"prod","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},
 			"resource":{"aws_kms_key":{"k":{}},
 			  "aws_sqs_queue":{"q":{"lifecycle":{"prevent_destroy":false}},"ok":{"lifecycle":{"prevent_destroy":true}}},
-			  "aws_eks_cluster":{"c":{"lifecycle":{"create_before_destroy":true}}},
-			  "aws_cloudwatch_log_group":{"l":{}},
+			  "aws_eks_cluster":{"c":{"lifecycle":{"create_before_destroy":true},` + compliantCluster + `}},
+			  "aws_cloudwatch_log_group":{"l":{"kms_key_id":"${aws_kms_key.k.arn}"}},
 			  "aws_ecr_repository":{"r":{}},
 			  "aws_acmpca_certificate_authority":{"ca":{}},
 			  "aws_dynamodb_table":{"unsafe":{},"locked":{"deletion_protection_enabled":true}},
@@ -105,9 +110,9 @@ func TestPoliciesCatchViolations(t *testing.T) {
 				"protection: aws_sqs_queue.q in prod-edge has no lifecycle.prevent_destroy",
 			}},
 		// dev stays cheap to tear down; the rule is about prod
-		"unprotected dev data": {`{"//":{"metadata":{"stackName":"dev-edge"}},"terraform":{"backend":{"s3":{"encrypt":true,"dynamodb_table":"t"}}},
+		"unprotected dev data": {`{"//":{"metadata":{"stackName":"dev-edge"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
 			"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"dev","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},
-			"resource":{"aws_kms_key":{"k":{}},"aws_eks_cluster":{"c":{}}}}`,
+			"resource":{"aws_kms_key":{"k":{}},"aws_eks_cluster":{"c":{` + compliantCluster + `}}}}`,
 			nil},
 	}
 	for name, tc := range cases {

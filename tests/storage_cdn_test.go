@@ -146,7 +146,7 @@ func TestLogsBucketAcceptsOnlyItsSources(t *testing.T) {
 			conds[c.Get("test").String()+" "+c.Get("variable").String()] = strs(c.Get("values"))
 		}
 		assert.Equal(t, map[string][]string{
-			"ArnLike aws:SourceArn":        {"arn:aws:s3:::" + dataBucket(kind, "prod")},
+			"ArnLike aws:SourceArn":          {"arn:aws:s3:::" + dataBucket(kind, "prod")},
 			"StringEquals aws:SourceAccount": {"${data.aws_caller_identity.caller.account_id}"},
 		}, conds)
 	}

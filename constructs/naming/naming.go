@@ -32,6 +32,8 @@ const (
 	NamespaceServices      = "spatial-properties"
 	NamespaceEdge          = "edge-sync"
 	NamespaceKubeSystem    = "kube-system"
+	// NamespaceExternalSecrets holds External Secrets Operator.
+	NamespaceExternalSecrets = "external-secrets"
 )
 
 // Names holds the inputs every derived name is built from.
@@ -57,6 +59,19 @@ func (n Names) StackID(component string) string { return n.Env + "-" + component
 // StateBucket is the Terraform state bucket "tfstate-<org>-<env>-<region>".
 func (n Names) StateBucket() string {
 	return fmt.Sprintf("tfstate-%s-%s-%s", n.Org, n.Env, n.Region)
+}
+
+// StateLogsBucket receives the state bucket's server access logs:
+// "tfstate-logs-<org>-<env>-<region>".
+func (n Names) StateLogsBucket() string {
+	return fmt.Sprintf("tfstate-logs-%s-%s-%s", n.Org, n.Env, n.Region)
+}
+
+// TrailBucket holds CloudTrail and AWS Config deliveries when the
+// environment creates its own account baseline:
+// "audit-<org>-<env>-<region>".
+func (n Names) TrailBucket() string {
+	return fmt.Sprintf("audit-%s-%s-%s", n.Org, n.Env, n.Region)
 }
 
 // LockTable is the DynamoDB state-lock table "tf-lock-<org>-<env>-<region>".
@@ -113,6 +128,13 @@ func (n Names) RunnerProject() string { return n.Prefix() + "-gha-runner" }
 // project authenticates with (AWS limits the name to 32 characters).
 func (n Names) GitHubConnection() string { return n.Prefix() + "-github" }
 
+// SecretPrefix is the Secrets Manager name prefix of this environment's
+// secrets, "<org>/<env>/": the External Secrets role may read nothing else.
+func (n Names) SecretPrefix() string { return n.Org + "/" + n.Env + "/" }
+
+// Secret is the Secrets Manager name of one of this environment's secrets.
+func (n Names) Secret(name string) string { return n.SecretPrefix() + name }
+
 // Role is an IAM role name scoped to this environment: "<org>-<env>-<purpose>".
 func (n Names) Role(purpose string) string { return n.Prefix() + "-" + purpose }
 
@@ -133,6 +155,7 @@ var RolePurposes = []string{
 	"gha-infra-deploy",
 	"gha-runner",
 	"irsa-dtn-gateway",
+	"irsa-external-secrets",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
@@ -140,7 +163,7 @@ var EdgeBucketKinds = []string{"dtn"}
 
 // Buckets returns every S3 bucket name of the environment.
 func (n Names) Buckets() []string {
-	out := []string{n.StateBucket()}
+	out := []string{n.StateBucket(), n.StateLogsBucket(), n.TrailBucket()}
 	for _, k := range append(append([]string(nil), DataBucketKinds...), EdgeBucketKinds...) {
 		out = append(out, n.DataBucket(k))
 	}
