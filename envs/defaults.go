@@ -25,6 +25,7 @@ const (
 	DefaultPromRetention        = "15d"
 	DefaultPromStorageGi        = 50
 	DefaultLokiStorageGi        = 10
+	DefaultLokiRetentionDays    = 30
 	DefaultTempoStorageGi       = 10
 	DefaultJetStreamStorageGi   = 10
 )
@@ -84,6 +85,7 @@ func applyDefaults(c *Config) {
 	setStr(&o.PrometheusRetention, DefaultPromRetention)
 	setInt(&o.PrometheusStorageGi, DefaultPromStorageGi)
 	setInt(&o.LokiStorageGi, DefaultLokiStorageGi)
+	setInt(&o.LokiRetentionDays, DefaultLokiRetentionDays)
 	setInt(&o.TempoStorageGi, DefaultTempoStorageGi)
 
 	e := &c.Edge
