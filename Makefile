@@ -17,6 +17,7 @@ OUT        := cdktf.out
 HCL_OUT    := cdktf.out.hcl
 TRIVY      := bin/trivy
 PROMTOOL   := bin/promtool
+AMTOOL     := bin/amtool
 RULES_DIR  := stacks/observability/rules
 ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
@@ -53,26 +54,21 @@ synth: gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/
 synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
 	npx --no-install cdktf synth --hcl --output $(HCL_OUT) 2>/dev/null | grep -v '^$$' | tail -n 3
 
-$(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
+# Every tool is built from tools/go.mod at the version pinned there: no
+# system package manager, no root. promtool and amtool match the Prometheus
+# (v3.14.0) and Alertmanager (v0.34.0) that kube-prometheus-stack deploys.
+TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL)
+
+$(TOOL_BINS) &: tools/go.mod tools/go.sum
 	cd tools && GOEXPERIMENT=jsonv2 go build -o ../bin/ \
 	  github.com/aquasecurity/trivy/cmd/trivy \
 	  github.com/rhysd/actionlint/cmd/actionlint \
-	  honnef.co/go/tools/cmd/staticcheck
-	@touch $(TRIVY) $(ACTIONLINT) $(STATICCHK)
+	  honnef.co/go/tools/cmd/staticcheck \
+	  github.com/prometheus/prometheus/cmd/promtool \
+	  github.com/prometheus/alertmanager/cmd/amtool
+	@touch $(TOOL_BINS)
 
-# promtool comes from Debian's prometheus package (the machine image's
-# distribution); an existing promtool on PATH is used as is.
-$(PROMTOOL):
-	@mkdir -p bin
-	@if ! command -v promtool >/dev/null 2>&1; then \
-	  echo "installing promtool (Debian package prometheus)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	fi
-	ln -sf "$$(command -v promtool)" $@
-
-tools: $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) ## Build the pinned scanners and linters into bin/ (promtool from Debian)
+tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool and amtool into bin/ (tools/go.mod)
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml

@@ -60,6 +60,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		DesiredSize:            g.DesiredSize,
 		MaxSize:                g.MaxSize,
 		DiskSizeGiB:            g.DiskSizeGiB,
+		Tags:                   Tags(cfg, Cluster),
 		DependsOn:              cluster.Dependable,
 	})
 	if err != nil {
@@ -70,6 +71,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		OidcProviderArn: cluster.OidcProviderArn,
 		OidcIssuerURL:   cluster.OidcIssuerURL,
 		EbsCsiRoleName:  b.names.Role("irsa-ebs-csi"),
+		VolumeTags:      Tags(cfg, Cluster),
 		Nodes:           nodes.Dependable,
 	}); err != nil {
 		return nil, err

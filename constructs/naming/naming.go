@@ -103,6 +103,7 @@ var RolePurposes = []string{
 	"gha-infra-plan",
 	"gha-infra-deploy",
 	"irsa-dtn-gateway",
+	"irsa-alertmanager",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
