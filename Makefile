@@ -18,6 +18,7 @@ HCL_OUT    := cdktf.out.hcl
 TRIVY      := bin/trivy
 PROMTOOL   := bin/promtool
 AMTOOL     := bin/amtool
+ALERTMGR   := bin/alertmanager
 RULES_DIR  := stacks/observability/rules
 ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
@@ -55,9 +56,10 @@ synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
 	npx --no-install cdktf synth --hcl --output $(HCL_OUT) 2>/dev/null | grep -v '^$$' | tail -n 3
 
 # Every tool is built from tools/go.mod at the version pinned there: no
-# system package manager, no root. promtool and amtool match the Prometheus
-# (v3.14.0) and Alertmanager (v0.34.0) that kube-prometheus-stack deploys.
-TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL)
+# system package manager, no root. promtool, amtool and alertmanager match
+# the Prometheus (v3.14.0) and Alertmanager (v0.34.0) images that
+# kube-prometheus-stack 88.5.3 deploys.
+TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(ALERTMGR)
 
 $(TOOL_BINS) &: tools/go.mod tools/go.sum
 	cd tools && GOEXPERIMENT=jsonv2 go build -o ../bin/ \
@@ -65,15 +67,20 @@ $(TOOL_BINS) &: tools/go.mod tools/go.sum
 	  github.com/rhysd/actionlint/cmd/actionlint \
 	  honnef.co/go/tools/cmd/staticcheck \
 	  github.com/prometheus/prometheus/cmd/promtool \
-	  github.com/prometheus/alertmanager/cmd/amtool
+	  github.com/prometheus/alertmanager/cmd/amtool \
+	  github.com/prometheus/alertmanager/cmd/alertmanager
 	@touch $(TOOL_BINS)
 
-tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool and amtool into bin/ (tools/go.mod)
+tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and alertmanager into bin/ (tools/go.mod)
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml
 
-test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy
+# The alert-routing tests (tests/alerting_test.go) run these binaries and
+# fail when they are missing; outside make they look in bin/.
+test: export AMTOOL := $(abspath $(AMTOOL))
+test: export ALERTMANAGER := $(abspath $(ALERTMGR))
+test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, alert routing (amtool), linters, actionlint, Trivy
 	go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
 	cd edge/natstest && go test -count=1 ./...
