@@ -160,6 +160,12 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 					"accessModes":      []string{"ReadWriteOnce"},
 					"resources":        map[string]any{"requests": map[string]any{"storage": fmt.Sprintf("%dGi", o.PrometheusStorageGi)}},
 				}}},
+				// ServiceMonitors labelled release=<this release> are scraped
+				// in every namespace; the service charts' ServiceMonitors
+				// carry that label (helm/spatial-service). Set explicitly so
+				// a chart default change cannot silently stop the scrape.
+				"serviceMonitorSelectorNilUsesHelmValues": true,
+				"serviceMonitorNamespaceSelector":         map[string]any{},
 				// Tempo's metrics generator and the collector remote-write here.
 				"enableRemoteWriteReceiver": true,
 				"enableFeatures":            []string{"exemplar-storage"},

@@ -92,3 +92,17 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+func TestPrometheusSelectsTheServiceChartsServiceMonitors(t *testing.T) {
+	// helm/spatial-service labels its ServiceMonitor release:
+	// kube-prometheus-stack; Prometheus selects exactly that label, in
+	// every namespace, only while this stays true.
+	r, v := releaseValues(t, stack(t, "dev-observability").Doc, "kube-prometheus-stack")
+	assert.Equal(t, "kube-prometheus-stack", r.Get("name").String())
+	spec := v["prometheus"].(map[string]any)["prometheusSpec"].(map[string]any)
+	assert.Equal(t, true, spec["serviceMonitorSelectorNilUsesHelmValues"])
+	assert.NotContains(t, spec, "serviceMonitorSelector")
+	assert.Equal(t, map[string]any{}, spec["serviceMonitorNamespaceSelector"])
+	chart := readFile(t, "../helm/spatial-service/templates/_servicemonitor.tpl")
+	assert.Contains(t, chart, "release: kube-prometheus-stack")
+}
