@@ -55,23 +55,28 @@ synth: gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/
 synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
 	npx --no-install cdktf synth --hcl --output $(HCL_OUT) 2>/dev/null | grep -v '^$$' | tail -n 3
 
-# Every tool is built from tools/go.mod at the version pinned there: no
-# system package manager, no root. promtool, amtool and alertmanager match
-# the Prometheus (v3.14.0) and Alertmanager (v0.34.0) images that
-# kube-prometheus-stack 88.5.3 deploys.
-TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(ALERTMGR)
-
-$(TOOL_BINS) &: tools/go.mod tools/go.sum
+# Every tool is built from source at the version pinned in tools/go.mod or
+# tools/prometheus/go.mod: no system package manager, no root. promtool,
+# amtool and alertmanager match the Prometheus (v3.14.0) and Alertmanager
+# (v0.34.0) images kube-prometheus-stack 88.5.3 deploys; they have their own
+# module because Prometheus's dependencies break actionlint's.
+$(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 	cd tools && GOEXPERIMENT=jsonv2 go build -o ../bin/ \
 	  github.com/aquasecurity/trivy/cmd/trivy \
 	  github.com/rhysd/actionlint/cmd/actionlint \
-	  honnef.co/go/tools/cmd/staticcheck \
+	  honnef.co/go/tools/cmd/staticcheck
+	@touch $(TRIVY) $(ACTIONLINT) $(STATICCHK)
+
+$(PROMTOOL) $(AMTOOL) $(ALERTMGR) &: tools/prometheus/go.mod tools/prometheus/go.sum
+	cd tools/prometheus && go build -o ../../bin/ \
 	  github.com/prometheus/prometheus/cmd/promtool \
 	  github.com/prometheus/alertmanager/cmd/amtool \
 	  github.com/prometheus/alertmanager/cmd/alertmanager
-	@touch $(TOOL_BINS)
+	@touch $(PROMTOOL) $(AMTOOL) $(ALERTMGR)
 
-tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and alertmanager into bin/ (tools/go.mod)
+TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(ALERTMGR)
+
+tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and alertmanager into bin/
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml

@@ -25,12 +25,12 @@ func TestMakeTestNeedsNoRootAndNoSystemPackages(t *testing.T) {
 		"github.com/prometheus/alertmanager/cmd/amtool",
 		"github.com/prometheus/alertmanager/cmd/alertmanager",
 	} {
-		assert.Contains(t, mk, pkg, "make tools builds it from tools/go.mod")
+		assert.Contains(t, mk, pkg, "make tools builds it from tools/prometheus/go.mod")
 	}
 }
 
 func TestToolsMatchTheDeployedPrometheusAndAlertmanager(t *testing.T) {
-	mod := readFile(t, "../tools/go.mod")
+	mod := readFile(t, "../tools/prometheus/go.mod")
 	assert.Contains(t, mod, prometheusModule)
 	assert.Contains(t, mod, alertmanagerModule)
 	for _, tool := range []string{"cmd/promtool", "cmd/amtool", "cmd/alertmanager"} {
