@@ -18,7 +18,7 @@ HCL_OUT    := cdktf.out.hcl
 TRIVY      := bin/trivy
 PROMTOOL   := bin/promtool
 AMTOOL     := bin/amtool
-ALERTMGR   := bin/alertmanager
+AMINHIBIT  := bin/aminhibit
 RULES_DIR  := stacks/observability/rules
 ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
@@ -56,10 +56,11 @@ synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
 	npx --no-install cdktf synth --hcl --output $(HCL_OUT) 2>/dev/null | grep -v '^$$' | tail -n 3
 
 # Every tool is built from source at the version pinned in tools/go.mod or
-# tools/prometheus/go.mod: no system package manager, no root. promtool,
-# amtool and alertmanager match the Prometheus (v3.14.0) and Alertmanager
-# (v0.34.0) images kube-prometheus-stack 88.5.3 deploys; they have their own
-# module because Prometheus's dependencies break actionlint's.
+# tools/prometheus/go.mod: no system package manager, no root. promtool and
+# amtool match the Prometheus (v3.14.0) and Alertmanager (v0.34.0) images
+# kube-prometheus-stack 88.5.3 deploys, and aminhibit runs that
+# Alertmanager's inhibitor; they have their own module because Prometheus's
+# dependencies break actionlint's.
 $(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 	cd tools && GOEXPERIMENT=jsonv2 go build -o ../bin/ \
 	  github.com/aquasecurity/trivy/cmd/trivy \
@@ -67,16 +68,16 @@ $(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 	  honnef.co/go/tools/cmd/staticcheck
 	@touch $(TRIVY) $(ACTIONLINT) $(STATICCHK)
 
-$(PROMTOOL) $(AMTOOL) $(ALERTMGR) &: tools/prometheus/go.mod tools/prometheus/go.sum
+$(PROMTOOL) $(AMTOOL) $(AMINHIBIT) &: tools/prometheus/go.mod tools/prometheus/go.sum tools/prometheus/cmd/aminhibit/main.go
 	cd tools/prometheus && go build -o ../../bin/ \
 	  github.com/prometheus/prometheus/cmd/promtool \
 	  github.com/prometheus/alertmanager/cmd/amtool \
-	  github.com/prometheus/alertmanager/cmd/alertmanager
-	@touch $(PROMTOOL) $(AMTOOL) $(ALERTMGR)
+	  ./cmd/aminhibit
+	@touch $(PROMTOOL) $(AMTOOL) $(AMINHIBIT)
 
-TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(ALERTMGR)
+TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(AMINHIBIT)
 
-tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and alertmanager into bin/
+tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and aminhibit into bin/
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml
@@ -84,7 +85,7 @@ rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 # The alert-routing tests (tests/alerting_test.go) run these binaries and
 # fail when they are missing; outside make they look in bin/.
 test: export AMTOOL := $(abspath $(AMTOOL))
-test: export ALERTMANAGER := $(abspath $(ALERTMGR))
+test: export AMINHIBIT := $(abspath $(AMINHIBIT))
 test: gen tools ## Run everything CI runs: unit, golden, policy and chart tests, alert routing (amtool), linters, actionlint, Trivy
 	go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
