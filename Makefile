@@ -20,6 +20,8 @@ OUT        := cdktf.out
 HCL_OUT    := cdktf.out.hcl
 TRIVY      := bin/trivy
 PROMTOOL   := bin/promtool
+AMTOOL     := bin/amtool
+AMINHIBIT  := bin/aminhibit
 RULES_DIR  := stacks/observability/rules
 ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
@@ -84,6 +86,12 @@ synth: check-envs gen ## Synthesize every stack of every env (or ENV=dev) into c
 synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
 	npx --no-install cdktf synth --hcl --output $(HCL_OUT) 2>/dev/null | grep -v '^$$' | tail -n 3
 
+# Every tool is built from source at the version pinned in tools/go.mod or
+# tools/prometheus/go.mod: no system package manager, no root. promtool and
+# amtool match the Prometheus (v3.14.0) and Alertmanager (v0.34.0) images
+# kube-prometheus-stack 88.5.3 deploys, and aminhibit runs that
+# Alertmanager's inhibitor; they have their own module because Prometheus's
+# dependencies break actionlint's.
 $(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 	cd tools && GOEXPERIMENT=jsonv2 go build -o ../bin/ \
 	  github.com/aquasecurity/trivy/cmd/trivy \
@@ -91,24 +99,25 @@ $(TRIVY) $(ACTIONLINT) $(STATICCHK) &: tools/go.mod tools/go.sum
 	  honnef.co/go/tools/cmd/staticcheck
 	@touch $(TRIVY) $(ACTIONLINT) $(STATICCHK)
 
-# promtool comes from Debian's prometheus package (the machine image's
-# distribution); an existing promtool on PATH is used as is.
-$(PROMTOOL):
-	@mkdir -p bin
-	@if ! command -v promtool >/dev/null 2>&1; then \
-	  echo "installing promtool (Debian package prometheus)"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
-	fi
-	ln -sf "$$(command -v promtool)" $@
+$(PROMTOOL) $(AMTOOL) $(AMINHIBIT) &: tools/prometheus/go.mod tools/prometheus/go.sum tools/prometheus/cmd/aminhibit/main.go
+	cd tools/prometheus && go build -o ../../bin/ \
+	  github.com/prometheus/prometheus/cmd/promtool \
+	  github.com/prometheus/alertmanager/cmd/amtool \
+	  ./cmd/aminhibit
+	@touch $(PROMTOOL) $(AMTOOL) $(AMINHIBIT)
 
-tools: $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) ## Build the pinned scanners and linters into bin/ (promtool from Debian)
+TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(AMINHIBIT)
+
+tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and aminhibit into bin/
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml
 
-test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and chart tests, linters, actionlint, Trivy, validate, e2e
+# The alert-routing tests (tests/alerting_test.go) run these binaries and
+# fail when they are missing; outside make they look in bin/.
+test: export AMTOOL := $(abspath $(AMTOOL))
+test: export AMINHIBIT := $(abspath $(AMINHIBIT))
+test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and chart tests, alert routing (amtool), linters, actionlint, Trivy, validate, e2e
 	$(STACKRUN) with-moto -- go test -count=1 $(PKGS)
 	cd helm && go test -count=1 ./...
 	cd edge/natstest && go test -count=1 ./...
@@ -136,6 +145,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
 	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
 	cd services/pack-service && go vet ./... && ../../$(STATICCHK) ./...
+	cd tools/prometheus && go vet ./... && ../../$(STATICCHK) ./...
 
 # Terraform over the synthesized stacks (cmd/stackrun). validate and e2e need
 # Terraform >= 1.10 and a hashicorp/aws provider mirror (TF_PLUGIN_DIR or a

@@ -1,6 +1,7 @@
 package constructs
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -28,6 +29,10 @@ type EksAddonsProps struct {
 	// (naming.WorkloadBoundary); the CI deploy role may create roles only
 	// with it attached.
 	PermissionsBoundary *string
+	// VolumeTags are the required tags (RequiredTagKeys) the EBS CSI driver
+	// puts on every volume and snapshot it creates for a PVC (its
+	// controller.extraVolumeTags); provider default_tags never reach them.
+	VolumeTags map[string]string
 	// Nodes must exist before coredns and the EBS CSI controller can
 	// schedule, or the addons sit DEGRADED and terraform times out.
 	Nodes cdktf.ITerraformDependable
@@ -45,6 +50,13 @@ type EksAddons struct {
 func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) (*EksAddons, error) {
 	if props == nil || props.ClusterName == nil || props.Nodes == nil || props.EbsCsiRoleName == "" {
 		return nil, fmt.Errorf("%s: clusterName, nodes and ebsCsiRoleName are required", id)
+	}
+	if missing := MissingTags(props.VolumeTags); len(missing) > 0 {
+		return nil, fmt.Errorf("%s: volumeTags lacks required tag(s) %v; every EBS volume must carry %v", id, missing, RequiredTagKeys)
+	}
+	ebsConfig, err := json.Marshal(map[string]any{"controller": map[string]any{"extraVolumeTags": props.VolumeTags}})
+	if err != nil {
+		return nil, err
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	ebs, err := NewIrsaRole(node, "ebs-csi-irsa", &IrsaRoleProps{
@@ -72,6 +84,7 @@ func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) 
 		}
 		if name == "aws-ebs-csi-driver" {
 			cfg.ServiceAccountRoleArn = ebs.RoleArn
+			cfg.ConfigurationValues = jsii.String(string(ebsConfig))
 		}
 		if name == "vpc-cni" {
 			cfg.ConfigurationValues = jsii.String(VpcCniConfiguration)

@@ -40,6 +40,11 @@ type NodeGroupProps struct {
 	DesiredSize         int
 	MaxSize             int
 	DiskSizeGiB         int
+	// Tags are the required tags (RequiredTagKeys) for what EC2 creates
+	// from the launch template: instances, their volumes and their network
+	// interfaces. Provider default_tags reach only resources Terraform
+	// manages, so these are set on the template itself.
+	Tags map[string]string
 	// DependsOn is the control plane.
 	DependsOn cdktf.ITerraformDependable
 }
@@ -110,9 +115,7 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 				DeleteOnTermination: jsii.String("true"),
 			},
 		}},
-		TagSpecifications: &[]*launchtemplate.LaunchTemplateTagSpecifications{
-			{ResourceType: jsii.String("instance"), Tags: StringMap(map[string]string{"Name": props.ClusterNameLiteral + "-node"})},
-		},
+		TagSpecifications: launchTemplateTags(props),
 	})
 	ng := eksnodegroup.NewEksNodeGroup(node, jsii.String("group"), &eksnodegroup.EksNodeGroupConfig{
 		ClusterName:         props.ClusterName,
@@ -139,7 +142,29 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 	return &NodeGroup{Name: ng.NodeGroupName(), RoleArn: role.Arn(), NodeSecurityGroupID: sg.Id(), Dependable: ng}, nil
 }
 
+// LaunchTemplateTaggedResources are the resource types EC2 creates for a
+// node and tags from the launch template.
+var LaunchTemplateTaggedResources = []string{"instance", "volume", "network-interface"}
+
+func launchTemplateTags(props *NodeGroupProps) *[]*launchtemplate.LaunchTemplateTagSpecifications {
+	tags := make(map[string]string, len(props.Tags)+1)
+	for k, v := range props.Tags {
+		tags[k] = v
+	}
+	tags["Name"] = props.ClusterNameLiteral + "-node"
+	out := make([]*launchtemplate.LaunchTemplateTagSpecifications, 0, len(LaunchTemplateTaggedResources))
+	for _, r := range LaunchTemplateTaggedResources {
+		out = append(out, &launchtemplate.LaunchTemplateTagSpecifications{ResourceType: jsii.String(r), Tags: StringMap(tags)})
+	}
+	return &out
+}
+
 func (p *NodeGroupProps) validate(id string) error {
+	if p != nil {
+		if missing := MissingTags(p.Tags); len(missing) > 0 {
+			return fmt.Errorf("%s: tags lacks required tag(s) %v; instances, volumes and ENIs must carry %v", id, missing, RequiredTagKeys)
+		}
+	}
 	switch {
 	case p == nil:
 		return fmt.Errorf("%s: props are required", id)

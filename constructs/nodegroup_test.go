@@ -17,6 +17,8 @@ func nodeGroupProps(stack cdktf.TerraformStack) *NodeGroupProps {
 		SubnetIDs: []*string{jsii.String("subnet-a"), jsii.String("subnet-b")},
 		RoleName:  "spatialprops-dev-eks-node", InstanceTypes: []string{"m6i.large"},
 		MinSize: 2, DesiredSize: 3, MaxSize: 6, DiskSizeGiB: 50,
+		Tags: map[string]string{"Environment": "dev", "Project": "spatial-properties", "Service": "cluster",
+			"CostCenter": "platform", "Owner": "sre@spatial.properties"},
 		DependsOn: sqsqueue.NewSqsQueue(stack, jsii.String("stand-in-for-cluster"), &sqsqueue.SqsQueueConfig{}),
 	}
 }
@@ -69,4 +71,34 @@ func TestNodeGroupRejectsBadSizes(t *testing.T) {
 	p.MinSize = 0
 	_, err = NewNodeGroup(stack, "nodes2", p)
 	require.EqualError(t, err, "nodes2: minSize=0 must be at least 1")
+}
+
+func TestNodeGroupTagsWhatEC2CreatesAtRunTime(t *testing.T) {
+	// GIVEN a node group WHEN it synthesizes THEN the launch template tags
+	// instances, their root volumes and ENIs with every required tag:
+	// provider default_tags never reach what EC2 launches, and these are
+	// the biggest line items of the cost report.
+	stack := newTestStack(t)
+	_, err := NewNodeGroup(stack, "nodes", nodeGroupProps(stack))
+	require.NoError(t, err)
+	lt := one(t, synth(t, stack), "aws_launch_template")
+	specs := lt.Get("tag_specifications").Array()
+	var types []string
+	for _, s := range specs {
+		types = append(types, s.Get("resource_type").String())
+		for _, k := range RequiredTagKeys {
+			assert.NotEmpty(t, s.Get("tags."+k).String(), "%s lacks %s", s.Get("resource_type"), k)
+		}
+		assert.Equal(t, "cluster", s.Get("tags.Service").String())
+		assert.Equal(t, "spatialprops-dev-eks-node", s.Get("tags.Name").String())
+	}
+	assert.Equal(t, []string{"instance", "volume", "network-interface"}, types)
+}
+
+func TestNodeGroupRefusesMissingTags(t *testing.T) {
+	stack := newTestStack(t)
+	p := nodeGroupProps(stack)
+	delete(p.Tags, "Owner")
+	_, err := NewNodeGroup(stack, "nodes", p)
+	require.EqualError(t, err, "nodes: tags lacks required tag(s) [Owner]; instances, volumes and ENIs must carry [Environment Project Service CostCenter Owner]")
 }

@@ -1,10 +1,10 @@
-// Package edge models the edge & marketplace additions: the Edge Sync
+// Package edge models the Edge Sync contract of the edge additions: the
 // subjects and JetStream streams agents exchange hints, claims and beacon
 // updates on, and the limits that keep those exchanges small.
 //
-// The edge stack that deploys NATS JetStream into namespace edge-sync is
-// not built yet; this package is the contract it will deploy, checked now
-// so services can code against it.
+// The edge stack (stacks/edge.go) deploys these streams into NATS JetStream
+// in namespace edge-sync; edge/natstest applies them to a real nats-server.
+// Nothing here is specific to the marketplace, which is not built yet.
 package edge
 
 import (

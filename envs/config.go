@@ -185,16 +185,51 @@ type CICD struct {
 	KeepTaggedImages int `yaml:"keepTaggedImages"`
 }
 
-// Observability sizes the metrics, logs and traces stack.
+// Observability sizes the metrics, logs and traces stack and says where
+// alerts go.
 type Observability struct {
 	// PrometheusRetention, e.g. "15d" (the guide's value and the default).
 	PrometheusRetention string `yaml:"prometheusRetention"`
 	// PrometheusStorageGi is the Prometheus volume size. Default: 50.
 	PrometheusStorageGi int `yaml:"prometheusStorageGi"`
+	// LokiRetentionDays is how long Loki keeps logs before its compactor
+	// deletes them: 1 to 365 days. Default: 30. Size LokiStorageGi for this
+	// many days of logs; without retention Loki keeps everything and the
+	// volume fills.
+	LokiRetentionDays int `yaml:"lokiRetentionDays"`
 	// LokiStorageGi is the Loki volume size. Default: 10, as in the guide.
 	LokiStorageGi int `yaml:"lokiStorageGi"`
 	// TempoStorageGi is the Tempo volume size. Default: 10.
 	TempoStorageGi int `yaml:"tempoStorageGi"`
+	// Alerting names the receivers Alertmanager notifies.
+	Alerting Alerting `yaml:"alerting"`
+}
+
+// Alerting names who hears about an alert. Critical alerts page
+// (PagerDuty and/or SNS; Slack when neither is set); warnings go to chat
+// (Slack; else SNS; else PagerDuty). Credentials never appear here: the
+// Slack webhook URL and the PagerDuty routing key are read from the
+// Kubernetes Secret alertmanager-receivers, which External Secrets fills
+// from the Secrets Manager secret <org>/<env>/alertmanager-receivers.
+// staging and prod must name at least one receiver.
+type Alerting struct {
+	// SlackChannel, e.g. "#spatialprops-prod-alerts", turns on Slack. The
+	// webhook URL comes from the Secret's key slack-webhook-url.
+	SlackChannel string `yaml:"slackChannel"`
+	// PagerDuty turns on PagerDuty (Events API v2). The routing key comes
+	// from the Secret's key pagerduty-routing-key.
+	PagerDuty bool `yaml:"pagerDuty"`
+	// SNSTopicArn turns on Amazon SNS (standard topic, not FIFO). Alertmanager
+	// signs with SigV4 through an IRSA role that may only publish to it.
+	SNSTopicArn string `yaml:"snsTopicArn"`
+	// AllowNullReceiver accepts that alerts notify no one. Only dev may set
+	// it, and only when no receiver is named.
+	AllowNullReceiver bool `yaml:"allowNullReceiver"`
+}
+
+// HasReceiver reports whether any real receiver is configured.
+func (a Alerting) HasReceiver() bool {
+	return a.SlackChannel != "" || a.PagerDuty || a.SNSTopicArn != ""
 }
 
 // Edge switches the optional edge & marketplace components.

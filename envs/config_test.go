@@ -28,6 +28,8 @@ cluster:
   publicAccessCidrs: [203.0.113.0/24]
   breakGlassRoleArn: arn:aws:iam::111122223333:role/spatialprops-dev-break-glass
 cicd: {githubOrg: spatialprops, githubRepo: spatialprops-infra}
+observability:
+  alerting: {allowNullReceiver: true}
 `
 
 func TestEmbeddedEnvironmentsLoad(t *testing.T) {
@@ -98,6 +100,26 @@ func TestDefaultsFillMissingFields(t *testing.T) {
 	assert.Equal(t, DefaultServices, cfg.CICD.Services)
 	assert.Equal(t, "15d", cfg.Observability.PrometheusRetention)
 	assert.Equal(t, []string{"*"}, cfg.Storage.CorsAllowedOrigins)
+	assert.Equal(t, 30, cfg.Observability.LokiRetentionDays, "logs are bounded even when the file says nothing")
+}
+
+func TestShippedAlertingAndRetention(t *testing.T) {
+	// Alerts must reach people outside dev, and Loki must delete old logs
+	// before its volume fills (finding: it kept everything).
+	want := map[string]struct {
+		retention int
+		alerting  Alerting
+	}{
+		"dev":     {14, Alerting{AllowNullReceiver: true}},
+		"staging": {30, Alerting{SlackChannel: "#spatialprops-staging-alerts"}},
+		"prod":    {30, Alerting{PagerDuty: true, SlackChannel: "#spatialprops-prod-alerts"}},
+	}
+	for env, w := range want {
+		cfg, err := Load(env, Overrides{})
+		require.NoError(t, err)
+		assert.Equal(t, w.retention, cfg.Observability.LokiRetentionDays, env)
+		assert.Equal(t, w.alerting, cfg.Observability.Alerting, env)
+	}
 }
 
 // TestInvalidInput checks the exact message for each bad input: the file,
@@ -145,6 +167,18 @@ func TestInvalidInput(t *testing.T) {
 			Overrides{}, `envs/dev.yaml: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`},
 		{"trailing dot", replace("domain: spatial.properties", "domain: spatial.properties."),
 			Overrides{}, `envs/dev.yaml: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
+		{"dev without any receiver", replace("alerting: {allowNullReceiver: true}", "alerting: {}"),
+			Overrides{}, `envs/dev.yaml: observability.alerting: names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn, or allowNullReceiver: true to accept that in dev (see docs/observability.md#alert-routing)`},
+		{"null receiver next to a real one", replace("alerting: {allowNullReceiver: true}", "alerting: {allowNullReceiver: true, pagerDuty: true}"),
+			Overrides{}, `envs/dev.yaml: observability.alerting.allowNullReceiver: is true while a receiver is named; remove it so nobody mistakes which one applies`},
+		{"slack channel without #", replace("alerting: {allowNullReceiver: true}", "alerting: {slackChannel: alerts}"),
+			Overrides{}, `envs/dev.yaml: observability.alerting.slackChannel: "alerts" is not a Slack channel; use e.g. "#spatialprops-dev-alerts"`},
+		{"fifo sns topic", replace("alerting: {allowNullReceiver: true}", "alerting: {snsTopicArn: 'arn:aws:sns:ap-southeast-2:111122223333:alerts.fifo'}"),
+			Overrides{}, `envs/dev.yaml: observability.alerting.snsTopicArn: "arn:aws:sns:ap-southeast-2:111122223333:alerts.fifo" is not the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>; FIFO topics cannot take alerts)`},
+		{"loki keeps logs too long", replace("observability:\n", "observability:\n  lokiRetentionDays: 400\n"),
+			Overrides{}, `envs/dev.yaml: observability.lokiRetentionDays: 400 must be between 1 and 365 days; Loki deletes whole days of logs, and the volume must hold them (e.g. 14 in dev, 30 in prod)`},
+		{"loki volume too large", replace("observability:\n", "observability:\n  lokiStorageGi: 20000\n"),
+			Overrides{}, `envs/dev.yaml: observability.lokiStorageGi: 20000 must be between 1 and 16384 Gi`},
 		{"unknown key", replace("domain:", "domian: x\ndomain:"),
 			Overrides{}, `envs/dev.yaml: line 5: field domian not found in type envs.Config: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
 	}
@@ -401,6 +435,28 @@ func withValue(t *testing.T, doc, path, value string) string {
 	out, err := yaml.Marshal(&root)
 	require.NoError(t, err)
 	return string(out)
+}
+
+func TestAlertsMustReachPeopleOutsideDev(t *testing.T) {
+	// GIVEN staging and prod files WHEN they name no receiver, or ask for
+	// the null receiver THEN synth stops: only dev may stay silent.
+	for _, env := range []string{"staging", "prod"} {
+		file := "envs/" + env + ".yaml"
+		base := replace("env: dev", "env: "+env)(validDev)
+		base = replace("publicAccessCidrs: [203.0.113.0/24]", "endpointPublicAccess: true\n  publicAccessCidrs: [203.0.113.0/24]")(base)
+
+		_, err := Parse(file, []byte(replace("alerting: {allowNullReceiver: true}", "alerting: {}")(base)), Overrides{})
+		require.Error(t, err)
+		assert.Equal(t, file+`: observability.alerting: names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn (see docs/observability.md#alert-routing)`, err.Error())
+
+		_, err = Parse(file, []byte(base), Overrides{})
+		require.Error(t, err)
+		assert.Equal(t, file+`: observability.alerting.allowNullReceiver: is allowed only in `+"dev; "+env+` alerts must reach people: set slackChannel, pagerDuty or snsTopicArn (see docs/observability.md#alert-routing)`, err.Error())
+
+		cfg, err := Parse(file, []byte(replace("alerting: {allowNullReceiver: true}", "alerting: {snsTopicArn: 'arn:aws:sns:ap-southeast-2:111122223333:spatialprops-alerts'}")(base)), Overrides{})
+		require.NoError(t, err, "an SNS topic alone is a real receiver")
+		assert.True(t, cfg.Observability.Alerting.HasReceiver())
+	}
 }
 
 func replace(old, new string) func(string) string {

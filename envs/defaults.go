@@ -26,6 +26,7 @@ const (
 	DefaultPromRetention        = "15d"
 	DefaultPromStorageGi        = 50
 	DefaultLokiStorageGi        = 10
+	DefaultLokiRetentionDays    = 30
 	DefaultTempoStorageGi       = 10
 	DefaultJetStreamStorageGi   = 10
 	DefaultBaselineDays         = 365
@@ -106,6 +107,7 @@ func applyDefaults(c *Config) {
 	setStr(&o.PrometheusRetention, DefaultPromRetention)
 	setInt(&o.PrometheusStorageGi, DefaultPromStorageGi)
 	setInt(&o.LokiStorageGi, DefaultLokiStorageGi)
+	setInt(&o.LokiRetentionDays, DefaultLokiRetentionDays)
 	setInt(&o.TempoStorageGi, DefaultTempoStorageGi)
 
 	setInt(&c.AccountBaseline.RetentionDays, DefaultBaselineDays)

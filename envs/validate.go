@@ -22,6 +22,10 @@ var (
 	versionRe = regexp.MustCompile(`^1\.[0-9]{2}$`)
 	retention = regexp.MustCompile(`^[0-9]+(d|w|y)$`)
 	roleArnRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
+	channelRe = regexp.MustCompile(`^#[a-z0-9][a-z0-9._-]{0,79}$`)
+	// Standard topics only: Alertmanager sets no MessageGroupId, which FIFO
+	// topics require.
+	snsTopicRe = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z]{2}(-gov)?-[a-z]+-[0-9]:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 )
 
 // CloudWatch Logs accepts only these retention periods (days).
@@ -74,7 +78,7 @@ func validate(c *Config, src sources) error {
 	validateStorage(p, c)
 	validateCDN(p, c, domainOK)
 	validateCICD(p, c)
-	validateObservability(p, c)
+	validateObservability(p, c, want)
 	validateEdge(p, c)
 	if c.AccountBaseline.RetentionDays < 1 {
 		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
@@ -285,16 +289,45 @@ func validateCICD(p *problems, c *Config) {
 	}
 }
 
-func validateObservability(p *problems, c *Config) {
+// env is the file's environment, so a wrong env: line gives one error, not
+// a cascade.
+func validateObservability(p *problems, c *Config, env string) {
 	o := c.Observability
 	if !retention.MatchString(o.PrometheusRetention) {
 		p.add("observability.prometheusRetention", "%q is not a Prometheus duration such as 15d", o.PrometheusRetention)
 	}
-	for field, v := range map[string]int{"observability.prometheusStorageGi": o.PrometheusStorageGi,
-		"observability.lokiStorageGi": o.LokiStorageGi, "observability.tempoStorageGi": o.TempoStorageGi} {
-		if v < 1 || v > 16384 {
-			p.add(field, "%d must be between 1 and 16384 Gi", v)
+	for _, f := range []struct {
+		field string
+		v     int
+	}{{"observability.prometheusStorageGi", o.PrometheusStorageGi},
+		{"observability.lokiStorageGi", o.LokiStorageGi}, {"observability.tempoStorageGi", o.TempoStorageGi}} {
+		if f.v < 1 || f.v > 16384 {
+			p.add(f.field, "%d must be between 1 and 16384 Gi", f.v)
 		}
+	}
+	if o.LokiRetentionDays < 1 || o.LokiRetentionDays > 365 {
+		p.add("observability.lokiRetentionDays", "%d must be between 1 and 365 days; Loki deletes whole days of logs, and the volume must hold them (e.g. 14 in dev, 30 in prod)", o.LokiRetentionDays)
+	}
+	validateAlerting(p, c.Observability.Alerting, env)
+}
+
+func validateAlerting(p *problems, a Alerting, env string) {
+	const where = "see docs/observability.md#alert-routing"
+	if a.SlackChannel != "" && !channelRe.MatchString(a.SlackChannel) {
+		p.add("observability.alerting.slackChannel", "%q is not a Slack channel; use e.g. \"#spatialprops-%s-alerts\"", a.SlackChannel, env)
+	}
+	if a.SNSTopicArn != "" && !snsTopicRe.MatchString(a.SNSTopicArn) {
+		p.add("observability.alerting.snsTopicArn", "%q is not the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>; FIFO topics cannot take alerts)", a.SNSTopicArn)
+	}
+	switch {
+	case a.AllowNullReceiver && env != "dev":
+		p.add("observability.alerting.allowNullReceiver", "is allowed only in dev; %s alerts must reach people: set slackChannel, pagerDuty or snsTopicArn (%s)", env, where)
+	case a.AllowNullReceiver && a.HasReceiver():
+		p.add("observability.alerting.allowNullReceiver", "is true while a receiver is named; remove it so nobody mistakes which one applies")
+	case !a.HasReceiver() && !a.AllowNullReceiver && env == "dev":
+		p.add("observability.alerting", "names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn, or allowNullReceiver: true to accept that in dev (%s)", where)
+	case !a.HasReceiver() && !a.AllowNullReceiver:
+		p.add("observability.alerting", "names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn (%s)", where)
 	}
 }
 

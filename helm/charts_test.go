@@ -14,12 +14,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"helm.sh/helm/v3/pkg/action"
@@ -67,7 +69,7 @@ func dependencyBuild(chart string) error {
 	return m.Build()
 }
 
-// lint is `helm lint --strict` with the values the deploy workflow sets.
+// lint is `helm lint --strict` with the given values.
 func lint(chart string, vals map[string]any) *action.LintResult {
 	l := action.NewLint()
 	l.Strict = true
@@ -91,6 +93,7 @@ type rendered struct {
 	HPA            *autoscalingv2.HorizontalPodAutoscaler
 	PDB            *policyv1.PodDisruptionBudget
 	Ingress        *networkingv1.Ingress
+	ServiceMonitor *monitoringv1.ServiceMonitor
 }
 
 func render(t *testing.T, svc string, overrides map[string]any) (*rendered, error) {
@@ -168,6 +171,9 @@ func decodeAll(stream string, out *rendered) error {
 		case "Ingress":
 			out.Ingress = &networkingv1.Ingress{}
 			target = out.Ingress
+		case "ServiceMonitor":
+			out.ServiceMonitor = &monitoringv1.ServiceMonitor{}
+			target = out.ServiceMonitor
 		default:
 			return fmt.Errorf("unexpected kind %q", meta.Kind)
 		}
@@ -177,12 +183,21 @@ func decodeAll(stream string, out *rendered) error {
 	}
 }
 
+// ciValues reads a chart's ci/ci-values.yaml, what `helm lint -f` and
+// chart-testing use in place of the deploy workflow's --set.
+func ciValues(t *testing.T, svc string) map[string]any {
+	t.Helper()
+	vals, err := chartutil.ReadValuesFile(filepath.Join(svc, "ci", "ci-values.yaml"))
+	require.NoError(t, err)
+	return vals
+}
+
 func TestChartsLint(t *testing.T) {
 	for _, svc := range append([]string{"spatial-service"}, services...) {
 		t.Run(svc, func(t *testing.T) {
 			vals := map[string]any{}
 			if svc != "spatial-service" {
-				vals = deployValues(svc)
+				vals = ciValues(t, svc)
 			}
 			res := lint(svc, vals)
 			for _, m := range res.Messages {
@@ -247,6 +262,35 @@ func TestChartLockIsInSyncAndThePackageIsIgnored(t *testing.T) {
 	}
 }
 
+func TestLintWithoutValuesNamesTheMissingValue(t *testing.T) {
+	// Run as a user would, without the workflow's values: lint must show
+	// the chart's own message (helm's lint mode logs a missing required
+	// value instead of failing), not a YAML parse error of what the empty
+	// value rendered to.
+	var logged bytes.Buffer
+	log.SetOutput(&logged)
+	defer log.SetOutput(os.Stderr)
+	for _, svc := range services {
+		logged.Reset()
+		res := lint(svc, map[string]any{})
+		assert.Contains(t, logged.String(), "Missing required value: image.repository is required (the ECR repository URL)", svc)
+		for _, e := range res.Errors {
+			assert.NotContains(t, e.Error(), "parse", svc)
+		}
+		for _, m := range res.Messages {
+			assert.NotContains(t, m.Error(), "parse", svc)
+		}
+	}
+}
+
+func TestCIValuesMatchWhatTheWorkflowSets(t *testing.T) {
+	// ci/ci-values.yaml stands in for the deploy workflow's --set; the two
+	// must set the same keys or lint proves nothing.
+	for _, svc := range services {
+		assert.Equal(t, deployValues(svc), ciValues(t, svc), svc)
+	}
+}
+
 func TestChartsRenderSecureWorkloads(t *testing.T) {
 	for _, svc := range services {
 		t.Run(svc, func(t *testing.T) {
@@ -277,10 +321,18 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			require.NotNil(t, c.ReadinessProbe)
 			assert.False(t, c.Resources.Requests.Cpu().IsZero())
 			assert.False(t, c.Resources.Limits.Memory().IsZero())
-			// Prometheus finds the pods
-			ann := r.Deployment.Spec.Template.Annotations
-			assert.Equal(t, "true", ann["prometheus.io/scrape"])
-			assert.Equal(t, "/metrics", ann["prometheus.io/path"])
+			// Prometheus finds the service through a ServiceMonitor, not
+			// pod annotations that kube-prometheus-stack never reads
+			assert.NotContains(t, r.Deployment.Spec.Template.Annotations, "prometheus.io/scrape")
+			sm := r.ServiceMonitor
+			require.NotNil(t, sm, "metrics.enabled renders a ServiceMonitor")
+			assert.Equal(t, "kube-prometheus-stack", sm.Labels["release"], "the label kube-prometheus-stack's serviceMonitorSelector matches")
+			require.NotEmpty(t, sm.Spec.Selector.MatchLabels)
+			assert.Equal(t, sm.Spec.Selector.MatchLabels, subset(r.Service.Labels, sm.Spec.Selector.MatchLabels), "selector matches the Service's labels")
+			assert.Empty(t, sm.Spec.NamespaceSelector.MatchNames, "same namespace as the Service")
+			require.Len(t, sm.Spec.Endpoints, 1)
+			assert.Equal(t, r.Service.Spec.Ports[0].Name, sm.Spec.Endpoints[0].Port, "scrapes a port the Service has, by name")
+			assert.Equal(t, "/metrics", sm.Spec.Endpoints[0].Path)
 			// the Service, HPA and PDB point at this Deployment's pods
 			assert.Equal(t, r.Deployment.Spec.Selector.MatchLabels, r.Service.Spec.Selector)
 			assert.Equal(t, r.Deployment.Spec.Selector.MatchLabels, r.PDB.Spec.Selector.MatchLabels)
@@ -290,6 +342,24 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			assert.Empty(t, r.ServiceAccount.Annotations, "no IRSA role unless one is given")
 		})
 	}
+}
+
+// subset returns the entries of all whose keys are in want, so a label
+// selector can be checked against an object's labels.
+func subset(all, want map[string]string) map[string]string {
+	out := map[string]string{}
+	for k := range want {
+		if v, ok := all[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestMetricsCanBeTurnedOff(t *testing.T) {
+	r, err := render(t, "mcp-gateway", map[string]any{"metrics": map[string]any{"enabled": false, "path": "/metrics", "interval": "30s"}})
+	require.NoError(t, err)
+	assert.Nil(t, r.ServiceMonitor)
 }
 
 func TestChartOptionalParts(t *testing.T) {

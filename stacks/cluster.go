@@ -64,6 +64,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		DesiredSize:            g.DesiredSize,
 		MaxSize:                g.MaxSize,
 		DiskSizeGiB:            g.DiskSizeGiB,
+		Tags:                   Tags(cfg, Cluster),
 		DependsOn:              cluster.Dependable,
 	})
 	if err != nil {
@@ -75,6 +76,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		OidcIssuerURL:       cluster.OidcIssuerURL,
 		EbsCsiRoleName:      b.names.Role("irsa-ebs-csi"),
 		PermissionsBoundary: b.boundaryArn(),
+		VolumeTags:          Tags(cfg, Cluster),
 		Nodes:               nodes.Dependable,
 	}); err != nil {
 		return nil, err

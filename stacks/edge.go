@@ -82,12 +82,13 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err != nil {
 		return nil, err
 	}
+	// Both queues hold envelopes not yet delivered: outside dev, destroying
+	// one is a deliberate two-step change, like every stateful resource.
+	lifecycle := &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(cfg.Protect())}
 	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
 		Name: jsii.String(b.names.DTNDeadLetterQueue()), KmsMasterKeyId: storage.KeyArn,
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
-		// Both queues hold envelopes not yet delivered: never destroyed
-		// outside dev.
-		Lifecycle: sp.Lifecycle(cfg.Protect()),
+		Lifecycle:               lifecycle,
 	})
 	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
 		Name:                         jsii.String(b.names.DTNOutboxQueue()),
@@ -100,7 +101,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
 			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
 		}),
-		Lifecycle: sp.Lifecycle(cfg.Protect()), // envelopes not yet forwarded
+		Lifecycle: lifecycle,
 	})
 	role, err := sp.NewIrsaRole(b.stack, "dtn-gateway-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-dtn-gateway"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
@@ -292,5 +293,9 @@ func natsValues(cfg *envs.Config, replicas int, storageClass string) map[string]
 		}},
 		// The stream-setup Job carries the CLI; no standing nats-box.
 		"natsBox": map[string]any{"enabled": false},
+		// At most one server down at a time while nodes drain (the chart's
+		// maxUnavailable: 1), so R3 streams in prod keep their quorum. Set
+		// explicitly: the cluster autoscaler may now drain these nodes.
+		"podDisruptionBudget": map[string]any{"enabled": true},
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+	"gopkg.in/yaml.v3"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/envs"
@@ -81,11 +82,21 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 		return nil, err
 	}
 	o := cfg.Observability
+	values := kubePrometheusValues(o, platform.StorageClass, rules)
+	alertmanager, err := alertmanagerValues(b, cluster, platform.StorageClass)
+	if err != nil {
+		return nil, err
+	}
+	values["alertmanager"] = alertmanager
 	kps, err := sp.NewHelmRelease(b.stack, "kube-prometheus-stack", &sp.HelmReleaseProps{
 		Chart: KubePrometheusStackChart, ReleaseName: obs.KubePrometheusRelease, Namespace: obs.Namespace,
 		TimeoutSeconds: 900, DependsOn: append(deps, grafanaAdmin),
-		Values: mergeValues(kubePrometheusValues(o, platform.StorageClass, rules), securityValues(obs.KubePrometheusRelease)),
+		Values: mergeValues(values, securityValues(obs.KubePrometheusRelease)),
 	})
+	if err != nil {
+		return nil, err
+	}
+	tempo, err := tempoValues(o, platform.StorageClass)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +110,7 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	}{
 		{"loki", LokiChart, obs.LokiRelease, lokiValues(o, platform.StorageClass)},
 		{"alloy", AlloyChart, obs.AlloyRelease, alloyValues()},
-		{"tempo", TempoChart, obs.TempoRelease, tempoValues(o, platform.StorageClass)},
+		{"tempo", TempoChart, obs.TempoRelease, tempo},
 		{"opentelemetry-collector", OTelCollectorChart, obs.CollectorRelease, collectorValues()},
 	}
 	for _, r := range releases {
@@ -126,7 +137,6 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 		"kubeControllerManager": map[string]any{"enabled": false},
 		"kubeScheduler":         map[string]any{"enabled": false},
 		"kubeEtcd":              map[string]any{"enabled": false},
-		"alertmanager":          map[string]any{"enabled": true},
 		"nodeExporter":          map[string]any{"enabled": true},
 		"kubeStateMetrics":      map[string]any{"enabled": true},
 		"prometheus": map[string]any{
@@ -137,6 +147,12 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 					"accessModes":      []string{"ReadWriteOnce"},
 					"resources":        map[string]any{"requests": map[string]any{"storage": fmt.Sprintf("%dGi", o.PrometheusStorageGi)}},
 				}}},
+				// ServiceMonitors labelled release=<this release> are scraped
+				// in every namespace; the service charts' ServiceMonitors
+				// carry that label (helm/spatial-service). Set explicitly so
+				// a chart default change cannot silently stop the scrape.
+				"serviceMonitorSelectorNilUsesHelmValues": true,
+				"serviceMonitorNamespaceSelector":         map[string]any{},
 				// Tempo's metrics generator and the collector remote-write here.
 				"enableRemoteWriteReceiver": true,
 				"enableFeatures":            []string{"exemplar-storage"},
@@ -189,6 +205,16 @@ func lokiValues(o envs.Observability, storageClass string) map[string]any {
 				"from": "2024-04-01", "store": "tsdb", "object_store": "filesystem", "schema": "v13",
 				"index": map[string]any{"prefix": "index_", "period": "24h"},
 			}}},
+			// Retention: the compactor deletes chunks older than
+			// retention_period (merged into the chart's limits_config);
+			// Loki 3 refuses retention without a delete-request store.
+			"compactor": map[string]any{
+				"retention_enabled":    true,
+				"delete_request_store": "filesystem",
+			},
+			"limits_config": map[string]any{"retention_period": fmt.Sprintf("%dh", o.LokiRetentionDays*24)},
+			// No anonymous usage reports to the vendor.
+			"analytics": map[string]any{"reporting_enabled": false},
 		},
 		"singleBinary": map[string]any{
 			"replicas":    1,
@@ -261,24 +287,80 @@ func alloyValues() map[string]any {
 	}
 }
 
-func tempoValues(o envs.Observability, storageClass string) map[string]any {
+// tempoValues replaces the chart's templated config with tempoConfig,
+// because the chart copies tempo.receivers (Jaeger on by default) into the
+// config verbatim and Helm merges our map into it. The Jaeger receiver
+// endpoints are removed as well, which drops the chart's Jaeger Service
+// ports (its templates emit a port only for an endpoint that is set).
+func tempoValues(o envs.Observability, storageClass string) (map[string]any, error) {
+	config, err := tempoConfig()
+	if err != nil {
+		return nil, err
+	}
+	noEndpoint := map[string]any{"endpoint": nil}
 	return map[string]any{
+		"config": config,
 		"tempo": map[string]any{
-			"retention": "168h",
-			"receivers": map[string]any{"otlp": map[string]any{"protocols": map[string]any{
-				"grpc": map[string]any{"endpoint": fmt.Sprintf("0.0.0.0:%d", obs.OTLPGRPCPort)},
-				"http": map[string]any{"endpoint": fmt.Sprintf("0.0.0.0:%d", obs.OTLPHTTPPort)},
-			}}},
-			// Service graphs and span metrics feed Grafana's service map.
-			"metricsGenerator": map[string]any{"enabled": true, "remoteWriteUrl": obs.PrometheusURL + "/api/v1/write"},
-			"overrides": map[string]any{"defaults": map[string]any{
-				"metrics_generator": map[string]any{"processors": []string{"service-graphs", "span-metrics"}},
-			}},
+			"receivers": map[string]any{
+				"jaeger": map[string]any{"protocols": map[string]any{
+					"grpc": noEndpoint, "thrift_binary": noEndpoint, "thrift_compact": noEndpoint, "thrift_http": noEndpoint,
+				}},
+				"otlp": tempoOTLPReceiver(),
+			},
+			// Mounts the scratch emptyDir at /tmp that tempoConfig's
+			// metrics_generator paths use.
+			"metricsGenerator": map[string]any{"enabled": true},
 		},
 		"persistence": map[string]any{
 			"enabled": true, "size": fmt.Sprintf("%dGi", o.TempoStorageGi), "storageClassName": storageClass,
 		},
+	}, nil
+}
+
+// TempoRetention is how long Tempo keeps trace blocks.
+const TempoRetention = "168h"
+
+func tempoOTLPReceiver() map[string]any {
+	return map[string]any{"protocols": map[string]any{
+		"grpc": map[string]any{"endpoint": fmt.Sprintf("0.0.0.0:%d", obs.OTLPGRPCPort)},
+		"http": map[string]any{"endpoint": fmt.Sprintf("0.0.0.0:%d", obs.OTLPHTTPPort)},
+	}}
+}
+
+// tempoConfig is Tempo's whole configuration file, the chart 2.2.4
+// template's sections with our values filled in: OTLP is the only
+// receiver, usage reporting is off, and service graphs and span metrics
+// are remote-written to Prometheus for Grafana's service map.
+func tempoConfig() (string, error) {
+	cfg := map[string]any{
+		"stream_over_http_enabled": false,
+		"memberlist":               map[string]any{"cluster_label": obs.TempoRelease + "." + obs.Namespace},
+		"multitenancy_enabled":     false,
+		"usage_report":             map[string]any{"reporting_enabled": false},
+		"compactor":                map[string]any{"compaction": map[string]any{"block_retention": TempoRetention}},
+		"distributor":              map[string]any{"receivers": map[string]any{"otlp": tempoOTLPReceiver()}},
+		"ingester":                 map[string]any{},
+		"server":                   map[string]any{"http_listen_port": obs.TempoQueryPort},
+		"storage": map[string]any{"trace": map[string]any{
+			"backend": "local",
+			"local":   map[string]any{"path": "/var/tempo/traces"},
+			"wal":     map[string]any{"path": "/var/tempo/wal"},
+		}},
+		"querier":        map[string]any{},
+		"query_frontend": map[string]any{},
+		"overrides": map[string]any{
+			"defaults": map[string]any{
+				"metrics_generator": map[string]any{"processors": []string{"service-graphs", "span-metrics"}},
+			},
+			"per_tenant_override_config": "/conf/overrides.yaml",
+		},
+		"metrics_generator": map[string]any{
+			"storage":        map[string]any{"path": "/tmp/tempo", "remote_write": []map[string]any{{"url": obs.PrometheusURL + "/api/v1/write"}}},
+			"traces_storage": map[string]any{"path": "/tmp/traces"},
+		},
 	}
+	out, err := yaml.Marshal(cfg)
+	return string(out), err
 }
 
 // collectorValues: one OTLP entry point for applications. Traces go to

@@ -36,6 +36,11 @@ type PlatformOutputs struct {
 // DefaultStorageClass is the name of the encrypted gp3 default class.
 const DefaultStorageClass = "gp3-encrypted"
 
+// LoadBalancerTagService is the Service tag of the load balancers the AWS
+// Load Balancer Controller creates: they carry the services' ingress
+// traffic, so their cost is reported apart from the platform controllers.
+const LoadBalancerTagService = "ingress"
+
 // NewPlatformStack installs the base controllers into the cluster created by
 // the cluster stack: metrics-server, cluster-autoscaler and the AWS Load
 // Balancer Controller, plus the default encrypted gp3 StorageClass.
@@ -177,9 +182,14 @@ func newAutoscaler(b *base, cluster *ClusterOutputs, imageTag string) (*string, 
 			"extraArgs": map[string]any{
 				"balance-similar-node-groups": true,
 				"expander":                    "least-waste",
-				// Never trigger scale-down through pods with local storage
-				// (e.g. emptyDir caches): losing them is not free.
-				"skip-nodes-with-local-storage": true,
+				// Every emptyDir in this cluster is scratch (/tmp, sidecar
+				// output, Grafana's provisioned SQLite); durable state sits
+				// on EBS volumes that follow the pod. With true, any node
+				// running Grafana, Loki, Tempo, NATS or a service (all mount
+				// an emptyDir) could never be removed. A pod whose emptyDir
+				// must not be lost opts out with the annotation
+				// cluster-autoscaler.kubernetes.io/safe-to-evict: "false".
+				"skip-nodes-with-local-storage": false,
 			},
 			// The chart leaves both security contexts empty. fsGroup lets
 			// the non-root process read the projected IRSA token.
@@ -230,6 +240,9 @@ func newLoadBalancerController(b *base, net *NetworkOutputs, cluster *ClusterOut
 			"vpcId":               net.VpcID,
 			"replicaCount":        2,
 			"podDisruptionBudget": map[string]any{"maxUnavailable": 1},
+			// Tags every load balancer, target group and security group the
+			// controller creates; provider default_tags never reach them.
+			"defaultTags": Tags(b.cfg, LoadBalancerTagService),
 			"serviceAccount": map[string]any{
 				"create": true, "name": LBCServiceAccount, "annotations": role.Annotation,
 			},

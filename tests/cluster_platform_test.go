@@ -161,6 +161,29 @@ func TestPlatformReleasesArePinnedAndWired(t *testing.T) {
 	assert.Equal(t, "true", sc[0].Get(`metadata.annotations.storageclass\.kubernetes\.io/is-default-class`).String())
 	assert.Equal(t, "gp3", sc[0].Get("parameters.type").String())
 	assert.Equal(t, "true", sc[0].Get("parameters.encrypted").String())
+	// PVCs of Prometheus, Loki, Tempo and NATS can only grow (the runbooks'
+	// resize procedure) when the class allows expansion.
+	assert.True(t, sc[0].Get("allow_volume_expansion").Bool(), "gp3 volumes must be resizable in place")
+}
+
+func TestAutoscalerCanDrainNodesWithScratchVolumes(t *testing.T) {
+	// Grafana, Loki, Tempo, NATS and every service mount an emptyDir; with
+	// skip-nodes-with-local-storage true their nodes never scale down.
+	_, ca := releaseValues(t, stack(t, "dev-platform").Doc, "cluster-autoscaler")
+	assert.Equal(t, false, ca["extraArgs"].(map[string]any)["skip-nodes-with-local-storage"])
+}
+
+func TestLoadBalancersCarryTheRequiredTags(t *testing.T) {
+	// Load balancers are created by the controller at run time, out of
+	// reach of the provider's default_tags.
+	for _, env := range []string{"dev", "prod"} {
+		_, v := releaseValues(t, stack(t, env+"-platform").Doc, "aws-load-balancer-controller")
+		tags, _ := v["defaultTags"].(map[string]any)
+		assert.Equal(t, map[string]any{
+			"Environment": env, "Project": "spatial-properties", "Service": "ingress",
+			"CostCenter": "platform-engineering", "Owner": "sre@spatial.properties",
+		}, tags, env)
+	}
 }
 
 func TestClusterStackInstallsNoChart(t *testing.T) {

@@ -39,6 +39,23 @@ func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
 	}
 }
 
+func TestDTNQueuesAreProtectedOutsideDev(t *testing.T) {
+	// The queues hold undelivered envelopes; the README promises
+	// prevent_destroy on stateful resources outside dev.
+	for env, want := range map[string]bool{"dev": false, "staging": true, "prod": true} {
+		queues := resources(stack(t, env+"-edge").Doc, "aws_sqs_queue")
+		require.Len(t, queues, 2, env)
+		for _, q := range queues {
+			assert.Equal(t, want, q.Get("lifecycle.prevent_destroy").Bool(), "%s: %s", env, q.Get("name"))
+		}
+	}
+}
+
+func TestNATSKeepsQuorumWhileNodesDrain(t *testing.T) {
+	_, v := releaseValues(t, stack(t, "prod-edge").Doc, "nats")
+	assert.Equal(t, map[string]any{"enabled": true}, v["podDisruptionBudget"], "the chart's PDB allows one server down at a time")
+}
+
 func TestDTNStoreAndForward(t *testing.T) {
 	doc := stack(t, "dev-edge").Doc
 	var outbox gjson.Result

@@ -54,6 +54,9 @@ func TestPoliciesPassOnEveryStack(t *testing.T) {
 const compliantCluster = `"access_config":{"authentication_mode":"API","bootstrap_cluster_creator_admin_permissions":false},
 	"enabled_cluster_log_types":["api","audit","authenticator","controllerManager","scheduler"]`
 
+// fiveTags is a complete set of required tags for the fixtures.
+const fiveTags = `{"Environment":"dev","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}`
+
 // The policies must catch what they claim to: each case breaks one rule.
 func TestPoliciesCatchViolations(t *testing.T) {
 	q := policies(t)
@@ -114,6 +117,21 @@ func TestPoliciesCatchViolations(t *testing.T) {
 			"provider":{"aws":[{"default_tags":[{"tags":{"Environment":"dev","Project":"p","Service":"s","CostCenter":"c","Owner":"o@x.io"}}]}]},
 			"resource":{"aws_kms_key":{"k":{}},"aws_eks_cluster":{"c":{` + compliantCluster + `}}}}`,
 			nil},
+		"launch template tags instances only": {`{"//":{"metadata":{"stackName":"dev-cluster"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
+			"provider":{"aws":[{"default_tags":[{"tags":` + fiveTags + `}]}]},
+			"resource":{"aws_launch_template":{"lt":{"tag_specifications":[{"resource_type":"instance","tags":{"Name":"n"}}]}}}}`,
+			[]string{"tags: aws_launch_template.lt does not tag network-interface", "tags: aws_launch_template.lt does not tag volume",
+				"tags: aws_launch_template.lt tags instance without CostCenter", "tags: aws_launch_template.lt tags instance without Environment",
+				"tags: aws_launch_template.lt tags instance without Owner", "tags: aws_launch_template.lt tags instance without Project",
+				"tags: aws_launch_template.lt tags instance without Service"}},
+		"load balancer controller without an Owner default tag": {`{"//":{"metadata":{"stackName":"dev-platform"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
+			"provider":{"aws":[{"default_tags":[{"tags":` + fiveTags + `}]}]},
+			"resource":{"helm_release":{"lbc":{"chart":"aws-load-balancer-controller","values":["defaultTags:\n  Environment: dev\n  Project: p\n  Service: ingress\n  CostCenter: c\n"]}}}}`,
+			[]string{"tags: helm_release.lbc (aws-load-balancer-controller) has no defaultTags.Owner"}},
+		"EBS CSI without volume tags": {`{"//":{"metadata":{"stackName":"dev-cluster"}},"terraform":{"backend":{"s3":{"encrypt":true,"use_lockfile":true}}},
+			"provider":{"aws":[{"default_tags":[{"tags":` + fiveTags + `}]}]},
+			"resource":{"aws_eks_addon":{"ebs":{"addon_name":"aws-ebs-csi-driver","configuration_values":"{\"controller\":{\"extraVolumeTags\":{\"Environment\":\"dev\",\"Project\":\"p\",\"Service\":\"cluster\",\"Owner\":\"o@x.io\"}}}"}}}}`,
+			[]string{"tags: aws_eks_addon.ebs (aws-ebs-csi-driver) has no controller.extraVolumeTags.CostCenter"}},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

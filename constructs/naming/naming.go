@@ -156,6 +156,7 @@ var RolePurposes = []string{
 	"gha-runner",
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
+	"irsa-alertmanager",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).

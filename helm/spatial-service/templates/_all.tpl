@@ -11,6 +11,10 @@
 ---
 {{ . }}
 {{- end }}
+{{- with (include "spatial-service.servicemonitor" .) }}
+---
+{{ . }}
+{{- end }}
 {{- with (include "spatial-service.ingress" .) }}
 ---
 {{ . }}

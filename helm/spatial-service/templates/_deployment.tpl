@@ -22,12 +22,6 @@ spec:
     metadata:
       labels:
         {{- include "spatial-service.labels" . | nindent 8 }}
-      annotations:
-        {{- if .Values.metrics.enabled }}
-        prometheus.io/scrape: "true"
-        prometheus.io/port: {{ .Values.metrics.port | default .Values.service.port | quote }}
-        prometheus.io/path: {{ .Values.metrics.path | quote }}
-        {{- end }}
     spec:
       serviceAccountName: {{ include "spatial-service.serviceAccountName" . }}
       automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
@@ -49,7 +43,7 @@ spec:
       {{- end }}
       containers:
         - name: {{ include "spatial-service.name" . }}
-          image: {{ include "spatial-service.image" . }}
+          image: {{ include "spatial-service.image" . | quote }}
           imagePullPolicy: IfNotPresent
           ports:
             - name: http
