@@ -11,12 +11,13 @@ import (
 // WorkloadServices are the services a role the stacks create may ever use:
 // the EKS cluster and node roles, the addon and controller IRSA roles
 // (EBS CSI, load balancer controller, cluster autoscaler, External
-// Secrets), the DTN gateway, VPC flow logs and the CI runner. A boundary
+// Secrets, Alertmanager's SNS publisher), the DTN gateway, VPC flow logs
+// and the CI runner. A boundary
 // only caps: each role's own policy still grants far less.
 var WorkloadServices = []string{
 	"acm", "autoscaling", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
 	"ec2", "ecr", "eks", "elasticloadbalancing", "kms", "logs", "s3", "secretsmanager",
-	"shield", "sqs", "tag", "waf-regional", "wafv2",
+	"shield", "sns", "sqs", "tag", "waf-regional", "wafv2",
 }
 
 // WorkloadIamActions are the only IAM actions under the boundary besides

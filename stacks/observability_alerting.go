@@ -44,6 +44,8 @@ func alertmanagerValues(b *base, cluster *ClusterOutputs, storageClass string) (
 			OidcIssuerURL:   cluster.OidcIssuerURL,
 			Namespace:       obs.Namespace,
 			ServiceAccount:  obs.AlertmanagerServiceAccount,
+			// Like every workload role, it lives under the env's boundary.
+			PermissionsBoundary: b.boundaryArn(),
 			Statements: []sp.Statement{{
 				Sid: "PublishAlertsToTheConfiguredTopic", Actions: []string{"sns:Publish"}, Resources: []string{a.SNSTopicArn},
 			}},
