@@ -9,6 +9,10 @@ SHELL         := bash
 # The cdktf CLI and Terraform must not phone home (no network here or in CI).
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
+# Build outputs that do not embed the checkout's path, so every clone on a
+# machine (CI's fresh one included) shares one Go build cache instead of
+# recompiling the 200 MB of generated provider bindings.
+export GOFLAGS ?= -trimpath
 # Terraform unpacks each provider once into this cache and links it into
 # every stack's .terraform; synth keeps .terraform between runs, so a second
 # diff of a stack neither downloads nor unpacks the AWS provider again.

@@ -11,12 +11,7 @@ import (
 // parseAs builds a valid config for env from validDev, changed by edit.
 func parseAs(t *testing.T, env string, edit func(string) string) *Config {
 	t.Helper()
-	src := strings.ReplaceAll(validDev, "env: dev", "env: "+env)
-	src = strings.ReplaceAll(src, "spatialprops-dev-break-glass", "spatialprops-"+env+"-break-glass")
-	if env == "prod" {
-		src = strings.ReplaceAll(src, "cicd: {", "cicd: {planEnvironment: prod-plan, ")
-	}
-	cfg, err := Parse("envs/"+env+".yaml", []byte(edit(src)), Overrides{})
+	cfg, err := Parse("envs/"+env+".yaml", []byte(edit(validFor(env))), Overrides{})
 	require.NoError(t, err)
 	return cfg
 }
@@ -74,7 +69,7 @@ func TestBreakGlassRoleIsRequiredAndInTheEnvsAccount(t *testing.T) {
 }
 
 func TestProdPlansNeedAnApprovalEnvironment(t *testing.T) {
-	src := strings.ReplaceAll(strings.ReplaceAll(validDev, "env: dev", "env: prod"), "-dev-", "-prod-")
+	src := strings.Replace(validFor("prod"), "planEnvironment: prod-plan, ", "", 1)
 	_, err := Parse("envs/prod.yaml", []byte(src), Overrides{})
 	require.EqualError(t, err, "envs/prod.yaml: cicd.planEnvironment: is missing; prod plans must wait for an approval, set planEnvironment: prod-plan")
 }

@@ -241,8 +241,11 @@ func TestPublicEndpointGuard(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			doc := replace("env: dev", "env: "+tc.env)(validDev)
-			doc = replace("publicAccessCidrs: [203.0.113.0/24]", tc.cluster)(doc)
+			anchor := "publicAccessCidrs: [203.0.113.0/24]"
+			if tc.env == "prod" {
+				anchor = "endpointPublicAccess: false"
+			}
+			doc := replace(anchor, tc.cluster)(validFor(tc.env))
 			if !strings.Contains(tc.cluster, "publicAccessCidrs") {
 				doc = replace(tc.cluster, "publicAccessCidrs: [203.0.113.0/24]\n  "+tc.cluster)(doc)
 			}
@@ -351,13 +354,13 @@ func TestYAMLErrorsPointAtTheCause(t *testing.T) {
 	require.Equal(t, "domain: spatial.properties", strings.Split(string(shipped), "\n")[5], "the fixture edits line 6")
 	cases := []struct{ name, from, to, want string }{
 		{"unclosed double quote on line 6", "domain: spatial.properties", `domain: "spatial.properties`,
-			`envs/dev.yaml: line 6: domain: the " opened here is not closed on this line; close it (the YAML parser gave up later: line 21: mapping values are not allowed in this context)`},
+			`envs/dev.yaml: line 6: domain: the " opened here is not closed on this line; close it (the YAML parser gave up later: line 2: did not find expected key)`},
 		{"unclosed single quote", "  natMode: single", "  natMode: 'single",
-			`envs/dev.yaml: line 16: network.natMode: the ' opened here is not closed on this line; close it (the YAML parser gave up later: line 16: found unexpected end of stream)`},
+			`envs/dev.yaml: line 16: network.natMode: the ' opened here is not closed on this line; close it (the YAML parser gave up later: line 11: did not find expected key)`},
 		{"bad indentation names the key", "  flowLogRetentionDays: 30", "   flowLogRetentionDays: 30",
 			`envs/dev.yaml: line 17: network.flowLogRetentionDays: mapping values are not allowed in this context: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
 		{"wrong type names the key", "    minSize: 2", "    minSize: two",
-			"envs/dev.yaml: line 27: cluster.nodeGroup.minSize: cannot unmarshal !!str `two` into int: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)"},
+			"envs/dev.yaml: line 32: cluster.nodeGroup.minSize: cannot unmarshal !!str `two` into int: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,8 +445,7 @@ func TestAlertsMustReachPeopleOutsideDev(t *testing.T) {
 	// the null receiver THEN synth stops: only dev may stay silent.
 	for _, env := range []string{"staging", "prod"} {
 		file := "envs/" + env + ".yaml"
-		base := replace("env: dev", "env: "+env)(validDev)
-		base = replace("publicAccessCidrs: [203.0.113.0/24]", "endpointPublicAccess: true\n  publicAccessCidrs: [203.0.113.0/24]")(base)
+		base := replace("alerting: {pagerDuty: true}", "alerting: {allowNullReceiver: true}")(validFor(env))
 
 		_, err := Parse(file, []byte(replace("alerting: {allowNullReceiver: true}", "alerting: {}")(base)), Overrides{})
 		require.Error(t, err)
@@ -457,6 +459,23 @@ func TestAlertsMustReachPeopleOutsideDev(t *testing.T) {
 		require.NoError(t, err, "an SNS topic alone is a real receiver")
 		assert.True(t, cfg.Observability.Alerting.HasReceiver())
 	}
+}
+
+// validFor turns validDev into a valid file for env: its own name and
+// break-glass role, a real alert receiver outside dev, and for prod a
+// private-only API and an approval environment for plans. Tests that break
+// one rule start here, so each trips only its own.
+func validFor(env string) string {
+	s := strings.ReplaceAll(validDev, "env: dev", "env: "+env)
+	s = strings.ReplaceAll(s, "spatialprops-dev-break-glass", "spatialprops-"+env+"-break-glass")
+	if env != "dev" {
+		s = strings.Replace(s, "alerting: {allowNullReceiver: true}", "alerting: {pagerDuty: true}", 1)
+	}
+	if env == "prod" {
+		s = strings.Replace(s, "publicAccessCidrs: [203.0.113.0/24]", "endpointPublicAccess: false", 1)
+		s = strings.Replace(s, "cicd: {", "cicd: {planEnvironment: prod-plan, ", 1)
+	}
+	return s
 }
 
 func replace(old, new string) func(string) string {
@@ -474,7 +493,7 @@ func TestControlPlaneLogTypes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"api", "audit", "authenticator"}, dev.Cluster.LogTypes)
 
-	staging := strings.ReplaceAll(validDev, "env: dev", "env: staging")
+	staging := validFor("staging")
 	cfg, err := Parse("envs/staging.yaml", []byte(staging), Overrides{})
 	require.NoError(t, err)
 	assert.Equal(t, EKSLogTypes, cfg.Cluster.LogTypes)
