@@ -429,6 +429,18 @@ func TestPackServiceWiring(t *testing.T) {
 	assert.Equal(t, "http://opentelemetry-collector.observability.svc:4317", env["OTEL_EXPORTER_OTLP_ENDPOINT"], "traces reach the in-cluster collector")
 	assert.Equal(t, "pack-service", env["OTEL_SERVICE_NAME"], "spctl verify searches Tempo for this service.name")
 	assert.Equal(t, int32(8080), c.Ports[0].ContainerPort)
-	assert.Equal(t, "8080", r.Deployment.Spec.Template.Annotations["prometheus.io/port"])
+	// Prometheus scrapes it through the ServiceMonitor, on the Service port
+	// that targets this container port, at the path the service serves.
+	require.NotNil(t, r.ServiceMonitor)
+	require.NotEmpty(t, r.ServiceMonitor.Spec.Endpoints)
+	ep := r.ServiceMonitor.Spec.Endpoints[0]
+	assert.Equal(t, "/metrics", ep.Path)
+	var target string
+	for _, p := range r.Service.Spec.Ports {
+		if p.Name == ep.Port {
+			target = p.TargetPort.String()
+		}
+	}
+	assert.Contains(t, []string{"8080", c.Ports[0].Name}, target, "the scraped Service port reaches pack-service's listener")
 	assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
 }
