@@ -179,6 +179,8 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		return []Line{monthly(res, 1, KMSKey)}, priced
 	case "aws_route53_zone":
 		return []Line{monthly(res, 1, Route53Zone)}, priced
+	case "aws_secretsmanager_secret":
+		return []Line{monthly(res, 1, SecretsManagerSecret)}, priced
 	case "aws_cloudwatch_log_group":
 		l := monthly(res, LogGroupGBPerMonth, LogsIngestion)
 		l.Detail += fmt.Sprintf(" (assumes %d GB ingested/month)", LogGroupGBPerMonth)
@@ -228,7 +230,10 @@ var freeTypes = map[string]bool{
 	"aws_cloudfront_origin_access_control": true, "aws_cloudfront_response_headers_policy": true,
 	"aws_eks_access_entry": true, "aws_eks_access_policy_association": true, "aws_eks_addon": true, "aws_launch_template": true,
 	"aws_iam_openid_connect_provider": true, "aws_ecr_lifecycle_policy": true,
-	"helm_release": true, "random_password": true,
+	"aws_codebuild_webhook": true, "aws_codeconnections_connection": true,
+	"aws_vpc_security_group_ingress_rule": true, "aws_vpc_security_group_egress_rule": true,
+	"aws_cloudwatch_log_resource_policy": true, "aws_wafv2_web_acl_logging_configuration": true,
+	"helm_release": true,
 }
 
 func isFree(typ string) bool {

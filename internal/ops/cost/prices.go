@@ -46,6 +46,10 @@ var (
 	// KMSKey per customer-managed key per month (plus 1/month per rotated
 	// key version, up to two). Global price.
 	KMSKey = Price{USD: 1, Unit: "key-month", Confirmed: true}
+	// SecretsManagerSecret per secret per month; API calls are usage (and
+	// External Secrets reads once an hour). Global list price, not confirmed
+	// from a source this session.
+	SecretsManagerSecret = Price{USD: 0.40, Unit: "secret-month", Note: "global list price, not confirmed from a source here"}
 	// Route53Zone per hosted zone per month (first 25 zones). Global price.
 	Route53Zone = Price{USD: 0.50, Unit: "zone-month", Confirmed: true}
 	// EBSgp3 per GB-month (node root volumes; PVCs too, see Usage).
@@ -90,6 +94,9 @@ var Usage = map[string][]UsagePrice{
 	"data-transfer": {
 		{What: "Data transfer out to the internet (first 10 TB)", USD: 0.114, Unit: "GB", Assumption: "not estimated"},
 		{What: "Data transfer between AZs", USD: 0.01, Unit: "GB each way", Assumption: "not estimated: multi-AZ replicas and cross-AZ pod traffic"},
+	},
+	"aws_codebuild_project": {
+		{What: "CodeBuild runner minutes (general1.small, Linux)", USD: 0.005, Unit: "build minute", Assumption: "not estimated: one minute per CI job that reaches the cluster; scales to zero when idle (rate not confirmed from a source here)"},
 	},
 	"aws_sqs_queue": {
 		{What: "SQS requests", USD: 0.40, Unit: "million requests", Assumption: "first million per month free; the DTN backlog is small"},
