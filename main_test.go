@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/internal/testtree"
 )
 
 // The synth tests run synthesize in a child process (this test binary
@@ -116,28 +117,6 @@ func helperBinary(t *testing.T) string {
 		require.NoError(t, os.WriteFile(helperBin, src, 0o755))
 	})
 	return helperBin
-}
-
-// tree lists every path under dir with its content (folders end in /), so
-// two calls compare equal only if nothing was added, removed or changed.
-func tree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() {
-			out[rel+"/"] = ""
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		out[rel] = string(b)
-		return err
-	})
-	require.NoError(t, err)
-	return out
 }
 
 // versionOf returns the version every stack in out was synthesized with,
@@ -283,13 +262,13 @@ func TestUnwritableOutputAsNonRoot(t *testing.T) {
 	t.Run("output folder not writable", func(t *testing.T) {
 		out := goodOutput(t)
 		require.NoError(t, os.Chmod(filepath.Dir(out), 0o777)) // nobody may create the staging folder beside it
-		before := tree(t, out)
+		before := testtree.Snapshot(t, out)
 
 		r := run(t, synthIn(t, out, nobody, helperVersion+"=v2"))
 
 		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "error: "+out+" is not writable (permission denied): fix its permissions (chmod -R u+w "+out+") or run as its owner")
-		assert.Equal(t, before, tree(t, out), "the old output is untouched")
+		assert.Equal(t, before, testtree.Snapshot(t, out), "the old output is untouched")
 		assertNoLeftovers(t, out)
 	})
 
@@ -304,20 +283,20 @@ func TestUnwritableOutputAsNonRoot(t *testing.T) {
 			return err
 		}))
 		require.NoError(t, os.Chown(filepath.Join(out, "stacks", "dev-cluster"), 0, 0))
-		before := tree(t, out)
+		before := testtree.Snapshot(t, out)
 
 		r := run(t, synthIn(t, out, nobody, helperVersion+"=v2"))
 
 		assert.Equal(t, 1, r.code)
 		stackDir := filepath.Join(out, "stacks", "dev-cluster")
 		assert.Contains(t, r.stderr, "error: "+stackDir+" is not writable (permission denied)")
-		assert.Equal(t, before, tree(t, out))
+		assert.Equal(t, before, testtree.Snapshot(t, out))
 		assertNoLeftovers(t, out)
 	})
 
 	t.Run("folder holding the output not writable", func(t *testing.T) {
 		out := goodOutput(t)
-		before := tree(t, out)
+		before := testtree.Snapshot(t, out)
 
 		r := run(t, synthIn(t, out, nobody, helperVersion+"=v2"))
 		assert.Equal(t, 1, r.code)
@@ -328,7 +307,7 @@ func TestUnwritableOutputAsNonRoot(t *testing.T) {
 		r = run(t, synthIn(t, out, nobody, helperVersion+"=v2"))
 		assert.Equal(t, 1, r.code)
 		assert.Contains(t, r.stderr, "error: cannot lock "+out+" for synthesis (open "+filepath.Join(filepath.Dir(out), ".cdktf.out.lock")+": permission denied); make the folder that holds it writable")
-		assert.Equal(t, before, tree(t, out))
+		assert.Equal(t, before, testtree.Snapshot(t, out))
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spatialprops/spatialprops-infra/internal/testtree"
 )
 
 // buildApp compiles the app once per test, as `go run .` would.
@@ -98,7 +100,7 @@ func TestCommandLine(t *testing.T) {
 		marker := filepath.Join(dir, "cdktf.out", "stacks", "dev-network", ".terraform", "marker")
 		require.NoError(t, os.MkdirAll(filepath.Dir(marker), 0o755))
 		require.NoError(t, os.WriteFile(marker, []byte("keep"), 0o644))
-		before := listTree(t, dir)
+		before := testtree.Snapshot(t, dir)
 
 		stdout, _, code := runArgs(t, bin, dir, []string{"--list"}, "ENV=staging")
 
@@ -108,7 +110,7 @@ func TestCommandLine(t *testing.T) {
 			want = append(want, "staging-"+c)
 		}
 		assert.Equal(t, want, strings.Split(strings.TrimSpace(stdout), "\n"))
-		assert.Equal(t, before, listTree(t, dir), "no output, staging folder or lock file")
+		assert.Equal(t, before, testtree.Snapshot(t, dir), "no output, staging folder or lock file")
 	})
 
 	t.Run("--list refuses bad config", func(t *testing.T) {
@@ -117,7 +119,7 @@ func TestCommandLine(t *testing.T) {
 		assert.Equal(t, 1, code)
 		assert.Empty(t, stdout, "no stack ids for a caller to loop over")
 		assert.Contains(t, stderr, `ORG (overrides org in envs/dev.yaml): "Bad_Org" must be lowercase letters, digits and inner hyphens`)
-		assert.Empty(t, listTree(t, dir))
+		assert.Empty(t, testtree.Snapshot(t, dir))
 	})
 
 	t.Run("a synth keeps each stack's Terraform working state", func(t *testing.T) {
@@ -137,27 +139,6 @@ func TestCommandLine(t *testing.T) {
 		assert.Equal(t, "keep", readFile(t, marker))
 		assert.Equal(t, "# lock", readFile(t, lock))
 	})
-}
-
-// listTree lists every path under dir, hidden ones included, with file
-// contents, so a comparison catches any write.
-func listTree(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || p == dir {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() {
-			out[rel+"/"] = ""
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		out[rel] = string(b)
-		return err
-	}))
-	return out
 }
 
 // builtComponents are the stacks every environment must have, in deploy

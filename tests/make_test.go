@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spatialprops/spatialprops-infra/internal/testtree"
 )
 
 // makeIn runs the real Makefile target in dir with the session variables
@@ -88,7 +90,7 @@ func TestMakeStacksIsReadOnly(t *testing.T) {
 	marker := filepath.Join(out, "stacks", "staging-network", ".terraform", "marker")
 	require.NoError(t, os.MkdirAll(filepath.Dir(marker), 0o755))
 	require.NoError(t, os.WriteFile(marker, []byte("keep"), 0o644))
-	before := listTree(t, dir)
+	before := testtree.Snapshot(t, dir)
 
 	// WHEN the stack order of one env is printed
 	stdout, stderr, code := makeIn(t, "..", nil, "stacks", "ENV=dev", "CDKTF_OUTDIR="+out)
@@ -101,7 +103,7 @@ func TestMakeStacksIsReadOnly(t *testing.T) {
 		want = append(want, "dev-"+c)
 	}
 	assert.Equal(t, want, strings.Split(strings.TrimSpace(stdout), "\n"))
-	assert.Equal(t, before, listTree(t, dir))
+	assert.Equal(t, before, testtree.Snapshot(t, dir))
 	assert.NotContains(t, stderr, "!!", "jsii's Node banner is filtered; real errors are not")
 }
 
