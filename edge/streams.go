@@ -36,8 +36,18 @@ type Stream struct {
 	Replicas int
 }
 
-// Streams returns the edge streams for an environment: peer sync and beacon
-// updates in EDGE, replay alerts in SECURITY (kept longer, for forensics).
+// Stream names. Each subject has a stream of its own, so JetStream's
+// per-stream metrics (message counts, bytes, consumer lag) measure one kind
+// of traffic each: the beacon-updates dashboard reads BEACONS alone.
+const (
+	StreamEdge     = "EDGE"
+	StreamBeacons  = "BEACONS"
+	StreamSecurity = "SECURITY"
+)
+
+// Streams returns the edge streams for an environment: peer sync in EDGE,
+// beacon updates in BEACONS, replay alerts in SECURITY (kept longer, for
+// forensics).
 func Streams(envelopeMaxBytes int, replicas int) ([]Stream, error) {
 	if envelopeMaxBytes < 1 || envelopeMaxBytes > MaxEnvelopeBytes {
 		return nil, fmt.Errorf("edge: envelopeMaxBytes=%d must be between 1 and %d (50 KB)", envelopeMaxBytes, MaxEnvelopeBytes)
@@ -46,8 +56,9 @@ func Streams(envelopeMaxBytes int, replicas int) ([]Stream, error) {
 		return nil, fmt.Errorf("edge: replicas=%d must be 1, 3 or 5 (JetStream needs an odd quorum)", replicas)
 	}
 	out := []Stream{
-		{Name: "EDGE", Subjects: []string{SubjectPeerSync, SubjectBeaconUpdated}, MaxMsgSize: envelopeMaxBytes, MaxAge: 72 * time.Hour, Replicas: replicas},
-		{Name: "SECURITY", Subjects: []string{SubjectReplayDetected}, MaxMsgSize: envelopeMaxBytes, MaxAge: 30 * 24 * time.Hour, Replicas: replicas},
+		{Name: StreamEdge, Subjects: []string{SubjectPeerSync}, MaxMsgSize: envelopeMaxBytes, MaxAge: 72 * time.Hour, Replicas: replicas},
+		{Name: StreamBeacons, Subjects: []string{SubjectBeaconUpdated}, MaxMsgSize: envelopeMaxBytes, MaxAge: 72 * time.Hour, Replicas: replicas},
+		{Name: StreamSecurity, Subjects: []string{SubjectReplayDetected}, MaxMsgSize: envelopeMaxBytes, MaxAge: 30 * 24 * time.Hour, Replicas: replicas},
 	}
 	return out, validate(out)
 }

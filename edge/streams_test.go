@@ -20,9 +20,9 @@ func TestStreamsCarryTheEdgeSubjectsAndEnvelopeLimit(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]string{
-		"edge.peer.sync": "EDGE", "edge.beacon.updated": "EDGE", "security.replay.detected": "SECURITY",
+		"edge.peer.sync": "EDGE", "edge.beacon.updated": "BEACONS", "security.replay.detected": "SECURITY",
 	}, subjects)
-	assert.Equal(t, 30*24*time.Hour, streams[1].MaxAge, "replay alerts are kept for investigation")
+	assert.Equal(t, 30*24*time.Hour, streams[2].MaxAge, "replay alerts are kept for investigation")
 }
 
 func TestStreamsRejectBadLimits(t *testing.T) {

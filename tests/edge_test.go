@@ -24,7 +24,7 @@ func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
 
 		streams := configMap(t, doc, "edge-streams")
 		subjects := map[string]string{}
-		for _, f := range []string{"EDGE.json", "SECURITY.json"} {
+		for _, f := range []string{"EDGE.json", "BEACONS.json", "SECURITY.json"} {
 			s := gjson.Parse(streams.Get("data." + gjson.Escape(f)).String())
 			assert.Equal(t, int64(51200), s.Get("max_msg_size").Int(), f)
 			assert.Equal(t, replicas, s.Get("num_replicas").Int(), "%s: stream replicas match the NATS servers", env)
@@ -32,7 +32,7 @@ func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
 				subjects[subj.String()] = s.Get("name").String()
 			}
 		}
-		assert.Equal(t, map[string]string{"edge.peer.sync": "EDGE", "edge.beacon.updated": "EDGE", "security.replay.detected": "SECURITY"}, subjects)
+		assert.Equal(t, map[string]string{"edge.peer.sync": "EDGE", "edge.beacon.updated": "BEACONS", "security.replay.detected": "SECURITY"}, subjects)
 		jobs := resources(doc, "kubernetes_job_v1")
 		require.Len(t, jobs, 1)
 		assert.Contains(t, jobs[0].Get("depends_on").String(), "helm_release.nats", "streams are applied once NATS is up")

@@ -68,16 +68,17 @@ func TestEdgeStreamsOnARealServer(t *testing.T) {
 	applied := applyStreams(t, js)
 
 	require.Contains(t, applied, "EDGE")
+	require.Contains(t, applied, "BEACONS")
 	require.Contains(t, applied, "SECURITY")
 	assert.Equal(t, int32(51200), applied["EDGE"].MaxMsgSize)
 	assert.Equal(t, nats.FileStorage, applied["EDGE"].Storage)
 	assert.Equal(t, 72*time.Hour, applied["EDGE"].MaxAge)
 	assert.Equal(t, 2*time.Minute, applied["EDGE"].Duplicates)
 
-	// a beacon update lands in EDGE, a replay alert in SECURITY
+	// a beacon update lands in BEACONS, a replay alert in SECURITY
 	ack, err := js.Publish(edge.SubjectBeaconUpdated, []byte(`{"beacon":"b-1","packet":"p-9"}`))
 	require.NoError(t, err)
-	assert.Equal(t, "EDGE", ack.Stream)
+	assert.Equal(t, "BEACONS", ack.Stream)
 	ack, err = js.Publish(edge.SubjectReplayDetected, []byte(`{"device":"d-7"}`))
 	require.NoError(t, err)
 	assert.Equal(t, "SECURITY", ack.Stream)
