@@ -27,6 +27,8 @@ type Line struct {
 	Monthly  float64 `json:"monthlyUsd"`
 	// Unconfirmed marks a line whose price could not be confirmed.
 	Unconfirmed bool `json:"unconfirmedPrice,omitempty"`
+	// group is the ALB group an Ingress joins: one ALB per group.
+	group string
 }
 
 // Stack is the estimate of one stack.
@@ -37,6 +39,9 @@ type Stack struct {
 	Free     int            `json:"freeResources"`
 	Usage    map[string]int `json:"usagePriced,omitempty"` // type -> count
 	Unpriced map[string]int `json:"unpriced,omitempty"`    // type -> count
+	// usageOf holds every type present that also has usage prices, priced
+	// ones included (a NAT gateway's hours are fixed, its bytes are usage).
+	usageOf map[string]bool
 }
 
 // Estimate is the whole environment.
@@ -82,7 +87,7 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 			return nil, fmt.Errorf("%s: cdk.tf.json is not valid JSON; re-run make synth", id)
 		}
 		st := priceStack(id, gjson.ParseBytes(docs[id]))
-		for t := range st.Usage {
+		for t := range st.usageOf {
 			est.Usage[t] = Usage[t]
 		}
 		for t := range st.Unpriced {
@@ -101,7 +106,8 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 }
 
 func priceStack(id string, doc gjson.Result) Stack {
-	st := Stack{ID: id, Usage: map[string]int{}, Unpriced: map[string]int{}}
+	st := Stack{ID: id, Usage: map[string]int{}, Unpriced: map[string]int{}, usageOf: map[string]bool{}}
+	albGroups := map[string]bool{}
 	resources := doc.Get("resource")
 	var types []string
 	resources.ForEach(func(k, _ gjson.Result) bool { types = append(types, k.String()); return true })
@@ -110,9 +116,20 @@ func priceStack(id string, doc gjson.Result) Stack {
 		var names []string
 		resources.Get(gjson.Escape(typ)).ForEach(func(k, _ gjson.Result) bool { names = append(names, k.String()); return true })
 		sort.Strings(names)
+		if _, ok := Usage[typ]; ok {
+			st.usageOf[typ] = true
+		}
 		for _, name := range names {
 			r := resources.Get(gjson.Escape(typ) + "." + gjson.Escape(name))
 			lines, kind := price(typ, name, r, resources)
+			if kind == priced && len(lines) == 1 && lines[0].group != "" {
+				// Ingresses sharing an ALB group share one load balancer.
+				if albGroups[lines[0].group] {
+					st.Free++
+					continue
+				}
+				albGroups[lines[0].group] = true
+			}
 			switch kind {
 			case priced:
 				for _, l := range lines {
@@ -167,6 +184,18 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 			p = NLB
 		}
 		return []Line{hourly(res, 1, p)}, priced
+	case "kubernetes_ingress_v1", "kubernetes_ingress":
+		return ingress(res, r.Get("metadata.0.annotations"), r.Get("spec.0.ingress_class_name").String())
+	case "kubernetes_manifest":
+		if m := r.Get("manifest"); m.Get("kind").String() == "Ingress" {
+			return ingress(res, m.Get("metadata.annotations"), m.Get("spec.ingressClassName").String())
+		}
+		return nil, free
+	case "kubernetes_service_v1", "kubernetes_service":
+		if r.Get("spec.0.type").String() == "LoadBalancer" {
+			return []Line{hourly(res+" (NLB, created by the LB controller)", 1, NLB)}, priced
+		}
+		return nil, free
 	case "aws_acmpca_certificate_authority":
 		return []Line{monthly(res, 1, PrivateCA)}, priced
 	case "aws_wafv2_web_acl":
@@ -175,6 +204,8 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 			rules = len(gjson.Parse(rj.String()).Array())
 		}
 		return []Line{monthly(res, 1, WAFWebACL), monthly(res+" rules", float64(rules), WAFRule)}, priced
+	case "aws_cloudwatch_metric_alarm":
+		return []Line{monthly(res, 1, MetricAlarm)}, priced
 	case "aws_kms_key":
 		return []Line{monthly(res, 1, KMSKey)}, priced
 	case "aws_route53_zone":
@@ -193,6 +224,22 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		return nil, free
 	}
 	return nil, unknown
+}
+
+// ingress prices an ALB Ingress: the LB controller creates one ALB per
+// group.name (or per Ingress without one) at run time, so the ALB never
+// appears as an aws_lb in the synthesized stack.
+func ingress(res string, annotations gjson.Result, class string) ([]Line, kind) {
+	if class != "alb" && annotations.Get(gjson.Escape("kubernetes.io/ingress.class")).String() != "alb" {
+		return nil, free
+	}
+	l := hourly(res+" (ALB, created by the LB controller)", 1, ALB)
+	l.group = res
+	if g := annotations.Get(gjson.Escape("alb.ingress.kubernetes.io/group.name")).String(); g != "" {
+		l.group = "group:" + g
+		l.Resource = "ALB group " + g + " (first Ingress: " + res + ")"
+	}
+	return []Line{l}, priced
 }
 
 // nodeGroup: desired nodes × instance price, plus their gp3 root volumes
@@ -234,6 +281,16 @@ var freeTypes = map[string]bool{
 	"aws_vpc_security_group_ingress_rule": true, "aws_vpc_security_group_egress_rule": true,
 	"aws_cloudwatch_log_resource_policy": true, "aws_wafv2_web_acl_logging_configuration": true,
 	"helm_release": true,
+	// PKI plumbing: the CA's own certificate and its installation, policies
+	// and permissions; issued certificates are usage (see Usage).
+	"aws_acmpca_certificate": true, "aws_acmpca_certificate_authority_certificate": true,
+	"aws_acmpca_permission": true, "aws_acmpca_policy": true,
+	// ALB mutual TLS trust stores have no charge of their own.
+	"aws_lb_trust_store": true, "aws_lb_trust_store_revocation": true,
+	"aws_s3_object": true, "aws_kms_key_policy": true, "aws_kms_grant": true,
+	"aws_wafv2_web_acl_association": true, "aws_sqs_queue_policy": true,
+	"aws_sqs_queue_redrive_policy": true, "aws_sqs_queue_redrive_allow_policy": true,
+	"aws_ssm_parameter": true,
 }
 
 func isFree(typ string) bool {

@@ -77,3 +77,37 @@ func TestWAFRulesCounted(t *testing.T) {
 	require.NoError(t, err)
 	assert.InDelta(t, 8.0, est.Total, 0.001)
 }
+
+// GIVEN two ALB Ingresses in one group, one in its own, a non-ALB Ingress
+// and a LoadBalancer Service THEN two ALBs and one NLB are priced: the LB
+// controller creates them at run time, so they never appear as aws_lb.
+func TestRuntimeLoadBalancersArePriced(t *testing.T) {
+	docs := map[string][]byte{"dev-edge": []byte(`{"resource":{
+	 "kubernetes_ingress_v1":{
+	  "a":{"metadata":[{"annotations":{"alb.ingress.kubernetes.io/group.name":"shared"}}],"spec":[{"ingress_class_name":"alb"}]},
+	  "b":{"metadata":[{"annotations":{"alb.ingress.kubernetes.io/group.name":"shared"}}],"spec":[{"ingress_class_name":"alb"}]},
+	  "c":{"metadata":[{}],"spec":[{"ingress_class_name":"alb"}]},
+	  "d":{"metadata":[{}],"spec":[{"ingress_class_name":"nginx"}]}},
+	 "kubernetes_service_v1":{
+	  "nlb":{"spec":[{"type":"LoadBalancer"}]},
+	  "cluster":{"spec":[{"type":"ClusterIP"}]}}
+	}}`)}
+	est, err := Compute("dev", docs, []string{"dev-edge"})
+	require.NoError(t, err)
+	assert.Empty(t, est.Unpriced)
+	assert.InDelta(t, 2*ALB.USD*HoursPerMonth+NLB.USD*HoursPerMonth, est.Total, 0.001)
+	assert.Len(t, est.Stacks[0].Lines, 3)
+}
+
+// GIVEN a priced resource that is also billed by use (a NAT gateway, a
+// private CA) THEN its unit prices are listed too, not only its hours.
+func TestPricedTypesStillListTheirUsagePrices(t *testing.T) {
+	docs := map[string][]byte{"dev-identity": []byte(`{"resource":{
+	 "aws_acmpca_certificate_authority":{"ca":{}},
+	 "aws_nat_gateway":{"nat":{}}}}`)}
+	est, err := Compute("dev", docs, []string{"dev-identity"})
+	require.NoError(t, err)
+	assert.InDelta(t, PrivateCA.USD+NATGateway.USD*HoursPerMonth, est.Total, 0.001)
+	assert.Contains(t, est.Usage, "aws_acmpca_certificate_authority", "certificates are charged per issue")
+	assert.Contains(t, est.Usage, "aws_nat_gateway", "NAT data processing is charged per GB")
+}

@@ -40,6 +40,8 @@ var (
 	// PrivateCA: general-purpose mode, per CA per month (short-lived
 	// certificate mode is 50/month). Global price.
 	PrivateCA = Price{USD: 400, Unit: "CA-month", Confirmed: true}
+	// MetricAlarm per standard-resolution CloudWatch alarm per month.
+	MetricAlarm = Price{USD: 0.10, Unit: "alarm-month", Note: "us-east-1 list price; Sydney not confirmed from a source here"}
 	// WAFWebACL and WAFRule per month; requests are usage. Global price.
 	WAFWebACL = Price{USD: 5, Unit: "web-ACL-month", Confirmed: true}
 	WAFRule   = Price{USD: 1, Unit: "rule-month", Confirmed: true}
@@ -104,6 +106,14 @@ var Usage = map[string][]UsagePrice{
 	"aws_dynamodb_table": {
 		{What: "DynamoDB on-demand writes", USD: 0.625, Unit: "million write units", Assumption: "state locks and the device ledger: pennies"},
 		{What: "DynamoDB storage + PITR", USD: 0.285 + 0.228, Unit: "GB-month", Assumption: "under 1 GB"},
+	},
+	"aws_acmpca_certificate_authority": {
+		{What: "Private CA certificates issued (general-purpose mode, first 1,000 per month; 0.35 up to 10,000)", USD: 0.75, Unit: "certificate", Assumption: "one-time fee per issued certificate: every device renews monthly (30-day certificates), so 200 devices cost about 150 USD/month; in-cluster server certificates renew every 20 days. Source: aws.amazon.com/private-ca/pricing, read 2026-12-05"},
+		{What: "Private CA OCSP responses", USD: 0.06, Unit: "10,000 OCSP requests", Assumption: "NATS checks each agent certificate on connect; pennies at fleet sizes below 10,000 (rate not confirmed from a source here)"},
+	},
+	"aws_kms_key": {
+		{What: "KMS requests (symmetric)", USD: 0.03, Unit: "10,000 requests", Assumption: "S3 bucket keys keep data-key calls low"},
+		{What: "KMS asymmetric Sign/Verify requests", USD: 0.15, Unit: "10,000 requests", Assumption: "one Sign per published pack and one Verify per listing check (rate not confirmed from a source here)"},
 	},
 	"aws_ecr_repository": {
 		{What: "ECR storage", USD: 0.10, Unit: "GB-month", Assumption: "lifecycle keeps the last tagged images only"},
