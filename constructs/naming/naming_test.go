@@ -58,3 +58,16 @@ func TestAccountGlobalNamesCarryTheEnvWhenShared(t *testing.T) {
 		}
 	}
 }
+
+// GIVEN the services outside the shared namespace THEN each maps to the
+// namespace its workflow deploys it to, and unknown ones to the default.
+func TestServiceNamespace(t *testing.T) {
+	for svc, want := range map[string]string{
+		"pack-service": NamespaceServices, "dtn-gateway": NamespaceEdge, "beacon-rotate": NamespaceEdge,
+		"marketplace-api": NamespaceMarketplace, "billing-stub": NamespaceMarketplace, "not-a-service": NamespaceServices,
+	} {
+		if got := ServiceNamespace(svc); got != want {
+			t.Errorf("ServiceNamespace(%q) = %q, want %q", svc, got, want)
+		}
+	}
+}

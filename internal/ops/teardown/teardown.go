@@ -93,7 +93,7 @@ func Plan(cfg *envs.Config, d Deps, o Options) []Step {
 		steps = append(steps, Step{Name: "helm uninstall " + ns + "/" + release, Run: func(ctx context.Context) error { return d.Helm.Uninstall(ctx, ns, release) }})
 	}
 	for _, svc := range cfg.CICD.Services {
-		helm(naming.NamespaceServices, svc)
+		helm(naming.ServiceNamespace(svc), svc)
 	}
 	for _, r := range []string{obs.KubePrometheusRelease, obs.LokiRelease, obs.TempoRelease, obs.AlloyRelease, obs.CollectorRelease} {
 		helm(obs.Namespace, r)
@@ -104,9 +104,9 @@ func Plan(cfg *envs.Config, d Deps, o Options) []Step {
 	// Namespaces go while the LB controller still runs, so it deletes the
 	// ALBs/NLBs of their Ingresses and Services; removing the controller
 	// first would orphan them and block the VPC's destroy.
-	nsList := []string{naming.NamespaceServices, obs.Namespace}
+	nsList := []string{naming.NamespaceServices, naming.NamespaceMarketplace, obs.Namespace}
 	if cfg.Edge.Enabled {
-		nsList = append(nsList, naming.NamespaceEdge)
+		nsList = append(nsList, naming.NamespaceEdge, naming.NamespacePresigner)
 	}
 	for _, ns := range nsList {
 		steps = append(steps, Step{Name: "delete namespace " + ns, Run: func(ctx context.Context) error { return deleteNamespace(ctx, d, ns) }})

@@ -163,6 +163,11 @@ func TestPlanOrderAndResume(t *testing.T) {
 	}
 	assert.Less(t, idx("helm uninstall observability/kube-prometheus-stack"), idx("delete namespace observability"))
 	assert.Less(t, idx("delete namespace spatial-properties"), idx("helm uninstall aws-lbc/aws-load-balancer-controller"))
+	// The presigner's mTLS ALB, the NATS agents' NLB and the marketplace
+	// ALB belong to the LB controller too: their namespaces go before it.
+	for _, ns := range []string{"edge-sync", "cdn-presigner", "marketplace"} {
+		assert.Less(t, idx("delete namespace "+ns), idx("helm uninstall aws-lbc/aws-load-balancer-controller"), ns)
+	}
 	assert.Less(t, idx("delete namespace aws-lbc"), idx("disable and delete CloudFront distribution cdn.dev.spatial.properties"))
 	assert.Less(t, idx("empty bucket spatial-logs-spatialprops-dev-ap-southeast-2"), idx("cdktf destroy dev-edge"))
 	assert.Less(t, idx("cdktf destroy dev-edge"), idx("cdktf destroy dev-observability"))

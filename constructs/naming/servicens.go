@@ -1,0 +1,25 @@
+package naming
+
+// serviceNamespaces places the services that do not run in the shared
+// services namespace: the edge services next to NATS (their traffic to it
+// stays inside one default-deny namespace) and the marketplace in its own.
+var serviceNamespaces = map[string]string{
+	"dtn-gateway":      NamespaceEdge,
+	"uplink-satellite": NamespaceEdge,
+	"uplink-lpwan":     NamespaceEdge,
+	"beacons":          NamespaceEdge,
+	"beacons-admin":    NamespaceEdge,
+	"beacon-rotate":    NamespaceEdge,
+	"marketplace-api":  NamespaceMarketplace,
+	"marketplace-ui":   NamespaceMarketplace,
+	"billing-stub":     NamespaceMarketplace,
+}
+
+// ServiceNamespace is the namespace a service's Helm release lives in: the
+// deploy workflows install it there and spctl teardown uninstalls it there.
+func ServiceNamespace(svc string) string {
+	if ns, ok := serviceNamespaces[svc]; ok {
+		return ns
+	}
+	return NamespaceServices
+}
