@@ -6,10 +6,13 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/spf13/cobra"
@@ -81,6 +84,7 @@ func newVerifyCmd() *cobra.Command {
 			d := verify.Deps{
 				S3:  s3.NewFromConfig(ac, func(o *s3.Options) { o.UsePathStyle = awsenv.PathStyle(ac) }),
 				EKS: eks.NewFromConfig(ac), IAM: iam.NewFromConfig(ac), ECR: ecr.NewFromConfig(ac), SQS: sqs.NewFromConfig(ac),
+				PCA: acmpca.NewFromConfig(ac), DynamoDB: dynamodb.NewFromConfig(ac), KMS: kms.NewFromConfig(ac),
 				CloudFront: cloudfront.NewFromConfig(east), ACM: acm.NewFromConfig(east),
 				Resolver: net.DefaultResolver, HTTP: &http.Client{Timeout: 20 * time.Second},
 				Asset: asset, Kube: kube, Services: svc, Now: time.Now,

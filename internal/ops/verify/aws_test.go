@@ -20,6 +20,8 @@ func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 var awsOnly = map[string]bool{
 	"e1.1/cluster-active": true, "e1.1/irsa": true, "e1.3/distribution": true, "e1.3/oac": true, "e1.3/certificate": true,
 	"e1.4/ecr": true, "e1.4/github-oidc": true, "e1.4/image-pushed": true, "edge/dtn-queue": true,
+	"identity/ca": true, "identity/pki-private": true, "identity/pki-encryption": true, "edge/beacon-table": true,
+	"market/billing-queue": true, "market/provenance-key": true, "market/publish-gate": true,
 }
 
 func runAWS(t *testing.T, b breakage) map[string]Result {
@@ -57,6 +59,7 @@ func TestAWSChecksReportEachBrokenItem(t *testing.T) {
 	res := runAWS(t, breakage{
 		unversioned: "packs", noCors: "stac", noLifecycle: "logs", noScan: "frontend", globalOrigin: true,
 		bigQueue: true, wrongRepoSub: true, noImage: true, expiringCertD: 5,
+		caNoOCSP: true, beaconNoTTL: true, billingNoDLQ: true, symmetricProv: true, noPublishDeny: true,
 	})
 	want := map[string]string{
 		"e1.2/packs/versioning": "versioning is never enabled",
@@ -68,6 +71,11 @@ func TestAWSChecksReportEachBrokenItem(t *testing.T) {
 		"e1.4/github-oidc":      "does not trust repo:spatialprops/spatialprops-infra:",
 		"e1.4/image-pushed":     "has no tagged image",
 		"e1.3/certificate":      "expires in",
+		"identity/ca":           "OCSP off",
+		"edge/beacon-table":     "TTL is not enabled on expiresAt",
+		"market/billing-queue":  "no dead-letter queue",
+		"market/provenance-key": "want ECC_NIST_P256/SIGN_VERIFY",
+		"market/publish-gate":   "no Deny of s3:PutObject on published/*",
 	}
 	for id, reason := range want {
 		r, ok := res[id]
@@ -78,9 +86,17 @@ func TestAWSChecksReportEachBrokenItem(t *testing.T) {
 	}
 	assert.Contains(t, res["e1.3/oac"].Fix, "regional endpoint <bucket>.s3.<region>.amazonaws.com", "the guide's 403 pitfall is the fix")
 	assert.Contains(t, res["e1.4/github-oidc"].Fix, "repo:ORG/REPO:ref:refs/heads/BRANCH", "the guide's OIDC pitfall is the fix")
-	for _, id := range []string{"e1.2/packs/encryption", "e1.2/stac/versioning", "e1.2/packs/cors", "e1.1/irsa", "e1.3/distribution"} {
+	for _, id := range []string{"e1.2/packs/encryption", "e1.2/stac/versioning", "e1.2/packs/cors", "e1.1/irsa", "e1.3/distribution", "identity/pki-private"} {
 		assert.True(t, res[id].OK, "%s was not broken: %s", id, res[id].Detail)
 	}
+}
+
+// GIVEN a device CA whose root certificate was never installed WHEN
+// verified THEN the CA check fails on its status, not on a missing CA.
+func TestPendingDeviceCAFails(t *testing.T) {
+	res := runAWS(t, breakage{pendingCA: true})
+	assert.False(t, res["identity/ca"].OK)
+	assert.Contains(t, res["identity/ca"].Detail, "status PENDING_CERTIFICATE")
 }
 
 // GIVEN no cluster of that name WHEN verified THEN the cluster checks fail

@@ -89,13 +89,30 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 			Fix: "the service must export OTLP to opentelemetry-collector.observability.svc:4317 (OTEL_EXPORTER_OTLP_ENDPOINT); " + obsFix},
 		Check{ID: "e1.5/grafana-datasources", Section: sec, Title: "Grafana datasources connected", Run: k.grafanaDatasources, Fix: grafana},
 	)
+	identity := redeploy(env, naming.ComponentIdentity)
+	pki := names.DataBucket(PKIBucketKind)
+	sec = "Device identity"
+	cs = append(cs,
+		Check{ID: "identity/ca", Section: sec, Title: "device CA active with OCSP and CRL", Run: a.deviceCA, Fix: identity + "; a CA left PENDING_CERTIFICATE needs its root certificate installed (docs/edge-identity.md)"},
+		Check{ID: "identity/pki-private", Section: sec, Title: "PKI bucket " + pki + ": public access blocked", Run: a.bucketPublicAccess(pki), Fix: identity},
+		Check{ID: "identity/pki-encryption", Section: sec, Title: "PKI bucket: encryption", Run: a.bucketEncryption(PKIBucketKind, pki), Fix: identity},
+	)
 	if cfg.Edge.Enabled {
 		sec = "Edge"
 		edgeFix := fmt.Sprintf("kubectl -n %s get pods,jobs; make deploy STACK=%s-edge", naming.NamespaceEdge, env)
 		cs = append(cs,
 			Check{ID: "edge/nats-streams", Section: sec, Title: "NATS streams present with the 50 KB limit", Run: k.natsStreams, Fix: edgeFix},
 			Check{ID: "edge/dtn-queue", Section: sec, Title: "DTN outbox queue capped at the envelope size", Run: a.dtnQueue, Fix: redeploy(env, naming.ComponentEdge)},
+			Check{ID: "edge/beacon-table", Section: sec, Title: "beacon registry: key, TTL on expiresAt, PITR, KMS", Run: a.beaconTable, Fix: redeploy(env, naming.ComponentEdge)},
 		)
 	}
+	market := redeploy(env, naming.ComponentMarketplace)
+	sec = "Marketplace"
+	cs = append(cs,
+		Check{ID: "market/billing-queue", Section: sec, Title: "billing events queue encrypted, with a dead-letter queue", Run: a.billingQueue, Fix: market},
+		Check{ID: "market/provenance-key", Section: sec, Title: "provenance signing key is ECC P-256 sign/verify", Run: a.provenanceKey, Fix: market},
+		Check{ID: "market/publish-gate", Section: sec, Title: "packs bucket denies publishing outside the provenance gate", Run: a.publishGate,
+			Fix: "the deny lives in the packs bucket's one policy, owned by the cdn stack: " + redeploy(env, naming.ComponentCDN)},
+	)
 	return cs
 }

@@ -9,13 +9,16 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
 	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -36,6 +39,12 @@ type breakage struct {
 	wrongRepoSub  bool   // deploy role trusts another repository
 	noImage       bool   // pack-service never pushed
 	expiringCertD int    // days left on the certificate (default 90)
+	caNoOCSP      bool   // device CA without OCSP
+	pendingCA     bool   // device CA whose root certificate was never installed
+	beaconNoTTL   bool   // beacon table without TTL on expiresAt
+	billingNoDLQ  bool   // billing queue without a dead-letter queue
+	symmetricProv bool   // provenance key is a symmetric encrypt key
+	noPublishDeny bool   // packs bucket policy lacks the published/ deny
 }
 
 // clients are the real SDK clients on moto.
@@ -47,6 +56,9 @@ type clients struct {
 	cf  *cloudfront.Client
 	acm *acm.Client
 	sqs *sqs.Client
+	pca *acmpca.Client
+	ddb *dynamodb.Client
+	kms *kms.Client
 }
 
 func newClients(t *testing.T) clients {
@@ -56,11 +68,12 @@ func newClients(t *testing.T) clients {
 		s3:  s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }),
 		eks: eks.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg),
 		cf: cloudfront.NewFromConfig(east), acm: acm.NewFromConfig(east), sqs: sqs.NewFromConfig(cfg),
+		pca: acmpca.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg),
 	}
 }
 
 func (c clients) deps() Deps {
-	return Deps{S3: c.s3, EKS: c.eks, IAM: c.iam, ECR: c.ecr, CloudFront: oacGap{c.cf}, ACM: c.acm, SQS: c.sqs}
+	return Deps{S3: c.s3, EKS: c.eks, IAM: c.iam, ECR: c.ecr, CloudFront: oacGap{c.cf}, ACM: c.acm, SQS: c.sqs, PCA: pcaGap{c.pca}, DynamoDB: c.ddb, KMS: c.kms}
 }
 
 // oacGap fills in what moto 5.2.1 drops: it accepts an origin's
@@ -170,6 +183,7 @@ func buildEnv(t *testing.T, c clients, cfg *envs.Config, b breakage) {
 		size = "262144"
 	}
 	must(c.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(n.DTNOutboxQueue()), Attributes: map[string]string{"MaximumMessageSize": size}}))
+	buildAdditions(t, c, cfg, n, b)
 }
 
 // oidc creates an IAM OIDC provider; providers are account-wide in moto,

@@ -1,0 +1,188 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	pcatypes "github.com/aws/aws-sdk-go-v2/service/acmpca/types"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// Checks of the edge & marketplace additions that AWS answers: the device
+// CA, the beacon registry, the billing queue and the provenance gate. Each
+// reads the setting a quiet misconfiguration would break, not only that
+// the resource exists.
+
+// PKIBucketKind is the data-bucket kind of the CA's CRL bucket.
+const PKIBucketKind = "pki"
+
+// deviceCA: the CA publishing its CRL to this env's PKI bucket is ACTIVE,
+// general-purpose, with OCSP (NATS reads no CRL) and the CRL both on.
+func (a *awsChecks) deviceCA(ctx context.Context) (string, error) {
+	bucket := a.names.DataBucket(PKIBucketKind)
+	p := acmpca.NewListCertificateAuthoritiesPaginator(a.d.PCA, &acmpca.ListCertificateAuthoritiesInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return "", failf("list private CAs: %v", err)
+		}
+		for _, ca := range page.CertificateAuthorities {
+			rc := ca.RevocationConfiguration
+			if rc == nil || rc.CrlConfiguration == nil || aws.ToString(rc.CrlConfiguration.S3BucketName) != bucket {
+				continue
+			}
+			var problems []string
+			if ca.Status != pcatypes.CertificateAuthorityStatusActive {
+				problems = append(problems, "status "+string(ca.Status))
+			}
+			if ca.UsageMode != "" && ca.UsageMode != pcatypes.CertificateAuthorityUsageModeGeneralPurpose {
+				problems = append(problems, "usage mode "+string(ca.UsageMode)+" (device certificates live 30 days; short-lived mode allows 7)")
+			}
+			if rc.OcspConfiguration == nil || !aws.ToBool(rc.OcspConfiguration.Enabled) {
+				problems = append(problems, "OCSP off (NATS checks agents through OCSP only)")
+			}
+			if !aws.ToBool(rc.CrlConfiguration.Enabled) {
+				problems = append(problems, "CRL off (the presigner's ALB refuses revoked devices from it)")
+			}
+			if len(problems) > 0 {
+				return "", failf("%s: %s", aws.ToString(ca.Arn), strings.Join(problems, "; "))
+			}
+			return fmt.Sprintf("%s ACTIVE, OCSP and CRL (to %s) on", aws.ToString(ca.Arn), bucket), nil
+		}
+	}
+	return "", failf("no private CA publishes its CRL to %s", bucket)
+}
+
+// beaconTable: key venueId+beaconId, TTL on expiresAt (expired ids vanish
+// after their grace window), PITR, a customer-managed key and, outside
+// dev, deletion protection.
+func (a *awsChecks) beaconTable(ctx context.Context) (string, error) {
+	name := a.names.BeaconTable()
+	t, err := a.d.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return "", failf("table %s: %v", name, err)
+	}
+	var problems []string
+	var keys []string
+	for _, k := range t.Table.KeySchema {
+		keys = append(keys, aws.ToString(k.AttributeName)+"/"+string(k.KeyType))
+	}
+	if !slices.Equal(keys, []string{"venueId/HASH", "beaconId/RANGE"}) {
+		problems = append(problems, "key "+strings.Join(keys, ",")+", want venueId/HASH,beaconId/RANGE")
+	}
+	if sse := t.Table.SSEDescription; sse == nil || sse.SSEType != ddbtypes.SSETypeKms || aws.ToString(sse.KMSMasterKeyArn) == "" {
+		problems = append(problems, "not encrypted with a customer-managed KMS key")
+	}
+	if a.cfg.Protect() && !aws.ToBool(t.Table.DeletionProtectionEnabled) {
+		problems = append(problems, "deletion protection off")
+	}
+	ttl, err := a.d.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil || ttl.TimeToLiveDescription == nil || ttl.TimeToLiveDescription.TimeToLiveStatus != ddbtypes.TimeToLiveStatusEnabled ||
+		aws.ToString(ttl.TimeToLiveDescription.AttributeName) != "expiresAt" {
+		problems = append(problems, "TTL is not enabled on expiresAt (rotated ids would never expire)")
+	}
+	b, err := a.d.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
+	if err != nil || b.ContinuousBackupsDescription == nil || b.ContinuousBackupsDescription.PointInTimeRecoveryDescription == nil ||
+		b.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled {
+		problems = append(problems, "point-in-time recovery off")
+	}
+	if len(problems) > 0 {
+		return "", failf("table %s: %s", name, strings.Join(problems, "; "))
+	}
+	return name + ": venueId+beaconId, TTL expiresAt, PITR, KMS", nil
+}
+
+// BillingQueue is the marketplace's billing-events queue name.
+func BillingQueue(prefix string) string { return prefix + "-billing-events" }
+
+// billingQueue: the queue exists, is KMS-encrypted, and hands poison
+// events to a dead-letter queue instead of retrying them forever.
+func (a *awsChecks) billingQueue(ctx context.Context) (string, error) {
+	name := BillingQueue(a.names.Prefix())
+	u, err := a.d.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
+	if err != nil {
+		return "", failf("queue %s: %v", name, err)
+	}
+	out, err := a.d.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: u.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
+	if err != nil {
+		return "", failf("queue %s: %v", name, err)
+	}
+	var problems []string
+	if out.Attributes[string(sqstypes.QueueAttributeNameKmsMasterKeyId)] == "" {
+		problems = append(problems, "no KMS key")
+	}
+	if out.Attributes[string(sqstypes.QueueAttributeNameRedrivePolicy)] == "" {
+		problems = append(problems, "no dead-letter queue")
+	}
+	if len(problems) > 0 {
+		return "", failf("queue %s: %s", name, strings.Join(problems, "; "))
+	}
+	return name + ": KMS-encrypted, dead-letter queue set", nil
+}
+
+// ProvenanceKeyAlias is the provenance gate's signing key alias.
+func ProvenanceKeyAlias(prefix string) string { return "alias/" + prefix + "-provenance" }
+
+// provenanceKey: the signing key is an enabled ECC P-256 sign/verify key.
+func (a *awsChecks) provenanceKey(ctx context.Context) (string, error) {
+	alias := ProvenanceKeyAlias(a.names.Prefix())
+	out, err := a.d.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
+	if err != nil {
+		return "", failf("key %s: %v", alias, err)
+	}
+	m := out.KeyMetadata
+	if m.KeySpec != kmstypes.KeySpecEccNistP256 || m.KeyUsage != kmstypes.KeyUsageTypeSignVerify || !m.Enabled {
+		return "", failf("key %s is %s/%s enabled=%t, want ECC_NIST_P256/SIGN_VERIFY enabled", alias, m.KeySpec, m.KeyUsage, m.Enabled)
+	}
+	return alias + ": ECC_NIST_P256, SIGN_VERIFY", nil
+}
+
+// publishGate: the packs bucket policy denies PutObject under published/
+// (everyone but the provenance gate is refused there).
+func (a *awsChecks) publishGate(ctx context.Context) (string, error) {
+	bucket := a.names.DataBucket("packs")
+	out, err := a.d.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return "", failf("%s: no bucket policy: %v", bucket, err)
+	}
+	var doc struct {
+		Statement []struct {
+			Sid      string
+			Effect   string
+			Action   any
+			Resource any
+		}
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Policy)), &doc); err != nil {
+		return "", failf("%s: policy is not JSON: %v", bucket, err)
+	}
+	for _, s := range doc.Statement {
+		if s.Effect == "Deny" && mentions(s.Action, "s3:PutObject") && mentions(s.Resource, "/published/") {
+			return fmt.Sprintf("%s: statement %q denies PutObject under published/", bucket, s.Sid), nil
+		}
+	}
+	return "", failf("%s: no Deny of s3:PutObject on published/*: anyone with write access could publish an unverified pack", bucket)
+}
+
+// mentions reports whether a policy field (a string or a list) contains s.
+func mentions(v any, s string) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.Contains(x, s)
+	case []any:
+		return slices.ContainsFunc(x, func(e any) bool { return mentions(e, s) })
+	}
+	return false
+}
