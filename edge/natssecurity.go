@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -295,5 +296,19 @@ func ServerConfig(listen string, storeDir string, files TLSFiles, o SecurityOpti
 	auth["max_payload"] = MaxEnvelopeBytes
 	auth["tls"] = ClientTLS(files)
 	auth["jetstream"] = map[string]any{"store_dir": storeDir}
-	return json.MarshalIndent(auth, "", "  ")
+	return MarshalConf(auth)
+}
+
+// MarshalConf writes JSON the NATS config parser reads: without Go's HTML
+// escaping, which turns the ">" wildcard into "\u003e", an escape NATS
+// refuses.
+func MarshalConf(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
