@@ -124,7 +124,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	// mTLS and accounts (stacks/edge_nats.go): certificates first, so the
 	// chart's pods find their TLS Secret.
 	values := natsValues(cfg, replicas, platform.StorageClass)
-	if err := addNATSSecurity(values); err != nil {
+	if err := addNATSSecurity(values, cfg); err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}
 	certs := newNATSCertificates(b, []cdktf.ITerraformDependable{ns.Resource})

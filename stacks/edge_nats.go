@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
 // NATS security names in namespace edge-sync.
@@ -45,8 +47,12 @@ func natsServerDNSNames(publicHost string) []string {
 // verify_and_map and ocsp_peer from edge.ClientTLS) and merges the
 // accounts from edge.Authorization into the chart's config. The same Go
 // functions build the config edge/natstest runs a real server with.
-func addNATSSecurity(values map[string]any) error {
-	auth, err := edge.Authorization(edge.SecurityOptions{})
+func addNATSSecurity(values map[string]any, cfg *envs.Config) error {
+	opts := natsSecurityOptions(cfg)
+	if opts.Leaf != nil {
+		addP2PMounts(values)
+	}
+	auth, err := edge.Authorization(opts)
 	if err != nil {
 		return err
 	}
@@ -100,6 +106,15 @@ func newNATSCertificates(b *base, after []cdktf.ITerraformDependable) []cdktf.IT
 			"uris":       []string{edge.ServiceUserName(u)},
 			"usages":     []string{"client auth", "digital signature"},
 		})))
+	}
+	p2p := p2pBridgeObjects(b.cfg, b.names)
+	ids := make([]string, 0, len(p2p))
+	for id := range p2p {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		out = append(out, obj(id, p2p[id]))
 	}
 	return out
 }
