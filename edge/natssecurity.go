@@ -284,6 +284,13 @@ func Authorization(o SecurityOptions) (map[string]any, error) {
 	return out, nil
 }
 
+// OCSPCache keeps OCSP responses in dir. Without it nats-server writes
+// its cache to "_rc_" in its working directory, which is read-only in the
+// pod; the stack points it at the JetStream volume.
+func OCSPCache(dir string) map[string]any {
+	return map[string]any{"type": "local", "local_store": dir}
+}
+
 // ServerConfig renders a complete server config (NATS reads JSON) from
 // the same blocks the chart gets, plus the listener and JetStream settings
 // the chart adds itself. edge/natstest starts nats-server from it.
@@ -296,6 +303,7 @@ func ServerConfig(listen string, storeDir string, files TLSFiles, o SecurityOpti
 	auth["max_payload"] = MaxEnvelopeBytes
 	auth["tls"] = ClientTLS(files)
 	auth["jetstream"] = map[string]any{"store_dir": storeDir}
+	auth["ocsp_cache"] = OCSPCache(storeDir + "/ocsp-cache")
 	return MarshalConf(auth)
 }
 

@@ -31,6 +31,10 @@ const (
 	NATSCertRenewBefore = "240h"
 )
 
+// NATSOCSPCacheDir is on the JetStream volume (the chart mounts it at
+// /data): the root filesystem is read-only.
+const NATSOCSPCacheDir = "/data/ocsp-cache"
+
 // NATSUserSecret is the Secret cert-manager writes a service user's client
 // certificate to.
 func NATSUserSecret(user string) string { return "nats-user-" + user }
@@ -64,6 +68,7 @@ func addNATSSecurity(values map[string]any, cfg *envs.Config) error {
 	for k, v := range auth {
 		merge[k] = v
 	}
+	merge["ocsp_cache"] = edge.OCSPCache(NATSOCSPCacheDir)
 	values["tlsCA"] = map[string]any{"enabled": true, "secretName": NATSServerTLSSecret, "key": "ca.crt"}
 	return nil
 }
