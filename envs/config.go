@@ -243,6 +243,8 @@ type Edge struct {
 	// JetStreamStorageGi sizes each NATS server's JetStream volume.
 	// Default: 10.
 	JetStreamStorageGi int `yaml:"jetStreamStorageGi"`
+	// P2PBridge is the optional leaf-node bridge to a peer hub (envs/p2pbridge.go).
+	P2PBridge P2PBridge `yaml:"p2pBridge"`
 }
 
 // AccountBaseline covers CloudTrail, GuardDuty and AWS Config, which are

@@ -115,6 +115,7 @@ func applyDefaults(c *Config) {
 	e := &c.Edge
 	setInt(&e.EnvelopeMaxBytes, edge.MaxEnvelopeBytes)
 	setInt(&e.JetStreamStorageGi, DefaultJetStreamStorageGi)
+	defaultP2PBridge(&e.P2PBridge)
 }
 
 func setStr(p *string, v string) {

@@ -339,6 +339,7 @@ func validateEdge(p *problems, c *Config) {
 	if e.JetStreamStorageGi < 1 || e.JetStreamStorageGi > 16384 {
 		p.add("edge.jetStreamStorageGi", "%d must be between 1 and 16384 Gi", e.JetStreamStorageGi)
 	}
+	validateP2PBridge(p, e.P2PBridge)
 }
 
 // validateDerivedNames catches names AWS would reject at apply time, long

@@ -121,18 +121,27 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 
 	ledger := newDeviceLedger(b, storage.KeyArn)
 
+	// mTLS and accounts (stacks/edge_nats.go): certificates first, so the
+	// chart's pods find their TLS Secret.
+	values := natsValues(cfg, replicas, platform.StorageClass)
+	if err := addNATSSecurity(values, cfg); err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
+	certs := newNATSCertificates(b, []cdktf.ITerraformDependable{ns.Resource})
 	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
 		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,
-		Values:    natsValues(cfg, replicas, platform.StorageClass),
-		DependsOn: []cdktf.ITerraformDependable{ns.Resource},
+		Values:    values,
+		DependsOn: append([]cdktf.ITerraformDependable{ns.Resource}, certs...),
 	})
 	if err != nil {
 		return nil, err
 	}
-	natsURL := fmt.Sprintf("nats://%s.%s.svc:4222", NATSRelease, naming.NamespaceEdge)
+	natsURL := fmt.Sprintf("tls://%s.%s.svc:%d", NATSRelease, naming.NamespaceEdge, NATSClientPort)
 	if err := newStreamSetup(b, ns.Name, nats.Release, streams, natsURL); err != nil {
 		return nil, err
 	}
+	agentsURL := newNATSAgentsEndpoint(b, nats.Release)
+	b.output("nats_agents_url", "URL agents connect to with their device certificate (mTLS)", agentsURL, false)
 
 	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)
 	b.output("dtn_queue_url", "DTN store-and-forward queue", queue.Url(), false)
@@ -177,12 +186,15 @@ const (
 	NATSClusterPort = 6222
 )
 
-// edgePolicies: NATS takes clients only from edge-sync itself (the
-// stream-setup Job and the DTN gateway) and routes only from its peers.
+// edgePolicies: the TLS client port takes any source, because agents come
+// through the internet-facing NLB with IP targets, which keeps the agent's
+// own address; the client-certificate check at NATS is the gate. Routes
+// only from NATS peers; everything else stays default-deny.
 func edgePolicies() []sp.IngressAllow {
 	nats := map[string]string{"app.kubernetes.io/name": "nats"}
 	return []sp.IngressAllow{
-		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort}, From: []sp.Peer{{Namespace: naming.NamespaceEdge}}},
+		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort},
+			AnySourceReason: "agents reach NATS through the internet-facing NLB (IP targets preserve the client address); every client must present a private-CA certificate (verify_and_map)"},
 		{Name: "nats-routes", PodLabels: nats, Ports: []int{NATSClusterPort}, From: []sp.Peer{{PodLabels: nats}}},
 	}
 }
@@ -209,16 +221,19 @@ func newStreamSetup(b *base, namespace *string, after cdktf.ITerraformDependable
 		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String("edge-streams"), Namespace: namespace},
 		Data:     sp.StringMap(files),
 	})
+	// The Job authenticates as stream-admin with its cert-manager client
+	// certificate (mounted from nats-user-stream-admin).
 	script := `set -eu
+n() { nats --server "$NATS_URL" --tlscert /certs/tls.crt --tlskey /certs/tls.key --tlsca /certs/ca.crt "$@"; }
 for f in /streams/*.json; do
   name=$(basename "$f" .json)
-  if nats --server "$NATS_URL" stream info "$name" >/dev/null 2>&1; then
-    nats --server "$NATS_URL" stream edit "$name" --config "$f" --force
+  if n stream info "$name" >/dev/null 2>&1; then
+    n stream edit "$name" --config "$f" --force
   else
-    nats --server "$NATS_URL" stream add --config "$f"
+    n stream add --config "$f"
   fi
 done
-nats --server "$NATS_URL" stream ls`
+n stream ls`
 	jobv1.NewJobV1(b.stack, jsii.String("stream-setup"), &jobv1.JobV1Config{
 		Metadata: &jobv1.JobV1Metadata{Name: jsii.String("edge-streams-" + hash), Namespace: namespace},
 		Spec: &jobv1.JobV1Spec{
@@ -247,11 +262,13 @@ nats --server "$NATS_URL" stream ls`
 						VolumeMount: &[]*jobv1.JobV1SpecTemplateSpecContainerVolumeMount{
 							{Name: jsii.String("streams"), MountPath: jsii.String("/streams"), ReadOnly: jsii.Bool(true)},
 							{Name: jsii.String("tmp"), MountPath: jsii.String("/tmp")},
+							{Name: jsii.String("certs"), MountPath: jsii.String("/certs"), ReadOnly: jsii.Bool(true)},
 						},
 					}},
 					Volume: &[]*jobv1.JobV1SpecTemplateSpecVolume{
 						{Name: jsii.String("streams"), ConfigMap: &jobv1.JobV1SpecTemplateSpecVolumeConfigMap{Name: cm.Metadata().Name()}},
 						{Name: jsii.String("tmp"), EmptyDir: &jobv1.JobV1SpecTemplateSpecVolumeEmptyDir{}},
+						{Name: jsii.String("certs"), Secret: &jobv1.JobV1SpecTemplateSpecVolumeSecret{SecretName: jsii.String(NATSUserSecret(edge.UserStreamAdmin))}},
 					},
 				},
 			},

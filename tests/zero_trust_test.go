@@ -119,8 +119,11 @@ func TestTelemetryBackendsAcceptOnlyCollectorsAndGrafana(t *testing.T) {
 
 func TestWebhooksAreTheOnlyAnySourceAllows(t *testing.T) {
 	// An allow without sources is accepted only for admission webhooks
-	// and the metrics API, each with its reason on the object.
+	// and the metrics API, each with its reason on the object, and for the
+	// NATS TLS port agents reach through the internet-facing NLB (IP
+	// targets keep the agent's address; the client certificate is the gate).
 	want := map[string]bool{
+		"edge-sync/allow-nats-clients":                     true,
 		"aws-lbc/allow-webhook-from-api-server":            true,
 		"external-secrets/allow-webhook-from-api-server":   true,
 		"kube-system/allow-metrics-server-from-api-server": true,
