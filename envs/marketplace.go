@@ -2,6 +2,7 @@ package envs
 
 import (
 	"regexp"
+	"strings"
 )
 
 // Marketplace configures the marketplace stack: the marketplace api and ui,
@@ -11,7 +12,9 @@ type Marketplace struct {
 	Enabled bool `yaml:"enabled"`
 	// BillingConnectorSecret is the NAME (never the value) of the Secrets
 	// Manager secret holding the billing provider connector's credentials,
-	// e.g. spatialprops/prod/billing-connector. An ExternalSecret reads it
+	// relative to the environment's prefix "<org>/<env>/": billing-connector
+	// means <org>/<env>/billing-connector, the only place External Secrets
+	// may read (and it follows an ORG override). An ExternalSecret reads it
 	// in-cluster, so no credential reaches config or Terraform state.
 	// Required in staging and prod; refused in dev, where the billing stub
 	// consumes the queue instead.
@@ -24,6 +27,15 @@ type Marketplace struct {
 
 // WAFOn reports whether the marketplace ingress gets a web ACL.
 func (m Marketplace) WAFOn() bool { return m.EnableWAF != nil && *m.EnableWAF }
+
+// BillingConnectorSecretName is the full Secrets Manager name,
+// "<org>/<env>/<billingConnectorSecret>", or "" in dev.
+func (c *Config) BillingConnectorSecretName() string {
+	if c.Marketplace.BillingConnectorSecret == "" {
+		return ""
+	}
+	return c.Org + "/" + c.Env + "/" + c.Marketplace.BillingConnectorSecret
+}
 
 // UsesBillingStub reports whether the dev billing stub consumes the queue
 // (no connector secret named) rather than the provider's connector.
@@ -50,9 +62,11 @@ func validateMarketplace(p *problems, c *Config, env string) {
 	case env == "dev" && name != "":
 		p.add("marketplace.billingConnectorSecret", "is set in dev, where the in-cluster billing stub consumes the queue; remove it (the connector runs in staging and prod only)")
 	case env != "dev" && name == "":
-		p.add("marketplace.billingConnectorSecret", "is required in %s: name the Secrets Manager secret holding the billing connector's credentials, e.g. %s/%s/billing-connector", env, c.Org, env)
+		p.add("marketplace.billingConnectorSecret", "is required in %s: name the Secrets Manager secret holding the billing connector's credentials, stored as %s/%s/<name>; write e.g. billing-connector", env, c.Org, env)
 	case name != "" && !secretNameRe.MatchString(name):
 		p.add("marketplace.billingConnectorSecret", "%q is not a Secrets Manager secret name; give the name (letters, digits, /_+=.@-), not an ARN or a value", name)
+	case strings.HasPrefix(name, c.Org+"/") || strings.HasPrefix(name, "/"):
+		p.add("marketplace.billingConnectorSecret", "%q must be relative to %s/%s/ (the stacks add the prefix); write e.g. billing-connector", name, c.Org, env)
 	}
 	if m.EnableWAF != nil && !*m.EnableWAF && c.IsProd() {
 		p.add("marketplace.enableWaf", "is false in prod; the public storefront must sit behind a web ACL, remove the key or set it true")

@@ -26,7 +26,7 @@ func TestMarketplaceShippedConfig(t *testing.T) {
 	for _, env := range []string{"staging", "prod"} {
 		cfg, err := Load(env, Overrides{})
 		require.NoError(t, err)
-		assert.Equal(t, "spatialprops/"+env+"/billing-connector", cfg.Marketplace.BillingConnectorSecret)
+		assert.Equal(t, "spatialprops/"+env+"/billing-connector", cfg.BillingConnectorSecretName())
 		assert.False(t, cfg.Marketplace.UsesBillingStub())
 		assert.True(t, cfg.Marketplace.WAFOn(), "%s inherits cdn.enableWaf", env)
 	}
@@ -34,22 +34,28 @@ func TestMarketplaceShippedConfig(t *testing.T) {
 
 func TestMarketplaceConnectorSecretRules(t *testing.T) {
 	_, err := parseShipped(t, "prod", func(s string) string {
-		return strings.Replace(s, "  billingConnectorSecret: spatialprops/prod/billing-connector\n", "", 1)
+		return strings.Replace(s, "  billingConnectorSecret: billing-connector\n", "", 1)
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "marketplace.billingConnectorSecret: is required in prod")
 
 	_, err = parseShipped(t, "dev", func(s string) string {
-		return s + "  billingConnectorSecret: spatialprops/dev/billing-connector\n"
+		return s + "  billingConnectorSecret: billing-connector\n"
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is set in dev, where the in-cluster billing stub consumes the queue")
 
 	_, err = parseShipped(t, "staging", func(s string) string {
-		return strings.Replace(s, "spatialprops/staging/billing-connector", "arn:aws:secretsmanager:us-east-1:123456789012:secret:x", 1)
+		return strings.Replace(s, "billingConnectorSecret: billing-connector", "billingConnectorSecret: arn:aws:secretsmanager:us-east-1:123456789012:secret:x", 1)
 	})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not a Secrets Manager secret name")
+
+	_, err = parseShipped(t, "staging", func(s string) string {
+		return strings.Replace(s, "billingConnectorSecret: billing-connector", "billingConnectorSecret: spatialprops/staging/billing-connector", 1)
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "must be relative to spatialprops/staging/")
 
 	_, err = parseShipped(t, "prod", func(s string) string { return s + "  enableWaf: false\n" })
 	require.Error(t, err)
