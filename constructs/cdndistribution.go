@@ -46,6 +46,10 @@ type CdnDistributionProps struct {
 	PriceClass           string
 	// WebACLArn attaches a WAF web ACL when set.
 	WebACLArn *string
+	// ExtraBucketStatements are appended to the origin bucket's single
+	// policy (e.g. the marketplace's deny on published/), so the bucket
+	// never gets a second aws_s3_bucket_policy that would overwrite this one.
+	ExtraBucketStatements []Statement
 }
 
 // CdnDistribution is what DNS records and outputs need.
@@ -140,15 +144,16 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 
 	// The bucket's single policy document: TLS only, and reads only by this
 	// distribution (AWS:SourceArn), signed through the OAC.
-	doc := NewPolicyDocument(node, "origin-bucket-policy-document",
+	statements := append([]Statement{
 		DenyInsecureTransport(*props.OriginBucketArn),
-		Statement{
+		{
 			Sid:        "AllowCloudFrontServicePrincipal",
 			Actions:    []string{"s3:GetObject"},
 			Resources:  []string{*props.OriginBucketArn + "/*"},
 			Principals: []Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
 			Conditions: []Condition{{Test: "StringEquals", Variable: "AWS:SourceArn", Values: []string{*dist.Arn()}}},
-		})
+		}}, props.ExtraBucketStatements...)
+	doc := NewPolicyDocument(node, "origin-bucket-policy-document", statements...)
 	s3bucketpolicy.NewS3BucketPolicy(node, jsii.String("origin-bucket-policy"), &s3bucketpolicy.S3BucketPolicyConfig{
 		Bucket: props.OriginBucketName,
 		Policy: doc.Json(),

@@ -35,6 +35,24 @@ type CdnWebACLProps struct {
 	LogRetentionDays int
 	// Protect adds prevent_destroy to the log group and its key.
 	Protect bool
+	// Regional makes a REGIONAL web ACL (for an ALB) instead of a
+	// CLOUDFRONT one; Provider and Region must then be the ALB's region,
+	// where the ACL and its log group live.
+	Regional bool
+	// Region of Provider; default us-east-1 (the CLOUDFRONT region).
+	Region string
+}
+
+// scopeAndRegion returns the WAF scope and the region of the ACL's logs.
+func (p *CdnWebACLProps) scopeAndRegion() (string, string) {
+	region := p.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	if p.Regional {
+		return "REGIONAL", region
+	}
+	return "CLOUDFRONT", region
 }
 
 // WafLogGroupPrefix is mandatory: WAF delivers only to log groups whose
@@ -68,6 +86,13 @@ func NewCdnWebACL(scope constructs.Construct, id string, props *CdnWebACLProps) 
 	if props.RateLimitPer5Min < 100 {
 		return nil, fmt.Errorf("%s: rateLimitPer5Min=%d is below WAF's minimum of 100", id, props.RateLimitPer5Min)
 	}
+	if props.Regional && props.Region == "" {
+		return nil, fmt.Errorf("%s: a regional web ACL needs region (the ALB's region)", id)
+	}
+	if !props.Regional && props.Region != "" && props.Region != "us-east-1" {
+		return nil, fmt.Errorf("%s: a CLOUDFRONT web ACL lives in us-east-1, not %s", id, props.Region)
+	}
+	aclScope, _ := props.scopeAndRegion()
 	visibility := func(name string) map[string]any {
 		return map[string]any{"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": name}
 	}
@@ -93,7 +118,7 @@ func NewCdnWebACL(scope constructs.Construct, id string, props *CdnWebACLProps) 
 	acl := wafv2webacl.NewWafv2WebAcl(scope, jsii.String(id), &wafv2webacl.Wafv2WebAclConfig{
 		Provider:      props.Provider,
 		Name:          jsii.String(props.Name),
-		Scope:         jsii.String("CLOUDFRONT"),
+		Scope:         jsii.String(aclScope),
 		DefaultAction: &wafv2webacl.Wafv2WebAclDefaultAction{Allow: &wafv2webacl.Wafv2WebAclDefaultActionAllow{}},
 		RuleJson:      jsii.String(string(ruleJSON)),
 		VisibilityConfig: &wafv2webacl.Wafv2WebAclVisibilityConfig{
@@ -111,11 +136,12 @@ func NewCdnWebACL(scope constructs.Construct, id string, props *CdnWebACLProps) 
 // group's resource policy lets only this account's WAF delivery write.
 func newWafLogging(scope constructs.Construct, id string, aclArn *string, props *CdnWebACLProps) error {
 	name := WafLogGroupPrefix + props.Name
+	_, region := props.scopeAndRegion()
 	caller := dataawscalleridentity.NewDataAwsCallerIdentity(scope, jsii.String(id+"-caller"), &dataawscalleridentity.DataAwsCallerIdentityConfig{
 		Provider: props.Provider,
 	})
 	key, err := NewLogsKey(scope, id+"-logs-key", &LogsKeyProps{
-		Alias: "alias/" + props.Name + "-waf-logs", Region: "us-east-1", AccountID: caller.AccountId(),
+		Alias: "alias/" + props.Name + "-waf-logs", Region: region, AccountID: caller.AccountId(),
 		LogGroupNames: []string{name}, Protect: props.Protect, Provider: props.Provider,
 	})
 	if err != nil {
@@ -135,7 +161,7 @@ func newWafLogging(scope constructs.Construct, id string, aclArn *string, props 
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"delivery.logs.amazonaws.com"}}},
 		Conditions: []Condition{
 			{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
-			{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{"arn:aws:logs:us-east-1:" + account + ":*"}},
+			{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{"arn:aws:logs:" + region + ":" + account + ":*"}},
 		},
 	})
 	resourcePolicy := cloudwatchlogresourcepolicy.NewCloudwatchLogResourcePolicy(scope, jsii.String(id+"-log-delivery-policy"), &cloudwatchlogresourcepolicy.CloudwatchLogResourcePolicyConfig{

@@ -29,6 +29,8 @@ type Config struct {
 	CICD          CICD          `yaml:"cicd"`
 	Observability Observability `yaml:"observability"`
 	Edge          Edge          `yaml:"edge"`
+	// Marketplace switches and configures the marketplace stack.
+	Marketplace Marketplace `yaml:"marketplace"`
 	// AccountBaseline switches the account-level detection services.
 	AccountBaseline AccountBaseline `yaml:"accountBaseline"`
 

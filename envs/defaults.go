@@ -116,6 +116,8 @@ func applyDefaults(c *Config) {
 	setInt(&e.EnvelopeMaxBytes, edge.MaxEnvelopeBytes)
 	setInt(&e.JetStreamStorageGi, DefaultJetStreamStorageGi)
 	defaultP2PBridge(&e.P2PBridge)
+
+	defaultMarketplace(c)
 }
 
 func setStr(p *string, v string) {

@@ -46,6 +46,9 @@ type base struct {
 	cfg     *envs.Config
 	names   naming.Names
 	account *string
+	// provider is the stack's default AWS provider (for constructs that
+	// take one explicitly, such as certificates and web ACLs).
+	provider cdktf.TerraformProvider
 }
 
 // accountID is the deploying account, looked up once per stack.
@@ -75,9 +78,11 @@ func newBase(scope constructs.Construct, cfg *envs.Config, component string) (*b
 	}); err != nil {
 		return nil, err
 	}
-	if _, err := sp.NewAwsProvider(stack, "aws", b.providerProps(component, cfg.Region, "")); err != nil {
+	provider, err := sp.NewAwsProvider(stack, "aws", b.providerProps(component, cfg.Region, ""))
+	if err != nil {
 		return nil, err
 	}
+	b.provider = provider
 	sp.AddGuardrails(stack)
 	return b, nil
 }

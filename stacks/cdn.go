@@ -81,6 +81,7 @@ func NewCDNStack(scope constructs.Construct, cfg *envs.Config, storage *StorageO
 		CorsMaxAgeSeconds:              CorsMaxAgeSeconds,
 		PriceClass:                     d.PriceClass,
 		WebACLArn:                      webACL,
+		ExtraBucketStatements:          publishedDeny(b, *packs.Arn),
 	})
 	if err != nil {
 		return nil, err

@@ -17,6 +17,8 @@ type Environment struct {
 	Obs      *ObservabilityOutputs
 	// Edge is nil when edge.enabled is false.
 	Edge *EdgeOutputs
+	// Market is nil when marketplace.enabled is false.
+	Market *MarketplaceOutputs
 }
 
 // NewEnvironment builds every stack of cfg's environment in dependency
@@ -51,6 +53,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.Edge, err = NewEdgeStack(scope, cfg, e.Cluster, e.Platform, e.Storage); err != nil {
+		return nil, err
+	}
+	if e.Market, err = NewMarketplaceStack(scope, cfg, e.Cluster, e.Storage); err != nil {
 		return nil, err
 	}
 	return &e, nil

@@ -24,6 +24,7 @@ const (
 var DeployOrder = []string{
 	ComponentState, ComponentNetwork, ComponentCluster, ComponentCICD, ComponentPlatform,
 	ComponentStorage, ComponentCDN, ComponentObservability, ComponentEdge,
+	ComponentMarketplace,
 }
 
 // Helm release names of the platform and edge stacks (the observability

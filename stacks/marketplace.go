@@ -1,0 +1,247 @@
+package stacks
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// MarketplaceStack is the stack "<env>-marketplace", last in DeployOrder.
+const MarketplaceStack = naming.ComponentMarketplace
+
+// Marketplace workloads (service accounts and chart release names) in
+// namespace marketplace.
+const (
+	MarketplaceAPI       = "marketplace-api"
+	MarketplaceUI        = "marketplace-ui"
+	BillingStub          = "billing-stub"
+	BillingConnector     = "billing-connector"
+	ProvenanceGate       = "provenance-gate"
+	MarketplaceHTTPPort  = 8080
+	BillingRetentionDays = 14
+	// BillingMaxReceiveAttempts moves an event the consumer cannot process
+	// to the DLQ after this many receives.
+	BillingMaxReceiveAttempts = 5
+	// MarketplaceSecretStore is the ClusterSecretStore serving only the
+	// marketplace namespace (staging/prod, for the billing connector).
+	MarketplaceSecretStore = "secrets-manager-marketplace"
+)
+
+// MarketplaceOutputs locate the marketplace's backing resources.
+type MarketplaceOutputs struct {
+	Host                string
+	BillingQueueURL     *string
+	ProvenanceKeyArn    *string
+	APIRoleArn          *string
+	ProvenanceGateRole  *string
+	BillingConsumerRole *string
+	CertificateArn      *string
+	WebACLArn           *string
+}
+
+// NewMarketplaceStack deploys the marketplace's infrastructure into
+// namespace marketplace: the billing-events queue under its own CMK, the
+// provenance signing key, IRSA for the api, the provenance gate and the
+// billing consumer (the dev stub or the provider's connector), and the
+// public entry point at cfg.ServiceHost("market") with ACM, Route53 and a
+// regional WAF where WAF is on. The api and ui themselves are deployed by
+// their workflows (helm/marketplace-api, helm/marketplace-ui). It returns
+// nil when marketplace.enabled is false.
+func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, storage *StorageOutputs) (*MarketplaceOutputs, error) {
+	if !cfg.Marketplace.Enabled {
+		return nil, nil
+	}
+	b, err := newBase(scope, cfg, MarketplaceStack)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.kubernetesProviders(cluster); err != nil {
+		return nil, err
+	}
+	ns, err := sp.NewNamespace(b.stack, "namespace", &sp.NamespaceProps{Name: naming.NamespaceMarketplace, Policies: marketplacePolicies(cfg)})
+	if err != nil {
+		return nil, err
+	}
+
+	billingKey, err := sp.NewKmsKey(b.stack, "billing-key", &sp.KmsKeyProps{
+		Alias: b.names.BillingKeyAlias(), Description: "Billing events queues of " + b.names.Prefix(),
+		Protect: cfg.Protect(), AccountID: b.accountID(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	queue := newBillingQueues(b, billingKey.KeyArn)
+	provenanceKey := newProvenanceKey(b)
+
+	packs := storage.Buckets["packs"]
+	roles, err := newMarketplaceRoles(b, cluster, marketplaceGrants{
+		queueArn: *queue.Arn(), billingKey: *billingKey.KeyArn, provenanceKey: *provenanceKey,
+		packsArn: *packs.Arn, dataKey: *storage.KeyArn,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Marketplace.UsesBillingStub() {
+		if err := billingConnectorSecret(b, ns); err != nil {
+			return nil, err
+		}
+	}
+
+	entry, err := newMarketplaceEntry(b, ns)
+	if err != nil {
+		return nil, err
+	}
+
+	b.output("marketplace_host", "Public host of the marketplace", entry.host, false)
+	b.output("billing_events_queue_url", "Billing events queue (the api sends, the consumer receives)", queue.Url(), false)
+	b.output("provenance_key_arn", "Asymmetric KMS key the provenance gate signs attestations with", provenanceKey, false)
+	b.output("marketplace_api_role_arn", "IRSA role for the marketplace-api service account", roles.api, false)
+	b.output("provenance_gate_role_arn", "IRSA role for the provenance-gate service account (the only kms:Sign and published/ writer)", roles.gate, false)
+	b.output("billing_consumer_role_arn", "IRSA role for the billing consumer (dev stub or provider connector)", roles.consumer, false)
+	b.output("marketplace_certificate_arn", "ACM certificate of the marketplace ALB", entry.certArn, false)
+	return &MarketplaceOutputs{
+		Host: entry.host, BillingQueueURL: queue.Url(), ProvenanceKeyArn: provenanceKey,
+		APIRoleArn: roles.api, ProvenanceGateRole: roles.gate, BillingConsumerRole: roles.consumer,
+		CertificateArn: entry.certArn, WebACLArn: entry.webACL,
+	}, nil
+}
+
+// newBillingQueues creates the billing-events queue and its DLQ, both
+// under the billing CMK and protected from destroy outside dev: they hold
+// billable events not yet charged.
+func newBillingQueues(b *base, keyArn *string) sqsqueue.SqsQueue {
+	lifecycle := sp.Lifecycle(b.cfg.Protect())
+	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("billing-dead-letter"), &sqsqueue.SqsQueueConfig{
+		Name: jsii.String(b.names.BillingDeadLetterQueue()), KmsMasterKeyId: keyArn,
+		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+		Lifecycle:               lifecycle,
+	})
+	return sqsqueue.NewSqsQueue(b.stack, jsii.String("billing-events"), &sqsqueue.SqsQueueConfig{
+		Name:                         jsii.String(b.names.BillingEventsQueue()),
+		KmsMasterKeyId:               keyArn,
+		KmsDataKeyReusePeriodSeconds: jsii.Number(3600),
+		MessageRetentionSeconds:      jsii.Number(float64(BillingRetentionDays * 24 * 3600)),
+		VisibilityTimeoutSeconds:     jsii.Number(60),
+		ReceiveWaitTimeSeconds:       jsii.Number(20),
+		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
+			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": BillingMaxReceiveAttempts,
+		}),
+		Lifecycle: lifecycle,
+	})
+}
+
+// newProvenanceKey creates the asymmetric signing key. Asymmetric keys
+// cannot rotate automatically (a new key means a new public key that the
+// api must learn), so rotation is off; the key policy delegates to IAM,
+// where only the provenance gate's role is granted kms:Sign.
+func newProvenanceKey(b *base) *string {
+	policy := sp.NewPolicyDocument(b.stack, "provenance-key-policy", sp.Statement{
+		Sid: "EnableIamPolicies", Actions: []string{"kms:*"}, Resources: []string{"*"},
+		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + *b.accountID() + ":root"}}},
+	})
+	key := kmskey.NewKmsKey(b.stack, jsii.String("provenance-key"), &kmskey.KmsKeyConfig{
+		Description:           jsii.String("Provenance attestations of " + b.names.Prefix() + " (ECDSA P-256, sign/verify)"),
+		CustomerMasterKeySpec: jsii.String("ECC_NIST_P256"),
+		KeyUsage:              jsii.String("SIGN_VERIFY"),
+		DeletionWindowInDays:  jsii.Number(sp.KmsKeyDeletionWindowDays),
+		Policy:                policy.Json(),
+		Lifecycle:             sp.Lifecycle(b.cfg.Protect()),
+	})
+	kmsalias.NewKmsAlias(b.stack, jsii.String("provenance-key-alias"), &kmsalias.KmsAliasConfig{
+		Name: jsii.String(b.names.ProvenanceKeyAlias()), TargetKeyId: key.KeyId(),
+	})
+	return key.Arn()
+}
+
+type marketplaceGrants struct {
+	queueArn, billingKey, provenanceKey, packsArn, dataKey string
+}
+
+type marketplaceRoleArns struct {
+	api, gate, consumer *string
+}
+
+// newMarketplaceRoles creates the three IRSA roles. Least privilege:
+//   - marketplace-api sends billing events (nothing else on the queue),
+//     verifies attestations, and writes candidate packs under staging/;
+//   - provenance-gate is the only kms:Sign holder and the only writer of
+//     published/ (the packs bucket policy denies everyone else);
+//   - the billing consumer (stub in dev, connector elsewhere) receives and
+//     deletes events. marketplace-ui gets no role: it needs no AWS.
+func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) (*marketplaceRoleArns, error) {
+	role := func(id, purpose, account string, st []sp.Statement) (*string, error) {
+		r, err := sp.NewIrsaRole(b.stack, id, &sp.IrsaRoleProps{
+			RoleName: purpose, OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+			PermissionsBoundary: b.boundaryArn(), Namespace: naming.NamespaceMarketplace, ServiceAccount: account,
+			Statements: st,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return r.RoleArn, nil
+	}
+	var out marketplaceRoleArns
+	var err error
+	if out.api, err = role("marketplace-api-irsa", b.names.Role("irsa-"+MarketplaceAPI), MarketplaceAPI, []sp.Statement{
+		{Sid: "SendBillingEvents", Actions: []string{"sqs:SendMessage"}, Resources: []string{g.queueArn}},
+		{Sid: "EncryptBillingEvents", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.billingKey}},
+		{Sid: "VerifyAttestations", Actions: []string{"kms:GetPublicKey", "kms:Verify"}, Resources: []string{g.provenanceKey}},
+		{Sid: "UploadCandidatePacks", Actions: []string{"s3:PutObject"}, Resources: []string{g.packsArn + "/" + naming.PacksStagingPrefix + "*"}},
+		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}},
+	}); err != nil {
+		return nil, err
+	}
+	if out.gate, err = role("provenance-gate-irsa", b.names.ProvenanceGateRole(), ProvenanceGate, []sp.Statement{
+		{Sid: "SignAttestations", Actions: []string{"kms:Sign", "kms:GetPublicKey"}, Resources: []string{g.provenanceKey}},
+		{Sid: "ReadCandidates", Actions: []string{"s3:GetObject"}, Resources: []string{g.packsArn + "/" + naming.PacksStagingPrefix + "*"}},
+		{Sid: "PublishVerifiedPacks", Actions: []string{"s3:PutObject"}, Resources: []string{g.packsArn + "/" + naming.PacksPublishedPrefix + "*"}},
+		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}},
+	}); err != nil {
+		return nil, err
+	}
+	consumer, account := BillingStub, BillingStub
+	if !b.cfg.Marketplace.UsesBillingStub() {
+		consumer, account = BillingConnector, BillingConnector
+	}
+	if out.consumer, err = role(consumer+"-irsa", b.names.Role("irsa-"+consumer), account, []sp.Statement{
+		{Sid: "ConsumeBillingEvents", Actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
+			Resources: []string{g.queueArn}},
+		{Sid: "DecryptBillingEvents", Actions: []string{"kms:Decrypt"}, Resources: []string{g.billingKey}},
+	}); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// marketplacePolicies: the ALB (public subnets) reaches the api and ui on
+// their HTTP port; the ui calls the api; Prometheus scrapes every pod.
+// Everything else is denied by the namespace's default deny.
+func marketplacePolicies(cfg *envs.Config) []sp.IngressAllow {
+	var albs []sp.Peer
+	for _, cidr := range cfg.Network.PublicSubnets {
+		albs = append(albs, sp.Peer{CIDR: cidr})
+	}
+	api := map[string]string{"app.kubernetes.io/name": MarketplaceAPI}
+	ui := map[string]string{"app.kubernetes.io/name": MarketplaceUI}
+	return []sp.IngressAllow{
+		{Name: "alb-to-api", PodLabels: api, Ports: []int{MarketplaceHTTPPort}, From: albs},
+		{Name: "alb-to-ui", PodLabels: ui, Ports: []int{MarketplaceHTTPPort}, From: albs},
+		{Name: "ui-to-api", PodLabels: api, Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{{PodLabels: ui}}},
+		{Name: "prometheus", Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{PrometheusPeer}},
+	}
+}
+
+// marketplaceZone looks up the env's public zone (the cdn stack creates or finds it).
+func marketplaceZone(b *base) *string {
+	return dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
+		Name: jsii.String(b.cfg.Domain), PrivateZone: jsii.Bool(false),
+	}).ZoneId()
+}
