@@ -34,3 +34,21 @@ func TestCdnWebACLLogsWithCredentialsRedacted(t *testing.T) {
 	_, err = NewCdnWebACL(newTestStack(t), "waf", &CdnWebACLProps{Name: "x", RateLimitPer5Min: 2000, Provider: east})
 	require.EqualError(t, err, "waf: logRetentionDays must be positive; WAF logs are required")
 }
+
+func TestRegionalWebACLForAnALB(t *testing.T) {
+	stack := newTestStack(t)
+	p, err := NewAwsProvider(stack, "regional", &AwsProviderProps{Region: "ap-southeast-2", Alias: "regional", DefaultTags: testTags})
+	require.NoError(t, err)
+	_, err = NewCdnWebACL(stack, "waf", &CdnWebACLProps{Name: "sp-prod-market", RateLimitPer5Min: 2000, Provider: p,
+		LogRetentionDays: 90, Protect: true, Regional: true, Region: "ap-southeast-2"})
+	require.NoError(t, err)
+	doc := synth(t, stack)
+	assert.Equal(t, "REGIONAL", one(t, doc, "aws_wafv2_web_acl").Get("scope").String(), "an ALB takes only REGIONAL ACLs")
+	s := statementBySid(t, doc, "AllowCloudWatchLogsForTheseLogGroups")
+	assert.Equal(t, []string{"logs.ap-southeast-2.amazonaws.com"}, strs(s.Get("principals.0.identifiers")), "logs live in the ALB's region")
+
+	_, err = NewCdnWebACL(newTestStack(t), "waf", &CdnWebACLProps{Name: "x", RateLimitPer5Min: 2000, Provider: p, LogRetentionDays: 1, Regional: true})
+	require.EqualError(t, err, "waf: a regional web ACL needs region (the ALB's region)")
+	_, err = NewCdnWebACL(newTestStack(t), "waf", &CdnWebACLProps{Name: "x", RateLimitPer5Min: 2000, Provider: p, LogRetentionDays: 1, Region: "eu-west-1"})
+	require.EqualError(t, err, "waf: a CLOUDFRONT web ACL lives in us-east-1, not eu-west-1")
+}

@@ -2,6 +2,7 @@ package envs
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -45,7 +46,25 @@ func (m Marketplace) UsesBillingStub() bool { return m.BillingConnectorSecret ==
 // refused because the ExternalSecret reads the secret by name.
 var secretNameRe = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
+// MarketplaceServices get ECR repositories (cicd.services) when the
+// marketplace is on; billing-stub only in dev, where it runs.
+func (c *Config) MarketplaceServices() []string {
+	if !c.Marketplace.Enabled {
+		return nil
+	}
+	out := []string{"marketplace-api", "marketplace-ui"}
+	if c.Marketplace.UsesBillingStub() {
+		out = append(out, "billing-stub")
+	}
+	return out
+}
+
 func defaultMarketplace(c *Config) {
+	for _, svc := range c.MarketplaceServices() {
+		if !slices.Contains(c.CICD.Services, svc) {
+			c.CICD.Services = append(c.CICD.Services, svc)
+		}
+	}
 	if c.Marketplace.EnableWAF == nil {
 		on := c.CDN.EnableWAF
 		c.Marketplace.EnableWAF = &on

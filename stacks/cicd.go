@@ -6,7 +6,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iampolicy"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
-	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
@@ -103,7 +102,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		return nil, err
 	}
 	grantClusterAccess(b, cluster, []clusterAccess{
-		{"service-deploy", *serviceDeploy.Arn, EKSEditPolicyArn, []string{naming.NamespaceServices}},
+		{"service-deploy", *serviceDeploy.Arn, EKSEditPolicyArn, serviceDeployNamespaces(cfg)},
 		{"infra-plan", *plan.Arn, EKSViewPolicyArn, nil},
 		{"infra-deploy", *deploy.Arn, sp.ClusterAdminPolicyArn, nil},
 	})

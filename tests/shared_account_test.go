@@ -97,7 +97,7 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 	docs := map[string][]gjson.Result{}
 	paths, err := filepath.Glob(filepath.Join(dir, "stacks", "*", "cdk.tf.json"))
 	require.NoError(t, err)
-	require.Len(t, paths, 18)
+	require.Len(t, paths, 20)
 	for _, p := range paths {
 		raw, err := os.ReadFile(p)
 		require.NoError(t, err)
@@ -116,5 +116,6 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 			repos = append(repos, r.Get("name").String())
 		}
 	}
-	assert.ElementsMatch(t, []string{"spatialprops/staging/pack-service", "spatialprops/staging/frontend", "spatialprops/staging/mcp-gateway"}, repos)
+	assert.ElementsMatch(t, []string{"spatialprops/staging/pack-service", "spatialprops/staging/frontend", "spatialprops/staging/mcp-gateway",
+		"spatialprops/staging/marketplace-api", "spatialprops/staging/marketplace-ui"}, repos)
 }

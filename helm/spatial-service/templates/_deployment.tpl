@@ -56,6 +56,8 @@ spec:
               value: {{ $value | quote }}
             {{- end }}
           {{- end }}
+          {{- /* probes.enabled: false only for a placeholder image that serves nothing */}}
+          {{- if ne .Values.probes.enabled false }}
           livenessProbe:
             httpGet:
               path: {{ .Values.probes.livenessPath }}
@@ -69,6 +71,7 @@ spec:
               port: http
             periodSeconds: 5
             failureThreshold: 3
+          {{- end }}
           resources:
             {{- required "resources are required: set requests and limits" .Values.resources | toYaml | nindent 12 }}
           securityContext:
