@@ -106,6 +106,9 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 			Check{ID: "edge/beacon-table", Section: sec, Title: "beacon registry: key, TTL on expiresAt, PITR, KMS", Run: a.beaconTable, Fix: redeploy(env, naming.ComponentEdge)},
 		)
 	}
+	if !cfg.Marketplace.Enabled {
+		return cs
+	}
 	market := redeploy(env, naming.ComponentMarketplace)
 	sec = "Marketplace"
 	cs = append(cs,
