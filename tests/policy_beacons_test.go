@@ -187,3 +187,28 @@ func quoted(xs []string) string {
 	}
 	return strings.Join(q, ", ")
 }
+
+// GIVEN each env's edge stack THEN the beacon table has the contract's key,
+// TTL on expiresAt, PITR, its own CMK, and protection outside dev.
+func TestBeaconTable(t *testing.T) {
+	for env, protect := range map[string]bool{"dev": false, "staging": true, "prod": true} {
+		var tbl = resources(stack(t, env+"-edge").Doc, "aws_dynamodb_table")
+		found := false
+		for _, r := range tbl {
+			if r.Get("name").String() != "spatialprops-"+env+"-beacons" {
+				continue
+			}
+			found = true
+			assert.Equal(t, "venueId", r.Get("hash_key").String())
+			assert.Equal(t, "beaconId", r.Get("range_key").String())
+			assert.Equal(t, "expiresAt", r.Get("ttl.attribute_name").String())
+			assert.True(t, r.Get("ttl.enabled").Bool())
+			assert.True(t, r.Get("point_in_time_recovery.enabled").Bool())
+			assert.Contains(t, r.Get("server_side_encryption.kms_key_arn").String(), "aws_kms_key.beacons-key")
+			assert.Equal(t, protect, r.Get("lifecycle.prevent_destroy").Bool(), env)
+			assert.Equal(t, protect, r.Get("deletion_protection_enabled").Bool(), env)
+		}
+		assert.True(t, found, env)
+		assert.Contains(t, string(stack(t, env+"-edge").Raw), `"name": "alias/spatialprops-`+env+`-beacons"`)
+	}
+}
