@@ -37,6 +37,7 @@ type EdgeOutputs struct {
 	DTNQueueURL       *string
 	DTNBucket         *string
 	DTNGatewayRole    *string
+	Beacons           *BeaconOutputs
 }
 
 // NewEdgeStack deploys the Edge Sync foundation of the edge & marketplace
@@ -64,7 +65,8 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err := b.kubernetesProviders(cluster); err != nil {
 		return nil, err
 	}
-	ns, err := sp.NewNamespace(b.stack, "namespace", &sp.NamespaceProps{Name: naming.NamespaceEdge, Policies: edgePolicies()})
+	ns, err := sp.NewNamespace(b.stack, "namespace", &sp.NamespaceProps{Name: naming.NamespaceEdge,
+		Policies: append(edgePolicies(), beaconPolicies(cfg.Network.PrivateSubnets)...)})
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +122,10 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 
 	ledger := newDeviceLedger(b, storage.KeyArn)
+	beacons, err := newBeaconRegistry(b, cluster)
+	if err != nil {
+		return nil, err
+	}
 
 	// mTLS and accounts (stacks/edge_nats.go): certificates first, so the
 	// chart's pods find their TLS Secret.
@@ -149,7 +155,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked)", ledger.Name(), false)
 	return &EdgeOutputs{
 		NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
-		DeviceLedgerTable: ledger.Name(),
+		DeviceLedgerTable: ledger.Name(), Beacons: beacons,
 	}, nil
 }
 

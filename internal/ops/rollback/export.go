@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/edge"
 )
 
 // S3Put writes export objects.
@@ -31,7 +32,8 @@ var venueKey = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 // ExportBeacons scans the beacon table and writes one JSON Lines object per
 // venue to bucket at exports/beacons/<venue>/<timestamp>.jsonl (and to
 // localDir/<venue>.jsonl when set). Items without a venue go to
-// "_no-venue". pageSize bounds each Scan page (0: DynamoDB's default).
+// "_no-venue". Items are grouped by venueId, the contract's hash key
+// (edge.BeaconAttrVenueID). pageSize bounds each Scan page (0: DynamoDB's default).
 func ExportBeacons(ctx context.Context, out io.Writer, db DynamoAPI, s3c S3Put, table, bucket, timestamp, localDir string, pageSize int32) (map[string]int, error) {
 	byVenue := map[string]*bytes.Buffer{}
 	counts := map[string]int{}
@@ -52,7 +54,7 @@ func ExportBeacons(ctx context.Context, out io.Writer, db DynamoAPI, s3c S3Put, 
 		}
 		for _, it := range page.Items {
 			rec := plain(&ddbtypes.AttributeValueMemberM{Value: it}).(map[string]any)
-			venue, _ := rec["venue"].(string)
+			venue, _ := rec[edge.BeaconAttrVenueID].(string)
 			if venue == "" {
 				venue = "_no-venue"
 			}

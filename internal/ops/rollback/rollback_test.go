@@ -164,16 +164,19 @@ func TestExportBeaconsPerVenueComplete(t *testing.T) {
 	n := naming.New(motoserver.UniqueName("t"), "dev", motoserver.Region)
 	table, bucket := n.BeaconTable(), n.DataBucket("logs")
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String(table), BillingMode: ddbtypes.BillingModePayPerRequest,
-		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("beaconId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
-		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("beaconId"), KeyType: ddbtypes.KeyTypeHash}}})
+		// the contract's key (edge.Beacon): venueId hash, beaconId range
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("venueId"), AttributeType: ddbtypes.ScalarAttributeTypeS},
+			{AttributeName: aws.String("beaconId"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema: []ddbtypes.KeySchemaElement{{AttributeName: aws.String("venueId"), KeyType: ddbtypes.KeyTypeHash},
+			{AttributeName: aws.String("beaconId"), KeyType: ddbtypes.KeyTypeRange}}})
 	require.NoError(t, err)
 	_, err = s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket, CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: motoserver.Region}})
 	require.NoError(t, err)
 	want := map[string][]string{"perth-arena": {"b1", "b2", "b3"}, "sydney-showground": {"b4", "b5"}, "fremantle/port": {"b6", "b7"}}
 	for venue, ids := range want {
 		for _, id := range ids {
-			put(t, db, table, map[string]ddbtypes.AttributeValue{"beaconId": s(id), "venue": s(venue), "packet": s("s3://spatial-packs/" + id),
-				"rssi": &ddbtypes.AttributeValueMemberN{Value: "-60"}})
+			put(t, db, table, map[string]ddbtypes.AttributeValue{"beaconId": s(id), "venueId": s(venue), "packet": s("s3://spatial-packs/" + id),
+				"expiresAt": &ddbtypes.AttributeValueMemberN{Value: "1800086400"}})
 		}
 	}
 	dir := t.TempDir()
@@ -190,7 +193,7 @@ func TestExportBeaconsPerVenueComplete(t *testing.T) {
 		for sc.Scan() {
 			var rec map[string]any
 			require.NoError(t, json.Unmarshal(sc.Bytes(), &rec))
-			assert.Equal(t, venue, rec["venue"])
+			assert.Equal(t, venue, rec["venueId"], "grouped by the contract's venueId")
 			assert.Equal(t, "s3://spatial-packs/"+rec["beaconId"].(string), rec["packet"])
 			got = append(got, rec["beaconId"].(string))
 		}
