@@ -44,7 +44,7 @@ import (
 var services = []string{"pack-service", "frontend", "mcp-gateway"}
 
 func TestMain(m *testing.M) {
-	for _, svc := range services {
+	for _, svc := range append(append([]string{}, services...), edgeServices...) {
 		if err := dependencyBuild(svc); err != nil {
 			fmt.Fprintf(os.Stderr, "helm dependency build %s: %v\n", svc, err)
 			os.Exit(1)
