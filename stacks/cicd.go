@@ -103,7 +103,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		return nil, err
 	}
 	grantClusterAccess(b, cluster, []clusterAccess{
-		{"service-deploy", *serviceDeploy.Arn, EKSEditPolicyArn, []string{naming.NamespaceServices}},
+		{"service-deploy", *serviceDeploy.Arn, EKSEditPolicyArn, []string{naming.NamespaceServices, naming.NamespaceEdge}},
 		{"infra-plan", *plan.Arn, EKSViewPolicyArn, nil},
 		{"infra-deploy", *deploy.Arn, sp.ClusterAdminPolicyArn, nil},
 	})

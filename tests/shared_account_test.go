@@ -116,5 +116,6 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 			repos = append(repos, r.Get("name").String())
 		}
 	}
-	assert.ElementsMatch(t, []string{"spatialprops/staging/pack-service", "spatialprops/staging/frontend", "spatialprops/staging/mcp-gateway"}, repos)
+	assert.ElementsMatch(t, []string{"spatialprops/staging/pack-service", "spatialprops/staging/frontend", "spatialprops/staging/mcp-gateway",
+		"spatialprops/staging/dtn-gateway", "spatialprops/staging/uplink-satellite", "spatialprops/staging/uplink-lpwan"}, repos)
 }
