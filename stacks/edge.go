@@ -120,6 +120,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 
 	ledger := newDeviceLedger(b, storage.KeyArn)
+	newDTNBacklogAlarm(b, queue)
 
 	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
 		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,

@@ -83,6 +83,12 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	}
 	o := cfg.Observability
 	values := kubePrometheusValues(o, platform.StorageClass, rules)
+	edgeRules, err := obs.EdgeRules()
+	if err != nil {
+		return nil, err
+	}
+	// A second PrometheusRule object, spatialprops-edge.
+	values["additionalPrometheusRulesMap"].(map[string]any)["spatialprops-edge"] = edgeRules
 	alertmanager, err := alertmanagerValues(b, cluster, platform.StorageClass)
 	if err != nil {
 		return nil, err
