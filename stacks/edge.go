@@ -185,6 +185,8 @@ func edgePolicies() []sp.IngressAllow {
 	return []sp.IngressAllow{
 		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort}, From: []sp.Peer{{Namespace: naming.NamespaceEdge}}},
 		{Name: "nats-routes", PodLabels: nats, Ports: []int{NATSClusterPort}, From: []sp.Peer{{PodLabels: nats}}},
+		natsMetricsIngress(),
+		dtnGatewayIngress(),
 	}
 }
 
@@ -293,7 +295,8 @@ func natsValues(cfg *envs.Config, replicas int, storageClass string) map[string]
 			"securityContext": restricted, "resources": podResources("10m", "16Mi", "100m", "64Mi"),
 		}},
 		// The stream-setup Job carries the CLI; no standing nats-box.
-		"natsBox": map[string]any{"enabled": false},
+		"natsBox":      map[string]any{"enabled": false},
+		"promExporter": natsExporterValues(restricted),
 		// At most one server down at a time while nodes drain (the chart's
 		// maxUnavailable: 1), so R3 streams in prod keep their quorum. Set
 		// explicitly: the cluster autoscaler may now drain these nodes.

@@ -76,3 +76,26 @@ func TestDTNDeployWorkflows(t *testing.T) {
 		}
 	}
 }
+
+// GIVEN the edge stack THEN the dtn-gateway pods admit only the two uplink
+// adapters, on the gateway's container port (the namespace denies the rest).
+func TestDTNGatewayAdmitsOnlyTheUplinks(t *testing.T) {
+	doc := stack(t, "dev-edge").Doc
+	var found bool
+	for _, p := range resources(doc, "kubernetes_network_policy_v1") {
+		if p.Get("metadata.name").String() != "allow-dtn-gateway-from-uplinks" {
+			continue
+		}
+		found = true
+		assert.Equal(t, "edge-sync", p.Get("metadata.namespace").String())
+		assert.Equal(t, "dtn-gateway", p.Get(`spec.pod_selector.match_labels.app\.kubernetes\.io/name`).String())
+		var from []string
+		for _, f := range p.Get("spec.ingress.0.from").Array() {
+			assert.False(t, f.Get("namespace_selector").Exists(), "no other namespace reaches the gateway")
+			from = append(from, f.Get(`pod_selector.match_labels.app\.kubernetes\.io/name`).String())
+		}
+		assert.ElementsMatch(t, []string{"uplink-satellite", "uplink-lpwan"}, from)
+		assert.Equal(t, "8080", p.Get("spec.ingress.0.ports.0.port").String())
+	}
+	assert.True(t, found, "allow-dtn-gateway-from-uplinks is missing")
+}
