@@ -93,7 +93,7 @@ func Plan(cfg *envs.Config, d Deps, o Options) []Step {
 		steps = append(steps, Step{Name: "helm uninstall " + ns + "/" + release, Run: func(ctx context.Context) error { return d.Helm.Uninstall(ctx, ns, release) }})
 	}
 	for _, svc := range cfg.CICD.Services {
-		helm(naming.NamespaceServices, svc)
+		helm(serviceNamespace(svc), svc)
 	}
 	for _, r := range []string{obs.KubePrometheusRelease, obs.LokiRelease, obs.TempoRelease, obs.AlloyRelease, obs.CollectorRelease} {
 		helm(obs.Namespace, r)
@@ -296,4 +296,18 @@ func (c CDKTFCLI) Destroy(ctx context.Context, stackID string) error {
 		return fmt.Errorf("cdktf destroy %s: %w", stackID, err)
 	}
 	return nil
+}
+
+// dtnServices are the cicd.services the DTN deploy workflows install into
+// edge-sync (helm/dtn-gateway, helm/uplink-*) rather than spatial-properties.
+var dtnServices = []string{"dtn-gateway", "uplink-satellite", "uplink-lpwan"}
+
+// serviceNamespace is where svc's deploy workflow installs its release.
+func serviceNamespace(svc string) string {
+	for _, d := range dtnServices {
+		if d == svc {
+			return naming.NamespaceEdge
+		}
+	}
+	return naming.NamespaceServices
 }
