@@ -115,7 +115,7 @@ TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(AMINHIB
 tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and aminhibit into bin/
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
-	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml
+	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml edge.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml edge.rules.test.yaml
 
 # The alert-routing tests (tests/alerting_test.go) run these binaries and
 # fail when they are missing; outside make they look in bin/.

@@ -48,7 +48,7 @@ var services = []string{"pack-service", "frontend", "mcp-gateway", "marketplace-
 var placeholderCharts = map[string]bool{"marketplace-api": true, "marketplace-ui": true}
 
 func TestMain(m *testing.M) {
-	for _, svc := range services {
+	for _, svc := range append(append([]string{}, services...), edgeServices...) {
 		if err := dependencyBuild(svc); err != nil {
 			fmt.Fprintf(os.Stderr, "helm dependency build %s: %v\n", svc, err)
 			os.Exit(1)

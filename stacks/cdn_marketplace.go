@@ -36,9 +36,10 @@ func publishedDeny(b *base, packsArn string) []sp.Statement {
 }
 
 // serviceDeployNamespaces are the namespaces the service deploy role may
-// edit: the services namespace, and marketplace when it is on.
+// edit: the services namespace, edge-sync (the DTN gateway and uplink
+// adapters), and marketplace when it is on.
 func serviceDeployNamespaces(cfg *envs.Config) []string {
-	ns := []string{naming.NamespaceServices}
+	ns := []string{naming.NamespaceServices, naming.NamespaceEdge}
 	if cfg.Marketplace.Enabled {
 		ns = append(ns, naming.NamespaceMarketplace)
 	}

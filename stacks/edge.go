@@ -126,6 +126,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err != nil {
 		return nil, err
 	}
+	newDTNBacklogAlarm(b, queue)
 
 	// mTLS and accounts (stacks/edge_nats.go): certificates first, so the
 	// chart's pods find their TLS Secret.
@@ -202,6 +203,8 @@ func edgePolicies() []sp.IngressAllow {
 		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort},
 			AnySourceReason: "agents reach NATS through the internet-facing NLB (IP targets preserve the client address); every client must present a private-CA certificate (verify_and_map)"},
 		{Name: "nats-routes", PodLabels: nats, Ports: []int{NATSClusterPort}, From: []sp.Peer{{PodLabels: nats}}},
+		natsMetricsIngress(),
+		dtnGatewayIngress(),
 	}
 }
 
@@ -315,7 +318,8 @@ func natsValues(cfg *envs.Config, replicas int, storageClass string) map[string]
 			"securityContext": restricted, "resources": podResources("10m", "16Mi", "100m", "64Mi"),
 		}},
 		// The stream-setup Job carries the CLI; no standing nats-box.
-		"natsBox": map[string]any{"enabled": false},
+		"natsBox":      map[string]any{"enabled": false},
+		"promExporter": natsExporterValues(restricted),
 		// At most one server down at a time while nodes drain (the chart's
 		// maxUnavailable: 1), so R3 streams in prod keep their quorum. Set
 		// explicitly: the cluster autoscaler may now drain these nodes.

@@ -83,6 +83,19 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	}
 	o := cfg.Observability
 	values := kubePrometheusValues(o, platform.StorageClass, rules)
+	edgeRules, err := obs.EdgeRules()
+	if err != nil {
+		return nil, err
+	}
+	// A second PrometheusRule object, spatialprops-edge.
+	values["additionalPrometheusRulesMap"].(map[string]any)["spatialprops-edge"] = edgeRules
+	if cfg.Edge.Enabled {
+		sa, err := newEdgeObservability(b, cluster, nsName)
+		if err != nil {
+			return nil, err
+		}
+		values["grafana"].(map[string]any)["serviceAccount"] = sa
+	}
 	alertmanager, err := alertmanagerValues(b, cluster, platform.StorageClass)
 	if err != nil {
 		return nil, err

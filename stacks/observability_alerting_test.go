@@ -39,19 +39,22 @@ func TestSNSAlertsGetAPublishOnlyRole(t *testing.T) {
 		statements = append(statements, d.Get("statement").Array()...)
 		return true
 	})
-	var publish, trust gjson.Result
+	var publish gjson.Result
+	var trusts []string
 	for _, s := range statements {
 		switch s.Get("sid").String() {
 		case "PublishAlertsToTheConfiguredTopic":
 			publish = s
 		case "ServiceAccountOnly":
-			trust = s
+			for _, v := range s.Get("condition.#.values|@flatten").Array() {
+				trusts = append(trusts, v.String())
+			}
 		}
 	}
 	require.True(t, publish.Exists())
 	assert.Equal(t, []any{"sns:Publish"}, publish.Get("actions").Value())
 	assert.Equal(t, []any{topic}, publish.Get("resources").Value())
-	assert.Contains(t, trust.Raw, "system:serviceaccount:observability:alertmanager")
+	assert.Contains(t, trusts, "system:serviceaccount:observability:alertmanager")
 
 	var values map[string]any
 	doc.Get("resource.helm_release").ForEach(func(_, r gjson.Result) bool {

@@ -117,5 +117,6 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []string{"spatialprops/staging/pack-service", "spatialprops/staging/frontend", "spatialprops/staging/mcp-gateway",
+		"spatialprops/staging/dtn-gateway", "spatialprops/staging/uplink-satellite", "spatialprops/staging/uplink-lpwan",
 		"spatialprops/staging/marketplace-api", "spatialprops/staging/marketplace-ui"}, repos)
 }

@@ -22,3 +22,19 @@ func Rules() (map[string]any, error) {
 	}
 	return doc, nil
 }
+
+// EdgeRulesFile is the Edge Sync and marketplace alert rules, a second rule
+// file so the edge alerts are tested (edge.rules.test.yaml) and owned apart
+// from the platform ones.
+//
+//go:embed rules/edge.rules.yaml
+var EdgeRulesFile []byte
+
+// EdgeRules returns the edge rule groups for additionalPrometheusRulesMap.
+func EdgeRules() (map[string]any, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(EdgeRulesFile, &doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
