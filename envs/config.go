@@ -29,6 +29,8 @@ type Config struct {
 	CICD          CICD          `yaml:"cicd"`
 	Observability Observability `yaml:"observability"`
 	Edge          Edge          `yaml:"edge"`
+	// Identity configures the private CA and device certificates (identity.go).
+	Identity Identity `yaml:"identity"`
 	// AccountBaseline switches the account-level detection services.
 	AccountBaseline AccountBaseline `yaml:"accountBaseline"`
 

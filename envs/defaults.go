@@ -115,6 +115,8 @@ func applyDefaults(c *Config) {
 	e := &c.Edge
 	setInt(&e.EnvelopeMaxBytes, edge.MaxEnvelopeBytes)
 	setInt(&e.JetStreamStorageGi, DefaultJetStreamStorageGi)
+
+	applyIdentityDefaults(c)
 }
 
 func setStr(p *string, v string) {

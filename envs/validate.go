@@ -80,6 +80,7 @@ func validate(c *Config, src sources) error {
 	validateCICD(p, c)
 	validateObservability(p, c, want)
 	validateEdge(p, c)
+	validateIdentity(p, c)
 	if c.AccountBaseline.RetentionDays < 1 {
 		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
 	}
