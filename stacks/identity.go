@@ -11,7 +11,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/ssmparameter"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -44,12 +43,11 @@ const PKIBucketKind = "pki"
 // republishes it well before (and within about 30 minutes of a revocation).
 const CRLValidityDays = 7
 
-// DeviceCertDaysParameter is the SSM parameter that carries
-// identity.deviceCertDays to the enrollment service (and to the Rego check
-// that it never exceeds 30): /<org>/<env>/identity/device-cert-days.
-func DeviceCertDaysParameter(n naming.Names) string {
-	return "/" + n.Org + "/" + n.Env + "/identity/device-cert-days"
-}
+// DeviceCertDaysTag is the CA tag that carries identity.deviceCertDays to
+// the enrollment service (acm-pca:ListTags) and to the Rego check that it
+// never exceeds 30. A tag rather than an SSM parameter: the repo's secrets
+// policy keeps every parameter value out of Terraform state.
+const DeviceCertDaysTag = "DeviceCertDays"
 
 // IdentityOutputs are what the platform and edge stacks consume.
 type IdentityOutputs struct {
@@ -171,6 +169,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			},
 		},
 		PermanentDeletionTimeInDays: jsii.Number(deletionDays),
+		Tags:                        &map[string]*string{DeviceCertDaysTag: jsii.String(strconv.Itoa(id.DeviceCertDays))},
 		Lifecycle:                   sp.Lifecycle(protect),
 		DependsOn:                   &[]cdktf.ITerraformDependable{bucket.Policy},
 	})
@@ -187,13 +186,6 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		&acmpcacertificateauthoritycertificate.AcmpcaCertificateAuthorityCertificateConfig{
 			CertificateAuthorityArn: ca.Arn(), Certificate: rootCert.Certificate(),
 		})
-
-	ssmparameter.NewSsmParameter(b.stack, jsii.String("device-cert-days"), &ssmparameter.SsmParameterConfig{
-		Name:        jsii.String(DeviceCertDaysParameter(b.names)),
-		Type:        jsii.String("String"),
-		Value:       jsii.String(strconv.Itoa(id.DeviceCertDays)),
-		Description: jsii.String("Validity in days of device certificates (identity.deviceCertDays, at most 30)"),
-	})
 
 	caArn := *ca.Arn()
 	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
@@ -220,8 +212,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			{Sid: "FetchIssuedCertificates", Actions: []string{"acm-pca:GetCertificate"}, Resources: []string{caArn}},
 			{Sid: "RecordIssuedSerials", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
 				Resources: []string{ledgerArn}},
-			{Sid: "ReadDeviceCertDays", Actions: []string{"ssm:GetParameter"},
-				Resources: []string{fmt.Sprintf("arn:aws:ssm:%s:%s:parameter%s", cfg.Region, account, DeviceCertDaysParameter(b.names))}},
+			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{caArn}},
 		},
 	})
 	if err != nil {
