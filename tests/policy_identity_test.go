@@ -18,7 +18,6 @@ func pkiBucket(blocked bool, extra string) string {
 		"aws_s3_bucket_versioning":{"v":{"bucket":"${aws_s3_bucket.pki.id}","versioning_configuration":{"status":"Enabled"}}}` + pab + extra
 }
 
-
 // Each case breaks one device-identity rule; the policy must name it.
 func TestDeviceIdentityPolicyCatchesViolations(t *testing.T) {
 	q := policies(t)
