@@ -11,6 +11,9 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststorerevocation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -32,6 +35,10 @@ const (
 // role may issue with: a leaf certificate usable for TLS client auth only,
 // so a stolen enrollment credential can never mint a CA or a server cert.
 const EndEntityClientAuthTemplate = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"
+
+// TrustBundleKey is the PKI-bucket object holding the CA bundle the
+// presigner's ALB trust store is built from.
+const TrustBundleKey = "trust/ca-bundle.pem"
 
 // RootCATemplate self-signs the root CA certificate.
 const RootCATemplate = "arn:aws:acm-pca:::template/RootCACertificate/V1"
@@ -57,6 +64,7 @@ type IdentityOutputs struct {
 	RevocationRoleArn *string
 	PKIBucket         *string
 	PKIKeyArn         *string
+	TrustStoreArn     *string
 	DeviceCertDays    int
 }
 
@@ -187,6 +195,28 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			CertificateAuthorityArn: ca.Arn(), Certificate: rootCert.Certificate(),
 		})
 
+	// The presigner's ALB verifies device certificates against this trust
+	// store. The bundle is the root certificate, a public document.
+	bundle := s3object.NewS3Object(b.stack, jsii.String("ca-bundle"), &s3object.S3ObjectConfig{
+		Bucket: bucket.Name, Key: jsii.String(TrustBundleKey), Content: rootCert.Certificate(),
+		ContentType: jsii.String("application/x-pem-file"), ServerSideEncryption: jsii.String("aws:kms"), KmsKeyId: key.KeyArn,
+	})
+	trustStore := lbtruststore.NewLbTrustStore(b.stack, jsii.String("device-trust-store"), &lbtruststore.LbTrustStoreConfig{
+		Name:                                jsii.String(b.names.Prefix() + "-devices"),
+		CaCertificatesBundleS3Bucket:        bucket.Name,
+		CaCertificatesBundleS3Key:           bundle.Key(),
+		CaCertificatesBundleS3ObjectVersion: bundle.VersionId(),
+	})
+	// The ALB reads a revocation list once, when it is attached; it does not
+	// follow the CA's CRL. So it is attached only when the operator names a
+	// CRL object (identity.trustStoreCrlKey, PEM, see docs/edge-identity.md),
+	// and refreshing it means re-applying with the new object version.
+	if id.TrustStoreCRLKey != "" {
+		lbtruststorerevocation.NewLbTrustStoreRevocation(b.stack, jsii.String("device-trust-store-crl"), &lbtruststorerevocation.LbTrustStoreRevocationConfig{
+			TrustStoreArn: trustStore.Arn(), RevocationsS3Bucket: bucket.Name, RevocationsS3Key: jsii.String(id.TrustStoreCRLKey),
+		})
+	}
+
 	caArn := *ca.Arn()
 	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-pca-issuer"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
@@ -241,12 +271,13 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 
 	out := &IdentityOutputs{
 		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke.Arn(),
-		PKIBucket: bucket.Name, PKIKeyArn: key.KeyArn, DeviceCertDays: id.DeviceCertDays,
+		PKIBucket: bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
 	}
 	b.output("ca_arn", "ARN of the private CA", ca.Arn(), false)
 	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
 	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
 	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke.Arn(), false)
+	b.output("device_trust_store_arn", "ALB trust store of device certificates", trustStore.Arn(), false)
 	b.output("pki_bucket", "Bucket holding the CRL and CA bundle", bucket.Name, false)
 	return out, nil
 }
