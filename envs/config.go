@@ -31,6 +31,8 @@ type Config struct {
 	Edge          Edge          `yaml:"edge"`
 	// Marketplace switches and configures the marketplace stack.
 	Marketplace Marketplace `yaml:"marketplace"`
+	// Identity configures the private CA and device certificates (identity.go).
+	Identity Identity `yaml:"identity"`
 	// AccountBaseline switches the account-level detection services.
 	AccountBaseline AccountBaseline `yaml:"accountBaseline"`
 

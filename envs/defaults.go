@@ -119,6 +119,7 @@ func applyDefaults(c *Config) {
 	defaultP2PBridge(&e.P2PBridge)
 
 	defaultMarketplace(c)
+	applyIdentityDefaults(c)
 }
 
 func setStr(p *string, v string) {

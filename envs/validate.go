@@ -81,6 +81,7 @@ func validate(c *Config, src sources) error {
 	validateObservability(p, c, want)
 	validateEdge(p, c)
 	validateMarketplace(p, c, want)
+	validateIdentity(p, c)
 	if c.AccountBaseline.RetentionDays < 1 {
 		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
 	}

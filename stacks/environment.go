@@ -12,6 +12,7 @@ type Environment struct {
 	Cluster  *ClusterOutputs
 	Platform *PlatformOutputs
 	Storage  *StorageOutputs
+	Identity *IdentityOutputs
 	CDN      *CDNOutputs
 	CICD     *CICDOutputs
 	Obs      *ObservabilityOutputs
@@ -44,6 +45,9 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 		return nil, err
 	}
 	if e.Storage, err = NewStorageStack(scope, cfg); err != nil {
+		return nil, err
+	}
+	if e.Identity, err = NewIdentityStack(scope, cfg, e.Cluster); err != nil {
 		return nil, err
 	}
 	if e.CDN, err = NewCDNStack(scope, cfg, e.Storage); err != nil {

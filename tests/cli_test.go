@@ -143,4 +143,4 @@ func TestCommandLine(t *testing.T) {
 
 // builtComponents are the stacks every environment must have, in deploy
 // order; `make synth` prints them in this order.
-var builtComponents = []string{"state", "network", "cluster", "cicd", "platform", "storage", "cdn", "observability", "edge", "marketplace"}
+var builtComponents = []string{"state", "network", "cluster", "cicd", "platform", "storage", "identity", "cdn", "observability", "edge", "marketplace"}

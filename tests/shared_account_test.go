@@ -97,7 +97,7 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 	docs := map[string][]gjson.Result{}
 	paths, err := filepath.Glob(filepath.Join(dir, "stacks", "*", "cdk.tf.json"))
 	require.NoError(t, err)
-	require.Len(t, paths, 20)
+	require.Len(t, paths, 22)
 	for _, p := range paths {
 		raw, err := os.ReadFile(p)
 		require.NoError(t, err)

@@ -23,7 +23,7 @@ const (
 // cluster API for the Kubernetes-side stacks. Teardown walks it backwards.
 var DeployOrder = []string{
 	ComponentState, ComponentNetwork, ComponentCluster, ComponentCICD, ComponentPlatform,
-	ComponentStorage, ComponentCDN, ComponentObservability, ComponentEdge,
+	ComponentStorage, ComponentIdentity, ComponentCDN, ComponentObservability, ComponentEdge,
 	ComponentMarketplace,
 }
 

@@ -157,6 +157,17 @@ var RolePurposes = []string{
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
 	"irsa-alertmanager",
+	"irsa-grafana-cloudwatch",
+	"irsa-beacons",
+	"irsa-beacons-admin",
+	"irsa-beacon-rotate",
+	"irsa-marketplace-api",
+	"irsa-provenance-gate",
+	"irsa-billing-stub",
+	"irsa-billing-connector",
+	"irsa-pca-issuer",
+	"irsa-device-enrollment",
+	"device-revocation",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).

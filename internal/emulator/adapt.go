@@ -124,6 +124,24 @@ var Adaptations = []Adaptation{
 		}),
 	},
 	{
+		Name: "acmpca-usage-mode",
+		Limitation: "moto's private CAs do not store UsageMode (DescribeCertificateAuthority never returns it), " +
+			"so GENERAL_PURPOSE reads back as unset and would force a replacement on every plan.",
+		Source:  "moto/acmpca/models.py (CertificateAuthority has no usage_mode)",
+		Touches: []string{"aws_acmpca_certificate_authority"},
+		apply: ignoreChanges(map[string][]string{
+			"aws_acmpca_certificate_authority": {"usage_mode"},
+		}),
+	},
+	{
+		Name: "elb-trust-stores",
+		Limitation: "moto's ELBv2 has no trust stores (CreateTrustStore, AddTrustStoreRevocations). The trust " +
+			"store and its revocation list are left out; what names the trust store gets a stand-in ARN.",
+		Source:  "moto/elbv2/responses.py (no create_trust_store)",
+		Touches: []string{"aws_lb_trust_store", "aws_lb_trust_store_revocation"},
+		apply:   standInTrustStores,
+	},
+	{
 		Name:       "eks-access-entries",
 		Limitation: "moto's EKS has no access entries (CreateAccessEntry, AssociateAccessPolicy).",
 		Source:     "moto/eks/responses.py (no create_access_entry)",
@@ -331,14 +349,27 @@ func dropClusterSecurityGroupRules(d Doc) []string {
 const StandInConnectionArn = "arn:aws:codeconnections:ap-southeast-2:" + Account + ":connection/emulated"
 
 func standInConnections(d Doc) []string {
+	return standIn(d, "aws_codeconnections_connection", StandInConnectionArn, "aws_codebuild_webhook")
+}
+
+// StandInTrustStoreArn replaces an ELB trust store moto cannot create.
+const StandInTrustStoreArn = "arn:aws:elasticloadbalancing:ap-southeast-2:" + Account + ":truststore/emulated/0000000000000000"
+
+func standInTrustStores(d Doc) []string {
+	return standIn(d, "aws_lb_trust_store", StandInTrustStoreArn, "aws_lb_trust_store_revocation")
+}
+
+// standIn removes every resource of typ (and of the dependent types, which
+// only make sense with it) and points whatever named typ's arn or id at arn.
+func standIn(d Doc, typ, arn string, dependents ...string) []string {
 	var out []string
 	refs := map[string]string{}
-	for _, name := range sortedKeys(resources(d, "aws_codeconnections_connection")) {
+	for _, name := range sortedKeys(resources(d, typ)) {
 		for _, attr := range []string{"arn", "id"} {
-			refs["${aws_codeconnections_connection."+name+"."+attr+"}"] = StandInConnectionArn
+			refs["${"+typ+"."+name+"."+attr+"}"] = arn
 		}
 	}
-	for _, typ := range []string{"aws_codebuild_webhook", "aws_codeconnections_connection"} {
+	for _, typ := range append(dependents, typ) {
 		for _, name := range sortedKeys(resources(d, typ)) {
 			remove(d, typ+"."+name)
 			out = append(out, typ+"."+name)

@@ -1,0 +1,283 @@
+package stacks
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthority"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststorerevocation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/envs"
+)
+
+// Service accounts the identity roles trust.
+const (
+	// PCAIssuerAccount is the aws-privateca-issuer controller's service
+	// account in cert-manager.
+	PCAIssuerAccount = "aws-privateca-issuer"
+	// EnrollmentAccount is Edge Sync's device-enrollment service account in
+	// edge-sync: it turns a device's CSR into a certificate.
+	EnrollmentAccount = "edge-enrollment"
+)
+
+// EndEntityClientAuthTemplate is the only ACM PCA template the enrollment
+// role may issue with: a leaf certificate usable for TLS client auth only,
+// so a stolen enrollment credential can never mint a CA or a server cert.
+const EndEntityClientAuthTemplate = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"
+
+// TrustBundleKey is the PKI-bucket object holding the CA bundle the
+// presigner's ALB trust store is built from.
+const TrustBundleKey = "trust/ca-bundle.pem"
+
+// RootCATemplate self-signs the root CA certificate.
+const RootCATemplate = "arn:aws:acm-pca:::template/RootCACertificate/V1"
+
+// PKIBucketKind names the PKI bucket: spatial-pki-<org>-<env>-<region>.
+const PKIBucketKind = "pki"
+
+// CRLValidityDays is how long a published CRL stays valid; ACM PCA
+// republishes it well before (and within about 30 minutes of a revocation).
+const CRLValidityDays = 7
+
+// DeviceCertDaysTag is the CA tag that carries identity.deviceCertDays to
+// the enrollment service (acm-pca:ListTags) and to the Rego check that it
+// never exceeds 30. A tag rather than an SSM parameter: the repo's secrets
+// policy keeps every parameter value out of Terraform state.
+const DeviceCertDaysTag = "DeviceCertDays"
+
+// IdentityOutputs are what the platform and edge stacks consume.
+type IdentityOutputs struct {
+	CAArn             *string
+	PCAIssuerRoleArn  *string
+	EnrollmentRoleArn *string
+	RevocationRoleArn *string
+	PKIBucket         *string
+	PKIKeyArn         *string
+	TrustStoreArn     *string
+	DeviceCertDays    int
+}
+
+// NewIdentityStack creates the environment's private CA, the bucket its CRL
+// is published to and the roles that issue and revoke certificates.
+//
+// It is its own stack because a CA outlives the workloads that use it:
+// destroying edge or platform must never take the CA (and every device's
+// trust anchor) with it.
+//
+// Root only, no subordinate: a subordinate protects an offline root, but an
+// ACM PCA root's key never leaves AWS's HSMs either way, and a second CA
+// doubles the fixed cost (USD 400/month per general-purpose CA) for one
+// fleet. Device certificates live 30 days, so replacing the root (cut a new
+// CA, publish both in the trust bundle, let devices renew) takes a month.
+func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs) (*IdentityOutputs, error) {
+	b, err := newBase(scope, cfg, naming.ComponentIdentity)
+	if err != nil {
+		return nil, err
+	}
+	id := cfg.Identity
+	protect := cfg.Protect()
+	account := *b.accountID()
+	caArnPattern := fmt.Sprintf("arn:aws:acm-pca:%s:%s:certificate-authority/*", cfg.Region, account)
+
+	key, err := sp.NewKmsKey(b.stack, "pki-key", &sp.KmsKeyProps{
+		Alias:       "alias/" + b.names.Prefix() + "-pki",
+		Description: "Encrypts the CRLs and CA bundle of " + b.names.Prefix(),
+		Protect:     protect,
+		AccountID:   b.accountID(),
+		ExtraStatements: []sp.Statement{{
+			// ACM PCA writes the CRL into an SSE-KMS bucket only if it may
+			// generate data keys with the bucket's key.
+			Sid:        "AllowPrivateCAToWriteCRLs",
+			Actions:    []string{"kms:GenerateDataKey", "kms:Decrypt"},
+			Resources:  []string{"*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"acm-pca.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{caArnPattern}},
+			},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	bucketName := b.names.DataBucket(PKIBucketKind)
+	bucketArn := "arn:aws:s3:::" + bucketName
+	// SourceArn: the CA's ARN is random and the CA can only be created once
+	// this policy lets it write (ACM PCA checks the bucket at creation), so
+	// naming the exact ARN would be a dependency cycle. The condition pins
+	// the CA to this account and region's certificate authorities; this
+	// stack creates the only one.
+	bucket, err := sp.NewSecureBucket(b.stack, PKIBucketKind, &sp.SecureBucketProps{
+		Name:      bucketName,
+		KmsKeyArn: key.KeyArn,
+		Protect:   protect,
+		PolicyStatements: []sp.Statement{{
+			Sid:        "AllowThisPrivateCAToPublishCRLs",
+			Actions:    []string{"s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"},
+			Resources:  []string{bucketArn, bucketArn + "/*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"acm-pca.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{caArnPattern}},
+			},
+		}},
+		Lifecycle: []sp.LifecycleRule{{
+			ID: "expire-old-crls", NoncurrentExpireDays: 30, AbortMultipartDays: cfg.Storage.AbortMultipartDays,
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	signing := "SHA256WITHECDSA"
+	if id.KeyAlgorithm == "RSA_2048" {
+		signing = "SHA256WITHRSA"
+	}
+	deletionDays := 7.0
+	if protect {
+		deletionDays = 30 // the longest window ACM PCA allows
+	}
+	subject := &acmpcacertificateauthority.AcmpcaCertificateAuthorityCertificateAuthorityConfigurationSubject{
+		CommonName:   jsii.String(cfg.CACommonName()),
+		Organization: jsii.String(id.Subject.Organization),
+		Country:      jsii.String(id.Subject.Country),
+	}
+	if id.Subject.OrganizationalUnit != "" {
+		subject.OrganizationalUnit = jsii.String(id.Subject.OrganizationalUnit)
+	}
+	ca := acmpcacertificateauthority.NewAcmpcaCertificateAuthority(b.stack, jsii.String("ca"), &acmpcacertificateauthority.AcmpcaCertificateAuthorityConfig{
+		Type:      jsii.String("ROOT"),
+		UsageMode: jsii.String("GENERAL_PURPOSE"),
+		CertificateAuthorityConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityCertificateAuthorityConfiguration{
+			KeyAlgorithm: jsii.String(id.KeyAlgorithm), SigningAlgorithm: jsii.String(signing), Subject: subject,
+		},
+		RevocationConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfiguration{
+			CrlConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationCrlConfiguration{
+				Enabled:          true,
+				ExpirationInDays: jsii.Number(CRLValidityDays),
+				S3BucketName:     jsii.String(bucketName),
+				S3ObjectAcl:      jsii.String("BUCKET_OWNER_FULL_CONTROL"),
+				CustomCname:      jsii.String(cfg.ServiceHost("crl")),
+			},
+			// NATS reads no CRL; it asks OCSP (ocsp_peer).
+			OcspConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationOcspConfiguration{
+				Enabled: true,
+			},
+		},
+		PermanentDeletionTimeInDays: jsii.Number(deletionDays),
+		Tags:                        &map[string]*string{DeviceCertDaysTag: jsii.String(strconv.Itoa(id.DeviceCertDays))},
+		Lifecycle:                   sp.Lifecycle(protect),
+		DependsOn:                   &[]cdktf.ITerraformDependable{bucket.Policy},
+	})
+	rootCert := acmpcacertificate.NewAcmpcaCertificate(b.stack, jsii.String("root-cert"), &acmpcacertificate.AcmpcaCertificateConfig{
+		CertificateAuthorityArn:   ca.Arn(),
+		CertificateSigningRequest: ca.CertificateSigningRequest(),
+		SigningAlgorithm:          jsii.String(signing),
+		TemplateArn:               jsii.String(RootCATemplate),
+		Validity: &acmpcacertificate.AcmpcaCertificateValidity{
+			Type: jsii.String("YEARS"), Value: jsii.String(strconv.Itoa(id.CAValidityYears)),
+		},
+	})
+	acmpcacertificateauthoritycertificate.NewAcmpcaCertificateAuthorityCertificate(b.stack, jsii.String("root-cert-install"),
+		&acmpcacertificateauthoritycertificate.AcmpcaCertificateAuthorityCertificateConfig{
+			CertificateAuthorityArn: ca.Arn(), Certificate: rootCert.Certificate(),
+		})
+
+	// The presigner's ALB verifies device certificates against this trust
+	// store. The bundle is the root certificate, a public document.
+	bundle := s3object.NewS3Object(b.stack, jsii.String("ca-bundle"), &s3object.S3ObjectConfig{
+		Bucket: bucket.Name, Key: jsii.String(TrustBundleKey), Content: rootCert.Certificate(),
+		ContentType: jsii.String("application/x-pem-file"), ServerSideEncryption: jsii.String("aws:kms"), KmsKeyId: key.KeyArn,
+	})
+	trustStore := lbtruststore.NewLbTrustStore(b.stack, jsii.String("device-trust-store"), &lbtruststore.LbTrustStoreConfig{
+		Name:                                jsii.String(b.names.Prefix() + "-devices"),
+		CaCertificatesBundleS3Bucket:        bucket.Name,
+		CaCertificatesBundleS3Key:           bundle.Key(),
+		CaCertificatesBundleS3ObjectVersion: bundle.VersionId(),
+	})
+	// The ALB reads a revocation list once, when it is attached; it does not
+	// follow the CA's CRL. So it is attached only when the operator names a
+	// CRL object (identity.trustStoreCrlKey, PEM, see docs/edge-identity.md),
+	// and refreshing it means re-applying with the new object version.
+	if id.TrustStoreCRLKey != "" {
+		lbtruststorerevocation.NewLbTrustStoreRevocation(b.stack, jsii.String("device-trust-store-crl"), &lbtruststorerevocation.LbTrustStoreRevocationConfig{
+			TrustStoreArn: trustStore.Arn(), RevocationsS3Bucket: bucket.Name, RevocationsS3Key: jsii.String(id.TrustStoreCRLKey),
+		})
+	}
+
+	caArn := *ca.Arn()
+	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
+		RoleName: b.names.Role("irsa-pca-issuer"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+		PermissionsBoundary: b.boundaryArn(),
+		Namespace:           naming.NamespaceCertManager, ServiceAccount: PCAIssuerAccount,
+		Statements: []sp.Statement{{
+			Sid:       "IssueFromThisCAOnly",
+			Actions:   []string{"acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate", "acm-pca:IssueCertificate"},
+			Resources: []string{caArn},
+		}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ledgerArn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.Region, account, b.names.DeviceLedgerTable())
+	enroll, err := sp.NewIrsaRole(b.stack, "device-enrollment-irsa", &sp.IrsaRoleProps{
+		RoleName: b.names.Role("irsa-device-enrollment"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+		PermissionsBoundary: b.boundaryArn(),
+		Namespace:           naming.NamespaceEdge, ServiceAccount: EnrollmentAccount,
+		Statements: []sp.Statement{
+			{Sid: "IssueClientAuthCertificatesOnly", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{caArn},
+				Conditions: []sp.Condition{{Test: "StringEquals", Variable: "acm-pca:TemplateArn", Values: []string{EndEntityClientAuthTemplate}}}},
+			{Sid: "FetchIssuedCertificates", Actions: []string{"acm-pca:GetCertificate"}, Resources: []string{caArn}},
+			{Sid: "RecordIssuedSerials", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
+				Resources: []string{ledgerArn}},
+			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{caArn}},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// The revocation role is assumed by people (operators, and the rollback
+	// tool run by one), so it trusts the account's principals only with MFA,
+	// and carries the workload boundary like every role CI creates.
+	trust := sp.NewPolicyDocument(b.stack, "revocation-trust", sp.Statement{
+		Sid: "OperatorsWithMFA", Actions: []string{"sts:AssumeRole"},
+		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + account + ":root"}}},
+		Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:MultiFactorAuthPresent", Values: []string{"true"}}},
+	})
+	revoke := iamrole.NewIamRole(b.stack, jsii.String("revocation-role"), &iamrole.IamRoleConfig{
+		Name: jsii.String(b.names.Role("device-revocation")), AssumeRolePolicy: trust.Json(), PermissionsBoundary: b.boundaryArn(),
+		Description:        jsii.String("Revokes device certificates of " + b.names.Prefix() + " (docs/edge-identity.md)"),
+		MaxSessionDuration: jsii.Number(3600),
+	})
+	revokePerms := sp.NewPolicyDocument(b.stack, "revocation-permissions",
+		sp.Statement{Sid: "RevokeOnThisCA", Actions: []string{"acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority"}, Resources: []string{caArn}},
+		sp.Statement{Sid: "ReadCohortSerials", Actions: []string{"dynamodb:Query", "dynamodb:GetItem"},
+			Resources: []string{ledgerArn, ledgerArn + "/index/" + naming.DeviceLedgerCohortIndex}},
+	)
+	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String("revocation-policy"), &iamrolepolicy.IamRolePolicyConfig{Role: revoke.Id(), Policy: revokePerms.Json()})
+
+	out := &IdentityOutputs{
+		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke.Arn(),
+		PKIBucket: bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
+	}
+	b.output("ca_arn", "ARN of the private CA", ca.Arn(), false)
+	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
+	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
+	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke.Arn(), false)
+	b.output("device_trust_store_arn", "ALB trust store of device certificates", trustStore.Arn(), false)
+	b.output("pki_bucket", "Bucket holding the CRL and CA bundle", bucket.Name, false)
+	return out, nil
+}
