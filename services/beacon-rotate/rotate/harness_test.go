@@ -105,7 +105,9 @@ func newEnv(t *testing.T) *env {
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(edge.BeaconAttrExpiresAt), Enabled: aws.Bool(true)},
 	})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
 
 	e := &env{t: t, db: db, table: table, now: time.Unix(time.Now().Unix(), 0)}
 	e.startNATS()

@@ -218,10 +218,10 @@ func (r *Rotator) rotate(ctx context.Context, b edge.Beacon, s *Summary) {
 	// second of it so that "claimed, not yet announced" stays visible.
 	pending := min(b.RotatesAt, b.ExpiresAt-1)
 	_, err = r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:           aws.String(r.Table),
-		Key:                 key(b.VenueID, b.BeaconID),
-		UpdateExpression:    aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
-		ConditionExpression: aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
+		TableName:                aws.String(r.Table),
+		Key:                      key(b.VenueID, b.BeaconID),
+		UpdateExpression:         aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
+		ConditionExpression:      aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
 		ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":successor": str(id), ":pending": num(pending), ":rotatesAt": num(b.RotatesAt), ":expiresAt": num(b.ExpiresAt),
@@ -480,7 +480,9 @@ func projection() string {
 }
 
 func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)} }
+func num(n int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
+}
 
 func keyString(item map[string]types.AttributeValue, name string) string {
 	if v, ok := item[name].(*types.AttributeValueMemberS); ok {

@@ -122,6 +122,21 @@ func TestCrashBetweenWriteAndPublishIsAnnouncedOnce(t *testing.T) {
 	assert.Len(t, e.messages(), 1)
 }
 
+// GIVEN a beacon made without a grace window (rotatesAt = expiresAt) WHEN a
+// run claims it and dies before publishing THEN the claim still reads as
+// unannounced and the next run announces it.
+func TestAZeroGraceBeaconIsStillRecovered(t *testing.T) {
+	e := newEnv(t)
+	e.beacon("venue-1", "b-1", -time.Minute, -time.Minute)
+	_, err := e.rotator(nil, &lostPublish{}).Run(context.Background())
+	require.Error(t, err)
+	s, err := e.rotator(nil, nil).Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Scanned: 1, Recovered: 1}, s)
+	assert.Len(t, e.messages(), 1)
+	assert.Len(t, e.items(), 2)
+}
+
 // GIVEN a run that published and then died before marking the rotation
 // announced WHEN the job runs again THEN it re-publishes under the same
 // Msg-Id, JetStream drops it, and the stream holds one message.
@@ -139,8 +154,9 @@ func TestCrashAfterPublishIsDroppedByJetStream(t *testing.T) {
 	assert.Len(t, e.items(), 2)
 }
 
-// GIVEN two runs that both saw the beacon due WHEN the second claims after
-// the first THEN its conditional claim fails: one successor, one message.
+// GIVEN two runs that both saw the beacon due WHEN the second claims while
+// the first is still between its claim and its announcement THEN the
+// second's conditional claim fails: one successor, one message.
 func TestConcurrentRunsMakeOneSuccessor(t *testing.T) {
 	e := newEnv(t)
 	e.beacon("venue-1", "b-1", -time.Minute, time.Hour)
@@ -148,12 +164,19 @@ func TestConcurrentRunsMakeOneSuccessor(t *testing.T) {
 	stale, err := e.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.table)})
 	require.NoError(t, err)
 
-	_, err = e.rotator(nil, nil).Run(context.Background())
-	require.NoError(t, err)
+	// The fast run has claimed and written its successor, not yet published.
+	_, err = e.rotator(nil, &lostPublish{}).Run(context.Background())
+	require.Error(t, err)
 	s, err := e.rotator(&recorder{DynamoDB: e.db, scanned: stale.Items}, nil).Run(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, Summary{Scanned: 1, Skipped: 1}, s)
+	assert.Equal(t, Summary{Scanned: 1, Skipped: 1}, s, "the claim is taken")
 	assert.Len(t, e.items(), 2, "one successor")
+	assert.Empty(t, e.messages(), "the slow run announces nothing it did not claim")
+
+	s, err = e.rotator(nil, nil).Run(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, Summary{Scanned: 1, Recovered: 1}, s)
+	assert.Len(t, e.items(), 2, "still one successor")
 	assert.Len(t, e.messages(), 1, "one message")
 }
 
