@@ -8,10 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,41 +24,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/testenv"
 )
-
-// motoEndpoint returns the moto_server `make test` shares (MOTO_ENDPOINT),
-// or starts a private one on a free loopback port for a standalone run.
-// Without moto_server the test is skipped, unless REQUIRE_E2E or CI is set,
-// where a missing emulator is a failure.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("MOTO_ENDPOINT"); u != "" {
-		return u
-	}
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("REQUIRE_E2E") != "" || os.Getenv("CI") != "" {
-			t.Fatal("moto_server is not on PATH and REQUIRE_E2E or CI is set")
-		}
-		t.Skip("moto_server not on PATH (pip install 'moto[server]'); set MOTO_ENDPOINT or install it")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url + "/moto-api/"); err == nil {
-			resp.Body.Close()
-			return url
-		}
-	}
-	t.Fatal("moto_server did not start")
-	return ""
-}
 
 // env is one test's world: a fresh beacons table in moto (the stack's keys
 // and TTL attribute) and a JetStream server with the deployed BEACONS
@@ -80,7 +43,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := dynamodb.New(dynamodb.Options{
-		Region: "ap-southeast-2", BaseEndpoint: aws.String(motoEndpoint(t)),
+		Region: "ap-southeast-2", BaseEndpoint: aws.String(testenv.MotoEndpoint(t)),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	b := make([]byte, 4)
