@@ -63,7 +63,8 @@ nats-user-beacon-rotate at /etc/nats-user):
   NATS_CERT_FILE=/etc/nats-user/tls.crt NATS_KEY_FILE=/etc/nats-user/tls.key \
   beacon-rotate --period 24h --grace 1h
 
-Environment: BEACON_TABLE, AWS_REGION, NATS_URL (required); NATS_CA_FILE,
+Environment: BEACON_TABLE, AWS_REGION, NATS_URL (required; --dry-run needs
+no NATS and only reads the table); NATS_CA_FILE,
 NATS_CERT_FILE, NATS_KEY_FILE (all three, or none for a plaintext nats://
 URL); BEACON_ROTATION_PERIOD, BEACON_GRACE_WINDOW; AWS_ENDPOINT_URL
 (optional endpoint override). Flags win over the environment.
@@ -93,7 +94,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.Period, "period", period, "successor lifetime before its own rotation (env BEACON_ROTATION_PERIOD)")
 	fs.DurationVar(&c.Grace, "grace", grace, "how long a rotated id stays valid after its rotatesAt (env BEACON_GRACE_WINDOW)")
 	fs.DurationVar(&c.Timeout, "timeout", DefaultTimeout, "give up the whole run after this long")
-	fs.BoolVar(&c.DryRun, "dry-run", false, "log what would rotate; write and publish nothing")
+	fs.BoolVar(&c.DryRun, "dry-run", false, "log what would rotate; read the table only, write and publish nothing")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -106,7 +107,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, errors.New("BEACON_TABLE (or --table) is required: the beacon table, terraform output beacons_table of <env>-edge")
 	case c.Region == "":
 		return c, errors.New("AWS_REGION is required: the region of the beacon table")
-	case c.NATSURL == "":
+	case c.NATSURL == "" && !c.DryRun:
 		return c, errors.New("NATS_URL (or --nats-url) is required: the edge-sync NATS server, e.g. tls://nats.edge-sync.svc:4222")
 	case c.Period < time.Second:
 		return c, fmt.Errorf("BEACON_ROTATION_PERIOD (or --period) %s must be at least 1s", c.Period)
@@ -114,6 +115,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, fmt.Errorf("BEACON_GRACE_WINDOW (or --grace) %s must be at least 1s", c.Grace)
 	case c.Timeout <= 0:
 		return c, fmt.Errorf("--timeout %s must be positive", c.Timeout)
+	}
+	if c.NATSURL == "" {
+		return c, nil // --dry-run publishes nothing
 	}
 	u, err := url.Parse(c.NATSURL)
 	if err != nil || u.Host == "" {
@@ -169,24 +173,27 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		log.Error("aws config", "err", err)
 		return 1
 	}
-	opts := []nats.Option{nats.Name("beacon-rotate"), nats.Timeout(10 * time.Second)}
-	if cfg.CertFile != "" {
-		opts = append(opts, nats.RootCAs(cfg.CAFile), nats.ClientCert(cfg.CertFile, cfg.KeyFile))
-	}
-	nc, err := nats.Connect(cfg.NATSURL, opts...)
-	if err != nil {
-		log.Error("nats connect", "url", cfg.NATSURL, "err", err)
-		return 1
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		log.Error("jetstream", "err", err)
-		return 1
-	}
 	r := &rotate.Rotator{
-		DB: dynamodb.NewFromConfig(awsCfg), Pub: rotate.JetStream{JS: js}, Table: cfg.Table,
+		DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table,
 		Period: cfg.Period, Grace: cfg.Grace, DryRun: cfg.DryRun, Log: log,
+	}
+	if !cfg.DryRun {
+		opts := []nats.Option{nats.Name("beacon-rotate"), nats.Timeout(10 * time.Second)}
+		if cfg.CertFile != "" {
+			opts = append(opts, nats.RootCAs(cfg.CAFile), nats.ClientCert(cfg.CertFile, cfg.KeyFile))
+		}
+		nc, err := nats.Connect(cfg.NATSURL, opts...)
+		if err != nil {
+			log.Error("nats connect", "url", cfg.NATSURL, "err", err)
+			return 1
+		}
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			log.Error("jetstream", "err", err)
+			return 1
+		}
+		r.Pub = rotate.JetStream{JS: js}
 	}
 	if _, err := r.Run(ctx); err != nil {
 		log.Error("beacon rotation failed", "err", err)

@@ -37,6 +37,10 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultPeriod, c.Period)
 	assert.Equal(t, DefaultGrace, c.Grace)
+
+	// --dry-run only reads the table: no NATS settings needed
+	_, err = parseConfig([]string{"--dry-run"}, envOf(map[string]string{"BEACON_TABLE": "t", "AWS_REGION": "r"}), &strings.Builder{})
+	require.NoError(t, err)
 }
 
 // GIVEN a missing or bad setting WHEN parsed THEN the one-line error names

@@ -84,8 +84,16 @@ func TestRunEndToEnd(t *testing.T) {
 	t.Cleanup(s.Shutdown)
 	env := map[string]string{"BEACON_TABLE": table, "AWS_REGION": "ap-southeast-2", "NATS_URL": s.ClientURL()}
 
-	// No BEACONS stream: the publish cannot be stored, the run fails.
+	// --dry-run reads the table only: no NATS, nothing changes.
 	var out, errOut strings.Builder
+	require.Equal(t, 0, run([]string{"--dry-run"}, envOf(map[string]string{"BEACON_TABLE": table, "AWS_REGION": "ap-southeast-2"}), &out, &errOut), out.String())
+	lines := logLines(t, out.String())
+	require.Len(t, lines, 2, out.String())
+	assert.Equal(t, "would rotate", lines[0]["msg"])
+	assert.Equal(t, true, lines[1]["dryRun"])
+
+	// No BEACONS stream: the publish cannot be stored, the run fails.
+	out.Reset()
 	require.Equal(t, 1, run(nil, envOf(env), &out, &errOut), out.String())
 
 	nc, err := nats.Connect(s.ClientURL())
@@ -99,7 +107,7 @@ func TestRunEndToEnd(t *testing.T) {
 	seed("b-2")
 	out.Reset()
 	require.Equal(t, 0, run([]string{"--period", "2h", "--grace", "10m"}, envOf(env), &out, &errOut), out.String())
-	lines := logLines(t, out.String())
+	lines = logLines(t, out.String())
 	require.Len(t, lines, 3, "one line per rotation plus the summary:\n%s", out.String())
 	var ids []any
 	for _, l := range lines[:2] {
