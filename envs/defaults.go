@@ -43,9 +43,11 @@ var DevEKSLogTypes = []string{"api", "audit", "authenticator"}
 // set: a /8 is already 16.7 million addresses.
 const MinPublicAccessPrefix = 8
 
-// DefaultServices are the guide's three ECR repositories plus the DTN
-// services of the edge additions (gateway and the two uplink adapters).
-var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway", "dtn-gateway", "uplink-satellite", "uplink-lpwan"}
+// DefaultServices are the guide's three ECR repositories plus the services
+// of the edge additions: the DTN gateway and the two uplink adapters, and
+// the beacon registry's API, admin UI and rotation job.
+var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway", "dtn-gateway", "uplink-satellite", "uplink-lpwan",
+	"beacons", "beacons-admin", "beacon-rotate"}
 
 // applyDefaults fills zero values. Parse then decodes the file over the
 // result, so a value the file sets (even 0 or "") is never replaced.

@@ -34,6 +34,7 @@ import (
 	"helm.sh/helm/v3/pkg/lint/support"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -48,7 +49,7 @@ var services = []string{"pack-service", "frontend", "mcp-gateway", "marketplace-
 var placeholderCharts = map[string]bool{"marketplace-api": true, "marketplace-ui": true}
 
 func TestMain(m *testing.M) {
-	for _, svc := range append(append([]string{}, services...), edgeServices...) {
+	for _, svc := range append(append(append([]string{}, services...), edgeServices...), beaconServices...) {
 		if err := dependencyBuild(svc); err != nil {
 			fmt.Fprintf(os.Stderr, "helm dependency build %s: %v\n", svc, err)
 			os.Exit(1)
@@ -104,6 +105,7 @@ type rendered struct {
 	PDB            *policyv1.PodDisruptionBudget
 	Ingress        *networkingv1.Ingress
 	ServiceMonitor *monitoringv1.ServiceMonitor
+	CronJob        *batchv1.CronJob
 }
 
 func render(t *testing.T, svc string, overrides map[string]any) (*rendered, error) {
@@ -184,6 +186,9 @@ func decodeAll(stream string, out *rendered) error {
 		case "ServiceMonitor":
 			out.ServiceMonitor = &monitoringv1.ServiceMonitor{}
 			target = out.ServiceMonitor
+		case "CronJob":
+			out.CronJob = &batchv1.CronJob{}
+			target = out.CronJob
 		default:
 			return fmt.Errorf("unexpected kind %q", meta.Kind)
 		}

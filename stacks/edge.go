@@ -126,6 +126,12 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err != nil {
 		return nil, err
 	}
+	// The env's public zone: the agents' NATS endpoint and the beacon admin
+	// UI each get a record in it.
+	zone := marketplaceZone(b)
+	if _, err := newBeaconsAdminEntry(b, ns, zone); err != nil {
+		return nil, err
+	}
 	newDTNBacklogAlarm(b, queue)
 
 	// mTLS and accounts (stacks/edge_nats.go): certificates first, so the
@@ -147,7 +153,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err := newStreamSetup(b, ns.Name, nats.Release, streams, natsURL); err != nil {
 		return nil, err
 	}
-	agentsURL := newNATSAgentsEndpoint(b, nats.Release)
+	agentsURL := newNATSAgentsEndpoint(b, nats.Release, zone)
 	b.output("nats_agents_url", "URL agents connect to with their device certificate (mTLS)", agentsURL, false)
 
 	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)

@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 )
 
 // The synthesized edge stack carries what docs/edge-sync-security.md
@@ -40,15 +42,27 @@ func TestEdgeSyncIsMutualTLSWithAccounts(t *testing.T) {
 		assert.ElementsMatch(t, []string{"nats-server-tls", "nats-user-dtn-gateway", "nats-user-beacon-rotate",
 			"nats-user-security-detector", "nats-user-stream-admin", "nats-user-system"}, certs, env)
 
-		svcs := resources(doc, "kubernetes_service_v1")
+		// The NATS agents' NLB is the edge stack's only LoadBalancer Service
+		// (the beacon admin UI's ALB backend is a ClusterIP Service).
+		var svcs []gjson.Result
+		for _, s := range resources(doc, "kubernetes_service_v1") {
+			if s.Get("spec.type").String() == "LoadBalancer" {
+				svcs = append(svcs, s)
+			}
+		}
 		require.Len(t, svcs, 1, env)
+		assert.Equal(t, "nats-agents", svcs[0].Get("metadata.name").String(), env)
 		a := svcs[0].Get("metadata.annotations")
 		assert.Equal(t, "internet-facing", a.Get(`service\.beta\.kubernetes\.io/aws-load-balancer-scheme`).String())
 		assert.Equal(t, "ip", a.Get(`service\.beta\.kubernetes\.io/aws-load-balancer-nlb-target-type`).String())
-		assert.Equal(t, "LoadBalancer", svcs[0].Get("spec.type").String())
-		recs := resources(doc, "aws_route53_record")
-		require.Len(t, recs, 1, env)
-		assert.Contains(t, recs[0].Get("records.0").String(), "kubernetes_service_v1.nats-agents", "%s: the record follows the NLB", env)
+		var agentsRecord gjson.Result
+		for _, r := range resources(doc, "aws_route53_record") {
+			if strings.HasPrefix(r.Get("name").String(), "edge.") {
+				agentsRecord = r
+			}
+		}
+		require.True(t, agentsRecord.Exists(), "%s: the agents' DNS record", env)
+		assert.Contains(t, agentsRecord.Get("records.0").String(), "kubernetes_service_v1.nats-agents", "%s: the record follows the NLB", env)
 
 		jobs := resources(doc, "kubernetes_job_v1")
 		require.Len(t, jobs, 1)

@@ -221,3 +221,23 @@ func TestSafetyRules(t *testing.T) {
 		assert.NoError(t, Check(cfg, Options{DryRun: true}))
 	}
 }
+
+// GIVEN dev's cicd.services WHEN planned THEN the beacon registry's releases
+// are uninstalled from edge-sync, where their workflows install them
+// (uninstalling from spatial-properties would find nothing and leave the
+// pods and the CronJob running), before edge-sync itself goes.
+func TestPlanUninstallsTheBeaconReleasesFromEdgeSync(t *testing.T) {
+	cfg := loadDev(t)
+	var log []string
+	d := Deps{Helm: recorder{log: &log}, CDKTF: recorder{log: &log}, Kube: fake.NewClientset(), Out: &bytes.Buffer{}, Wait: fast, Timeout: time.Second}
+	names := map[string]int{}
+	for i, s := range Plan(cfg, d, Options{}) {
+		names[s.Name] = i
+	}
+	for _, svc := range []string{"beacons", "beacons-admin", "beacon-rotate"} {
+		i, ok := names["helm uninstall edge-sync/"+svc]
+		require.True(t, ok, "%s is uninstalled from edge-sync", svc)
+		assert.NotContains(t, names, "helm uninstall spatial-properties/"+svc)
+		assert.Less(t, i, names["delete namespace edge-sync"], svc)
+	}
+}
