@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/manifest"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/servicev1"
@@ -74,7 +73,7 @@ func addNATSSecurity(values map[string]any, cfg *envs.Config) error {
 }
 
 // certificate is a cert-manager Certificate issued by the private CA
-// through the AWSPCAClusterIssuer (built by the identity stack).
+// through the AWSPCAClusterIssuer (stacks/edge_identity.go).
 func certificate(name, secret string, spec map[string]any) map[string]any {
 	spec["secretName"] = secret
 	spec["duration"] = NATSCertDuration
@@ -131,7 +130,7 @@ func newNATSCertificates(b *base, after []cdktf.ITerraformDependable) []cdktf.IT
 // address. The DNS record follows the NLB: Terraform waits for the
 // Service's load-balancer hostname and writes it as a CNAME, so a
 // recreated NLB updates the record on the next apply.
-func newNATSAgentsEndpoint(b *base, after cdktf.ITerraformDependable) string {
+func newNATSAgentsEndpoint(b *base, after cdktf.ITerraformDependable, zoneID *string) string {
 	host := b.cfg.ServiceHost("edge")
 	svc := servicev1.NewServiceV1(b.stack, jsii.String("nats-agents"), &servicev1.ServiceV1Config{
 		Metadata: &servicev1.ServiceV1Metadata{
@@ -153,11 +152,8 @@ func newNATSAgentsEndpoint(b *base, after cdktf.ITerraformDependable) string {
 		WaitForLoadBalancer: jsii.Bool(true),
 		DependsOn:           &[]cdktf.ITerraformDependable{after},
 	})
-	zone := dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
-		Name: jsii.String(b.cfg.Domain), PrivateZone: jsii.Bool(false),
-	})
 	route53record.NewRoute53Record(b.stack, jsii.String("nats-agents-dns"), &route53record.Route53RecordConfig{
-		ZoneId: zone.ZoneId(), Name: jsii.String(host), Type: jsii.String("CNAME"), Ttl: jsii.Number(60),
+		ZoneId: zoneID, Name: jsii.String(host), Type: jsii.String("CNAME"), Ttl: jsii.Number(60),
 		Records: &[]*string{svc.Status().Get(jsii.Number(0)).LoadBalancer().Get(jsii.Number(0)).Ingress().Get(jsii.Number(0)).Hostname()},
 	})
 	return fmt.Sprintf("tls://%s:%d", host, NATSClientPort)
