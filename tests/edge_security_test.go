@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 )
 
 // The synthesized edge stack carries what docs/edge-sync-security.md
@@ -40,15 +41,20 @@ func TestEdgeSyncIsMutualTLSWithAccounts(t *testing.T) {
 		assert.ElementsMatch(t, []string{"nats-server-tls", "nats-user-dtn-gateway", "nats-user-beacon-rotate",
 			"nats-user-security-detector", "nats-user-stream-admin", "nats-user-system"}, certs, env)
 
-		svcs := resources(doc, "kubernetes_service_v1")
-		require.Len(t, svcs, 1, env)
-		a := svcs[0].Get("metadata.annotations")
+		var nlbs []gjson.Result
+		for _, s := range resources(doc, "kubernetes_service_v1") {
+			if s.Get("spec.type").String() == "LoadBalancer" {
+				nlbs = append(nlbs, s)
+			}
+		}
+		require.Len(t, nlbs, 1, "%s: NATS is the only Service with its own load balancer", env)
+		a := nlbs[0].Get("metadata.annotations")
+		assert.Equal(t, "nats-agents", nlbs[0].Get("metadata.name").String())
 		assert.Equal(t, "internet-facing", a.Get(`service\.beta\.kubernetes\.io/aws-load-balancer-scheme`).String())
 		assert.Equal(t, "ip", a.Get(`service\.beta\.kubernetes\.io/aws-load-balancer-nlb-target-type`).String())
-		assert.Equal(t, "LoadBalancer", svcs[0].Get("spec.type").String())
-		recs := resources(doc, "aws_route53_record")
-		require.Len(t, recs, 1, env)
-		assert.Contains(t, recs[0].Get("records.0").String(), "kubernetes_service_v1.nats-agents", "%s: the record follows the NLB", env)
+		rec := doc.Get("resource.aws_route53_record.nats-agents-dns")
+		require.True(t, rec.Exists(), env)
+		assert.Contains(t, rec.Get("records.0").String(), "kubernetes_service_v1.nats-agents", "%s: the record follows the NLB", env)
 
 		jobs := resources(doc, "kubernetes_job_v1")
 		require.Len(t, jobs, 1)
