@@ -11,14 +11,14 @@ import (
 
 // cert-manager and aws-privateca-issuer names in namespace cert-manager.
 const (
-	CertManagerRelease = "cert-manager"
+	CertManagerRelease = naming.ReleaseCertManager
 	// CertManagerServiceAccount is the controller's service account. Set
 	// explicitly: the issuer chart's approverRole grants exactly this
 	// account the right to approve awspca.cert-manager.io requests.
 	CertManagerServiceAccount = "cert-manager"
 	// PCAIssuerRelease is the aws-privateca-issuer release; its service
 	// account is PCAIssuerAccount, the one the identity stack's role trusts.
-	PCAIssuerRelease = "aws-privateca-issuer"
+	PCAIssuerRelease = naming.ReleasePCAIssuer
 	// CertManagerWebhookPort is the chart's webhook.securePort; the API
 	// server calls it to validate and mutate cert-manager objects.
 	CertManagerWebhookPort = 10250
