@@ -176,9 +176,9 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 
 // newDeviceLedger creates the device-certificate ledger: one item per
 // issued certificate, keyed by serial, with a cohort index so `spctl edge
-// rollback --cohort` can find exactly a cohort's serials to revoke. Device
-// identity (private CA, enrollment and revocation roles) is not built yet;
-// the enrollment job will write this table and the revocation role read it.
+// rollback --cohort` can find exactly a cohort's serials to revoke. The
+// enrollment service (not built yet) writes it with the identity stack's
+// enrollment role; the identity stack's revocation role reads it.
 // It holds device ids, so it is encrypted with the data key, recoverable
 // (PITR) and protected from destroy outside dev.
 func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {

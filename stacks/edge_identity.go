@@ -70,8 +70,9 @@ const (
 // controller reads a JSON list of {port, mode, trustStore}; in verify mode
 // the ALB completes the handshake only for a client certificate that chains
 // to the trust store's CA (and is not on its revocation list, when one is
-// attached), and passes the certificate to the target in the
-// X-Amzn-Mtls-Clientcert header. Expired certificates are refused
+// attached), and passes the verified leaf to the target in the
+// X-Amzn-Mtls-Clientcert-Leaf header (with -Serial-Number, -Issuer,
+// -Subject and -Validity beside it). Expired certificates are refused
 // (ignoreClientCertificateExpiry stays false).
 func PresignerMutualAuth(trustStoreArn string) string {
 	return fmt.Sprintf(`[{"port":%d,"mode":"verify","trustStore":"%s"}]`, PresignerMTLSPort, trustStoreArn)
