@@ -74,3 +74,27 @@ var ExternalSecretsChart = sp.Chart{
 	Repository: "https://charts.external-secrets.io",
 	Name:       "external-secrets", Version: "2.9.0", AppVersion: "v2.9.0",
 }
+
+// In-cluster certificates: cert-manager and the AWS Private CA issuer, both
+// installed by the platform stack. Their values keys were read from each
+// chart at its tag: cert-manager deploy/charts/cert-manager/values.yaml and
+// templates at v1.21.1 (github.com/cert-manager/cert-manager), and
+// charts/aws-pca-issuer/values.yaml and templates at v1.9.0
+// (github.com/cert-manager/aws-privateca-issuer).
+var (
+	// CertManagerChart installs cert-manager with its CRDs (crds.enabled,
+	// which replaced the deprecated installCRDs; the chart fails if both
+	// are set).
+	CertManagerChart = sp.Chart{
+		Repository: "https://charts.jetstack.io",
+		Name:       "cert-manager", Version: "v1.21.1", AppVersion: "v1.21.1",
+	}
+	// AWSPCAIssuerChart installs aws-privateca-issuer, the cert-manager
+	// external issuer that signs with ACM Private CA. Its CRDs
+	// (AWSPCAIssuer, AWSPCAClusterIssuer) ship in the chart's crds/
+	// directory, which Helm installs first and never deletes.
+	AWSPCAIssuerChart = sp.Chart{
+		Repository: "https://cert-manager.github.io/aws-privateca-issuer",
+		Name:       "aws-privateca-issuer", Version: "v1.9.0", AppVersion: "v1.9.0",
+	}
+)

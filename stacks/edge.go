@@ -38,15 +38,19 @@ type EdgeOutputs struct {
 	DTNBucket         *string
 	DTNGatewayRole    *string
 	Beacons           *BeaconOutputs
+	// PresignerHost is the CDN presigner's public host (mutual TLS).
+	PresignerHost string
 }
 
 // NewEdgeStack deploys the Edge Sync foundation of the edge & marketplace
 // additions into namespace edge-sync: NATS JetStream with the edge streams
 // (payloads capped at the 50 KB envelope), and the DTN gateway's
 // store-and-forward queue, backed by S3 for bodies and SQS for order, with
-// an IRSA role for the gateway. It returns nil when cfg.Edge.Enabled is
-// false.
-func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs, storage *StorageOutputs) (*EdgeOutputs, error) {
+// an IRSA role for the gateway. It also creates the private-CA
+// ClusterIssuer every in-cluster certificate names and the CDN presigner's
+// mutual-TLS entry point (stacks/edge_identity.go), both from the identity
+// stack's outputs. It returns nil when cfg.Edge.Enabled is false.
+func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs, storage *StorageOutputs, identity *IdentityOutputs) (*EdgeOutputs, error) {
 	if !cfg.Edge.Enabled {
 		return nil, nil
 	}
@@ -140,7 +144,8 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err := addNATSSecurity(values, cfg); err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}
-	certs := newNATSCertificates(b, []cdktf.ITerraformDependable{ns.Resource})
+	issuer := newPrivateCAClusterIssuer(b, identity)
+	certs := newNATSCertificates(b, []cdktf.ITerraformDependable{ns.Resource, issuer})
 	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
 		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,
 		Values:    values,
@@ -154,6 +159,11 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		return nil, err
 	}
 	agentsURL := newNATSAgentsEndpoint(b, nats.Release, zone)
+	presignHost, err := newPresigner(b, identity, zone)
+	if err != nil {
+		return nil, err
+	}
+	b.output("presigner_host", "Host of the CDN presigner (ALB mutual TLS with device certificates)", presignHost, false)
 	b.output("nats_agents_url", "URL agents connect to with their device certificate (mTLS)", agentsURL, false)
 
 	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)
@@ -162,15 +172,15 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked)", ledger.Name(), false)
 	return &EdgeOutputs{
 		NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
-		DeviceLedgerTable: ledger.Name(), Beacons: beacons,
+		DeviceLedgerTable: ledger.Name(), Beacons: beacons, PresignerHost: presignHost,
 	}, nil
 }
 
 // newDeviceLedger creates the device-certificate ledger: one item per
 // issued certificate, keyed by serial, with a cohort index so `spctl edge
-// rollback --cohort` can find exactly a cohort's serials to revoke. Device
-// identity (private CA, enrollment and revocation roles) is not built yet;
-// the enrollment job will write this table and the revocation role read it.
+// rollback --cohort` can find exactly a cohort's serials to revoke. The
+// enrollment service (not built yet) writes it with the identity stack's
+// enrollment role; the identity stack's revocation role reads it.
 // It holds device ids, so it is encrypted with the data key, recoverable
 // (PITR) and protected from destroy outside dev.
 func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {

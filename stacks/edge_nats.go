@@ -73,7 +73,7 @@ func addNATSSecurity(values map[string]any, cfg *envs.Config) error {
 }
 
 // certificate is a cert-manager Certificate issued by the private CA
-// through the AWSPCAClusterIssuer (built by the identity stack).
+// through the AWSPCAClusterIssuer (stacks/edge_identity.go).
 func certificate(name, secret string, spec map[string]any) map[string]any {
 	spec["secretName"] = secret
 	spec["duration"] = NATSCertDuration

@@ -29,6 +29,12 @@ const (
 	// EnrollmentAccount is Edge Sync's device-enrollment service account in
 	// edge-sync: it turns a device's CSR into a certificate.
 	EnrollmentAccount = "edge-enrollment"
+	// PCAIssuerRolePurpose names the issuer's IRSA role
+	// "<org>-<env>-irsa-pca-issuer". The platform stack, deployed before
+	// this one, annotates the issuer's service account with the role's ARN
+	// built from this name (IAM role ARNs are deterministic), so the two
+	// stacks cannot drift.
+	PCAIssuerRolePurpose = "irsa-pca-issuer"
 )
 
 // EndEntityClientAuthTemplate is the only ACM PCA template the enrollment
@@ -219,7 +225,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 
 	caArn := *ca.Arn()
 	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
-		RoleName: b.names.Role("irsa-pca-issuer"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+		RoleName: b.names.Role(PCAIssuerRolePurpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 		PermissionsBoundary: b.boundaryArn(),
 		Namespace:           naming.NamespaceCertManager, ServiceAccount: PCAIssuerAccount,
 		Statements: []sp.Statement{{

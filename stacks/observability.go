@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
 	obs "github.com/spatialprops/spatialprops-infra/stacks/observability"
 )
@@ -170,12 +171,18 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 				"enableRemoteWriteReceiver": true,
 				"enableFeatures":            []string{"exemplar-storage"},
 			},
-			// Scrape cluster-autoscaler (installed by the platform stack).
+			// Scrape cluster-autoscaler and cert-manager (installed by the
+			// platform stack before the ServiceMonitor CRD exists).
 			"additionalServiceMonitors": []map[string]any{{
 				"name":              "cluster-autoscaler",
 				"selector":          map[string]any{"matchLabels": map[string]any{"app.kubernetes.io/name": "aws-cluster-autoscaler"}},
 				"namespaceSelector": map[string]any{"matchNames": []string{"kube-system"}},
 				"endpoints":         []map[string]any{{"port": "http", "interval": "30s"}},
+			}, {
+				"name":              "cert-manager",
+				"selector":          map[string]any{"matchLabels": stringsToAny(certManagerControllerLabels)},
+				"namespaceSelector": map[string]any{"matchNames": []string{naming.NamespaceCertManager}},
+				"endpoints":         []map[string]any{{"port": "http-metrics", "interval": "60s"}},
 			}},
 		},
 		"additionalPrometheusRulesMap": map[string]any{"spatialprops-platform": rules},
@@ -406,4 +413,12 @@ func collectorValues() map[string]any {
 			}},
 		},
 	}
+}
+
+func stringsToAny(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

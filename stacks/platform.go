@@ -42,8 +42,9 @@ const DefaultStorageClass = "gp3-encrypted"
 const LoadBalancerTagService = "ingress"
 
 // NewPlatformStack installs the base controllers into the cluster created by
-// the cluster stack: metrics-server, cluster-autoscaler and the AWS Load
-// Balancer Controller, plus the default encrypted gp3 StorageClass.
+// the cluster stack: metrics-server, cluster-autoscaler, the AWS Load
+// Balancer Controller, External Secrets Operator, cert-manager with the
+// AWS Private CA issuer, plus the default encrypted gp3 StorageClass.
 func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutputs, cluster *ClusterOutputs) (*PlatformOutputs, error) {
 	imageTag, ok := AutoscalerImageTags[cfg.Cluster.Version]
 	if !ok {
@@ -94,6 +95,9 @@ func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *Network
 	}
 	eso, err := newExternalSecrets(b, cluster)
 	if err != nil {
+		return nil, err
+	}
+	if err := newCertManager(b); err != nil {
 		return nil, err
 	}
 	b.output("cluster_autoscaler_role_arn", "IRSA role of cluster-autoscaler", autoscaler, false)

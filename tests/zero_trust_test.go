@@ -47,9 +47,9 @@ func policiesIn(doc gjson.Result, namespace string) map[string]gjson.Result {
 
 func TestEveryNamespaceIsLabelledAndDeniesByDefault(t *testing.T) {
 	want := map[string]string{
-		"platform":      "aws-lbc external-secrets spatial-properties",
+		"platform":      "aws-lbc cert-manager external-secrets spatial-properties",
 		"observability": "node-exporter observability",
-		"edge":          "edge-sync",
+		"edge":          "edge-sync cdn-presigner",
 	}
 	for _, env := range []string{"dev", "staging", "prod"} {
 		for component, names := range want {
@@ -126,6 +126,7 @@ func TestWebhooksAreTheOnlyAnySourceAllows(t *testing.T) {
 		"edge-sync/allow-nats-clients":                     true,
 		"aws-lbc/allow-webhook-from-api-server":            true,
 		"external-secrets/allow-webhook-from-api-server":   true,
+		"cert-manager/allow-webhook-from-api-server":       true,
 		"kube-system/allow-metrics-server-from-api-server": true,
 		"observability/allow-operator-webhook":             true,
 	}
@@ -187,11 +188,11 @@ func findAll(v any, key string) []any {
 
 func TestThirdPartyReleasesSetResourcesAndNonRoot(t *testing.T) {
 	releases := thirdPartyReleases(t, "prod")
-	assert.Len(t, releases, 10)
+	assert.Len(t, releases, 12)
 	// Charts whose defaults leave the pod free to run as root; the others
-	// (kube-prometheus-stack, loki, metrics-server) default to non-root
-	// users at their pinned versions, which the values keep.
-	mustSetNonRoot := []string{"aws-load-balancer-controller", "cluster-autoscaler", "external-secrets", "alloy", "tempo", "opentelemetry-collector", "nats"}
+	// (kube-prometheus-stack, loki, metrics-server, cert-manager) default to
+	// non-root users at their pinned versions, which the values keep.
+	mustSetNonRoot := []string{"aws-load-balancer-controller", "cluster-autoscaler", "external-secrets", "alloy", "tempo", "opentelemetry-collector", "nats", "aws-privateca-issuer"}
 	for name, v := range releases {
 		compute := 0
 		for _, r := range findAll(v, "resources") {

@@ -34,6 +34,10 @@ const (
 	ReleaseClusterAutoscaler = "cluster-autoscaler"
 	ReleaseLBC               = "aws-load-balancer-controller"
 	ReleaseNATS              = "nats"
+	// ReleaseCertManager and ReleasePCAIssuer are installed by the platform
+	// stack into NamespaceCertManager.
+	ReleaseCertManager = "cert-manager"
+	ReleasePCAIssuer   = "aws-privateca-issuer"
 )
 
 // CorsExposeHeaders are the response headers browsers may read from the

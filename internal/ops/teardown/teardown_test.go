@@ -168,6 +168,14 @@ func TestPlanOrderAndResume(t *testing.T) {
 	for _, ns := range []string{"edge-sync", "cdn-presigner", "marketplace"} {
 		assert.Less(t, idx("delete namespace "+ns), idx("helm uninstall aws-lbc/aws-load-balancer-controller"), ns)
 	}
+	// cert-manager outlives the namespaces whose Certificates it manages,
+	// the issuer goes before cert-manager, and the namespace after both.
+	for _, ns := range []string{"edge-sync", "cdn-presigner"} {
+		assert.Less(t, idx("delete namespace "+ns), idx("helm uninstall cert-manager/aws-privateca-issuer"), ns)
+	}
+	assert.Less(t, idx("helm uninstall cert-manager/aws-privateca-issuer"), idx("helm uninstall cert-manager/cert-manager"))
+	assert.Less(t, idx("helm uninstall cert-manager/cert-manager"), idx("delete namespace cert-manager"))
+	assert.Less(t, idx("delete namespace cert-manager"), idx("cdktf destroy dev-edge"), "the edge stack's ClusterIssuer is deleted through its kept CRD")
 	assert.Less(t, idx("delete namespace aws-lbc"), idx("disable and delete CloudFront distribution cdn.dev.spatial.properties"))
 	assert.Less(t, idx("empty bucket spatial-logs-spatialprops-dev-ap-southeast-2"), idx("cdktf destroy dev-edge"))
 	assert.Less(t, idx("cdktf destroy dev-edge"), idx("cdktf destroy dev-observability"))

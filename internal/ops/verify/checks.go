@@ -96,6 +96,10 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		Check{ID: "identity/ca", Section: sec, Title: "device CA active with OCSP and CRL", Run: a.deviceCA, Fix: identity + "; a CA left PENDING_CERTIFICATE needs its root certificate installed (docs/edge-identity.md)"},
 		Check{ID: "identity/pki-private", Section: sec, Title: "PKI bucket " + pki + ": public access blocked", Run: a.bucketPublicAccess(pki), Fix: identity},
 		Check{ID: "identity/pki-encryption", Section: sec, Title: "PKI bucket: encryption", Run: a.bucketEncryption(PKIBucketKind, pki), Fix: identity},
+		Check{ID: "identity/cert-manager", Section: sec, Title: "cert-manager running", Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleaseCertManager),
+			Fix: fmt.Sprintf("kubectl -n %s get pods; make deploy STACK=%s-platform", naming.NamespaceCertManager, env)},
+		Check{ID: "identity/pca-issuer", Section: sec, Title: "AWS Private CA issuer running", Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleasePCAIssuer),
+			Fix: fmt.Sprintf("kubectl -n %s logs deploy/%s; its role is %s (identity stack): make deploy STACK=%s-platform", naming.NamespaceCertManager, naming.ReleasePCAIssuer, names.Role("irsa-pca-issuer"), env)},
 	)
 	if cfg.Edge.Enabled {
 		sec = "Edge"

@@ -209,3 +209,28 @@ func TestObservabilityAndNATSChecks(t *testing.T) {
 		assert.False(t, r.OK, id)
 	}
 }
+
+// GIVEN a fake cluster WHEN cert-manager runs but the Private CA issuer
+// has no ready replica THEN the issuer check fails and names its IRSA role
+// (the usual cause), while cert-manager's passes.
+func TestKubeChecksCertManagerAndIssuer(t *testing.T) {
+	cfg := devConfig(t)
+	ids := []string{"identity/cert-manager", "identity/pca-issuer"}
+	good := fake.NewClientset(
+		deployment("cert-manager", "cert-manager", "cert-manager", 2, 2),
+		deployment("cert-manager", "cert-manager-webhook", "cert-manager", 2, 2),
+		deployment("cert-manager", "aws-privateca-issuer", "aws-privateca-issuer", 2, 2),
+	)
+	for id, r := range byID(t, cfg, Deps{Kube: good}, ids...) {
+		assert.True(t, r.OK, "%s: %s", id, r.Detail)
+	}
+	bad := fake.NewClientset(
+		deployment("cert-manager", "cert-manager", "cert-manager", 2, 2),
+		deployment("cert-manager", "aws-privateca-issuer", "aws-privateca-issuer", 2, 0),
+	)
+	res := byID(t, cfg, Deps{Kube: bad}, ids...)
+	assert.True(t, res["identity/cert-manager"].OK)
+	assert.False(t, res["identity/pca-issuer"].OK)
+	assert.Contains(t, res["identity/pca-issuer"].Detail, "0 of 2 replicas ready")
+	assert.Contains(t, res["identity/pca-issuer"].Fix, "spatialprops-dev-irsa-pca-issuer")
+}

@@ -1,0 +1,204 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/deploymentv1"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/ingressv1"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/manifest"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/servicev1"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	sp "github.com/spatialprops/spatialprops-infra/constructs"
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+)
+
+// AWSPCAIssuerAPI is the API version of aws-privateca-issuer's issuers
+// (chart v1.9.0 serves v1beta1 only).
+const AWSPCAIssuerAPI = "awspca.cert-manager.io/v1beta1"
+
+// newPrivateCAClusterIssuer creates the AWSPCAClusterIssuer every
+// in-cluster certificate names (naming.ClusterIssuerPrivateCA), backed by
+// the identity stack's CA. It is a kubernetes_manifest: its CRD comes with
+// the aws-privateca-issuer chart the platform stack installs, so it exists
+// when this stack plans. Terraform waits for the issuer's Ready condition,
+// so certificates are requested only from a working issuer.
+func newPrivateCAClusterIssuer(b *base, identity *IdentityOutputs) manifest.Manifest {
+	m := privateCAClusterIssuer(identity.CAArn, b.cfg.Region)
+	return manifest.NewManifest(b.stack, jsii.String("private-ca-cluster-issuer"), &manifest.ManifestConfig{
+		Manifest: &m,
+		Wait: &manifest.ManifestWait{Condition: &[]*manifest.ManifestWaitCondition{{
+			Type: jsii.String("Ready"), Status: jsii.String("True"),
+		}}},
+	})
+}
+
+// privateCAClusterIssuer is the issuer object. No credentials: the issuer
+// runs as its service account, whose IRSA role may issue from this CA only.
+// No pcaTemplate: the issuer picks the ACM PCA template from each
+// Certificate's usages (server auth, client auth or both).
+func privateCAClusterIssuer(caArn *string, region string) map[string]any {
+	return map[string]any{
+		"apiVersion": AWSPCAIssuerAPI, "kind": "AWSPCAClusterIssuer",
+		"metadata": map[string]any{"name": naming.ClusterIssuerPrivateCA},
+		"spec":     map[string]any{"arn": *caArn, "region": region},
+	}
+}
+
+// CDN presigner names in namespace cdn-presigner.
+const (
+	// PresignerApp names the Deployment, its Service and pod labels.
+	PresignerApp = "cdn-presigner"
+	// PresignerPort is the container's HTTP port.
+	PresignerPort = 8080
+	// PresignerImage is the placeholder until the presigner's own image
+	// exists: the same traefik/whoami v1.12.0 digest that
+	// services/edge-placeholder/Dockerfile pins, a static HTTP server that
+	// answers 200 on every path and does nothing else.
+	PresignerImage = "docker.io/traefik/whoami:v1.12.0@sha256:c4717a8d1f0134a7444e24f881160e033991f23027c6c5a9a3f8fd22e70d1d44"
+	// PresignerMTLSPort is the ALB's only listener (HTTPS).
+	PresignerMTLSPort = 443
+	// ALBMutualAuthAnnotation configures the ALB listener's mutual TLS
+	// (aws-load-balancer-controller v3.5.0, docs/guide/ingress/annotations.md).
+	ALBMutualAuthAnnotation = "alb.ingress.kubernetes.io/mutual-authentication"
+)
+
+// PresignerMutualAuth is the mutual-authentication annotation value: the
+// HTTPS:443 listener in verify mode against the device trust store. The
+// controller reads a JSON list of {port, mode, trustStore}; in verify mode
+// the ALB completes the handshake only for a client certificate that chains
+// to the trust store's CA (and is not on its revocation list, when one is
+// attached), and passes the verified leaf to the target in the
+// X-Amzn-Mtls-Clientcert-Leaf header (with -Serial-Number, -Issuer,
+// -Subject and -Validity beside it). Expired certificates are refused
+// (ignoreClientCertificateExpiry stays false).
+func PresignerMutualAuth(trustStoreArn string) string {
+	return fmt.Sprintf(`[{"port":%d,"mode":"verify","trustStore":"%s"}]`, PresignerMTLSPort, trustStoreArn)
+}
+
+// newPresigner is the CDN presigner's entry point for agent-class clients:
+// namespace cdn-presigner (restricted, default deny, the ALB's subnets
+// admitted on the pod port only), a placeholder Deployment and Service,
+// and an internet-facing ALB Ingress on cfg.ServiceHost("presign") with a
+// DNS-validated ACM certificate, HTTPS only, and mutual TLS in verify mode
+// against the identity stack's trust store. Terraform waits for the ALB's
+// host name and writes the CNAME, as for the marketplace.
+func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, error) {
+	var albs []sp.Peer
+	for _, cidr := range b.cfg.Network.PublicSubnets {
+		albs = append(albs, sp.Peer{CIDR: cidr})
+	}
+	labels := map[string]string{"app.kubernetes.io/name": PresignerApp}
+	ns, err := sp.NewNamespace(b.stack, "presigner-namespace", &sp.NamespaceProps{
+		Name: naming.NamespacePresigner,
+		Policies: []sp.IngressAllow{
+			{Name: "alb-to-presigner", PodLabels: labels, Ports: []int{PresignerPort}, From: albs},
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	host := b.cfg.ServiceHost("presign")
+	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "presigner-certificate", &sp.DnsValidatedCertificateProps{
+		DomainName: host, ZoneID: zoneID, Provider: b.provider,
+	})
+	if err != nil {
+		return "", err
+	}
+
+	replicas := "1"
+	if b.cfg.IsProd() {
+		replicas = "2"
+	}
+	deploy := deploymentv1.NewDeploymentV1(b.stack, jsii.String("presigner"), &deploymentv1.DeploymentV1Config{
+		Metadata: &deploymentv1.DeploymentV1Metadata{Name: jsii.String(PresignerApp), Namespace: ns.Name, Labels: sp.StringMap(labels)},
+		Spec: &deploymentv1.DeploymentV1Spec{
+			Replicas: jsii.String(replicas),
+			Selector: &deploymentv1.DeploymentV1SpecSelector{MatchLabels: sp.StringMap(labels)},
+			Template: &deploymentv1.DeploymentV1SpecTemplate{
+				Metadata: &deploymentv1.DeploymentV1SpecTemplateMetadata{Labels: sp.StringMap(labels)},
+				Spec: &deploymentv1.DeploymentV1SpecTemplateSpec{
+					AutomountServiceAccountToken: jsii.Bool(false),
+					SecurityContext: &deploymentv1.DeploymentV1SpecTemplateSpecSecurityContext{
+						RunAsNonRoot: jsii.Bool(true), RunAsUser: jsii.String("10001"), RunAsGroup: jsii.String("10001"),
+						SeccompProfile: &deploymentv1.DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile{Type: jsii.String("RuntimeDefault")},
+					},
+					Container: &[]*deploymentv1.DeploymentV1SpecTemplateSpecContainer{{
+						Name:  jsii.String(PresignerApp),
+						Image: jsii.String(PresignerImage),
+						// whoami listens on WHOAMI_PORT_NUMBER (default 80,
+						// which a non-root process cannot bind).
+						Env: &[]*deploymentv1.DeploymentV1SpecTemplateSpecContainerEnv{
+							{Name: jsii.String("WHOAMI_PORT_NUMBER"), Value: jsii.String(fmt.Sprint(PresignerPort))},
+						},
+						Port: &[]*deploymentv1.DeploymentV1SpecTemplateSpecContainerPort{{
+							Name: jsii.String("http"), ContainerPort: jsii.Number(PresignerPort),
+						}},
+						ReadinessProbe: &deploymentv1.DeploymentV1SpecTemplateSpecContainerReadinessProbe{
+							HttpGet: &deploymentv1.DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet{
+								Path: jsii.String("/readyz"), Port: jsii.String(fmt.Sprint(PresignerPort)),
+							},
+						},
+						Resources: &deploymentv1.DeploymentV1SpecTemplateSpecContainerResources{
+							Requests: sp.StringMap(map[string]string{"cpu": "25m", "memory": "32Mi"}),
+							Limits:   sp.StringMap(map[string]string{"cpu": "250m", "memory": "64Mi"}),
+						},
+						SecurityContext: &deploymentv1.DeploymentV1SpecTemplateSpecContainerSecurityContext{
+							AllowPrivilegeEscalation: jsii.Bool(false), ReadOnlyRootFilesystem: jsii.Bool(true), RunAsNonRoot: jsii.Bool(true),
+							Capabilities: &deploymentv1.DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities{Drop: jsii.Strings("ALL")},
+						},
+					}},
+				},
+			},
+		},
+		WaitForRollout: jsii.Bool(true),
+	})
+	svc := servicev1.NewServiceV1(b.stack, jsii.String("presigner-service"), &servicev1.ServiceV1Config{
+		Metadata: &servicev1.ServiceV1Metadata{Name: jsii.String(PresignerApp), Namespace: ns.Name},
+		Spec: &servicev1.ServiceV1Spec{
+			Type:     jsii.String("ClusterIP"),
+			Selector: sp.StringMap(labels),
+			Port: &[]*servicev1.ServiceV1SpecPort{{
+				Name: jsii.String("http"), Port: jsii.Number(80), TargetPort: jsii.String("http"),
+			}},
+		},
+	})
+
+	annotations := map[string]*string{
+		"alb.ingress.kubernetes.io/scheme":       jsii.String("internet-facing"),
+		"alb.ingress.kubernetes.io/target-type":  jsii.String("ip"),
+		"alb.ingress.kubernetes.io/listen-ports": jsii.String(fmt.Sprintf(`[{"HTTPS":%d}]`, PresignerMTLSPort)),
+		// A TLS 1.2+ policy; ALB mutual TLS works with every HTTPS policy.
+		"alb.ingress.kubernetes.io/ssl-policy":       jsii.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
+		"alb.ingress.kubernetes.io/certificate-arn":  certArn,
+		"alb.ingress.kubernetes.io/healthcheck-path": jsii.String("/readyz"),
+		ALBMutualAuthAnnotation:                      jsii.String(PresignerMutualAuth(*identity.TrustStoreArn)),
+		"alb.ingress.kubernetes.io/load-balancer-attributes": jsii.String(
+			"routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=" + boolString(b.cfg.Protect())),
+	}
+	ingress := ingressv1.NewIngressV1(b.stack, jsii.String("presigner-ingress"), &ingressv1.IngressV1Config{
+		Metadata: &ingressv1.IngressV1Metadata{Name: jsii.String(PresignerApp), Namespace: ns.Name, Annotations: &annotations},
+		Spec: &ingressv1.IngressV1Spec{
+			IngressClassName: jsii.String("alb"),
+			Rule: &[]*ingressv1.IngressV1SpecRule{{
+				Host: jsii.String(host),
+				Http: &ingressv1.IngressV1SpecRuleHttp{Path: &[]*ingressv1.IngressV1SpecRuleHttpPath{{
+					Path: jsii.String("/"), PathType: jsii.String("Prefix"),
+					Backend: &ingressv1.IngressV1SpecRuleHttpPathBackend{Service: &ingressv1.IngressV1SpecRuleHttpPathBackendService{
+						Name: jsii.String(PresignerApp), Port: &ingressv1.IngressV1SpecRuleHttpPathBackendServicePort{Name: jsii.String("http")},
+					}},
+				}}},
+			}},
+		},
+		WaitForLoadBalancer: jsii.Bool(true),
+		DependsOn:           &[]cdktf.ITerraformDependable{svc, deploy},
+	})
+	albHost := ingress.Status().Get(jsii.Number(0)).LoadBalancer().Get(jsii.Number(0)).Ingress().Get(jsii.Number(0)).Hostname()
+	route53record.NewRoute53Record(b.stack, jsii.String("presigner-dns"), &route53record.Route53RecordConfig{
+		ZoneId: zoneID, Name: jsii.String(host), Type: jsii.String("CNAME"), Ttl: jsii.Number(60),
+		Records: &[]*string{albHost},
+	})
+	return host, nil
+}
