@@ -46,7 +46,7 @@ const TrustBundleKey = "trust/ca-bundle.pem"
 const RootCATemplate = "arn:aws:acm-pca:::template/RootCACertificate/V1"
 
 // PKIBucketKind names the PKI bucket: spatial-pki-<org>-<env>-<region>.
-const PKIBucketKind = "pki"
+const PKIBucketKind = naming.PKIBucketKind
 
 // CRLPrefix is the key prefix ACM PCA writes CRLs under in the PKI bucket
 // (crl/<ca-id>.crl) and the path they are served at on the CRL host; the
