@@ -49,6 +49,9 @@ type CrlDistributionProps struct {
 	ReadPrefix string
 	// PriceClass of the distribution. Default: PriceClass_100.
 	PriceClass string
+	// PolicyAfter are what the bucket policy waits for, e.g. the bucket's
+	// public access block in the same stack.
+	PolicyAfter []cdktf.ITerraformDependable
 	// ExtraBucketStatements are appended to the bucket's single policy
 	// (e.g. the CA's permission to publish), so the bucket never gets a
 	// second aws_s3_bucket_policy that would overwrite this one.
@@ -132,9 +135,11 @@ func NewCrlDistribution(scope constructs.Construct, id string, props *CrlDistrib
 			Conditions: []Condition{{Test: "StringEquals", Variable: "AWS:SourceArn", Values: []string{*dist.Arn()}}},
 		}}, props.ExtraBucketStatements...)
 	doc := NewPolicyDocument(node, "bucket-policy-document", statements...)
-	policy := s3bucketpolicy.NewS3BucketPolicy(node, jsii.String("bucket-policy"), &s3bucketpolicy.S3BucketPolicyConfig{
-		Bucket: props.BucketName,
-		Policy: doc.Json(),
-	})
+	policyCfg := &s3bucketpolicy.S3BucketPolicyConfig{Bucket: props.BucketName, Policy: doc.Json()}
+	if len(props.PolicyAfter) > 0 {
+		after := append([]cdktf.ITerraformDependable(nil), props.PolicyAfter...)
+		policyCfg.DependsOn = &after
+	}
+	policy := s3bucketpolicy.NewS3BucketPolicy(node, jsii.String("bucket-policy"), policyCfg)
 	return &CrlDistribution{ID: dist.Id(), Arn: dist.Arn(), DomainName: dist.DomainName(), HostedZoneID: dist.HostedZoneId(), Policy: policy}, nil
 }

@@ -350,6 +350,8 @@ func newCRLDistribution(b *base, bucket *sp.SecureBucket, host string, extra []s
 		Name: b.names.Prefix(), Domain: host, CertificateArn: certArn,
 		BucketName: bucket.Name, BucketArn: bucket.Arn, BucketRegionalDomainName: bucket.RegionalDomainName,
 		ReadPrefix: CRLPrefix, PriceClass: b.cfg.CDN.PriceClass, ExtraBucketStatements: extra,
+		// As the bucket's built-in policy would: the public access block first.
+		PolicyAfter: []cdktf.ITerraformDependable{bucket.PublicAccessBlock},
 	})
 	if err != nil {
 		return nil, err

@@ -56,6 +56,11 @@ func TestPKIBucketGivesCloudFrontOnlyTheCRLs(t *testing.T) {
 			// one bucket policy (a second would overwrite it), with the CA's grant in the same document
 			policies := resources(doc, "aws_s3_bucket_policy")
 			require.Len(t, policies, 1, "one policy document per bucket")
+			var pabName string
+			for name := range named(doc, "aws_s3_bucket_public_access_block") {
+				pabName = "aws_s3_bucket_public_access_block." + name
+			}
+			assert.Equal(t, []string{pabName}, strs(policies[0].Get("depends_on")), "the public access block is in place before any policy")
 			assert.True(t, strings.HasPrefix(policies[0].Get("bucket").String(), strings.TrimSuffix(bucketRef, ".id}")+"."), "the policy is the PKI bucket's")
 			docName := strings.TrimSuffix(strings.TrimPrefix(policies[0].Get("policy").String(), "${data.aws_iam_policy_document."), ".json}")
 			statements := doc.Get("data.aws_iam_policy_document." + docName + ".statement").Array()
