@@ -100,6 +100,9 @@ type SecureBucket struct {
 	// Policy is the bucket policy resource, nil with ExternalPolicy. Things
 	// the policy authorizes (log delivery into this bucket) depend on it.
 	Policy cdktf.ITerraformDependable
+	// PublicAccessBlock is the bucket's public access block. An external
+	// policy in the same stack depends on it, as the built-in one does.
+	PublicAccessBlock cdktf.ITerraformDependable
 }
 
 // NewSecureBucket creates the bucket with all four public-access-block
@@ -198,6 +201,7 @@ func NewSecureBucket(scope constructs.Construct, id string, props *SecureBucketP
 		RegionalDomainName: bucket.BucketRegionalDomainName(),
 		DomainName:         bucket.BucketDomainName(),
 		Policy:             policy,
+		PublicAccessBlock:  pab,
 	}, nil
 }
 

@@ -11,12 +11,14 @@ import (
 // WorkloadServices are the services a role the stacks create may ever use:
 // the EKS cluster and node roles, the addon and controller IRSA roles
 // (EBS CSI, load balancer controller, cluster autoscaler, External
-// Secrets, Alertmanager's SNS publisher), the DTN gateway, VPC flow logs
-// and the CI runner. A boundary
-// only caps: each role's own policy still grants far less.
+// Secrets, Alertmanager's SNS publisher), the DTN gateway, VPC flow logs,
+// the CI runner, and the identity roles (aws-privateca-issuer, device
+// enrollment and revocation on ACM PCA, the device ledger and beacon
+// tables on DynamoDB). A boundary only caps: each role's own policy still
+// grants far less, and the state store's lock table stays denied.
 var WorkloadServices = []string{
-	"acm", "autoscaling", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
-	"ec2", "ecr", "eks", "elasticloadbalancing", "kms", "logs", "s3", "secretsmanager",
+	"acm", "acm-pca", "autoscaling", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
+	"dynamodb", "ec2", "ecr", "eks", "elasticloadbalancing", "kms", "logs", "s3", "secretsmanager",
 	"shield", "sns", "sqs", "tag", "waf-regional", "wafv2",
 }
 

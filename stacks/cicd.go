@@ -93,10 +93,11 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	// IAM caps a role's inline policies at 10,240 characters, so the EC2
 	// grants and the denies are managed policies of their own.
 	network := newManagedPolicy(b, "gha-infra-deploy-network", "EC2 changes of the infra deploy role, scoped by the Environment tag", arns.deployNetworkStatements())
-	guardrails := newManagedPolicy(b, "gha-infra-deploy-guardrails", "Denies that keep the infra deploy role off the state store, the GitHub roles and the boundary", arns.deployDenies())
+	guardrails := newManagedPolicy(b, "gha-infra-deploy-guardrails", "Denies that keep the infra deploy role off the state store, the GitHub roles, the boundary and device certificates", arns.deployDenies())
+	identity := newManagedPolicy(b, "gha-infra-deploy-identity", "Private CA, CA bundle and device trust store changes of the infra deploy role", arns.deployIdentityStatements())
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
 		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{InfraDeploySubject(cfg)},
-		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails},
+		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity},
 	})
 	if err != nil {
 		return nil, err

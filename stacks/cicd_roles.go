@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"path"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
@@ -16,9 +17,14 @@ import (
 // queue message, an image layer or a DynamoDB item.
 var RefreshReadActions = []string{
 	"acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
+	// A CA's certificate and CSR are public documents; GetCertificate
+	// returns an issued certificate, never a private key.
+	"acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate", "acm-pca:GetCertificateAuthorityCertificate",
+	"acm-pca:GetCertificateAuthorityCsr", "acm-pca:ListTags",
 	"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeTags",
-	"cloudfront:GetDistribution", "cloudfront:GetOriginAccessControl", "cloudfront:GetResponseHeadersPolicy",
-	"cloudfront:ListDistributions", "cloudfront:ListTagsForResource",
+	"cloudfront:GetCachePolicy", "cloudfront:GetDistribution", "cloudfront:GetOriginAccessControl",
+	"cloudfront:GetOriginRequestPolicy", "cloudfront:GetResponseHeadersPolicy", "cloudfront:ListCachePolicies",
+	"cloudfront:ListDistributions", "cloudfront:ListOriginRequestPolicies", "cloudfront:ListTagsForResource",
 	"codebuild:BatchGetProjects", "codeconnections:GetConnection", "codeconnections:ListTagsForResource",
 	"dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTable", "dynamodb:DescribeTimeToLive", "dynamodb:ListTagsOfResource",
 	"ec2:DescribeAddresses", "ec2:DescribeAddressesAttribute", "ec2:DescribeAvailabilityZones", "ec2:DescribeFlowLogs",
@@ -30,6 +36,8 @@ var RefreshReadActions = []string{
 	"eks:DescribeAccessEntry", "eks:DescribeAddon", "eks:DescribeAddonVersions", "eks:DescribeCluster", "eks:DescribeNodegroup",
 	"eks:ListAccessEntries", "eks:ListAccessPolicies", "eks:ListAddons", "eks:ListAssociatedAccessPolicies",
 	"eks:ListNodegroups", "eks:ListTagsForResource",
+	"elasticloadbalancing:DescribeTags", "elasticloadbalancing:DescribeTrustStoreRevocations",
+	"elasticloadbalancing:DescribeTrustStores",
 	"iam:GetOpenIDConnectProvider", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy",
 	"iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:ListOpenIDConnectProviders",
 	"iam:ListPolicyVersions", "iam:ListRolePolicies", "iam:ListRoleTags",
@@ -56,7 +64,7 @@ var DeployReadActions = []string{
 	"acm:DescribeCertificate", "acm:List*", "autoscaling:Describe*", "cloudfront:Get*", "cloudfront:List*",
 	"codebuild:BatchGetProjects", "dynamodb:Describe*", "dynamodb:ListTagsOfResource", "ec2:Describe*",
 	"ecr:Describe*", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
-	"eks:Describe*", "eks:List*", "iam:Get*", "iam:List*", "kms:Describe*", "kms:GetKeyPolicy",
+	"eks:Describe*", "eks:List*", "elasticloadbalancing:Describe*", "iam:Get*", "iam:List*", "kms:Describe*", "kms:GetKeyPolicy",
 	"kms:GetKeyRotationStatus", "kms:List*", "logs:Describe*", "logs:ListTags*", "route53:Get*", "route53:List*",
 	"s3:Get*Configuration", "s3:GetBucket*", "secretsmanager:DescribeSecret", "secretsmanager:GetResourcePolicy",
 	"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListQueueTags", "sts:GetCallerIdentity", "wafv2:Get*", "wafv2:List*",
@@ -188,9 +196,22 @@ func (a roleARNs) planStatements() []sp.Statement {
 		// The provider finds a bucket with HeadBucket, which S3 authorizes
 		// as s3:ListBucket: key names of this env's buckets, never a body.
 		{Sid: "FindThisEnvsBuckets", Actions: []string{"s3:ListBucket"}, Resources: a.dataBuckets()},
-		{Sid: "NoDataReads", Effect: "Deny", Actions: DataReadActions, NotResources: []string{a.stateObjects()}},
+		// Refreshing the identity stack's aws_s3_object heads the CA bundle
+		// (HeadObject is authorized as s3:GetObject) and reads its tags. The
+		// bundle is the root certificate, a public document; no other object
+		// of the PKI bucket is readable.
+		{Sid: "RefreshTheCABundle", Actions: []string{"s3:GetObject", "s3:GetObjectTagging"}, Resources: []string{a.caBundle()}},
+		{Sid: "NoDataReads", Effect: "Deny", Actions: DataReadActions, NotResources: []string{a.stateObjects(), a.caBundle()}},
 	}
 }
+
+// pkiBucket is the identity stack's bucket (CRLs and the CA bundle).
+func (a roleARNs) pkiBucket() string {
+	return "arn:aws:s3:::" + a.names.DataBucket(naming.PKIBucketKind)
+}
+
+// caBundle is the public CA bundle object the ALB trust store reads.
+func (a roleARNs) caBundle() string { return a.pkiBucket() + "/" + TrustBundleKey }
 
 // deployStatements: change this env's resources, identified by name
 // prefix where the service names them, by the Environment tag where it
@@ -209,6 +230,9 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		a.arn("eks", region, "access-entry/"+cluster+"/*"),
 	}
 	dataBuckets := a.dataBuckets()
+	// The identity stack's CRL host has its own distribution, certificate
+	// (validation records under it) and alias records.
+	crlHost := cfg.ServiceHost(CRLHostService)
 	st := []sp.Statement{
 		{Sid: "RefreshMetadata", Actions: DeployReadActions, Resources: []string{"*"}},
 		{Sid: "ListState", Actions: []string{"s3:ListBucket"}, Resources: []string{a.stateBucket}},
@@ -256,7 +280,7 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		// S3: the env's data buckets by name, configuration only
 		{Sid: "ThisEnvsBuckets", Actions: InfraDeployS3Actions, Resources: dataBuckets},
 
-		// CloudFront, ACM (us-east-1), WAF, Route 53: the CDN
+		// CloudFront, ACM (us-east-1), WAF, Route 53: the CDN and the CRL host
 		{Sid: "CreateCdnTaggedForThisEnv", Actions: []string{
 			"acm:AddTagsToCertificate", "acm:RequestCertificate", "cloudfront:CreateDistribution", "cloudfront:TagResource",
 		}, Resources: []string{"*"}, Conditions: a.tagOnCreate()},
@@ -281,7 +305,7 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		}},
 		{Sid: "ThisEnvsCdnRecords", Actions: []string{"route53:ChangeResourceRecordSets"}, Resources: []string{"arn:aws:route53:::hostedzone/*"},
 			Conditions: []sp.Condition{{Test: "ForAllValues:StringLike", Variable: "route53:ChangeResourceRecordSetsNormalizedRecordNames",
-				Values: []string{cfg.CDN.Domain, "*." + cfg.CDN.Domain}}}},
+				Values: []string{cfg.CDN.Domain, "*." + cfg.CDN.Domain, crlHost, "*." + crlHost}}}},
 
 		// IAM: roles named "<org>-<env>-*" and only under the boundary
 		{Sid: "CreateRolesUnderTheBoundary", Actions: []string{
@@ -331,6 +355,48 @@ func (a roleARNs) deployNetworkStatements() []sp.Statement {
 	}
 }
 
+// deployIdentityStatements: what <env>-identity needs beyond the buckets,
+// keys, roles and CloudFront grants above: its private CA (created tagged
+// with this env, changed only when so tagged), the root certificate and
+// nothing else issued, the CA bundle object and the key that encrypts it,
+// and the presigner's ALB trust store by name. A managed policy of its own,
+// to keep the inline policy under IAM's size limit.
+func (a roleARNs) deployIdentityStatements() []sp.Statement {
+	region, prefix := a.cfg.Region, a.names.Prefix()
+	cas := a.arn("acm-pca", region, "certificate-authority/*")
+	return []sp.Statement{
+		{Sid: "CreateCATaggedForThisEnv", Actions: []string{"acm-pca:CreateCertificateAuthority", "acm-pca:TagCertificateAuthority"},
+			Resources: []string{"*"}, Conditions: a.tagOnCreate()},
+		{Sid: "ChangeThisEnvsCA", Actions: []string{
+			"acm-pca:DeleteCertificateAuthority", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate",
+			"acm-pca:GetCertificateAuthorityCertificate", "acm-pca:GetCertificateAuthorityCsr",
+			"acm-pca:ImportCertificateAuthorityCertificate", "acm-pca:ListTags", "acm-pca:TagCertificateAuthority",
+			"acm-pca:UntagCertificateAuthority", "acm-pca:UpdateCertificateAuthority",
+		}, Resources: []string{cas}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
+		// Terraform signs the root CA certificate; device and server
+		// certificates come from the enrollment service and cert-manager.
+		{Sid: "IssueOnlyTheRootCertificate", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{cas},
+			Conditions: []sp.Condition{a.envTag("ResourceTag"),
+				{Test: "StringEquals", Variable: "acm-pca:TemplateArn", Values: []string{RootCATemplate}}}},
+		// The bundle under trust/ only: CRLs are written by ACM PCA itself.
+		// Versions: an object in a versioned bucket is destroyed version by
+		// version, and the trust store names the version it reads.
+		{Sid: "TheCABundle", Actions: []string{
+			"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:GetObject", "s3:GetObjectTagging", "s3:GetObjectVersion",
+			"s3:PutObject", "s3:PutObjectTagging",
+		}, Resources: []string{a.pkiBucket() + "/" + path.Dir(TrustBundleKey) + "/*"}},
+		{Sid: "ListCABundleVersions", Actions: []string{"s3:ListBucketVersions"}, Resources: []string{a.pkiBucket()}},
+		// kms:ResourceAliases is multivalued, so ForAnyValue is correct here.
+		{Sid: "UseThePKIKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{a.arn("kms", region, "key/*")},
+			Conditions: []sp.Condition{{Test: "ForAnyValue:StringEquals", Variable: "kms:ResourceAliases", Values: []string{"alias/" + prefix + "-pki"}}}},
+		{Sid: "ThisEnvsTrustStore", Actions: []string{
+			"elasticloadbalancing:AddTags", "elasticloadbalancing:AddTrustStoreRevocations", "elasticloadbalancing:CreateTrustStore",
+			"elasticloadbalancing:DeleteTrustStore", "elasticloadbalancing:ModifyTrustStore", "elasticloadbalancing:RemoveTags",
+			"elasticloadbalancing:RemoveTrustStoreRevocations",
+		}, Resources: []string{a.arn("elasticloadbalancing", region, "truststore/"+prefix+"-devices/*")}},
+	}
+}
+
 // dataBuckets are the ARNs of the env's buckets other than the state bucket.
 func (a roleARNs) dataBuckets() []string {
 	var out []string
@@ -367,6 +433,14 @@ func (a roleARNs) deployDenies() []sp.Statement {
 		{Sid: "StateKeyIsHumanOnly", Effect: "Deny", Actions: []string{
 			"kms:CreateGrant", "kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
 		}, Resources: []string{"*"}, Conditions: []sp.Condition{a.stateKeyTest}},
+		// CI never mints a device or server certificate (a missing template
+		// counts as another template), and never revokes one: revocation is
+		// an operator's act with MFA (device-revocation role). So destroying
+		// the root certificate resource, which Terraform does by revoking it,
+		// is a human teardown too.
+		{Sid: "NoCertificateButTheRoot", Effect: "Deny", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{"*"},
+			Conditions: []sp.Condition{{Test: "StringNotEquals", Variable: "acm-pca:TemplateArn", Values: []string{RootCATemplate}}}},
+		{Sid: "NoRevocations", Effect: "Deny", Actions: []string{"acm-pca:RevokeCertificate"}, Resources: []string{"*"}},
 	}
 }
 

@@ -9,10 +9,12 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthority"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststorerevocation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
@@ -50,7 +52,16 @@ const TrustBundleKey = "trust/ca-bundle.pem"
 const RootCATemplate = "arn:aws:acm-pca:::template/RootCACertificate/V1"
 
 // PKIBucketKind names the PKI bucket: spatial-pki-<org>-<env>-<region>.
-const PKIBucketKind = "pki"
+const PKIBucketKind = naming.PKIBucketKind
+
+// CRLPrefix is the key prefix ACM PCA writes CRLs under in the PKI bucket
+// (crl/<ca-id>.crl) and the path they are served at on the CRL host; the
+// CRL distribution may read nothing else of the bucket.
+const CRLPrefix = "crl/"
+
+// CRLHostService names the CRL host: crl.<env>.<domain> (crl.<domain> in
+// prod), the CA's custom_cname and the CloudFront alias.
+const CRLHostService = "crl"
 
 // CRLValidityDays is how long a published CRL stays valid; ACM PCA
 // republishes it well before (and within about 30 minutes of a revocation).
@@ -72,6 +83,11 @@ type IdentityOutputs struct {
 	PKIKeyArn         *string
 	TrustStoreArn     *string
 	DeviceCertDays    int
+	// CRLHost serves the CA's CRLs (http and https) through CloudFront.
+	CRLHost string
+	// CRLDistributionID is the CloudFront distribution in front of the
+	// PKI bucket's crl/ prefix.
+	CRLDistributionID *string
 }
 
 // NewIdentityStack creates the environment's private CA, the bucket its CRL
@@ -112,6 +128,20 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
 				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{caArnPattern}},
 			},
+		}, {
+			// OAC-signed reads of SSE-KMS objects fail with 403 unless
+			// CloudFront may decrypt. The key policy cannot name the
+			// distribution (it is created after the key), so it admits this
+			// account's distributions; the bucket policy pins the exact one
+			// and the crl/ prefix, as the storage and cdn stacks do.
+			Sid:        "AllowCloudFrontToDecryptCRLs",
+			Actions:    []string{"kms:Decrypt"},
+			Resources:  []string{"*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "StringEquals", Variable: "AWS:SourceAccount", Values: []string{account}},
+				{Test: "ArnLike", Variable: "AWS:SourceArn", Values: []string{"arn:aws:cloudfront::" + account + ":distribution/*"}},
+			},
 		}},
 	})
 	if err != nil {
@@ -120,29 +150,37 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 
 	bucketName := b.names.DataBucket(PKIBucketKind)
 	bucketArn := "arn:aws:s3:::" + bucketName
-	// SourceArn: the CA's ARN is random and the CA can only be created once
-	// this policy lets it write (ACM PCA checks the bucket at creation), so
-	// naming the exact ARN would be a dependency cycle. The condition pins
-	// the CA to this account and region's certificate authorities; this
-	// stack creates the only one.
+	// The bucket's one policy is written by the CRL distribution below
+	// (TLS only, CloudFront reads of crl/ pinned to that distribution) with
+	// the CA's publishing grant appended, so nothing overwrites it.
 	bucket, err := sp.NewSecureBucket(b.stack, PKIBucketKind, &sp.SecureBucketProps{
-		Name:      bucketName,
-		KmsKeyArn: key.KeyArn,
-		Protect:   protect,
-		PolicyStatements: []sp.Statement{{
-			Sid:        "AllowThisPrivateCAToPublishCRLs",
-			Actions:    []string{"s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"},
-			Resources:  []string{bucketArn, bucketArn + "/*"},
-			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"acm-pca.amazonaws.com"}}},
-			Conditions: []sp.Condition{
-				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
-				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{caArnPattern}},
-			},
-		}},
+		Name:           bucketName,
+		KmsKeyArn:      key.KeyArn,
+		Protect:        protect,
+		ExternalPolicy: true,
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-old-crls", NoncurrentExpireDays: 30, AbortMultipartDays: cfg.Storage.AbortMultipartDays,
 		}},
 	})
+	if err != nil {
+		return nil, err
+	}
+	crlHost := cfg.ServiceHost(CRLHostService)
+	crl, err := newCRLDistribution(b, bucket, crlHost, []sp.Statement{{
+		// SourceArn: the CA's ARN is random and the CA can only be created
+		// once this policy lets it write (ACM PCA checks the bucket at
+		// creation), so naming the exact ARN would be a dependency cycle.
+		// The condition pins the CA to this account and region's certificate
+		// authorities; this stack creates the only one.
+		Sid:        "AllowThisPrivateCAToPublishCRLs",
+		Actions:    []string{"s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"},
+		Resources:  []string{bucketArn, bucketArn + "/*"},
+		Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"acm-pca.amazonaws.com"}}},
+		Conditions: []sp.Condition{
+			{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
+			{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{caArnPattern}},
+		},
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +213,9 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 				ExpirationInDays: jsii.Number(CRLValidityDays),
 				S3BucketName:     jsii.String(bucketName),
 				S3ObjectAcl:      jsii.String("BUCKET_OWNER_FULL_CONTROL"),
-				CustomCname:      jsii.String(cfg.ServiceHost("crl")),
+				// The CDP in every certificate is http://<crlHost>/crl/<ca-id>.crl,
+				// which the CRL distribution serves from this bucket.
+				CustomCname: jsii.String(crlHost),
 			},
 			// NATS reads no CRL; it asks OCSP (ocsp_peer).
 			OcspConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationOcspConfiguration{
@@ -185,7 +225,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		PermanentDeletionTimeInDays: jsii.Number(deletionDays),
 		Tags:                        &map[string]*string{DeviceCertDaysTag: jsii.String(strconv.Itoa(id.DeviceCertDays))},
 		Lifecycle:                   sp.Lifecycle(protect),
-		DependsOn:                   &[]cdktf.ITerraformDependable{bucket.Policy},
+		DependsOn:                   &[]cdktf.ITerraformDependable{crl.Policy},
 	})
 	rootCert := acmpcacertificate.NewAcmpcaCertificate(b.stack, jsii.String("root-cert"), &acmpcacertificate.AcmpcaCertificateConfig{
 		CertificateAuthorityArn:   ca.Arn(),
@@ -278,6 +318,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	out := &IdentityOutputs{
 		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke.Arn(),
 		PKIBucket: bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
+		CRLHost: crlHost, CRLDistributionID: crl.ID,
 	}
 	b.output("ca_arn", "ARN of the private CA", ca.Arn(), false)
 	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
@@ -285,5 +326,47 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke.Arn(), false)
 	b.output("device_trust_store_arn", "ALB trust store of device certificates", trustStore.Arn(), false)
 	b.output("pki_bucket", "Bucket holding the CRL and CA bundle", bucket.Name, false)
+	caID := cdktf.Fn_Element(cdktf.Fn_Split(jsii.String("/"), ca.Arn()), jsii.Number(1))
+	b.output("crl_url", "CRL distribution point written into every certificate (http, as RFC 5280 expects)",
+		cdktf.Fn_Join(jsii.String(""), &[]*string{jsii.String("http://" + crlHost + "/" + CRLPrefix), cdktf.Token_AsString(caID, nil), jsii.String(".crl")}), false)
+	b.output("crl_distribution_id", "CloudFront distribution serving the CRL host", crl.ID, false)
 	return out, nil
+}
+
+// newCRLDistribution serves the PKI bucket's crl/ prefix at host through
+// CloudFront (OAC, us-east-1 certificate validated in Route53, alias
+// records), so the CA's custom_cname resolves. The zone is looked up like
+// the cdn stack's: the identity stack deploys before cdn, so an env with
+// cdn.createHostedZone must create the zone before its first deploy.
+func newCRLDistribution(b *base, bucket *sp.SecureBucket, host string, extra []sp.Statement) (*sp.CrlDistribution, error) {
+	east, err := sp.NewAwsProvider(b.stack, "aws-us-east-1", b.providerProps(naming.ComponentIdentity, CertificateRegion, "us_east_1"))
+	if err != nil {
+		return nil, err
+	}
+	zoneID := dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
+		Name: jsii.String(b.cfg.Domain), PrivateZone: jsii.Bool(false),
+	}).ZoneId()
+	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "crl-certificate", &sp.DnsValidatedCertificateProps{
+		DomainName: host, ZoneID: zoneID, Provider: east,
+	})
+	if err != nil {
+		return nil, err
+	}
+	dist, err := sp.NewCrlDistribution(b.stack, "crl", &sp.CrlDistributionProps{
+		Name: b.names.Prefix(), Domain: host, CertificateArn: certArn,
+		BucketName: bucket.Name, BucketArn: bucket.Arn, BucketRegionalDomainName: bucket.RegionalDomainName,
+		ReadPrefix: CRLPrefix, PriceClass: b.cfg.CDN.PriceClass, ExtraBucketStatements: extra,
+		// As the bucket's built-in policy would: the public access block first.
+		PolicyAfter: []cdktf.ITerraformDependable{bucket.PublicAccessBlock},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, recordType := range []string{"A", "AAAA"} {
+		route53record.NewRoute53Record(b.stack, jsii.String("crl-alias-"+recordType), &route53record.Route53RecordConfig{
+			ZoneId: zoneID, Name: jsii.String(host), Type: jsii.String(recordType),
+			Alias: &route53record.Route53RecordAlias{Name: dist.DomainName, ZoneId: dist.HostedZoneID, EvaluateTargetHealth: jsii.Bool(false)},
+		})
+	}
+	return dist, nil
 }

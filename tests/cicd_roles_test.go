@@ -43,6 +43,7 @@ func TestPlanRoleReadsNoData(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			doc := stack(t, env+"-cicd").Doc
 			stateObjects := "arn:aws:s3:::tfstate-spatialprops-" + env + "-ap-southeast-2/" + env + "/*"
+			caBundle := "arn:aws:s3:::spatial-pki-spatialprops-" + env + "-ap-southeast-2/trust/ca-bundle.pem"
 			// no managed policy: ReadOnlyAccess reads objects, parameters and logs
 			for _, a := range resources(doc, "aws_iam_role_policy_attachment") {
 				assert.NotContains(t, a.Get("role").String(), "gha-infra-plan", "the plan role must not carry a managed policy")
@@ -59,9 +60,11 @@ func TestPlanRoleReadsNoData(t *testing.T) {
 						if !iamMatches(pattern, read) {
 							continue
 						}
-						// the only data the plan reads: its env's state files
+						// the only data the plan reads: its env's state files, and it
+						// heads the public CA bundle (the root certificate) to refresh it
 						switch {
 						case read == "s3:GetObject" && assert.ObjectsAreEqual([]string{stateObjects}, res):
+						case read == "s3:GetObject" && assert.ObjectsAreEqual([]string{caBundle}, res):
 						default:
 							t.Errorf("%s grants %s (via %s) on %v", st.Get("sid"), read, pattern, res)
 						}
@@ -92,7 +95,7 @@ func TestDeployRoleIsBounded(t *testing.T) {
 			stateBucket := "arn:aws:s3:::tfstate-spatialprops-" + env + "-ap-southeast-2"
 			var sids []string
 			var statements []gjson.Result
-			for _, id := range []string{"gha-infra-deploy_permissions", "gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document"} {
+			for _, id := range []string{"gha-infra-deploy_permissions", "gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document", "gha-infra-deploy-identity-document"} {
 				statements = append(statements, policyDoc(t, doc, id).Get("statement").Array()...)
 			}
 			// the managed parts are attached to the role
@@ -102,7 +105,7 @@ func TestDeployRoleIsBounded(t *testing.T) {
 					attached++
 				}
 			}
-			assert.Equal(t, 2, attached, "the network grants and the denies only bind if attached")
+			assert.Equal(t, 3, attached, "the network and identity grants and the denies only bind if attached")
 			for _, st := range statements {
 				sid, actions, res := st.Get("sid").String(), strs(st.Get("actions")), strs(st.Get("resources"))
 				sids = append(sids, sid)
@@ -312,7 +315,7 @@ func TestRolePoliciesFitIAMLimits(t *testing.T) {
 			n := len(iamJSON(t, policyDoc(t, doc, role+"_permissions")))
 			assert.Less(t, n, 10240-1000, "%s %s inline policy is %d characters", env, role, n)
 		}
-		for _, managed := range []string{"gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document"} {
+		for _, managed := range []string{"gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document", "gha-infra-deploy-identity-document"} {
 			n := len(iamJSON(t, policyDoc(t, doc, managed)))
 			assert.Less(t, n, 6144-500, "%s %s is %d characters", env, managed, n)
 		}

@@ -173,13 +173,17 @@ var RolePurposes = []string{
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
 var EdgeBucketKinds = []string{"dtn"}
 
+// PKIBucketKind is the identity stack's bucket (CRLs and the CA bundle):
+// spatial-pki-<org>-<env>-<region>.
+const PKIBucketKind = "pki"
+
 // Buckets returns every S3 bucket name of the environment.
 func (n Names) Buckets() []string {
 	out := []string{n.StateBucket(), n.StateLogsBucket(), n.TrailBucket()}
 	for _, k := range append(append([]string(nil), DataBucketKinds...), EdgeBucketKinds...) {
 		out = append(out, n.DataBucket(k))
 	}
-	return out
+	return append(out, n.DataBucket(PKIBucketKind))
 }
 
 // Roles returns every IAM role name of the environment.

@@ -427,8 +427,9 @@ func replaceStrings(v any, with map[string]string) bool {
 }
 
 // ManagedCloudFrontPolicyIDs are the fixed ids AWS documents for the
-// managed policies the cdn stack looks up by name.
+// managed policies the cdn and identity stacks look up by name.
 var ManagedCloudFrontPolicyIDs = map[string]string{
+	"Managed-CachingDisabled":  "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
 	"Managed-CachingOptimized": "658327ea-f89d-4fab-a63d-7e88639e58f6",
 	"Managed-CORS-S3Origin":    "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf",
 }

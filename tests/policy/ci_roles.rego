@@ -1,7 +1,8 @@
 # CI roles: what a GitHub Actions job can do once it holds a role.
 # - A role a pull request can assume (sub ...:pull_request) reads no data:
 #   no managed policy (ReadOnlyAccess reads objects, parameters and logs),
-#   no data-read action outside the state store; and no prod role trusts
+#   no data-read action outside the state store (and the public CA bundle,
+#   whose refresh heads it); and no prod role trusts
 #   pull requests at all.
 # - No role gets iam:* or a whole service on every resource; role creation
 #   is tied to the permissions boundary, attachment to a policy allowlist,
@@ -67,6 +68,11 @@ state_store(resource) if startswith(resource, "arn:aws:s3:::tfstate-")
 
 state_store(resource) if contains(resource, ":table/tf-lock-")
 
+# The CA bundle (the root certificate, a public document) is the one object
+# outside it a plan may head: refreshing the identity stack's aws_s3_object
+# needs it. Exactly that key, never a prefix or another PKI object.
+public_document(resource) if regex.match(`^arn:aws:s3:::spatial-pki-[a-z0-9-]+/trust/ca-bundle\.pem$`, resource)
+
 deny contains msg if {
 	some role
 	input.resource.aws_iam_role[role]
@@ -87,6 +93,7 @@ deny contains msg if {
 	glob.match(lower(pattern), [], action)
 	some res in object.get(st, "resources", ["*"])
 	not state_store(res)
+	not public_document(res)
 	msg := sprintf("ci: role %v is reachable from pull requests and can %v on %v", [role, action, res])
 }
 

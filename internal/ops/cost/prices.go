@@ -108,7 +108,7 @@ var Usage = map[string][]UsagePrice{
 		{What: "DynamoDB storage + PITR", USD: 0.285 + 0.228, Unit: "GB-month", Assumption: "under 1 GB"},
 	},
 	"aws_acmpca_certificate_authority": {
-		{What: "Private CA certificates issued (general-purpose mode, first 1,000 per month; 0.35 up to 10,000)", USD: 0.75, Unit: "certificate", Assumption: "one-time fee per issued certificate: every device renews monthly (30-day certificates), so 200 devices cost about 150 USD/month; in-cluster server certificates renew every 20 days. Source: aws.amazon.com/private-ca/pricing, read 2026-12-05"},
+		{What: "Private CA certificates issued (general-purpose mode, first 1,000 per month; 0.35 up to 10,000)", USD: 0.75, Unit: "certificate", Assumption: "one-time fee per issued certificate: a device renews at two thirds of its 30-day certificate (every 20 days, about 1.5 certificates a month), so 200 devices cost about 225 USD/month; in-cluster server certificates renew every 20 days. Source: aws.amazon.com/private-ca/pricing, read 2026-12-05"},
 		{What: "Private CA OCSP responses", USD: 0.06, Unit: "10,000 OCSP requests", Assumption: "NATS checks each agent certificate on connect; pennies at fleet sizes below 10,000 (rate not confirmed from a source here)"},
 	},
 	"aws_kms_key": {
