@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,4 +25,33 @@ func TestCostPricesEverySynthesizedResourceType(t *testing.T) {
 		assert.Empty(t, est.Unpriced, "%s: add these types to internal/ops/cost (price, usage or free)", env)
 		assert.Positive(t, est.Total, env)
 	}
+}
+
+// GIVEN the real edge and marketplace stacks WHEN spctl cost prices them
+// THEN the load balancers the LB controller builds at run time are in the
+// estimate: the agents' NLB, the presigner's and the beacon admin UI's
+// ALBs, and the storefront's ALB. They never appear as aws_lb, and CDKTF
+// writes kubernetes_* blocks as objects, not lists, so a pricer that only
+// reads Terraform's list form would silently price them at zero.
+func TestCostCountsTheControllersLoadBalancers(t *testing.T) {
+	allStacks(t)
+	docs, ids, err := cost.Load(synthDir, "dev")
+	require.NoError(t, err)
+	est, err := cost.Compute("dev", docs, ids)
+	require.NoError(t, err)
+	lbs := map[string][]string{}
+	for _, s := range est.Stacks {
+		for _, l := range s.Lines {
+			if strings.Contains(l.Resource, "created by the LB controller") {
+				lbs[s.ID] = append(lbs[s.ID], l.Resource)
+				assert.Greater(t, l.Monthly, 15.0, l.Resource)
+			}
+		}
+	}
+	assert.ElementsMatch(t, []string{
+		"kubernetes_service_v1.nats-agents (NLB, created by the LB controller)",
+		"kubernetes_ingress_v1.presigner-ingress (ALB, created by the LB controller)",
+		"kubernetes_ingress_v1.beacons-admin-ingress (ALB, created by the LB controller)",
+	}, lbs["dev-edge"])
+	assert.Len(t, lbs["dev-marketplace"], 1, "the storefront's ALB")
 }

@@ -185,14 +185,14 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		}
 		return []Line{hourly(res, 1, p)}, priced
 	case "kubernetes_ingress_v1", "kubernetes_ingress":
-		return ingress(res, r.Get("metadata.0.annotations"), r.Get("spec.0.ingress_class_name").String())
+		return ingress(res, block(r, "metadata").Get("annotations"), block(r, "spec").Get("ingress_class_name").String())
 	case "kubernetes_manifest":
 		if m := r.Get("manifest"); m.Get("kind").String() == "Ingress" {
 			return ingress(res, m.Get("metadata.annotations"), m.Get("spec.ingressClassName").String())
 		}
 		return nil, free
 	case "kubernetes_service_v1", "kubernetes_service":
-		if r.Get("spec.0.type").String() == "LoadBalancer" {
+		if block(r, "spec").Get("type").String() == "LoadBalancer" {
 			return []Line{hourly(res+" (NLB, created by the LB controller)", 1, NLB)}, priced
 		}
 		return nil, free
@@ -224,6 +224,17 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		return nil, free
 	}
 	return nil, unknown
+}
+
+// block returns a nested block of r whether the JSON holds it as an object
+// (how CDKTF synthesizes kubernetes_* blocks) or as a one-element list (how
+// Terraform's own JSON and HCL-derived documents hold it).
+func block(r gjson.Result, name string) gjson.Result {
+	b := r.Get(name)
+	if b.IsArray() {
+		return b.Get("0")
+	}
+	return b
 }
 
 // ingress prices an ALB Ingress: the LB controller creates one ALB per
