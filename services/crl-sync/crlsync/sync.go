@@ -62,6 +62,9 @@ type ELB interface {
 
 // State is the content of StateKey.
 type State struct {
+	// Source is the CA's CRL key the list came from: CRL numbers are per CA,
+	// so they are compared only between CRLs of the same CA.
+	Source       string `json:"source"`
 	CRLNumber    string `json:"crlNumber"`
 	RevocationID int64  `json:"revocationId"`
 	Key          string `json:"key"`
@@ -152,7 +155,7 @@ func (s *Syncer) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	attached := state != nil && contains(ids, state.RevocationID)
+	attached := state != nil && state.Source == crlKey && contains(ids, state.RevocationID)
 	if attached {
 		cur, ok := new(big.Int).SetString(state.CRLNumber, 10)
 		if ok && crl.Number.Cmp(cur) < 0 {
@@ -210,7 +213,7 @@ func (s *Syncer) Run(ctx context.Context) (*Result, error) {
 	res.AddedID = *added.TrustStoreRevocations[0].RevocationId
 	// Record the new list before removing the old ones: if the run stops
 	// here, the next one finds it attached and only removes the rest.
-	body, _ := json.Marshal(State{CRLNumber: res.CRLNumber, RevocationID: res.AddedID, Key: key, VersionID: version})
+	body, _ := json.Marshal(State{Source: crlKey, CRLNumber: res.CRLNumber, RevocationID: res.AddedID, Key: key, VersionID: version})
 	if _, err := s.S3.PutObject(ctx, &s3.PutObjectInput{
 		Bucket: aws.String(s.Bucket), Key: aws.String(StateKey), Body: bytes.NewReader(body), ContentType: aws.String("application/json"),
 		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId,

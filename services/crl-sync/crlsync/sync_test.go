@@ -169,7 +169,7 @@ func TestFirstRunAddsPEMRevocation(t *testing.T) {
 	_, st := e.get(t, StateKey)
 	var state State
 	require.NoError(t, json.Unmarshal(st, &state))
-	assert.Equal(t, State{CRLNumber: "1", RevocationID: 1, Key: "trust/crl/1.pem", VersionID: aws.ToString(obj.VersionId)}, state)
+	assert.Equal(t, State{Source: crlKey, CRLNumber: "1", RevocationID: 1, Key: "trust/crl/1.pem", VersionID: aws.ToString(obj.VersionId)}, state)
 	assert.NotEmpty(t, state.VersionID, "the trust store reads the version written, not whatever is there later")
 	assert.Contains(t, e.logs.String(), `"revokedSerials":2`)
 }
@@ -311,4 +311,27 @@ func TestCRLKeyFromCAArn(t *testing.T) {
 		_, err := CRLKey(bad)
 		assert.ErrorContains(t, err, "certificate-authority/<id>", bad)
 	}
+}
+
+// GIVEN a CA replacement (the new CA's certificate added to the bundle, its
+// ARN given to the job) WHEN the new CA's first CRL has a lower number than
+// the old CA's THEN it is attached: CRL numbers are per CA, so only CRLs of
+// the same CA are compared.
+func TestNewCAsCRLIsNotComparedWithTheOldCAs(t *testing.T) {
+	e := newEnv(t)
+	e.put(t, crlKey, e.ca.crl(t, 40, now.Add(-time.Hour), 101))
+	_, err := e.run(t)
+	require.NoError(t, err)
+
+	next := newCA(t, "spatialprops test device root CA 2")
+	e.put(t, CABundleKey, append(append([]byte{}, e.ca.pem...), next.pem...))
+	const nextArn = "arn:aws:acm-pca:ap-southeast-2:123456789012:certificate-authority/11111111-2222-3333-4444-555555555555"
+	e.put(t, "crl/11111111-2222-3333-4444-555555555555.crl", next.crl(t, 1, now.Add(-time.Hour), 301))
+	s := e.syncer(false)
+	s.CAArn = nextArn
+	res, err := s.Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, res.Changed)
+	assert.Equal(t, []string{"301"}, e.elb.revoked())
+	assert.Equal(t, []string{"add 1", "add 2", "remove [1]"}, e.elb.calls)
 }
