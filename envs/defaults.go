@@ -45,9 +45,10 @@ const MinPublicAccessPrefix = 8
 
 // DefaultServices are the guide's three ECR repositories plus the services
 // of the edge additions: the DTN gateway and the two uplink adapters, and
-// the beacon registry's API, admin UI and rotation job.
+// the beacon registry's API, admin UI and rotation job, and crl-sync (the
+// presigner trust store's revocation list).
 var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway", "dtn-gateway", "uplink-satellite", "uplink-lpwan",
-	"beacons", "beacons-admin", "beacon-rotate"}
+	"beacons", "beacons-admin", "beacon-rotate", "crl-sync"}
 
 // applyDefaults fills zero values. Parse then decodes the file over the
 // result, so a value the file sets (even 0 or "") is never replaced.

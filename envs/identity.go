@@ -15,11 +15,6 @@ type Identity struct {
 	KeyAlgorithm string `yaml:"keyAlgorithm"`
 	// CAValidityYears is the root CA certificate's lifetime. Default: 10.
 	CAValidityYears int `yaml:"caValidityYears"`
-	// TrustStoreCRLKey, when set, attaches that PKI-bucket object (a PEM CRL)
-	// to the presigner's ALB trust store as its revocation list. Default ""
-	// (none): the ALB then checks the chain and dates only. The ALB reads it
-	// once; see docs/edge-identity.md for the refresh step.
-	TrustStoreCRLKey string `yaml:"trustStoreCrlKey"`
 	// Subject is the CA's distinguished name.
 	Subject CASubject `yaml:"subject"`
 }

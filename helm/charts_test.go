@@ -49,7 +49,7 @@ var services = []string{"pack-service", "frontend", "mcp-gateway", "marketplace-
 var placeholderCharts = map[string]bool{"marketplace-api": true, "marketplace-ui": true}
 
 func TestMain(m *testing.M) {
-	for _, svc := range append(append(append([]string{}, services...), edgeServices...), beaconServices...) {
+	for _, svc := range append(append(append(append([]string{}, services...), edgeServices...), beaconServices...), "crl-sync") {
 		if err := dependencyBuild(svc); err != nil {
 			fmt.Fprintf(os.Stderr, "helm dependency build %s: %v\n", svc, err)
 			os.Exit(1)

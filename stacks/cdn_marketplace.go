@@ -37,9 +37,10 @@ func publishedDeny(b *base, packsArn string) []sp.Statement {
 
 // serviceDeployNamespaces are the namespaces the service deploy role may
 // edit: the services namespace, edge-sync (the DTN gateway and uplink
-// adapters), and marketplace when it is on.
+// adapters), cdn-presigner (the crl-sync CronJob), and marketplace when it
+// is on.
 func serviceDeployNamespaces(cfg *envs.Config) []string {
-	ns := []string{naming.NamespaceServices, naming.NamespaceEdge}
+	ns := []string{naming.NamespaceServices, naming.NamespaceEdge, naming.NamespacePresigner}
 	if cfg.Marketplace.Enabled {
 		ns = append(ns, naming.NamespaceMarketplace)
 	}

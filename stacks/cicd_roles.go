@@ -389,8 +389,11 @@ func (a roleARNs) deployIdentityStatements() []sp.Statement {
 		// kms:ResourceAliases is multivalued, so ForAnyValue is correct here.
 		{Sid: "UseThePKIKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{a.arn("kms", region, "key/*")},
 			Conditions: []sp.Condition{{Test: "ForAnyValue:StringEquals", Variable: "kms:ResourceAliases", Values: []string{"alias/" + prefix + "-pki"}}}},
+		// No AddTrustStoreRevocations: the crl-sync job owns the trust
+		// store's revocation list. Remove stays so an apply can still drop a
+		// list an earlier version of the stack attached.
 		{Sid: "ThisEnvsTrustStore", Actions: []string{
-			"elasticloadbalancing:AddTags", "elasticloadbalancing:AddTrustStoreRevocations", "elasticloadbalancing:CreateTrustStore",
+			"elasticloadbalancing:AddTags", "elasticloadbalancing:CreateTrustStore",
 			"elasticloadbalancing:DeleteTrustStore", "elasticloadbalancing:ModifyTrustStore", "elasticloadbalancing:RemoveTags",
 			"elasticloadbalancing:RemoveTrustStoreRevocations",
 		}, Resources: []string{a.arn("elasticloadbalancing", region, "truststore/"+prefix+"-devices/*")}},

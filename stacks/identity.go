@@ -13,7 +13,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststorerevocation"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -31,6 +30,12 @@ const (
 	// EnrollmentAccount is Edge Sync's device-enrollment service account in
 	// edge-sync: it turns a device's CSR into a certificate.
 	EnrollmentAccount = "edge-enrollment"
+	// CRLSyncAccount is the crl-sync CronJob's service account in
+	// cdn-presigner (helm/crl-sync): it copies the CA's CRL into the
+	// presigner's ALB trust store.
+	CRLSyncAccount = "crl-sync"
+	// CRLSyncRolePurpose names its IRSA role "<org>-<env>-irsa-crl-sync".
+	CRLSyncRolePurpose = "irsa-crl-sync"
 	// PCAIssuerRolePurpose names the issuer's IRSA role
 	// "<org>-<env>-irsa-pca-issuer". The platform stack, deployed before
 	// this one, annotates the issuer's service account with the role's ARN
@@ -47,6 +52,11 @@ const EndEntityClientAuthTemplate = "arn:aws:acm-pca:::template/EndEntityClientA
 // TrustBundleKey is the PKI-bucket object holding the CA bundle the
 // presigner's ALB trust store is built from.
 const TrustBundleKey = "trust/ca-bundle.pem"
+
+// TrustStoreCRLPrefix is where crl-sync writes the CA's CRL as PEM
+// (trust/crl/<crlNumber>.pem, and its record trust/crl/current.json): the
+// ALB takes only PEM, ACM PCA publishes DER.
+const TrustStoreCRLPrefix = "trust/crl/"
 
 // RootCATemplate self-signs the root CA certificate.
 const RootCATemplate = "arn:aws:acm-pca:::template/RootCACertificate/V1"
@@ -79,10 +89,12 @@ type IdentityOutputs struct {
 	PCAIssuerRoleArn  *string
 	EnrollmentRoleArn *string
 	RevocationRoleArn *string
-	PKIBucket         *string
-	PKIKeyArn         *string
-	TrustStoreArn     *string
-	DeviceCertDays    int
+	// CRLSyncRoleArn is the crl-sync CronJob's IRSA role.
+	CRLSyncRoleArn *string
+	PKIBucket      *string
+	PKIKeyArn      *string
+	TrustStoreArn  *string
+	DeviceCertDays int
 	// CRLHost serves the CA's CRLs (http and https) through CloudFront.
 	CRLHost string
 	// CRLDistributionID is the CloudFront distribution in front of the
@@ -253,15 +265,10 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		CaCertificatesBundleS3Key:           bundle.Key(),
 		CaCertificatesBundleS3ObjectVersion: bundle.VersionId(),
 	})
-	// The ALB reads a revocation list once, when it is attached; it does not
-	// follow the CA's CRL. So it is attached only when the operator names a
-	// CRL object (identity.trustStoreCrlKey, PEM, see docs/edge-identity.md),
-	// and refreshing it means re-applying with the new object version.
-	if id.TrustStoreCRLKey != "" {
-		lbtruststorerevocation.NewLbTrustStoreRevocation(b.stack, jsii.String("device-trust-store-crl"), &lbtruststorerevocation.LbTrustStoreRevocationConfig{
-			TrustStoreArn: trustStore.Arn(), RevocationsS3Bucket: bucket.Name, RevocationsS3Key: jsii.String(id.TrustStoreCRLKey),
-		})
-	}
+	// No aws_lb_trust_store_revocation: the ALB reads a revocation list once,
+	// when it is added, and Terraform would attach one object once. The
+	// crl-sync CronJob (services/crl-sync, role below) owns the trust
+	// store's revocations and follows every CRL the CA publishes.
 
 	caArn := *ca.Arn()
 	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
@@ -295,6 +302,38 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		return nil, err
 	}
 
+	// crl-sync reads the CA's DER CRL and the CA certificate, writes the
+	// PEM copy under trust/crl/ and swaps the trust store's revocation list.
+	// AddTrustStoreRevocations makes the ALB read that object with the
+	// caller's credentials (CloudFormation's handler for the same call needs
+	// s3:GetObject and s3:GetObjectVersion), so the role reads trust/crl/*
+	// too, by version. DescribeTrustStoreRevocations has no resource type in
+	// the Service Authorization Reference (like every ELBv2 Describe*), so
+	// it alone takes "*"; Add and Remove are pinned to this trust store.
+	crlSync, err := sp.NewIrsaRole(b.stack, "crl-sync-irsa", &sp.IrsaRoleProps{
+		RoleName: b.names.Role(CRLSyncRolePurpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+		PermissionsBoundary: b.boundaryArn(),
+		Namespace:           naming.NamespacePresigner, ServiceAccount: CRLSyncAccount,
+		Statements: []sp.Statement{
+			{Sid: "ReadTheCRLAndTheCA", Actions: []string{"s3:GetObject"},
+				Resources: []string{bucketArn + "/" + CRLPrefix + "*", bucketArn + "/" + TrustBundleKey}},
+			{Sid: "WriteAndReadPEMCRLs", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:GetObjectVersion"},
+				Resources: []string{bucketArn + "/" + TrustStoreCRLPrefix + "*"}},
+			// Without it S3 answers a missing key (no trust/crl/current.json
+			// before the first run) with 403 instead of 404. The bucket's
+			// keys are not secret: CRLs, the CA bundle, their PEM copies.
+			{Sid: "TellMissingFromForbidden", Actions: []string{"s3:ListBucket"}, Resources: []string{bucketArn}},
+			{Sid: "UseThePKIKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*key.KeyArn}},
+			{Sid: "SwapThisTrustStoresRevocations", Actions: []string{
+				"elasticloadbalancing:AddTrustStoreRevocations", "elasticloadbalancing:RemoveTrustStoreRevocations",
+			}, Resources: []string{*trustStore.Arn()}},
+			{Sid: "DescribeRevocations", Actions: []string{"elasticloadbalancing:DescribeTrustStoreRevocations"}, Resources: []string{"*"}},
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	// The revocation role is assumed by people (operators, and the rollback
 	// tool run by one), so it trusts the account's principals only with MFA,
 	// and carries the workload boundary like every role CI creates.
@@ -317,7 +356,8 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 
 	out := &IdentityOutputs{
 		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke.Arn(),
-		PKIBucket: bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
+		CRLSyncRoleArn: crlSync.RoleArn,
+		PKIBucket:      bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
 		CRLHost: crlHost, CRLDistributionID: crl.ID,
 	}
 	b.output("ca_arn", "ARN of the private CA", ca.Arn(), false)
@@ -325,6 +365,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
 	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke.Arn(), false)
 	b.output("device_trust_store_arn", "ALB trust store of device certificates", trustStore.Arn(), false)
+	b.output("crl_sync_role_arn", "IRSA role of the crl-sync CronJob (service account cdn-presigner/crl-sync)", crlSync.RoleArn, false)
 	b.output("pki_bucket", "Bucket holding the CRL and CA bundle", bucket.Name, false)
 	caID := cdktf.Fn_Element(cdktf.Fn_Split(jsii.String("/"), ca.Arn()), jsii.Number(1))
 	b.output("crl_url", "CRL distribution point written into every certificate (http, as RFC 5280 expects)",

@@ -81,10 +81,10 @@ func TestEcrRepositories(t *testing.T) {
 		assert.Equal(t, "KMS", r.Get("encryption_configuration.0.encryption_type").String())
 		assert.Contains(t, r.Get("encryption_configuration.0.kms_key").String(), "aws_kms_key.")
 	}
-	// the guide's three, the DTN services, the beacon registry's, plus the marketplace's (billing-stub in dev only)
+	// the guide's three, the DTN services, the beacon registry's, crl-sync, plus the marketplace's (billing-stub in dev only)
 	assert.ElementsMatch(t, []string{"spatialprops/pack-service", "spatialprops/frontend", "spatialprops/mcp-gateway",
 		"spatialprops/dtn-gateway", "spatialprops/uplink-satellite", "spatialprops/uplink-lpwan",
-		"spatialprops/beacons", "spatialprops/beacons-admin", "spatialprops/beacon-rotate",
+		"spatialprops/beacons", "spatialprops/beacons-admin", "spatialprops/beacon-rotate", "spatialprops/crl-sync",
 		"spatialprops/marketplace-api", "spatialprops/marketplace-ui", "spatialprops/billing-stub"}, names)
 	assert.Len(t, resources(doc, "aws_ecr_lifecycle_policy"), len(names), "every repository expires old images")
 	assert.Empty(t, resources(doc, "aws_ecr_repository_policy"))
@@ -103,7 +103,7 @@ func TestServiceDeployRoleIsScopedToReposAndCluster(t *testing.T) {
 			// the one action AWS does not let you scope
 			assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, actions)
 		case "PushServiceImages":
-			require.Len(t, res, 12, "the twelve dev repositories, nothing else")
+			require.Len(t, res, 13, "the thirteen dev repositories, nothing else")
 			for _, r := range res {
 				assert.Regexp(t, `^\$\{aws_ecr_repository\.ecr-[\w-]+_repository_\w+\.arn\}$`, r)
 			}
@@ -129,7 +129,8 @@ func TestServiceDeployAccessIsNamespaceScoped(t *testing.T) {
 	edit := byPolicy["arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"]
 	require.True(t, edit.Exists())
 	assert.Equal(t, "namespace", edit.Get("access_scope.type").String())
-	assert.Equal(t, []string{"spatial-properties", "edge-sync", "marketplace"}, strs(edit.Get("access_scope.namespaces")))
+	assert.Equal(t, []string{"spatial-properties", "edge-sync", "cdn-presigner", "marketplace"}, strs(edit.Get("access_scope.namespaces")),
+		"cdn-presigner: deploy-crl-sync.yml installs the CronJob there")
 	assert.Contains(t, edit.Get("principal_arn").String(), "aws_eks_access_entry.access-service-deploy")
 	// the namespace exists before any deploy (the role cannot create it)
 	found := false

@@ -285,7 +285,7 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 3+1+18+18+18+2+3+3, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs x 3 services, the same for the 3 DTN services and the 3 beacon registry services, billing-stub (dev image + dev) and the marketplace api and ui (one deploy per env; their images are the marketplace team's)")
+	assert.Equal(t, 3+1+18+18+18+6+2+3+3, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs x 3 services, the same for the 3 DTN services and the 3 beacon registry services, 2 x 3 for crl-sync, billing-stub (dev image + dev) and the marketplace api and ui (one deploy per env; their images are the marketplace team's)")
 	// prod must not sneak back into the PR plan matrix, which runs unapproved
 	var planned []string
 	for _, m := range loadWorkflows(t)["infra-ci.yml"].Jobs["diff"].Strategy.Matrix.Include {

@@ -167,6 +167,7 @@ var RolePurposes = []string{
 	"irsa-billing-connector",
 	"irsa-pca-issuer",
 	"irsa-device-enrollment",
+	"irsa-crl-sync",
 	"device-revocation",
 }
 

@@ -2,7 +2,8 @@ package naming
 
 // serviceNamespaces places the services that do not run in the shared
 // services namespace: the edge services next to NATS (their traffic to it
-// stays inside one default-deny namespace) and the marketplace in its own.
+// stays inside one default-deny namespace), the marketplace in its own, and
+// crl-sync next to the presigner whose trust store it keeps.
 var serviceNamespaces = map[string]string{
 	"dtn-gateway":      NamespaceEdge,
 	"uplink-satellite": NamespaceEdge,
@@ -10,6 +11,7 @@ var serviceNamespaces = map[string]string{
 	"beacons":          NamespaceEdge,
 	"beacons-admin":    NamespaceEdge,
 	"beacon-rotate":    NamespaceEdge,
+	"crl-sync":         NamespacePresigner,
 	"marketplace-api":  NamespaceMarketplace,
 	"marketplace-ui":   NamespaceMarketplace,
 	"billing-stub":     NamespaceMarketplace,

@@ -135,10 +135,11 @@ var Adaptations = []Adaptation{
 	},
 	{
 		Name: "elb-trust-stores",
-		Limitation: "moto's ELBv2 has no trust stores (CreateTrustStore, AddTrustStoreRevocations). The trust " +
-			"store and its revocation list are left out; what names the trust store gets a stand-in ARN.",
+		Limitation: "moto's ELBv2 has no trust stores (CreateTrustStore). The trust store is left out; what " +
+			"names the trust store (crl-sync's IAM policy) gets a stand-in ARN. Its revocation list is not " +
+			"Terraform's (the crl-sync job owns it).",
 		Source:  "moto/elbv2/responses.py (no create_trust_store)",
-		Touches: []string{"aws_lb_trust_store", "aws_lb_trust_store_revocation"},
+		Touches: []string{"aws_lb_trust_store", "data.aws_iam_policy_document"},
 		apply:   standInTrustStores,
 	},
 	{
@@ -356,7 +357,7 @@ func standInConnections(d Doc) []string {
 const StandInTrustStoreArn = "arn:aws:elasticloadbalancing:ap-southeast-2:" + Account + ":truststore/emulated/0000000000000000"
 
 func standInTrustStores(d Doc) []string {
-	return standIn(d, "aws_lb_trust_store", StandInTrustStoreArn, "aws_lb_trust_store_revocation")
+	return standIn(d, "aws_lb_trust_store", StandInTrustStoreArn)
 }
 
 // standIn removes every resource of typ (and of the dependent types, which
