@@ -14,9 +14,6 @@ import (
 func crlSyncDeployValues() map[string]any {
 	v := deployValues("crl-sync")
 	v["serviceAccount"] = map[string]any{"roleArn": "arn:aws:iam::111122223333:role/spatialprops-dev-irsa-crl-sync"}
-	v["pkiBucket"] = "spatial-pki-spatialprops-dev-ap-southeast-2"
-	v["caArn"] = "arn:aws:acm-pca:ap-southeast-2:111122223333:certificate-authority/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
-	v["trustStoreArn"] = "arn:aws:elasticloadbalancing:ap-southeast-2:111122223333:truststore/spatialprops-dev-devices/0123456789abcdef"
 	v["awsRegion"] = "ap-southeast-2"
 	return v
 }
@@ -77,11 +74,18 @@ func TestCRLSyncCronJob(t *testing.T) {
 	for _, e := range c.Env {
 		names = append(names, e.Name)
 		env[e.Name] = e.Value
+		if e.Name == "AWS_REGION" {
+			continue
+		}
+		// the bucket and ARNs come from the ConfigMap the edge stack
+		// writes from the identity outputs, key = variable name
+		require.NotNil(t, e.ValueFrom, e.Name)
+		require.NotNil(t, e.ValueFrom.ConfigMapKeyRef, e.Name)
+		assert.Equal(t, "crl-sync", e.ValueFrom.ConfigMapKeyRef.Name, e.Name)
+		assert.Equal(t, e.Name, e.ValueFrom.ConfigMapKeyRef.Key)
+		assert.Empty(t, e.Value, e.Name)
 	}
 	assert.ElementsMatch(t, []string{"PKI_BUCKET", "CA_ARN", "TRUST_STORE_ARN", "AWS_REGION"}, names, "exactly what services/crl-sync requires")
-	assert.Equal(t, "spatial-pki-spatialprops-dev-ap-southeast-2", env["PKI_BUCKET"])
-	assert.Contains(t, env["CA_ARN"], ":certificate-authority/")
-	assert.Contains(t, env["TRUST_STORE_ARN"], ":truststore/spatialprops-dev-devices/")
 	assert.Equal(t, "ap-southeast-2", env["AWS_REGION"])
 
 	// Restricted Pod Security: non-root, RuntimeDefault seccomp, no
@@ -105,11 +109,9 @@ func TestCRLSyncCronJob(t *testing.T) {
 // it, instead of a CronJob whose every run fails.
 func TestCRLSyncRefusesMissingValues(t *testing.T) {
 	for key, msg := range map[string]string{
-		"pkiBucket":     "pkiBucket is required",
-		"caArn":         "caArn is required",
-		"trustStoreArn": "trustStoreArn is required",
-		"awsRegion":     "awsRegion is required",
-		"schedule":      "schedule is required",
+		"identityConfigMap": "identityConfigMap is required",
+		"awsRegion":         "awsRegion is required",
+		"schedule":          "schedule is required",
 	} {
 		_, err := renderCRLSync(t, map[string]any{key: ""})
 		assert.ErrorContains(t, err, msg, key)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/deploymentv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/ingressv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/manifest"
@@ -100,6 +101,7 @@ func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, e
 	if err != nil {
 		return "", err
 	}
+	newCRLSyncConfig(b, ns, identity)
 	host := b.cfg.ServiceHost("presign")
 	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "presigner-certificate", &sp.DnsValidatedCertificateProps{
 		DomainName: host, ZoneID: zoneID, Provider: b.provider,
@@ -201,4 +203,29 @@ func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, e
 		Records: &[]*string{albHost},
 	})
 	return host, nil
+}
+
+// CRLSyncConfigMap holds what the crl-sync CronJob (helm/crl-sync) needs
+// from the identity stack. The CA and trust store ARNs end in random ids,
+// so neither the chart nor its workflow could derive them; Terraform
+// writes them here from the identity outputs and the job reads them with
+// configMapKeyRef, so no operator copies ARNs by hand.
+const CRLSyncConfigMap = "crl-sync"
+
+// Keys of CRLSyncConfigMap: the environment variables services/crl-sync reads.
+const (
+	CRLSyncKeyPKIBucket  = "PKI_BUCKET"
+	CRLSyncKeyCAArn      = "CA_ARN"
+	CRLSyncKeyTrustStore = "TRUST_STORE_ARN"
+)
+
+func newCRLSyncConfig(b *base, ns *sp.Namespace, identity *IdentityOutputs) {
+	configmapv1.NewConfigMapV1(b.stack, jsii.String("crl-sync-config"), &configmapv1.ConfigMapV1Config{
+		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String(CRLSyncConfigMap), Namespace: ns.Name},
+		Data: &map[string]*string{
+			CRLSyncKeyPKIBucket:  identity.PKIBucket,
+			CRLSyncKeyCAArn:      identity.CAArn,
+			CRLSyncKeyTrustStore: identity.TrustStoreArn,
+		},
+	})
 }

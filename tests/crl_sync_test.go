@@ -50,11 +50,8 @@ func TestCRLSyncDeployWorkflow(t *testing.T) {
 		assert.Contains(t, helm, "--namespace "+naming.ServiceNamespace("crl-sync"), env)
 		assert.Contains(t, helm, "--atomic --wait", env)
 		assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/`+names.Role(stacks.CRLSyncRolePurpose)+`"`, env)
-		assert.Contains(t, helm, `pkiBucket="`+names.DataBucket(stacks.PKIBucketKind)+`"`, env)
 		assert.Contains(t, helm, `awsRegion="${{ vars.AWS_REGION }}"`, env)
-		assert.Contains(t, helm, `caArn="$CA_ARN"`, env)
-		assert.Contains(t, helm, `trustStoreArn="$TRUST_STORE_ARN"`, env)
-		assert.Contains(t, helm, `if [ -z "$CA_ARN" ] || [ -z "$TRUST_STORE_ARN" ]`, "%s: an unset variable stops the deploy instead of a CronJob that always fails", env)
+		assert.NotContains(t, helm, "vars.CA_ARN", "%s: the ARNs come from the edge stack's ConfigMap, not from hand-copied variables", env)
 	}
 }
 
@@ -118,4 +115,43 @@ func TestCRLSyncRole(t *testing.T) {
 	}
 	assert.Len(t, sids, 6)
 	assert.Empty(t, resources(doc, "aws_lb_trust_store_revocation"), "the job owns the revocation list; Terraform would attach one CRL once")
+}
+
+// GIVEN the edge stack THEN it writes the ConfigMap the crl-sync chart reads
+// its bucket and ARNs from, in cdn-presigner, straight from the identity
+// stack's outputs (no hand-copied ARN to go stale when the CA is replaced),
+// and the chart names that ConfigMap and exactly those keys.
+func TestCRLSyncConfigComesFromTheIdentityStack(t *testing.T) {
+	for _, env := range []string{"dev", "staging", "prod"} {
+		doc := stack(t, env+"-edge").Doc
+		var cm map[string]string
+		var ns string
+		for _, r := range resources(doc, "kubernetes_config_map_v1") {
+			if r.Get("metadata.name").String() == stacks.CRLSyncConfigMap {
+				ns = r.Get("metadata.namespace").String()
+				cm = map[string]string{}
+				for k, v := range r.Get("data").Map() {
+					cm[k] = v.String()
+				}
+			}
+		}
+		require.NotNil(t, cm, "%s: ConfigMap %s", env, stacks.CRLSyncConfigMap)
+		assert.Contains(t, ns, "presigner-namespace", "%s: in cdn-presigner, beside the CronJob", env)
+		require.Len(t, cm, 3, env)
+		for key, output := range map[string]string{
+			stacks.CRLSyncKeyPKIBucket: "aws_s3_bucket", stacks.CRLSyncKeyCAArn: "aws_acmpca_certificate_authority",
+			stacks.CRLSyncKeyTrustStore: "aws_lb_trust_store",
+		} {
+			assert.Contains(t, cm[key], "data.terraform_remote_state.cross-stack-reference-input-"+env+"-identity", "%s: %s", env, key)
+			assert.Contains(t, cm[key], output, "%s: %s", env, key)
+		}
+	}
+	values, err := os.ReadFile(filepath.Join("..", "helm", "crl-sync", "values.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(values), "\nidentityConfigMap: "+stacks.CRLSyncConfigMap+"\n")
+	tpl, err := os.ReadFile(filepath.Join("..", "helm", "crl-sync", "templates", "_cronjob.tpl"))
+	require.NoError(t, err)
+	for _, key := range []string{stacks.CRLSyncKeyPKIBucket, stacks.CRLSyncKeyCAArn, stacks.CRLSyncKeyTrustStore} {
+		assert.Contains(t, string(tpl), "key: "+key+"\n", "the chart reads %s from the ConfigMap", key)
+	}
 }

@@ -48,11 +48,20 @@ spec:
               imagePullPolicy: IfNotPresent
               env:
                 - name: PKI_BUCKET
-                  value: {{ required "pkiBucket is required (the identity stack's pki_bucket output, spatial-pki-<org>-<env>-<region>)" .Values.pkiBucket | quote }}
+                  valueFrom:
+                    configMapKeyRef:
+                      name: {{ required "identityConfigMap is required (the ConfigMap the edge stack writes from the identity outputs)" .Values.identityConfigMap | quote }}
+                      key: PKI_BUCKET
                 - name: CA_ARN
-                  value: {{ required "caArn is required (the identity stack's ca_arn output)" .Values.caArn | quote }}
+                  valueFrom:
+                    configMapKeyRef:
+                      name: {{ required "identityConfigMap is required (the ConfigMap the edge stack writes from the identity outputs)" .Values.identityConfigMap | quote }}
+                      key: CA_ARN
                 - name: TRUST_STORE_ARN
-                  value: {{ required "trustStoreArn is required (the identity stack's device_trust_store_arn output)" .Values.trustStoreArn | quote }}
+                  valueFrom:
+                    configMapKeyRef:
+                      name: {{ required "identityConfigMap is required (the ConfigMap the edge stack writes from the identity outputs)" .Values.identityConfigMap | quote }}
+                      key: TRUST_STORE_ARN
                 - name: AWS_REGION
                   value: {{ required "awsRegion is required (the env's region)" .Values.awsRegion | quote }}
               resources:
