@@ -2,8 +2,6 @@ package stacks
 
 import (
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/ingressv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/servicev1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
@@ -66,38 +64,13 @@ func newBeaconsAdminEntry(b *base, ns *sp.Namespace, zone *string) (*beaconsAdmi
 			}},
 		},
 	})
-	annotations := map[string]*string{
-		"alb.ingress.kubernetes.io/scheme":           jsii.String("internal"),
-		"alb.ingress.kubernetes.io/target-type":      jsii.String("ip"),
-		"alb.ingress.kubernetes.io/inbound-cidrs":    jsii.String(b.cfg.Network.VpcCidr),
-		"alb.ingress.kubernetes.io/listen-ports":     jsii.String(`[{"HTTPS":443}]`),
-		"alb.ingress.kubernetes.io/ssl-policy":       jsii.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-		"alb.ingress.kubernetes.io/certificate-arn":  certArn,
-		"alb.ingress.kubernetes.io/healthcheck-path": jsii.String(BeaconsAdminHealthPath),
-		"alb.ingress.kubernetes.io/load-balancer-attributes": jsii.String(
-			"routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=" + boolString(b.cfg.Protect())),
-	}
-	ingress := ingressv1.NewIngressV1(b.stack, jsii.String("beacons-admin-ingress"), &ingressv1.IngressV1Config{
-		Metadata: &ingressv1.IngressV1Metadata{Name: jsii.String(BeaconsAdminIngress), Namespace: ns.Name, Annotations: &annotations},
-		Spec: &ingressv1.IngressV1Spec{
-			IngressClassName: jsii.String("alb"),
-			Rule: &[]*ingressv1.IngressV1SpecRule{{
-				Host: jsii.String(host),
-				Http: &ingressv1.IngressV1SpecRuleHttp{Path: &[]*ingressv1.IngressV1SpecRuleHttpPath{{
-					Path: jsii.String("/"), PathType: jsii.String("Prefix"),
-					Backend: &ingressv1.IngressV1SpecRuleHttpPathBackend{Service: &ingressv1.IngressV1SpecRuleHttpPathBackendService{
-						Name: backend.Metadata().Name(), Port: &ingressv1.IngressV1SpecRuleHttpPathBackendServicePort{Name: jsii.String("http")},
-					}},
-				}}},
-			}},
-		},
-		WaitForLoadBalancer: jsii.Bool(true),
-		DependsOn:           &[]cdktf.ITerraformDependable{backend},
-	})
-	albHost := ingress.Status().Get(jsii.Number(0)).LoadBalancer().Get(jsii.Number(0)).Ingress().Get(jsii.Number(0)).Hostname()
-	route53record.NewRoute53Record(b.stack, jsii.String("beacons-admin-dns"), &route53record.Route53RecordConfig{
-		ZoneId: zone, Name: jsii.String(host), Type: jsii.String("CNAME"), Ttl: jsii.Number(300),
-		Records: &[]*string{albHost},
+	newALBEntry(b, albEntry{
+		IngressID: "beacons-admin-ingress", RecordID: "beacons-admin-dns", Name: BeaconsAdminIngress, Namespace: ns.Name,
+		Host: host, ZoneID: zone, CertArn: certArn, Internal: true, HealthPath: BeaconsAdminHealthPath, RecordTTL: 300,
+		Paths: []albPath{{Prefix: "/", Service: backend.Metadata().Name()}},
+		// the controller's default for an internal ALB is 0.0.0.0/0
+		Annotations: map[string]*string{"alb.ingress.kubernetes.io/inbound-cidrs": jsii.String(b.cfg.Network.VpcCidr)},
+		DependsOn:   []cdktf.ITerraformDependable{backend},
 	})
 	return &beaconsAdminEntry{host: host, certArn: certArn}, nil
 }

@@ -4,10 +4,8 @@ import (
 	"fmt"
 
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/deploymentv1"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/ingressv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/manifest"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/servicev1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -168,39 +166,13 @@ func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, e
 		},
 	})
 
-	annotations := map[string]*string{
-		"alb.ingress.kubernetes.io/scheme":       jsii.String("internet-facing"),
-		"alb.ingress.kubernetes.io/target-type":  jsii.String("ip"),
-		"alb.ingress.kubernetes.io/listen-ports": jsii.String(fmt.Sprintf(`[{"HTTPS":%d}]`, PresignerMTLSPort)),
-		// A TLS 1.2+ policy; ALB mutual TLS works with every HTTPS policy.
-		"alb.ingress.kubernetes.io/ssl-policy":       jsii.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-		"alb.ingress.kubernetes.io/certificate-arn":  certArn,
-		"alb.ingress.kubernetes.io/healthcheck-path": jsii.String("/readyz"),
-		ALBMutualAuthAnnotation:                      jsii.String(PresignerMutualAuth(*identity.TrustStoreArn)),
-		"alb.ingress.kubernetes.io/load-balancer-attributes": jsii.String(
-			"routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=" + boolString(b.cfg.Protect())),
-	}
-	ingress := ingressv1.NewIngressV1(b.stack, jsii.String("presigner-ingress"), &ingressv1.IngressV1Config{
-		Metadata: &ingressv1.IngressV1Metadata{Name: jsii.String(PresignerApp), Namespace: ns.Name, Annotations: &annotations},
-		Spec: &ingressv1.IngressV1Spec{
-			IngressClassName: jsii.String("alb"),
-			Rule: &[]*ingressv1.IngressV1SpecRule{{
-				Host: jsii.String(host),
-				Http: &ingressv1.IngressV1SpecRuleHttp{Path: &[]*ingressv1.IngressV1SpecRuleHttpPath{{
-					Path: jsii.String("/"), PathType: jsii.String("Prefix"),
-					Backend: &ingressv1.IngressV1SpecRuleHttpPathBackend{Service: &ingressv1.IngressV1SpecRuleHttpPathBackendService{
-						Name: jsii.String(PresignerApp), Port: &ingressv1.IngressV1SpecRuleHttpPathBackendServicePort{Name: jsii.String("http")},
-					}},
-				}}},
-			}},
-		},
-		WaitForLoadBalancer: jsii.Bool(true),
-		DependsOn:           &[]cdktf.ITerraformDependable{svc, deploy},
-	})
-	albHost := ingress.Status().Get(jsii.Number(0)).LoadBalancer().Get(jsii.Number(0)).Ingress().Get(jsii.Number(0)).Hostname()
-	route53record.NewRoute53Record(b.stack, jsii.String("presigner-dns"), &route53record.Route53RecordConfig{
-		ZoneId: zoneID, Name: jsii.String(host), Type: jsii.String("CNAME"), Ttl: jsii.Number(60),
-		Records: &[]*string{albHost},
+	// A TLS 1.2+ policy (the entry's); ALB mutual TLS works with every HTTPS policy.
+	newALBEntry(b, albEntry{
+		IngressID: "presigner-ingress", RecordID: "presigner-dns", Name: PresignerApp, Namespace: ns.Name,
+		Host: host, ZoneID: zoneID, CertArn: certArn, HealthPath: "/readyz", RecordTTL: 60,
+		Paths:       []albPath{{Prefix: "/", Service: jsii.String(PresignerApp)}},
+		Annotations: map[string]*string{ALBMutualAuthAnnotation: jsii.String(PresignerMutualAuth(*identity.TrustStoreArn))},
+		DependsOn:   []cdktf.ITerraformDependable{svc, deploy},
 	})
 	return host, nil
 }

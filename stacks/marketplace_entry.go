@@ -2,8 +2,6 @@ package stacks
 
 import (
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/ingressv1"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/servicev1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
@@ -65,52 +63,18 @@ func newMarketplaceEntry(b *base, ns *sp.Namespace) (*marketplaceEntry, error) {
 		services = append(services, svc)
 	}
 
-	annotations := map[string]*string{
-		"alb.ingress.kubernetes.io/scheme":           jsii.String("internet-facing"),
-		"alb.ingress.kubernetes.io/target-type":      jsii.String("ip"),
-		"alb.ingress.kubernetes.io/listen-ports":     jsii.String(`[{"HTTPS":443}]`),
-		"alb.ingress.kubernetes.io/ssl-policy":       jsii.String("ELBSecurityPolicy-TLS13-1-2-2021-06"),
-		"alb.ingress.kubernetes.io/certificate-arn":  certArn,
-		"alb.ingress.kubernetes.io/healthcheck-path": jsii.String("/readyz"),
-		"alb.ingress.kubernetes.io/load-balancer-attributes": jsii.String(
-			"routing.http.drop_invalid_header_fields.enabled=true,deletion_protection.enabled=" + boolString(b.cfg.Protect())),
-	}
+	annotations := map[string]*string{}
 	if webACL != nil {
 		annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"] = webACL
 	}
-	path := func(p, app string) *ingressv1.IngressV1SpecRuleHttpPath {
-		return &ingressv1.IngressV1SpecRuleHttpPath{
-			Path: jsii.String(p), PathType: jsii.String("Prefix"),
-			Backend: &ingressv1.IngressV1SpecRuleHttpPathBackend{Service: &ingressv1.IngressV1SpecRuleHttpPathBackendService{
-				Name: jsii.String(backends[app]), Port: &ingressv1.IngressV1SpecRuleHttpPathBackendServicePort{Name: jsii.String("http")},
-			}},
-		}
-	}
-	ingress := ingressv1.NewIngressV1(b.stack, jsii.String("ingress"), &ingressv1.IngressV1Config{
-		Metadata: &ingressv1.IngressV1Metadata{Name: jsii.String("marketplace"), Namespace: ns.Name, Annotations: &annotations},
-		Spec: &ingressv1.IngressV1Spec{
-			IngressClassName: jsii.String("alb"),
-			Rule: &[]*ingressv1.IngressV1SpecRule{{
-				Host: jsii.String(host),
-				Http: &ingressv1.IngressV1SpecRuleHttp{Path: &[]*ingressv1.IngressV1SpecRuleHttpPath{
-					path(MarketplaceAPIPath, MarketplaceAPI), path("/", MarketplaceUI),
-				}},
-			}},
+	newALBEntry(b, albEntry{
+		IngressID: "ingress", RecordID: "market-record", Name: "marketplace", Namespace: ns.Name,
+		Host: host, ZoneID: zone, CertArn: certArn, HealthPath: "/readyz", RecordTTL: 300,
+		Paths: []albPath{
+			{Prefix: MarketplaceAPIPath, Service: jsii.String(backends[MarketplaceAPI])},
+			{Prefix: "/", Service: jsii.String(backends[MarketplaceUI])},
 		},
-		WaitForLoadBalancer: jsii.Bool(true),
-		DependsOn:           &services,
-	})
-	albHost := ingress.Status().Get(jsii.Number(0)).LoadBalancer().Get(jsii.Number(0)).Ingress().Get(jsii.Number(0)).Hostname()
-	route53record.NewRoute53Record(b.stack, jsii.String("market-record"), &route53record.Route53RecordConfig{
-		ZoneId: zone, Name: jsii.String(host), Type: jsii.String("CNAME"), Ttl: jsii.Number(300),
-		Records: &[]*string{albHost},
+		Annotations: annotations, DependsOn: services,
 	})
 	return &marketplaceEntry{host: host, certArn: certArn, webACL: webACL}, nil
-}
-
-func boolString(v bool) string {
-	if v {
-		return "true"
-	}
-	return "false"
 }
