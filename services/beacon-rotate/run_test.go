@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,8 +21,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
-	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/testenv"
+	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
+
+// TestMain stops the moto_server motoserver.Endpoint started for a
+// standalone run (under `make test` the shared MOTO_ENDPOINT is used).
+func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 
 // logLines decodes the JSON log lines the job wrote.
 func logLines(t *testing.T, out string) []map[string]any {
@@ -41,7 +46,7 @@ func logLines(t *testing.T, out string) []map[string]any {
 // logs one line for it and a summary, and exits 0; a second run exits 0
 // having done nothing; without the BEACONS stream it exits 1.
 func TestRunEndToEnd(t *testing.T) {
-	endpoint := testenv.MotoEndpoint(t)
+	endpoint := motoserver.Endpoint(t)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")

@@ -26,7 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
-	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/testenv"
+	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
 // ca issues certificates for the test, standing in for cert-manager.
@@ -81,7 +81,7 @@ func (c *ca) issue(name string, serial int64, usage x509.ExtKeyUsage, uri string
 // NATS_CERT_FILE and NATS_KEY_FILE THEN it connects and exits 0; with a CA
 // that does not sign the server it fails with exit 1.
 func TestRunOverMutualTLS(t *testing.T) {
-	endpoint := testenv.MotoEndpoint(t)
+	endpoint := motoserver.Endpoint(t)
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,8 +25,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
-	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/testenv"
+	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
+
+// TestMain stops the moto_server motoserver.Endpoint started for a
+// standalone run (under `make test` the shared MOTO_ENDPOINT is used).
+func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 
 // env is one test's world: a fresh beacons table in moto (the stack's keys
 // and TTL attribute) and a JetStream server with the deployed BEACONS
@@ -43,7 +48,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	db := dynamodb.New(dynamodb.Options{
-		Region: "ap-southeast-2", BaseEndpoint: aws.String(testenv.MotoEndpoint(t)),
+		Region: "ap-southeast-2", BaseEndpoint: aws.String(motoserver.Endpoint(t)),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	b := make([]byte, 4)
