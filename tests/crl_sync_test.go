@@ -14,8 +14,8 @@ import (
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
-// GIVEN deploy-crl-sync.yml THEN it builds services/crl-sync (its own
-// module, so that directory is the context), scans before it pushes, and
+// GIVEN deploy-crl-sync.yml THEN it builds services/crl-sync from the
+// repository root (its tests take internal/motoserver from the root module), scans before it pushes, and
 // installs each env's release into cdn-presigner with the role, bucket and
 // region named by the same naming code the identity stack uses (a typo here
 // is an AccessDenied every 10 minutes, and revoked devices stay in).
@@ -25,7 +25,7 @@ func TestCRLSyncDeployWorkflow(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "deploy-crl-sync.yml"))
 	require.NoError(t, err)
 	text := string(raw)
-	assert.Contains(t, text, "BUILD_CONTEXT: services/crl-sync\n  DOCKERFILE: services/crl-sync/Dockerfile\n")
+	assert.Contains(t, text, "BUILD_CONTEXT: .\n  DOCKERFILE: services/crl-sync/Dockerfile\n")
 	assert.Contains(t, text, `      - "services/crl-sync/**"`+"\n", "a change to the program redeploys it")
 	assert.Contains(t, text, `      - "helm/crl-sync/**"`+"\n")
 	assert.FileExists(t, filepath.Join("..", "services", "crl-sync", "Dockerfile"))

@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -20,45 +18,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
-// motoEndpoint returns the moto_server `make test` shares (MOTO_ENDPOINT),
-// or starts a private one on a free loopback port for a standalone run.
-// Without moto_server the test is skipped, unless REQUIRE_E2E is set
-// (CI), where a missing emulator is a failure.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("MOTO_ENDPOINT"); u != "" {
-		return u
-	}
-	bin, err := exec.LookPath("moto_server")
-	if err != nil {
-		if os.Getenv("REQUIRE_E2E") != "" {
-			t.Fatal("moto_server is not on PATH and REQUIRE_E2E is set")
-		}
-		t.Skip("moto_server not on PATH (pip install 'moto[server]'); set MOTO_ENDPOINT or install it")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if resp, err := http.Get(url + "/moto-api/"); err == nil {
-			resp.Body.Close()
-			return url
-		}
-	}
-	t.Fatal("moto_server did not start")
-	return ""
-}
+// TestMain stops the moto_server motoserver.Endpoint started for a
+// standalone run (under `make test` the shared MOTO_ENDPOINT is used).
+func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 
 func client(endpoint string) *sqs.Client {
 	return sqs.New(sqs.Options{
@@ -79,7 +45,7 @@ func newQueue(t *testing.T, c *sqs.Client) string {
 }
 
 func TestConsumesLogsAcksAndCounts(t *testing.T) {
-	c := client(motoEndpoint(t))
+	c := client(motoserver.Endpoint(t))
 	url := newQueue(t, c)
 	ctx := context.Background()
 	bodies := []string{`{"type":"pack.purchased","pack":"p1"}`, `{"type":"pack.purchased","pack":"p2"}`, `{"type":"license.renewed","pack":"p3"}`}
@@ -138,7 +104,7 @@ func (f failingDelete) DeleteMessage(context.Context, *sqs.DeleteMessageInput, .
 }
 
 func TestAFailedAckIsNotCountedAndTheEventComesBack(t *testing.T) {
-	c := client(motoEndpoint(t))
+	c := client(motoserver.Endpoint(t))
 	url := newQueue(t, c)
 	ctx := context.Background()
 	if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: map[string]string{"VisibilityTimeout": "1"}}); err != nil {

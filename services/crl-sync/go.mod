@@ -26,5 +26,8 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	github.com/aws/smithy-go v1.28.9 // indirect
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	github.com/spatialprops/spatialprops-infra v0.0.0
+	go.yaml.in/yaml/v3 v3.0.6 // indirect
 )
+
+replace github.com/spatialprops/spatialprops-infra => ../..

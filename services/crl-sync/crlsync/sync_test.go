@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"os"
 	"testing"
 	"time"
 
@@ -25,8 +26,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/spatialprops/spatialprops-infra/services/crl-sync/internal/testenv"
+	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
+
+// TestMain stops the moto_server motoserver.Endpoint started for a
+// standalone run (under `make test` the shared MOTO_ENDPOINT is used).
+func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 
 const (
 	caArn         = "arn:aws:acm-pca:ap-southeast-2:123456789012:certificate-authority/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
@@ -86,7 +91,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	endpoint := testenv.MotoEndpoint(t)
+	endpoint := motoserver.Endpoint(t)
 	c := s3.New(s3.Options{
 		Region: "ap-southeast-2", BaseEndpoint: aws.String(endpoint), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
