@@ -149,9 +149,11 @@ func TestCRLSyncConfigComesFromTheIdentityStack(t *testing.T) {
 	values, err := os.ReadFile(filepath.Join("..", "helm", "crl-sync", "values.yaml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(values), "\nidentityConfigMap: "+stacks.CRLSyncConfigMap+"\n")
-	tpl, err := os.ReadFile(filepath.Join("..", "helm", "crl-sync", "templates", "_cronjob.tpl"))
+	// helm/crl_sync_chart_test.go renders each of these as a
+	// configMapKeyRef whose key is the variable's own name
+	tpl, err := os.ReadFile(filepath.Join("..", "helm", "crl-sync", "templates", "_env.tpl"))
 	require.NoError(t, err)
 	for _, key := range []string{stacks.CRLSyncKeyPKIBucket, stacks.CRLSyncKeyCAArn, stacks.CRLSyncKeyTrustStore} {
-		assert.Contains(t, string(tpl), "key: "+key+"\n", "the chart reads %s from the ConfigMap", key)
+		assert.Contains(t, string(tpl), `"`+key+`"`, "the chart reads %s from the ConfigMap", key)
 	}
 }

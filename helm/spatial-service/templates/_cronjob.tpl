@@ -1,11 +1,22 @@
 {{/*
-The rotation CronJob. It lives in this chart, not in the library chart:
-it is the only scheduled workload, and the library's Deployment concerns
-(Service, probes, HPA, PDB) do not apply to a run-to-completion job. It
-reuses the library's names, labels, image and service account.
+A run-to-completion CronJob for the charts whose workload is a scheduled job
+(helm/beacon-rotate, helm/crl-sync). The Deployment concerns (Service,
+probes, HPA, PDB) do not apply; what every job shares does: one run at a
+time (concurrencyPolicy Forbid: two overlapping runs of the same job would
+race on the same records), deadlines and retries from values, restricted
+Pod Security, a read-only root filesystem with /tmp as the one writable
+place, and the library's names, labels, image and service account.
+
+Call it with a dict:
+  root          the chart's context (.)
+  env           the container's env list, as YAML (the chart's own
+                required-value checks stay in the chart)
+  volumeMounts  optional extra mounts, as YAML
+  volumes       optional extra volumes, as YAML
 */}}
-{{- define "beacon-rotate.cronjob" -}}
-{{- $certs := .Values.nats.mountPath -}}
+{{- define "spatial-service.cronjob" -}}
+{{- $root := .root -}}
+{{- with $root -}}
 apiVersion: batch/v1
 kind: CronJob
 metadata:
@@ -15,8 +26,6 @@ metadata:
 spec:
   schedule: {{ required "schedule is required (a five-field cron expression)" .Values.schedule | quote }}
   timeZone: {{ .Values.timeZone }}
-  # A run still rotating when the next is due makes the next one wait: two
-  # rotations of the same beacons at once would race on successorId.
   concurrencyPolicy: Forbid
   startingDeadlineSeconds: {{ .Values.startingDeadlineSeconds }}
   successfulJobsHistoryLimit: 3
@@ -49,18 +58,7 @@ spec:
               image: {{ include "spatial-service.image" . | quote }}
               imagePullPolicy: IfNotPresent
               env:
-                - name: BEACON_TABLE
-                  value: {{ required "beaconTable is required (the edge stack's beacons_table output, <org>-<env>-beacons)" .Values.beaconTable | quote }}
-                - name: AWS_REGION
-                  value: {{ required "awsRegion is required (the env's region)" .Values.awsRegion | quote }}
-                - name: NATS_URL
-                  value: {{ required "nats.url is required" .Values.nats.url | quote }}
-                - name: NATS_CA_FILE
-                  value: {{ printf "%s/ca.crt" $certs | quote }}
-                - name: NATS_CERT_FILE
-                  value: {{ printf "%s/tls.crt" $certs | quote }}
-                - name: NATS_KEY_FILE
-                  value: {{ printf "%s/tls.key" $certs | quote }}
+                {{- $.env | nindent 16 }}
               resources:
                 {{- required "resources are required: set requests and limits" .Values.resources | toYaml | nindent 16 }}
               securityContext:
@@ -70,27 +68,17 @@ spec:
                 capabilities:
                   drop: ["ALL"]
               volumeMounts:
-                - name: nats-user
-                  mountPath: {{ $certs }}
-                  readOnly: true
+                {{- with $.volumeMounts }}
+                {{- . | nindent 16 }}
+                {{- end }}
                 - name: tmp
                   mountPath: /tmp
           volumes:
-            # cert-manager writes and renews this client certificate (URI SAN
-            # of NATS service user beacon-rotate); each run reads the current one.
-            - name: nats-user
-              secret:
-                secretName: {{ required "nats.secretName is required" .Values.nats.secretName }}
-                defaultMode: 0440
-                items:
-                  - key: ca.crt
-                    path: ca.crt
-                  - key: tls.crt
-                    path: tls.crt
-                  - key: tls.key
-                    path: tls.key
-            # The root filesystem is read-only; /tmp is the one writable place.
+            {{- with $.volumes }}
+            {{- . | nindent 12 }}
+            {{- end }}
             - name: tmp
               emptyDir:
                 sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end -}}
 {{- end -}}
