@@ -71,13 +71,7 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 		return nil, fmt.Errorf("%s: corsAllowedOrigins is empty; browsers could not read Range responses", id)
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
-	oac := cloudfrontoriginaccesscontrol.NewCloudfrontOriginAccessControl(node, jsii.String("oac"), &cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControlConfig{
-		Name:                          jsii.String(props.OACName),
-		Description:                   jsii.String("Signed S3 reads for " + props.Domain),
-		OriginAccessControlOriginType: jsii.String("s3"),
-		SigningBehavior:               jsii.String("always"),
-		SigningProtocol:               jsii.String("sigv4"),
-	})
+	oac := newS3OriginAccessControl(node, props.OACName, "Signed S3 reads for " + props.Domain)
 	caching := dataawscloudfrontcachepolicy.NewDataAwsCloudfrontCachePolicy(node, jsii.String("caching-optimized"),
 		&dataawscloudfrontcachepolicy.DataAwsCloudfrontCachePolicyConfig{Name: jsii.String(CachingOptimizedPolicy)})
 	originReq := dataawscloudfrontoriginrequestpolicy.NewDataAwsCloudfrontOriginRequestPolicy(node, jsii.String("cors-s3-origin"),
@@ -159,4 +153,18 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 		Policy: doc.Json(),
 	})
 	return &CdnDistribution{ID: dist.Id(), Arn: dist.Arn(), DomainName: dist.DomainName(), HostedZoneID: dist.HostedZoneId()}, nil
+}
+
+// newS3OriginAccessControl is the origin access control every distribution
+// here reads its private bucket through: S3, every request signed with
+// SigV4, so the bucket policy can admit CloudFront by distribution ARN and
+// nothing else.
+func newS3OriginAccessControl(scope constructs.Construct, name, description string) cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControl {
+	return cloudfrontoriginaccesscontrol.NewCloudfrontOriginAccessControl(scope, jsii.String("oac"), &cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControlConfig{
+		Name:                          jsii.String(name),
+		Description:                   jsii.String(description),
+		OriginAccessControlOriginType: jsii.String("s3"),
+		SigningBehavior:               jsii.String("always"),
+		SigningProtocol:               jsii.String("sigv4"),
+	})
 }

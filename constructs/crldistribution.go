@@ -7,7 +7,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontdistribution"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontoriginaccesscontrol"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscloudfrontcachepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -85,13 +84,7 @@ func NewCrlDistribution(scope constructs.Construct, id string, props *CrlDistrib
 		priceClass = "PriceClass_100"
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
-	oac := cloudfrontoriginaccesscontrol.NewCloudfrontOriginAccessControl(node, jsii.String("oac"), &cloudfrontoriginaccesscontrol.CloudfrontOriginAccessControlConfig{
-		Name:                          jsii.String(props.Name + "-crl-oac"),
-		Description:                   jsii.String("Signed S3 reads of the CRLs at " + props.Domain),
-		OriginAccessControlOriginType: jsii.String("s3"),
-		SigningBehavior:               jsii.String("always"),
-		SigningProtocol:               jsii.String("sigv4"),
-	})
+	oac := newS3OriginAccessControl(node, props.Name + "-crl-oac", "Signed S3 reads of the CRLs at " + props.Domain)
 	caching := dataawscloudfrontcachepolicy.NewDataAwsCloudfrontCachePolicy(node, jsii.String("caching-disabled"),
 		&dataawscloudfrontcachepolicy.DataAwsCloudfrontCachePolicyConfig{Name: jsii.String(CachingDisabledPolicy)})
 
