@@ -140,21 +140,10 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}},
 				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{caArnPattern}},
 			},
-		}, {
-			// OAC-signed reads of SSE-KMS objects fail with 403 unless
-			// CloudFront may decrypt. The key policy cannot name the
-			// distribution (it is created after the key), so it admits this
-			// account's distributions; the bucket policy pins the exact one
-			// and the crl/ prefix, as the storage and cdn stacks do.
-			Sid:        "AllowCloudFrontToDecryptCRLs",
-			Actions:    []string{"kms:Decrypt"},
-			Resources:  []string{"*"},
-			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
-			Conditions: []sp.Condition{
-				{Test: "StringEquals", Variable: "AWS:SourceAccount", Values: []string{account}},
-				{Test: "ArnLike", Variable: "AWS:SourceArn", Values: []string{"arn:aws:cloudfront::" + account + ":distribution/*"}},
-			},
-		}},
+		},
+			// the bucket policy pins the exact distribution and the crl/ prefix
+			cloudFrontMayDecrypt("AllowCloudFrontToDecryptCRLs", account),
+		},
 	})
 	if err != nil {
 		return nil, err

@@ -74,20 +74,9 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		Description: "Encrypts Spatial Packs and STAC objects of " + b.names.Prefix(),
 		Protect:     protect,
 		AccountID:   account,
-		ExtraStatements: []sp.Statement{{
-			// OAC-signed reads of SSE-KMS objects fail with 403 unless
-			// CloudFront may decrypt. Any distribution of this account may
-			// ask; which one may read the bucket is pinned by the bucket
-			// policy, so the cdn stack never edits this key.
-			Sid:        "AllowCloudFrontDecryptForThisAccount",
-			Actions:    []string{"kms:Decrypt"},
-			Resources:  []string{"*"},
-			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
-			Conditions: []sp.Condition{
-				{Test: "StringEquals", Variable: "AWS:SourceAccount", Values: []string{accountToken}},
-				{Test: "ArnLike", Variable: "AWS:SourceArn", Values: []string{"arn:aws:cloudfront::" + accountToken + ":distribution/*"}},
-			},
-		}},
+		// which distribution may read the bucket is pinned by the bucket
+		// policy, so the cdn stack never edits this key
+		ExtraStatements: []sp.Statement{cloudFrontMayDecrypt("AllowCloudFrontDecryptForThisAccount", accountToken)},
 	})
 	if err != nil {
 		return nil, err
@@ -157,4 +146,22 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		b.output(kind+"_bucket", "Name of the "+kind+" bucket", out.Buckets[kind].Name, false)
 	}
 	return out, nil
+}
+
+// cloudFrontMayDecrypt is the key-policy statement an SSE-KMS bucket behind
+// CloudFront OAC needs: OAC-signed reads fail with 403 unless CloudFront
+// may decrypt. A key policy cannot name a distribution created after the
+// key, so it admits this account's distributions; each bucket policy then
+// pins the one distribution (and prefix) that may read.
+func cloudFrontMayDecrypt(sid, account string) sp.Statement {
+	return sp.Statement{
+		Sid:        sid,
+		Actions:    []string{"kms:Decrypt"},
+		Resources:  []string{"*"},
+		Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
+		Conditions: []sp.Condition{
+			{Test: "StringEquals", Variable: "AWS:SourceAccount", Values: []string{account}},
+			{Test: "ArnLike", Variable: "AWS:SourceArn", Values: []string{"arn:aws:cloudfront::" + account + ":distribution/*"}},
+		},
+	}
 }
