@@ -297,8 +297,8 @@ var freeTypes = map[string]bool{
 	"aws_acmpca_certificate": true, "aws_acmpca_certificate_authority_certificate": true,
 	"aws_acmpca_permission": true, "aws_acmpca_policy": true,
 	// ALB mutual TLS trust stores have no charge of their own.
-	"aws_lb_trust_store": true, "aws_lb_trust_store_revocation": true,
-	"aws_s3_object": true, "aws_kms_key_policy": true, "aws_kms_grant": true,
+	"aws_lb_trust_store": true,
+	"aws_s3_object":      true, "aws_kms_key_policy": true, "aws_kms_grant": true,
 	"aws_wafv2_web_acl_association": true, "aws_sqs_queue_policy": true,
 	"aws_sqs_queue_redrive_policy": true, "aws_sqs_queue_redrive_allow_policy": true,
 	"aws_ssm_parameter": true,
