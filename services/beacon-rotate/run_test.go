@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/beacontest"
 	"os"
 	"strconv"
 	"strings"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/nats-io/nats-server/v2/server"
@@ -52,24 +52,7 @@ func TestRunEndToEnd(t *testing.T) {
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_REGION", "ap-southeast-2")
 	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{Region: "ap-southeast-2", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	table := "spatialprops-dev-beacons-run-" + time.Now().Format("150405.000000")
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(edge.BeaconAttrVenueID), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(edge.BeaconAttrBeaconID), KeyType: types.KeyTypeRange},
-		},
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(edge.BeaconAttrVenueID), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(edge.BeaconAttrBeaconID), AttributeType: types.ScalarAttributeTypeS},
-		},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	db, table := beacontest.Table(t)
 	seed := func(id string) {
 		now := time.Now().Unix()
 		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(table), Item: map[string]types.AttributeValue{

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/beacontest"
 	"math/big"
 	"net"
 	"net/url"
@@ -17,10 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,25 +81,7 @@ func TestRunOverMutualTLS(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", endpoint)
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	ctx := context.Background()
-	db := dynamodb.New(dynamodb.Options{Region: "ap-southeast-2", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
-	table := "spatialprops-dev-beacons-tls-" + time.Now().Format("150405.000000")
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(edge.BeaconAttrVenueID), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(edge.BeaconAttrBeaconID), KeyType: types.KeyTypeRange},
-		},
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(edge.BeaconAttrVenueID), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(edge.BeaconAttrBeaconID), AttributeType: types.ScalarAttributeTypeS},
-		},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	_, table := beacontest.Table(t)
 
 	dir := t.TempDir()
 	pki := newCA(t, dir, "edge")

@@ -2,10 +2,9 @@ package rotate
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/internal/beacontest"
 	"io"
 	"log/slog"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/nats-io/nats-server/v2/server"
@@ -47,35 +45,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := dynamodb.New(dynamodb.Options{
-		Region: "ap-southeast-2", BaseEndpoint: aws.String(motoserver.Endpoint(t)),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	table := "spatialprops-dev-beacons-" + hex.EncodeToString(b)
-	ctx := context.Background()
-	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:   aws.String(table),
-		BillingMode: types.BillingModePayPerRequest,
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(edge.BeaconAttrVenueID), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(edge.BeaconAttrBeaconID), KeyType: types.KeyTypeRange},
-		},
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(edge.BeaconAttrVenueID), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(edge.BeaconAttrBeaconID), AttributeType: types.ScalarAttributeTypeS},
-		},
-	})
-	require.NoError(t, err)
-	_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
-		TableName:               aws.String(table),
-		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(edge.BeaconAttrExpiresAt), Enabled: aws.Bool(true)},
-	})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	db, table := beacontest.Table(t)
 
 	e := &env{t: t, db: db, table: table, now: time.Unix(time.Now().Unix(), 0)}
 	e.startNATS()
