@@ -166,23 +166,9 @@ func TestBeaconRotateCronJob(t *testing.T) {
 	require.NotNil(t, sec.DefaultMode)
 	assert.Equal(t, int32(0o440), *sec.DefaultMode, "the private key is not world-readable")
 
-	// Restricted Pod Security (edge-sync enforces it): non-root, RuntimeDefault
-	// seccomp, no privilege escalation, every capability dropped; plus a
-	// read-only root filesystem and resources for the scheduler.
-	require.NotNil(t, pod.SecurityContext.RunAsNonRoot)
-	assert.True(t, *pod.SecurityContext.RunAsNonRoot)
-	require.NotNil(t, pod.SecurityContext.RunAsUser)
-	assert.NotZero(t, *pod.SecurityContext.RunAsUser)
-	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
+	assertRestrictedPod(t, pod, c)
 	require.NotNil(t, pod.SecurityContext.FSGroup, "the Secret's files belong to the pod's group (mode 0440)")
 	assert.Equal(t, *pod.SecurityContext.RunAsUser, *pod.SecurityContext.FSGroup)
-	require.NotNil(t, c.SecurityContext)
-	assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
-	assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
-	assert.True(t, *c.SecurityContext.RunAsNonRoot)
-	assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
-	assert.False(t, c.Resources.Requests.Cpu().IsZero())
-	assert.False(t, c.Resources.Limits.Memory().IsZero())
 }
 
 // GIVEN another schedule THEN the CronJob takes it (envs may rotate faster).

@@ -325,20 +325,10 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			require.Len(t, pod.Containers, 1)
 			c := pod.Containers[0]
 			assert.Equal(t, deployValues(svc)["image"].(map[string]any)["repository"].(string)+":0123456789abcdef0123456789abcdef01234567", c.Image)
-			// non-root, read-only root, no privilege escalation, no capabilities
-			require.NotNil(t, pod.SecurityContext.RunAsNonRoot)
-			assert.True(t, *pod.SecurityContext.RunAsNonRoot)
-			assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
-			require.NotNil(t, c.SecurityContext)
-			assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
-			assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
-			assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
-			// probes and resources, so rollouts wait for readiness and the
-			// scheduler and HPA have numbers to work with
+			assertRestrictedPod(t, pod, c)
+			// probes, so rollouts wait for readiness
 			require.NotNil(t, c.LivenessProbe)
 			require.NotNil(t, c.ReadinessProbe)
-			assert.False(t, c.Resources.Requests.Cpu().IsZero())
-			assert.False(t, c.Resources.Limits.Memory().IsZero())
 			// Prometheus finds the service through a ServiceMonitor, not
 			// pod annotations that kube-prometheus-stack never reads
 			assert.NotContains(t, r.Deployment.Spec.Template.Annotations, "prometheus.io/scrape")
@@ -487,4 +477,23 @@ func TestMarketplacePlaceholders(t *testing.T) {
 		assert.Equal(t, "/readyz", rc.ReadinessProbe.HTTPGet.Path)
 		assert.NotNil(t, real.ServiceMonitor, svc)
 	}
+}
+
+// assertRestrictedPod checks what Pod Security "restricted" and our charts
+// require of every workload: non-root with a UID, RuntimeDefault seccomp,
+// no privilege escalation, every capability dropped, a read-only root
+// filesystem, and resources for the scheduler.
+func assertRestrictedPod(t *testing.T, pod corev1.PodSpec, c corev1.Container) {
+	t.Helper()
+	require.NotNil(t, pod.SecurityContext.RunAsNonRoot)
+	assert.True(t, *pod.SecurityContext.RunAsNonRoot)
+	require.NotNil(t, pod.SecurityContext.RunAsUser)
+	assert.NotZero(t, *pod.SecurityContext.RunAsUser)
+	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
+	require.NotNil(t, c.SecurityContext)
+	assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
+	assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
+	assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
+	assert.False(t, c.Resources.Requests.Cpu().IsZero())
+	assert.False(t, c.Resources.Limits.Memory().IsZero())
 }

@@ -88,21 +88,7 @@ func TestCRLSyncCronJob(t *testing.T) {
 	assert.ElementsMatch(t, []string{"PKI_BUCKET", "CA_ARN", "TRUST_STORE_ARN", "AWS_REGION"}, names, "exactly what services/crl-sync requires")
 	assert.Equal(t, "ap-southeast-2", env["AWS_REGION"])
 
-	// Restricted Pod Security: non-root, RuntimeDefault seccomp, no
-	// privilege escalation, every capability dropped; plus a read-only root
-	// filesystem and resources for the scheduler.
-	require.NotNil(t, pod.SecurityContext.RunAsNonRoot)
-	assert.True(t, *pod.SecurityContext.RunAsNonRoot)
-	require.NotNil(t, pod.SecurityContext.RunAsUser)
-	assert.NotZero(t, *pod.SecurityContext.RunAsUser)
-	assert.Equal(t, corev1.SeccompProfileTypeRuntimeDefault, pod.SecurityContext.SeccompProfile.Type)
-	require.NotNil(t, c.SecurityContext)
-	assert.False(t, *c.SecurityContext.AllowPrivilegeEscalation)
-	assert.True(t, *c.SecurityContext.ReadOnlyRootFilesystem)
-	assert.True(t, *c.SecurityContext.RunAsNonRoot)
-	assert.Equal(t, []corev1.Capability{"ALL"}, c.SecurityContext.Capabilities.Drop)
-	assert.False(t, c.Resources.Requests.Cpu().IsZero())
-	assert.False(t, c.Resources.Limits.Memory().IsZero())
+	assertRestrictedPod(t, pod, c)
 }
 
 // GIVEN a value the job cannot run without THEN rendering fails and names
