@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,20 +31,7 @@ func TestCRLSyncDeployWorkflow(t *testing.T) {
 	assert.FileExists(t, filepath.Join("..", "services", "crl-sync", "go.mod"))
 	assert.Equal(t, naming.NamespacePresigner, naming.ServiceNamespace("crl-sync"), "teardown uninstalls it where the workflow installs it")
 	for _, env := range []string{"dev", "staging", "prod"} {
-		image, deploy := w.Jobs[env+"-image"], w.Jobs[env]
-		assert.Equal(t, env+"-image", deploy.needs(), env)
-		var scanned, pushed bool
-		for _, s := range image.Steps {
-			scanned = scanned || (strings.HasPrefix(s.Uses, "aquasecurity/trivy-action@") && s.With["exit-code"] == "1")
-			pushed = pushed || (scanned && strings.Contains(s.Run, "docker push"))
-		}
-		assert.True(t, pushed, "%s-image scans before it pushes", env)
-		var helm string
-		for _, s := range deploy.Steps {
-			if strings.Contains(s.Run, "helm upgrade --install") {
-				helm = s.Run
-			}
-		}
+		helm := serviceDeploy(t, w, env, "crl-sync")
 		names := naming.New("${{ vars.ORG }}", env, "${{ vars.AWS_REGION }}")
 		assert.Contains(t, helm, "--namespace "+naming.ServiceNamespace("crl-sync"), env)
 		assert.Contains(t, helm, "--atomic --wait", env)

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,20 +51,7 @@ func TestDTNDeployWorkflows(t *testing.T) {
 		assert.Contains(t, text, `docker build --pull -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
 		assert.NotContains(t, text, "spatial-properties", "%s deploys into edge-sync only", svc)
 		for _, env := range []string{"dev", "staging", "prod"} {
-			image, deploy := w.Jobs[env+"-image"], w.Jobs[env]
-			assert.Equal(t, env+"-image", deploy.needs(), "%s/%s", svc, env)
-			var scanned, pushed bool
-			for _, s := range image.Steps {
-				scanned = scanned || (strings.HasPrefix(s.Uses, "aquasecurity/trivy-action@") && s.With["exit-code"] == "1")
-				pushed = pushed || (scanned && strings.Contains(s.Run, "docker push"))
-			}
-			assert.True(t, pushed, "%s/%s-image scans before it pushes", svc, env)
-			var helm string
-			for _, s := range deploy.Steps {
-				if strings.Contains(s.Run, "helm upgrade --install") {
-					helm = s.Run
-				}
-			}
+			helm := serviceDeploy(t, w, env, svc)
 			assert.Contains(t, helm, "--namespace edge-sync", "%s/%s", svc, env)
 			assert.Contains(t, helm, `image.tag="$IMAGE_TAG"`, "%s/%s", svc, env)
 			if svc == "dtn-gateway" {

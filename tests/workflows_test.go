@@ -40,6 +40,29 @@ func (j job) needs() string {
 	return s
 }
 
+// serviceDeploy checks one env of a deploy-<service> workflow: the
+// <env> job waits for <env>-image, which fails on a HIGH/CRITICAL Trivy
+// finding before it pushes; it returns the <env> job's helm upgrade script.
+func serviceDeploy(t *testing.T, w workflow, env, label string) string {
+	t.Helper()
+	image, deploy := w.Jobs[env+"-image"], w.Jobs[env]
+	assert.Equal(t, env+"-image", deploy.needs(), "%s/%s", label, env)
+	var scanned, pushed bool
+	for _, s := range image.Steps {
+		scanned = scanned || (strings.HasPrefix(s.Uses, "aquasecurity/trivy-action@") && s.With["exit-code"] == "1")
+		pushed = pushed || (scanned && strings.Contains(s.Run, "docker push"))
+	}
+	assert.True(t, pushed, "%s/%s-image scans before it pushes", label, env)
+	var helm string
+	for _, s := range deploy.Steps {
+		if strings.Contains(s.Run, "helm upgrade --install") {
+			helm = s.Run
+		}
+	}
+	require.NotEmpty(t, helm, "%s/%s: no helm upgrade --install step", label, env)
+	return helm
+}
+
 type step struct {
 	ID   string            `yaml:"id"`
 	Name string            `yaml:"name"`
