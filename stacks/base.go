@@ -12,6 +12,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -130,4 +131,14 @@ func (b *base) kubernetesProviders(cluster *ClusterOutputs) error {
 		ClusterName: cluster.Name, Endpoint: cluster.Endpoint, CertificateAuthority: cluster.CertificateAuthority, Region: b.cfg.Region,
 	})
 	return err
+}
+
+// publicZone looks up the env's public Route53 zone by cfg.Domain (the cdn
+// stack creates it when cdn.createHostedZone is set; otherwise it must
+// exist). Every stack that writes records for its hosts reads it here, as
+// data source "zone".
+func (b *base) publicZone() *string {
+	return dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
+		Name: jsii.String(b.cfg.Domain), PrivateZone: jsii.Bool(false),
+	}).ZoneId()
 }

@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53zone"
 
@@ -44,9 +43,7 @@ func NewCDNStack(scope constructs.Construct, cfg *envs.Config, storage *StorageO
 		})
 		zoneID = zone.ZoneId()
 	} else {
-		zoneID = dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
-			Name: jsii.String(cfg.Domain), PrivateZone: jsii.Bool(false),
-		}).ZoneId()
+		zoneID = b.publicZone()
 	}
 
 	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "certificate", &sp.DnsValidatedCertificateProps{

@@ -132,7 +132,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 	// The env's public zone: the agents' NATS endpoint and the beacon admin
 	// UI each get a record in it.
-	zone := marketplaceZone(b)
+	zone := b.publicZone()
 	if _, err := newBeaconsAdminEntry(b, ns, zone); err != nil {
 		return nil, err
 	}

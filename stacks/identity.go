@@ -9,7 +9,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthority"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
@@ -373,9 +372,7 @@ func newCRLDistribution(b *base, bucket *sp.SecureBucket, host string, extra []s
 	if err != nil {
 		return nil, err
 	}
-	zoneID := dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
-		Name: jsii.String(b.cfg.Domain), PrivateZone: jsii.Bool(false),
-	}).ZoneId()
+	zoneID := b.publicZone()
 	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "crl-certificate", &sp.DnsValidatedCertificateProps{
 		DomainName: host, ZoneID: zoneID, Provider: east,
 	})

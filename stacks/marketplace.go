@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsroute53zone"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
@@ -237,11 +236,4 @@ func marketplacePolicies(cfg *envs.Config) []sp.IngressAllow {
 		{Name: "ui-to-api", PodLabels: api, Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{{PodLabels: ui}}},
 		{Name: "prometheus", Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{PrometheusPeer}},
 	}
-}
-
-// marketplaceZone looks up the env's public zone (the cdn stack creates or finds it).
-func marketplaceZone(b *base) *string {
-	return dataawsroute53zone.NewDataAwsRoute53Zone(b.stack, jsii.String("zone"), &dataawsroute53zone.DataAwsRoute53ZoneConfig{
-		Name: jsii.String(b.cfg.Domain), PrivateZone: jsii.Bool(false),
-	}).ZoneId()
 }

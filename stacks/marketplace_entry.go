@@ -29,7 +29,7 @@ type marketplaceEntry struct {
 // so they route to whatever image the deploy workflows roll out.
 func newMarketplaceEntry(b *base, ns *sp.Namespace) (*marketplaceEntry, error) {
 	host := b.cfg.ServiceHost("market")
-	zone := marketplaceZone(b)
+	zone := b.publicZone()
 	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "certificate", &sp.DnsValidatedCertificateProps{
 		DomainName: host, ZoneID: zone, Provider: b.provider,
 	})
