@@ -71,7 +71,7 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 		return nil, fmt.Errorf("%s: corsAllowedOrigins is empty; browsers could not read Range responses", id)
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
-	oac := newS3OriginAccessControl(node, props.OACName, "Signed S3 reads for " + props.Domain)
+	oac := newS3OriginAccessControl(node, props.OACName, "Signed S3 reads for "+props.Domain)
 	caching := dataawscloudfrontcachepolicy.NewDataAwsCloudfrontCachePolicy(node, jsii.String("caching-optimized"),
 		&dataawscloudfrontcachepolicy.DataAwsCloudfrontCachePolicyConfig{Name: jsii.String(CachingOptimizedPolicy)})
 	originReq := dataawscloudfrontoriginrequestpolicy.NewDataAwsCloudfrontOriginRequestPolicy(node, jsii.String("cors-s3-origin"),

@@ -84,7 +84,7 @@ func NewCrlDistribution(scope constructs.Construct, id string, props *CrlDistrib
 		priceClass = "PriceClass_100"
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
-	oac := newS3OriginAccessControl(node, props.Name + "-crl-oac", "Signed S3 reads of the CRLs at " + props.Domain)
+	oac := newS3OriginAccessControl(node, props.Name+"-crl-oac", "Signed S3 reads of the CRLs at "+props.Domain)
 	caching := dataawscloudfrontcachepolicy.NewDataAwsCloudfrontCachePolicy(node, jsii.String("caching-disabled"),
 		&dataawscloudfrontcachepolicy.DataAwsCloudfrontCachePolicyConfig{Name: jsii.String(CachingDisabledPolicy)})
 
