@@ -30,9 +30,8 @@ type beaconsAdminEntry struct {
 
 // newBeaconsAdminEntry puts the beacon registry's admin UI behind an
 // internal ALB on cfg.ServiceHost("beacons-admin"): HTTPS only (TLS 1.2+,
-// a DNS-validated ACM certificate), a Route53 CNAME to the ALB, built like
-// the marketplace's entry (stacks/marketplace_entry.go) so Terraform can
-// wait for the ALB's host name.
+// a DNS-validated ACM certificate), a Route53 CNAME to the ALB: an
+// albEntry (stacks/alb_entry.go), like the storefront and the presigner.
 //
 // The UI has no login of its own: its authentication is network
 // reachability. The ALB is internal (private subnets, private addresses

@@ -82,8 +82,8 @@ func PresignerMutualAuth(trustStoreArn string) string {
 // admitted on the pod port only), a placeholder Deployment and Service,
 // and an internet-facing ALB Ingress on cfg.ServiceHost("presign") with a
 // DNS-validated ACM certificate, HTTPS only, and mutual TLS in verify mode
-// against the identity stack's trust store. Terraform waits for the ALB's
-// host name and writes the CNAME, as for the marketplace.
+// against the identity stack's trust store: an albEntry (stacks/alb_entry.go)
+// with the mutual-authentication annotation added.
 func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, error) {
 	var albs []sp.Peer
 	for _, cidr := range b.cfg.Network.PublicSubnets {
