@@ -11,13 +11,16 @@ import (
 )
 
 // The device certificate contract. A device certificate is issued by the
-// environment's private CA with the EndEntityClientAuthCertificate template;
-// these rules are what the enrollment service asks for and what a verifier
-// (NATS, the presigner's ALB, this package's tests) may rely on.
+// environment's device CA (a subordinate of the offline root) with the
+// EndEntityClientAuthCertificate template; these rules are what the
+// enrollment service asks for and what a verifier (NATS's auth callout, the
+// presigner behind the ALB, this package's tests) may rely on.
 //
 //   - subject CN = the device id, OU = the device's cohort;
-//   - a URI SAN AgentURISAN, so NATS maps every agent to one user;
-//   - validity = identity.deviceCertDays (1..MaxDeviceCertDays);
+//   - exactly one URI SAN, DeviceURISAN(device id): the NATS auth callout
+//     maps it to a user of the device's own;
+//   - validity = identity.deviceCertDays (1..MaxDeviceCertDays; at most 7
+//     when the device CA runs in short-lived mode);
 //   - the device renews once two thirds of the lifetime have passed, leaving
 //     a third (10 days at 30) to ride out being offline;
 //   - revoking a cohort revokes every serial ever issued to it, then waits
@@ -26,7 +29,9 @@ import (
 // MaxDeviceCertDays is the longest device certificate lifetime allowed.
 const MaxDeviceCertDays = 30
 
-var deviceIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+// cohortRe is a cohort name; unlike a device id it never becomes a NATS
+// subject token, so '.' is allowed.
+var cohortRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // DeviceCertSpec is what the enrollment service requests for one device.
 type DeviceCertSpec struct {
@@ -39,10 +44,10 @@ type DeviceCertSpec struct {
 // contract.
 func (s DeviceCertSpec) Validate() error {
 	var errs []error
-	if !deviceIDRe.MatchString(s.DeviceID) {
-		errs = append(errs, fmt.Errorf("device id %q must be 1-64 letters, digits, '.', '_' or '-'", s.DeviceID))
+	if !ValidDeviceID(s.DeviceID) {
+		errs = append(errs, fmt.Errorf("device id %q must be 1-64 letters, digits, '_' or '-' (it is a NATS subject token)", s.DeviceID))
 	}
-	if !deviceIDRe.MatchString(s.Cohort) {
+	if !cohortRe.MatchString(s.Cohort) {
 		errs = append(errs, fmt.Errorf("cohort %q must be 1-64 letters, digits, '.', '_' or '-'", s.Cohort))
 	}
 	if s.Days < 1 || s.Days > MaxDeviceCertDays {
@@ -75,14 +80,12 @@ func CheckDeviceCert(c *x509.Certificate, spec DeviceCertSpec) error {
 	if len(c.Subject.OrganizationalUnit) != 1 || c.Subject.OrganizationalUnit[0] != spec.Cohort {
 		errs = append(errs, fmt.Errorf("subject OU %v is not the cohort %q", c.Subject.OrganizationalUnit, spec.Cohort))
 	}
-	hasSAN := false
-	for _, u := range c.URIs {
-		if u.String() == AgentURISAN {
-			hasSAN = true
-		}
+	want := DeviceURISAN(spec.DeviceID)
+	if len(c.URIs) != 1 || c.URIs[0].String() != want {
+		errs = append(errs, fmt.Errorf("URI SANs %v are not exactly [%s]: NATS maps a device by its one device SAN", c.URIs, want))
 	}
-	if !hasSAN {
-		errs = append(errs, fmt.Errorf("no URI SAN %s: NATS could not map the device to the agent user", AgentURISAN))
+	if len(c.DNSNames)+len(c.EmailAddresses)+len(c.IPAddresses) > 0 {
+		errs = append(errs, errors.New("a device certificate carries no DNS, e-mail or IP SAN"))
 	}
 	clientAuth := false
 	for _, u := range c.ExtKeyUsage {

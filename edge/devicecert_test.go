@@ -32,7 +32,7 @@ func issue(t *testing.T, spec DeviceCertSpec, mutate func(*x509.Certificate)) *x
 
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	require.NoError(t, err)
-	san, _ := url.Parse(AgentURISAN)
+	san, _ := url.Parse(DeviceURISAN(spec.DeviceID))
 	nb := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	tpl := &x509.Certificate{
 		SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: spec.DeviceID, OrganizationalUnit: []string{spec.Cohort}},
@@ -63,7 +63,10 @@ func TestContractViolationsAreNamed(t *testing.T) {
 	}{
 		"wrong CN":         {func(c *x509.Certificate) { c.Subject.CommonName = "dev-9999" }, `subject CN "dev-9999" is not the device id "dev-0001"`},
 		"wrong OU":         {func(c *x509.Certificate) { c.Subject.OrganizationalUnit = []string{"prod"} }, `subject OU [prod] is not the cohort "pilot-a"`},
-		"no agent SAN":     {func(c *x509.Certificate) { c.URIs = nil }, "no URI SAN " + AgentURISAN},
+		"no device SAN":    {func(c *x509.Certificate) { c.URIs = nil }, "are not exactly [urn:spatial-properties:device:dev-0001]"},
+		"another device":   {func(c *x509.Certificate) { c.URIs[0], _ = url.Parse(DeviceURISAN("dev-0002")) }, "are not exactly [urn:spatial-properties:device:dev-0001]"},
+		"a service SAN":    {func(c *x509.Certificate) { u, _ := url.Parse(ServiceUserName(UserSystem)); c.URIs = append(c.URIs, u) }, "are not exactly"},
+		"a DNS SAN":        {func(c *x509.Certificate) { c.DNSNames = []string{"nats.edge-nats.svc"} }, "no DNS, e-mail or IP SAN"},
 		"server auth only": {func(c *x509.Certificate) { c.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth} }, "lacks clientAuth"},
 		"a year long":      {func(c *x509.Certificate) { c.NotAfter = c.NotBefore.Add(365 * 24 * time.Hour) }, "exceeds 30 days"},
 	} {
@@ -83,6 +86,15 @@ func TestSpecRefusesLongOrZeroValidity(t *testing.T) {
 	}
 	assert.Error(t, DeviceCertSpec{DeviceID: "", Cohort: "c", Days: 30}.Validate())
 	assert.Error(t, DeviceCertSpec{DeviceID: "d", Cohort: "a/b", Days: 30}.Validate())
+	// a device id is a NATS subject token: "a.b" would live inside device
+	// "a"'s subjects (edge.device.a.>), and "*" or ">" would match others
+	for _, id := range []string{"a.b", "dev*", "dev>", "dev 1"} {
+		err := DeviceCertSpec{DeviceID: id, Cohort: "c", Days: 7}.Validate()
+		require.Error(t, err, id)
+		assert.Contains(t, err.Error(), "it is a NATS subject token")
+	}
+	// cohorts never become subject tokens and keep '.'
+	assert.NoError(t, DeviceCertSpec{DeviceID: "dev-1", Cohort: "venue.perth", Days: 7}.Validate())
 }
 
 func TestRenewalAtTwoThirds(t *testing.T) {

@@ -20,9 +20,10 @@ func TestStreamsCarryTheEdgeSubjectsAndEnvelopeLimit(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]string{
-		"edge.peer.sync": "EDGE", "edge.beacon.updated": "BEACONS", "security.replay.detected": "SECURITY",
+		"edge.peer.sync": "EDGE", "edge.peer.sync.>": "EDGE", "edge.beacon.updated": "BEACONS",
+		"edge.device.>": "DEVICES", "security.replay.detected": "SECURITY",
 	}, subjects)
-	assert.Equal(t, 30*24*time.Hour, streams[2].MaxAge, "replay alerts are kept for investigation")
+	assert.Equal(t, 30*24*time.Hour, streams[3].MaxAge, "replay alerts are kept for investigation")
 }
 
 func TestStreamsRejectBadLimits(t *testing.T) {
@@ -37,4 +38,9 @@ func TestOverlappingSubjectsAreRefused(t *testing.T) {
 	require.EqualError(t, err, `edge: subject "edge.peer.sync" is in both A and B`)
 	err = validate([]Stream{{Name: "A", Subjects: []string{"edge.>"}}})
 	require.EqualError(t, err, `edge: stream A subject "edge.>": use exact subjects, wildcards capture traffic meant for others`)
+	// the device trees are the only wildcards, and may not overlap an exact subject
+	err = validate([]Stream{{Name: "A", Subjects: []string{"edge.device.x.up"}}, {Name: "B", Subjects: []string{SubjectDeviceTree}}})
+	require.EqualError(t, err, `edge: subject "edge.device.>" is in both A and B`)
+	// "edge.peer.sync.>" needs a token after sync, so it and "edge.peer.sync" never overlap
+	assert.NoError(t, validate([]Stream{{Name: "A", Subjects: []string{SubjectPeerSync, SubjectPeerSyncTree}}}))
 }

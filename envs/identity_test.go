@@ -16,16 +16,37 @@ func TestIdentityDefaults(t *testing.T) {
 	assert.Equal(t, "EC_prime256v1", cfg.Identity.KeyAlgorithm)
 	assert.Equal(t, 10, cfg.Identity.CAValidityYears)
 	assert.Equal(t, "AU", cfg.Identity.Subject.Country)
-	assert.Equal(t, "spatialprops dev device root CA", cfg.CACommonName())
+	assert.Equal(t, "spatialprops dev root CA", cfg.CACommonName())
+	assert.Equal(t, "spatialprops dev device CA", cfg.SubordinateCommonName("device"))
+	assert.Equal(t, CAModeGeneralPurpose, cfg.Identity.DeviceCAMode)
+	assert.Equal(t, 5, cfg.Identity.SubordinateValidityYears)
 }
 
 func TestIdentityShippedEnvsKeepTheMonthlyLimit(t *testing.T) {
 	cfgs, err := LoadSelected(Overrides{})
 	require.NoError(t, err)
 	for _, c := range cfgs {
-		assert.LessOrEqual(t, c.Identity.DeviceCertDays, 30, c.Env)
+		assert.LessOrEqual(t, c.Identity.DeviceCertDays, c.Identity.MaxCertDays(), c.Env)
 		assert.GreaterOrEqual(t, c.Identity.DeviceCertDays, 1, c.Env)
+		// dev and staging save USD 350/month each with a short-lived device
+		// CA; prod keeps 30-day certificates for devices offline for days.
+		want := CAModeShortLived
+		if c.Env == "prod" {
+			want = CAModeGeneralPurpose
+		}
+		assert.Equal(t, want, c.Identity.DeviceCAMode, c.Env)
 	}
+}
+
+func TestIdentityShortLivedModeCapsDeviceCertificatesAtSevenDays(t *testing.T) {
+	// GIVEN a short-lived device CA THEN 7 days passes and 8 is refused,
+	// naming the mode, since ACM PCA would refuse every issuance.
+	doc := withValue(t, validDev, "identity.deviceCAMode", CAModeShortLived)
+	_, err := Parse("envs/dev.yaml", []byte(withValue(t, doc, "identity.deviceCertDays", "7")), Overrides{})
+	require.NoError(t, err)
+	_, err = Parse("envs/dev.yaml", []byte(withValue(t, doc, "identity.deviceCertDays", "8")), Overrides{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "envs/dev.yaml: identity.deviceCertDays: 8 must be between 1 and 7 days with deviceCAMode SHORT_LIVED_CERTIFICATE")
 }
 
 func TestIdentityExplicitValuesAreKept(t *testing.T) {
@@ -48,6 +69,8 @@ func TestIdentityBadValuesAreRefused(t *testing.T) {
 		{"identity.keyAlgorithm", "EC_secp384r1", `identity.keyAlgorithm: "EC_secp384r1" is not supported; use EC_prime256v1 (the default) or RSA_2048`},
 		{"identity.keyAlgorithm", `""`, `identity.keyAlgorithm: "" is not supported`},
 		{"identity.caValidityYears", "0", "identity.caValidityYears: 0 must be between 1 and 30"},
+		{"identity.subordinateValidityYears", "10", "identity.subordinateValidityYears: 10 must be at least 1 and less than caValidityYears (10)"},
+		{"identity.deviceCAMode", "SHORT", `identity.deviceCAMode: "SHORT" is not a usage mode`},
 		{"identity.subject.country", "Australia", `identity.subject.country: "Australia" must be a two-letter`},
 		{"identity.subject.organization", `""`, `identity.subject.organization: "" must be 1 to 64 characters`},
 	} {

@@ -357,9 +357,10 @@ func (a roleARNs) deployNetworkStatements() []sp.Statement {
 
 // deployIdentityStatements: what <env>-identity needs beyond the buckets,
 // keys, roles and CloudFront grants above: its private CA (created tagged
-// with this env, changed only when so tagged), the root certificate and
-// nothing else issued, the CA bundle object and the key that encrypts it,
-// and the presigner's ALB trust store by name. A managed policy of its own,
+// with this env, changed only when so tagged; nothing issued and no CA
+// certificate installed: the PKI ceremony does that with the offline root
+// key), the CA bundle object and the key that encrypts it, and the
+// presigner's ALB trust store by name. A managed policy of its own,
 // to keep the inline policy under IAM's size limit.
 func (a roleARNs) deployIdentityStatements() []sp.Statement {
 	region, prefix := a.cfg.Region, a.names.Prefix()
@@ -370,14 +371,9 @@ func (a roleARNs) deployIdentityStatements() []sp.Statement {
 		{Sid: "ChangeThisEnvsCA", Actions: []string{
 			"acm-pca:DeleteCertificateAuthority", "acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate",
 			"acm-pca:GetCertificateAuthorityCertificate", "acm-pca:GetCertificateAuthorityCsr",
-			"acm-pca:ImportCertificateAuthorityCertificate", "acm-pca:ListTags", "acm-pca:TagCertificateAuthority",
+			"acm-pca:ListTags", "acm-pca:TagCertificateAuthority",
 			"acm-pca:UntagCertificateAuthority", "acm-pca:UpdateCertificateAuthority",
 		}, Resources: []string{cas}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
-		// Terraform signs the root CA certificate; device and server
-		// certificates come from the enrollment service and cert-manager.
-		{Sid: "IssueOnlyTheRootCertificate", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{cas},
-			Conditions: []sp.Condition{a.envTag("ResourceTag"),
-				{Test: "StringEquals", Variable: "acm-pca:TemplateArn", Values: []string{RootCATemplate}}}},
 		// The bundle under trust/ only: CRLs are written by ACM PCA itself.
 		// Versions: an object in a versioned bucket is destroyed version by
 		// version, and the trust store names the version it reads.
@@ -436,13 +432,13 @@ func (a roleARNs) deployDenies() []sp.Statement {
 		{Sid: "StateKeyIsHumanOnly", Effect: "Deny", Actions: []string{
 			"kms:CreateGrant", "kms:DisableKey", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
 		}, Resources: []string{"*"}, Conditions: []sp.Condition{a.stateKeyTest}},
-		// CI never mints a device or server certificate (a missing template
-		// counts as another template), and never revokes one: revocation is
-		// an operator's act with MFA (device-revocation role). So destroying
-		// the root certificate resource, which Terraform does by revoking it,
-		// is a human teardown too.
-		{Sid: "NoCertificateButTheRoot", Effect: "Deny", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{"*"},
-			Conditions: []sp.Condition{{Test: "StringNotEquals", Variable: "acm-pca:TemplateArn", Values: []string{RootCATemplate}}}},
+		// CI never mints a certificate of any template and never installs a
+		// CA certificate: subordinate CA certificates come from the PKI
+		// ceremony (offline root key, MFA), device certificates from the
+		// enrollment service, in-cluster ones from cert-manager. It never
+		// revokes either: revocation is an operator's act with MFA
+		// (device-revocation role).
+		{Sid: "NoCertificates", Effect: "Deny", Actions: []string{"acm-pca:IssueCertificate", "acm-pca:ImportCertificateAuthorityCertificate"}, Resources: []string{"*"}},
 		{Sid: "NoRevocations", Effect: "Deny", Actions: []string{"acm-pca:RevokeCertificate"}, Resources: []string{"*"}},
 	}
 }

@@ -6,14 +6,12 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthority"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -26,12 +24,13 @@ const (
 	// PCAIssuerAccount is the aws-privateca-issuer controller's service
 	// account in cert-manager.
 	PCAIssuerAccount = "aws-privateca-issuer"
-	// EnrollmentAccount is Edge Sync's device-enrollment service account in
-	// edge-sync: it turns a device's CSR into a certificate.
-	EnrollmentAccount = "edge-enrollment"
+	// EnrollmentAccount is the device-enrollment service's account in
+	// namespace device-enrollment: it turns a device's CSR into a
+	// certificate from the device CA.
+	EnrollmentAccount = "device-enrollment"
 	// CRLSyncAccount is the crl-sync CronJob's service account in
-	// cdn-presigner (helm/crl-sync): it copies the CA's CRL into the
-	// presigner's ALB trust store.
+	// cdn-presigner: it copies the device CA's CRL into the presigner's ALB
+	// trust store.
 	CRLSyncAccount = "crl-sync"
 	// CRLSyncRolePurpose names its IRSA role "<org>-<env>-irsa-crl-sync".
 	CRLSyncRolePurpose = "irsa-crl-sync"
@@ -43,22 +42,35 @@ const (
 	PCAIssuerRolePurpose = "irsa-pca-issuer"
 )
 
-// EndEntityClientAuthTemplate is the only ACM PCA template the enrollment
-// role may issue with: a leaf certificate usable for TLS client auth only,
-// so a stolen enrollment credential can never mint a CA or a server cert.
-const EndEntityClientAuthTemplate = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"
+// ACM PCA templates. Every role that may call acm-pca:IssueCertificate is
+// held to end-entity templates by an acm-pca:TemplateArn condition: none of
+// them can mint a CA certificate (the Subordinate* templates) or pass a CSR
+// through unchanged (the Blank* and *APIPassthrough templates).
+const (
+	// EndEntityClientAuthTemplate is the only template the enrollment role
+	// may issue device certificates with: a leaf usable for TLS client auth.
+	EndEntityClientAuthTemplate = "arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1"
+	// EndEntityServerAuthTemplate is a leaf for TLS server auth.
+	EndEntityServerAuthTemplate = "arn:aws:acm-pca:::template/EndEntityServerAuthCertificate/V1"
+	// EndEntityTemplate is a leaf for both (NATS routes, which dial and accept).
+	EndEntityTemplate = "arn:aws:acm-pca:::template/EndEntityCertificate/V1"
+)
 
-// TrustBundleKey is the PKI-bucket object holding the CA bundle the
-// presigner's ALB trust store is built from.
-const TrustBundleKey = "trust/ca-bundle.pem"
+// ServiceCertTemplates are the templates cert-manager's issuer may use on
+// the service CA: aws-privateca-issuer picks one from a Certificate's
+// usages ("client auth", "server auth", or both), so every in-cluster
+// Certificate must list exactly those usages (tests/policy/certificates.rego).
+var ServiceCertTemplates = []string{EndEntityClientAuthTemplate, EndEntityServerAuthTemplate, EndEntityTemplate}
 
-// TrustStoreCRLPrefix is where crl-sync writes the CA's CRL as PEM
+// TrustBundleKey is the PKI-bucket object holding the device CA's
+// certificate, the only trust anchor of the presigner's ALB trust store. The
+// edge stack writes it from the installed CA certificate.
+const TrustBundleKey = "trust/device-ca.pem"
+
+// TrustStoreCRLPrefix is where crl-sync writes the device CA's CRL as PEM
 // (trust/crl/<crlNumber>.pem, and its record trust/crl/current.json): the
 // ALB takes only PEM, ACM PCA publishes DER.
 const TrustStoreCRLPrefix = "trust/crl/"
-
-// RootCATemplate self-signs the root CA certificate.
-const RootCATemplate = "arn:aws:acm-pca:::template/RootCACertificate/V1"
 
 // PKIBucketKind names the PKI bucket: spatial-pki-<org>-<env>-<region>.
 const PKIBucketKind = naming.PKIBucketKind
@@ -69,22 +81,52 @@ const PKIBucketKind = naming.PKIBucketKind
 const CRLPrefix = "crl/"
 
 // CRLHostService names the CRL host: crl.<env>.<domain> (crl.<domain> in
-// prod), the CA's custom_cname and the CloudFront alias.
+// prod), the device CA's custom_cname and the CloudFront alias.
 const CRLHostService = "crl"
 
 // CRLValidityDays is how long a published CRL stays valid; ACM PCA
 // republishes it well before (and within about 30 minutes of a revocation).
 const CRLValidityDays = 7
 
-// DeviceCertDaysTag is the CA tag that carries identity.deviceCertDays to
-// the enrollment service (acm-pca:ListTags) and to the Rego check that it
-// never exceeds 30. A tag rather than an SSM parameter: the repo's secrets
-// policy keeps every parameter value out of Terraform state.
+// DeviceCertDaysTag is the device CA tag that carries identity.deviceCertDays
+// to the enrollment service (acm-pca:ListTags) and to the Rego check that it
+// fits the CA's usage mode. A tag rather than an SSM parameter: the repo's
+// secrets policy keeps every parameter value out of Terraform state.
 const DeviceCertDaysTag = "DeviceCertDays"
+
+// CAPurposeTag marks each subordinate CA "device" or "service", so the PKI
+// ceremony (spctl pki ceremony) and spctl verify find them by tag.
+const CAPurposeTag = "CAPurpose"
+
+// Subordinate CA purposes (CAPurposeTag values and the CAs' common names).
+const (
+	DeviceCAPurpose  = "device"
+	ServiceCAPurpose = "service"
+)
+
+// RootKeySpec is the root CA's KMS key: ECDSA P-384, signing only. A root
+// outlives every subordinate, so it gets the larger curve; every verifier we
+// run (Go, the ALB, OpenSSL) accepts it.
+const (
+	RootKeySpec            = "ECC_NIST_P384"
+	RootSigningAlgorithm   = "ECDSA_SHA_384"
+	RootKeyUsage           = "SIGN_VERIFY"
+	CeremonyRolePurpose    = "pki-ceremony"
+	CeremonySessionSeconds = 3600
+)
 
 // IdentityOutputs are what the platform and edge stacks consume.
 type IdentityOutputs struct {
-	CAArn             *string
+	// DeviceCAArn is the device subordinate CA: device certificates, the
+	// CRL, OCSP. The ALB trust store and the agents' NATS listener trust it
+	// and nothing else.
+	DeviceCAArn *string
+	// ServiceCAArn is the service subordinate CA (short-lived mode): every
+	// in-cluster certificate. In-cluster mTLS trusts it and nothing else.
+	ServiceCAArn *string
+	// RootKeyArn is the offline root CA's KMS key.
+	RootKeyArn        *string
+	CeremonyRoleArn   *string
 	PCAIssuerRoleArn  *string
 	EnrollmentRoleArn *string
 	RevocationRoleArn *string
@@ -92,27 +134,35 @@ type IdentityOutputs struct {
 	CRLSyncRoleArn *string
 	PKIBucket      *string
 	PKIKeyArn      *string
-	TrustStoreArn  *string
 	DeviceCertDays int
-	// CRLHost serves the CA's CRLs (http and https) through CloudFront.
+	// CRLHost serves the device CA's CRLs (http and https) through CloudFront.
 	CRLHost string
 	// CRLDistributionID is the CloudFront distribution in front of the
 	// PKI bucket's crl/ prefix.
 	CRLDistributionID *string
 }
 
-// NewIdentityStack creates the environment's private CA, the bucket its CRL
-// is published to and the roles that issue and revoke certificates.
+// NewIdentityStack creates the environment's CA hierarchy, the bucket the
+// device CA's CRL is published to and the roles that issue and revoke
+// certificates:
+//
+//   - an offline root: a non-exportable KMS key (ECC_NIST_P384) that only
+//     the MFA-gated PKI ceremony role may sign with. It signs the two
+//     subordinate CA certificates and nothing else; its self-signed
+//     certificate and the subordinates' certificates are made by `spctl pki
+//     ceremony` (internal/ops/pki), never by Terraform, so CI cannot sign;
+//   - a device subordinate CA (usage mode identity.deviceCAMode) with CRL and
+//     OCSP, for agents;
+//   - a service subordinate CA in short-lived mode for in-cluster
+//     certificates (cert-manager renews them every few days).
+//
+// Why not an ACM PCA root: a general-purpose ACM PCA CA costs USD 400 a
+// month and a short-lived one cannot sign a CA, so a root plus two
+// subordinates would cost at least 850 per env; the KMS root costs 1.
 //
 // It is its own stack because a CA outlives the workloads that use it:
-// destroying edge or platform must never take the CA (and every device's
-// trust anchor) with it.
-//
-// Root only, no subordinate: a subordinate protects an offline root, but an
-// ACM PCA root's key never leaves AWS's HSMs either way, and a second CA
-// doubles the fixed cost (USD 400/month per general-purpose CA) for one
-// fleet. Device certificates live 30 days, so replacing the root (cut a new
-// CA, publish both in the trust bundle, let devices renew) takes a month.
+// destroying edge or platform must never take the CAs (and every device's
+// trust anchor) with them.
 func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs) (*IdentityOutputs, error) {
 	b, err := newBase(scope, cfg, naming.ComponentIdentity)
 	if err != nil {
@@ -171,7 +221,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		// once this policy lets it write (ACM PCA checks the bucket at
 		// creation), so naming the exact ARN would be a dependency cycle.
 		// The condition pins the CA to this account and region's certificate
-		// authorities; this stack creates the only one.
+		// authorities; this stack creates the only ones.
 		Sid:        "AllowThisPrivateCAToPublishCRLs",
 		Actions:    []string{"s3:PutObject", "s3:PutObjectAcl", "s3:GetBucketAcl", "s3:GetBucketLocation"},
 		Resources:  []string{bucketArn, bucketArn + "/*"},
@@ -185,89 +235,47 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		return nil, err
 	}
 
-	signing := "SHA256WITHECDSA"
-	if id.KeyAlgorithm == "RSA_2048" {
-		signing = "SHA256WITHRSA"
-	}
-	deletionDays := 7.0
-	if protect {
-		deletionDays = 30 // the longest window ACM PCA allows
-	}
-	subject := &acmpcacertificateauthority.AcmpcaCertificateAuthorityCertificateAuthorityConfigurationSubject{
-		CommonName:   jsii.String(cfg.CACommonName()),
-		Organization: jsii.String(id.Subject.Organization),
-		Country:      jsii.String(id.Subject.Country),
-	}
-	if id.Subject.OrganizationalUnit != "" {
-		subject.OrganizationalUnit = jsii.String(id.Subject.OrganizationalUnit)
-	}
-	ca := acmpcacertificateauthority.NewAcmpcaCertificateAuthority(b.stack, jsii.String("ca"), &acmpcacertificateauthority.AcmpcaCertificateAuthorityConfig{
-		Type:      jsii.String("ROOT"),
-		UsageMode: jsii.String("GENERAL_PURPOSE"),
-		CertificateAuthorityConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityCertificateAuthorityConfiguration{
-			KeyAlgorithm: jsii.String(id.KeyAlgorithm), SigningAlgorithm: jsii.String(signing), Subject: subject,
+	ceremonyArn := fmt.Sprintf("arn:aws:iam::%s:role/%s", account, b.names.PKICeremonyRole())
+	rootKey := newRootCAKey(b, ceremonyArn)
+	device := newSubordinateCA(b, DeviceCAPurpose, id.DeviceCAMode, &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfiguration{
+		CrlConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationCrlConfiguration{
+			Enabled:          true,
+			ExpirationInDays: jsii.Number(CRLValidityDays),
+			S3BucketName:     jsii.String(bucketName),
+			S3ObjectAcl:      jsii.String("BUCKET_OWNER_FULL_CONTROL"),
+			// The CDP in every device certificate is
+			// http://<crlHost>/crl/<ca-id>.crl, which the CRL
+			// distribution serves from this bucket.
+			CustomCname: jsii.String(crlHost),
 		},
-		RevocationConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfiguration{
-			CrlConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationCrlConfiguration{
-				Enabled:          true,
-				ExpirationInDays: jsii.Number(CRLValidityDays),
-				S3BucketName:     jsii.String(bucketName),
-				S3ObjectAcl:      jsii.String("BUCKET_OWNER_FULL_CONTROL"),
-				// The CDP in every certificate is http://<crlHost>/crl/<ca-id>.crl,
-				// which the CRL distribution serves from this bucket.
-				CustomCname: jsii.String(crlHost),
-			},
-			// NATS reads no CRL; it asks OCSP (ocsp_peer).
-			OcspConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationOcspConfiguration{
-				Enabled: true,
-			},
+		// NATS reads no CRL; it asks OCSP (ocsp_peer).
+		OcspConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationOcspConfiguration{
+			Enabled: true,
 		},
-		PermanentDeletionTimeInDays: jsii.Number(deletionDays),
-		Tags:                        &map[string]*string{DeviceCertDaysTag: jsii.String(strconv.Itoa(id.DeviceCertDays))},
-		Lifecycle:                   sp.Lifecycle(protect),
-		DependsOn:                   &[]cdktf.ITerraformDependable{crl.Policy},
-	})
-	rootCert := acmpcacertificate.NewAcmpcaCertificate(b.stack, jsii.String("root-cert"), &acmpcacertificate.AcmpcaCertificateConfig{
-		CertificateAuthorityArn:   ca.Arn(),
-		CertificateSigningRequest: ca.CertificateSigningRequest(),
-		SigningAlgorithm:          jsii.String(signing),
-		TemplateArn:               jsii.String(RootCATemplate),
-		Validity: &acmpcacertificate.AcmpcaCertificateValidity{
-			Type: jsii.String("YEARS"), Value: jsii.String(strconv.Itoa(id.CAValidityYears)),
-		},
-	})
-	acmpcacertificateauthoritycertificate.NewAcmpcaCertificateAuthorityCertificate(b.stack, jsii.String("root-cert-install"),
-		&acmpcacertificateauthoritycertificate.AcmpcaCertificateAuthorityCertificateConfig{
-			CertificateAuthorityArn: ca.Arn(), Certificate: rootCert.Certificate(),
-		})
+	}, map[string]string{DeviceCertDaysTag: strconv.Itoa(id.DeviceCertDays)}, crl.Policy)
+	// The service CA keeps no CRL and no OCSP responder: its certificates
+	// live 6 days (NATSCertDuration) and are renewed by cert-manager, so a
+	// revocation would arrive about as late as the expiry. A compromised
+	// in-cluster key is handled by deleting its Secret (cert-manager issues
+	// a new key) and, if need be, replacing the CA.
+	service := newSubordinateCA(b, ServiceCAPurpose, envs.CAModeShortLived, nil, nil, crl.Policy)
+	deviceArn, serviceArn := *device.Arn(), *service.Arn()
 
-	// The presigner's ALB verifies device certificates against this trust
-	// store. The bundle is the root certificate, a public document.
-	bundle := s3object.NewS3Object(b.stack, jsii.String("ca-bundle"), &s3object.S3ObjectConfig{
-		Bucket: bucket.Name, Key: jsii.String(TrustBundleKey), Content: rootCert.Certificate(),
-		ContentType: jsii.String("application/x-pem-file"), ServerSideEncryption: jsii.String("aws:kms"), KmsKeyId: key.KeyArn,
-	})
-	trustStore := lbtruststore.NewLbTrustStore(b.stack, jsii.String("device-trust-store"), &lbtruststore.LbTrustStoreConfig{
-		Name:                                jsii.String(b.names.Prefix() + "-devices"),
-		CaCertificatesBundleS3Bucket:        bucket.Name,
-		CaCertificatesBundleS3Key:           bundle.Key(),
-		CaCertificatesBundleS3ObjectVersion: bundle.VersionId(),
-	})
-	// No aws_lb_trust_store_revocation: the ALB reads a revocation list once,
-	// when it is added, and Terraform would attach one object once. The
-	// crl-sync CronJob (services/crl-sync, role below) owns the trust
-	// store's revocations and follows every CRL the CA publishes.
+	ceremony, err := newCeremonyRole(b, rootKey, []string{deviceArn, serviceArn})
+	if err != nil {
+		return nil, err
+	}
 
-	caArn := *ca.Arn()
 	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role(PCAIssuerRolePurpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 		PermissionsBoundary: b.boundaryArn(),
 		Namespace:           naming.NamespaceCertManager, ServiceAccount: PCAIssuerAccount,
-		Statements: []sp.Statement{{
-			Sid:       "IssueFromThisCAOnly",
-			Actions:   []string{"acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate", "acm-pca:IssueCertificate"},
-			Resources: []string{caArn},
-		}},
+		Statements: []sp.Statement{
+			{Sid: "IssueEndEntityFromTheServiceCAOnly", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{serviceArn},
+				Conditions: []sp.Condition{{Test: "StringEquals", Variable: "acm-pca:TemplateArn", Values: ServiceCertTemplates}}},
+			{Sid: "ReadTheServiceCA", Actions: []string{"acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificate"},
+				Resources: []string{serviceArn}},
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -276,28 +284,30 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	enroll, err := sp.NewIrsaRole(b.stack, "device-enrollment-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-device-enrollment"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 		PermissionsBoundary: b.boundaryArn(),
-		Namespace:           naming.NamespaceEdge, ServiceAccount: EnrollmentAccount,
+		Namespace:           naming.NamespaceEnrollment, ServiceAccount: EnrollmentAccount,
 		Statements: []sp.Statement{
-			{Sid: "IssueClientAuthCertificatesOnly", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{caArn},
+			{Sid: "IssueClientAuthCertificatesOnly", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{deviceArn},
 				Conditions: []sp.Condition{{Test: "StringEquals", Variable: "acm-pca:TemplateArn", Values: []string{EndEntityClientAuthTemplate}}}},
-			{Sid: "FetchIssuedCertificates", Actions: []string{"acm-pca:GetCertificate"}, Resources: []string{caArn}},
+			{Sid: "FetchIssuedCertificates", Actions: []string{"acm-pca:GetCertificate"}, Resources: []string{deviceArn}},
 			{Sid: "RecordIssuedSerials", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
 				Resources: []string{ledgerArn}},
-			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{caArn}},
+			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{deviceArn}},
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	// crl-sync reads the CA's DER CRL and the CA certificate, writes the
+	// crl-sync reads the device CA's DER CRL and its certificate, writes the
 	// PEM copy under trust/crl/ and swaps the trust store's revocation list.
 	// AddTrustStoreRevocations makes the ALB read that object with the
 	// caller's credentials (CloudFormation's handler for the same call needs
 	// s3:GetObject and s3:GetObjectVersion), so the role reads trust/crl/*
 	// too, by version. DescribeTrustStoreRevocations has no resource type in
 	// the Service Authorization Reference (like every ELBv2 Describe*), so
-	// it alone takes "*"; Add and Remove are pinned to this trust store.
+	// it alone takes "*"; Add and Remove are pinned to the trust store by
+	// name (the edge stack creates it, after the PKI ceremony).
+	trustStores := fmt.Sprintf("arn:aws:elasticloadbalancing:%s:%s:truststore/%s/*", cfg.Region, account, b.names.DeviceTrustStore())
 	crlSync, err := sp.NewIrsaRole(b.stack, "crl-sync-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role(CRLSyncRolePurpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 		PermissionsBoundary: b.boundaryArn(),
@@ -314,7 +324,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			{Sid: "UseThePKIKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*key.KeyArn}},
 			{Sid: "SwapThisTrustStoresRevocations", Actions: []string{
 				"elasticloadbalancing:AddTrustStoreRevocations", "elasticloadbalancing:RemoveTrustStoreRevocations",
-			}, Resources: []string{*trustStore.Arn()}},
+			}, Resources: []string{trustStores}},
 			{Sid: "DescribeRevocations", Actions: []string{"elasticloadbalancing:DescribeTrustStoreRevocations"}, Resources: []string{"*"}},
 		},
 	})
@@ -325,41 +335,150 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	// The revocation role is assumed by people (operators, and the rollback
 	// tool run by one), so it trusts the account's principals only with MFA,
 	// and carries the workload boundary like every role CI creates.
-	trust := sp.NewPolicyDocument(b.stack, "revocation-trust", sp.Statement{
-		Sid: "OperatorsWithMFA", Actions: []string{"sts:AssumeRole"},
-		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + account + ":root"}}},
-		Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:MultiFactorAuthPresent", Values: []string{"true"}}},
-	})
-	revoke := iamrole.NewIamRole(b.stack, jsii.String("revocation-role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(b.names.Role("device-revocation")), AssumeRolePolicy: trust.Json(), PermissionsBoundary: b.boundaryArn(),
-		Description:        jsii.String("Revokes device certificates of " + b.names.Prefix() + " (docs/edge-identity.md)"),
-		MaxSessionDuration: jsii.Number(3600),
-	})
-	revokePerms := sp.NewPolicyDocument(b.stack, "revocation-permissions",
-		sp.Statement{Sid: "RevokeOnThisCA", Actions: []string{"acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority"}, Resources: []string{caArn}},
+	revoke := newOperatorRole(b, "revocation", b.names.Role("device-revocation"),
+		"Revokes device certificates of "+b.names.Prefix()+" (docs/edge-identity.md)",
+		sp.Statement{Sid: "RevokeOnTheDeviceCA", Actions: []string{"acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority"}, Resources: []string{deviceArn}},
 		sp.Statement{Sid: "ReadCohortSerials", Actions: []string{"dynamodb:Query", "dynamodb:GetItem"},
 			Resources: []string{ledgerArn, ledgerArn + "/index/" + naming.DeviceLedgerCohortIndex}},
 	)
-	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String("revocation-policy"), &iamrolepolicy.IamRolePolicyConfig{Role: revoke.Id(), Policy: revokePerms.Json()})
 
 	out := &IdentityOutputs{
-		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke.Arn(),
+		DeviceCAArn: device.Arn(), ServiceCAArn: service.Arn(), RootKeyArn: rootKey.Arn(), CeremonyRoleArn: ceremony,
+		PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke,
 		CRLSyncRoleArn: crlSync.RoleArn,
-		PKIBucket:      bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
+		PKIBucket:      bucket.Name, PKIKeyArn: key.KeyArn, DeviceCertDays: id.DeviceCertDays,
 		CRLHost: crlHost, CRLDistributionID: crl.ID,
 	}
-	b.output("ca_arn", "ARN of the private CA", ca.Arn(), false)
+	b.output("device_ca_arn", "ARN of the device subordinate CA (device certificates, CRL, OCSP)", device.Arn(), false)
+	b.output("service_ca_arn", "ARN of the service subordinate CA (in-cluster certificates, short-lived mode)", service.Arn(), false)
+	b.output("root_key_arn", "KMS key that is the offline root CA's private key (kms:Sign by the PKI ceremony role only)", rootKey.Arn(), false)
+	b.output("pki_ceremony_role_arn", "MFA-only role that runs spctl pki ceremony", ceremony, false)
 	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
 	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
-	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke.Arn(), false)
-	b.output("device_trust_store_arn", "ALB trust store of device certificates", trustStore.Arn(), false)
+	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke, false)
 	b.output("crl_sync_role_arn", "IRSA role of the crl-sync CronJob (service account cdn-presigner/crl-sync)", crlSync.RoleArn, false)
-	b.output("pki_bucket", "Bucket holding the CRL and CA bundle", bucket.Name, false)
-	caID := cdktf.Fn_Element(cdktf.Fn_Split(jsii.String("/"), ca.Arn()), jsii.Number(1))
-	b.output("crl_url", "CRL distribution point written into every certificate (http, as RFC 5280 expects)",
+	b.output("pki_bucket", "Bucket holding the device CA's CRL and its certificate", bucket.Name, false)
+	caID := cdktf.Fn_Element(cdktf.Fn_Split(jsii.String("/"), device.Arn()), jsii.Number(1))
+	b.output("crl_url", "CRL distribution point written into every device certificate (http, as RFC 5280 expects)",
 		cdktf.Fn_Join(jsii.String(""), &[]*string{jsii.String("http://" + crlHost + "/" + CRLPrefix), cdktf.Token_AsString(caID, nil), jsii.String(".crl")}), false)
 	b.output("crl_distribution_id", "CloudFront distribution serving the CRL host", crl.ID, false)
 	return out, nil
+}
+
+// newRootCAKey creates the offline root CA's private key: an asymmetric
+// KMS key that never leaves KMS. Its policy delegates administration to IAM
+// like every key here, but denies kms:Sign (and the grants and the key-policy
+// change that could hand Sign to someone) to every principal except the PKI
+// ceremony role, and Sign even to that role without MFA. Asymmetric keys do
+// not rotate; replacing the root is a new key, a new root certificate and a
+// new ceremony (docs/edge-identity.md).
+func newRootCAKey(b *base, ceremonyArn string) kmskey.KmsKey {
+	account := *b.accountID()
+	policy := sp.NewPolicyDocument(b.stack, "root-ca-key-policy",
+		sp.Statement{
+			Sid: "EnableIamPolicies", Actions: []string{"kms:*"}, Resources: []string{"*"},
+			Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + account + ":root"}}},
+		},
+		sp.Statement{
+			Sid: "OnlyTheCeremonyRoleSigns", Effect: "Deny", Actions: []string{"kms:Sign", "kms:CreateGrant"}, Resources: []string{"*"},
+			Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"*"}}},
+			Conditions: []sp.Condition{{Test: "ArnNotEquals", Variable: "aws:PrincipalArn", Values: []string{ceremonyArn}}},
+		},
+		sp.Statement{
+			Sid: "SignOnlyWithMFA", Effect: "Deny", Actions: []string{"kms:Sign"}, Resources: []string{"*"},
+			Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"*"}}},
+			Conditions: []sp.Condition{{Test: "BoolIfExists", Variable: "aws:MultiFactorAuthPresent", Values: []string{"false"}}},
+		},
+	)
+	key := kmskey.NewKmsKey(b.stack, jsii.String("root-ca-key"), &kmskey.KmsKeyConfig{
+		Description:           jsii.String("Offline root CA of " + b.names.Prefix() + " (" + RootKeySpec + "; signs the device and service CA certificates only)"),
+		CustomerMasterKeySpec: jsii.String(RootKeySpec),
+		KeyUsage:              jsii.String(RootKeyUsage),
+		DeletionWindowInDays:  jsii.Number(sp.KmsKeyDeletionWindowDays),
+		Policy:                policy.Json(),
+		Lifecycle:             sp.Lifecycle(b.cfg.Protect()),
+	})
+	kmsalias.NewKmsAlias(b.stack, jsii.String("root-ca-key-alias"), &kmsalias.KmsAliasConfig{
+		Name: jsii.String(b.names.PKIRootKeyAlias()), TargetKeyId: key.KeyId(),
+	})
+	return key
+}
+
+// newSubordinateCA creates one subordinate CA of the hierarchy, in state
+// PENDING_CERTIFICATE until `spctl pki ceremony` signs its CSR with the
+// root key and installs the certificate.
+func newSubordinateCA(b *base, purpose, mode string, revocation *acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfiguration,
+	tags map[string]string, after cdktf.ITerraformDependable) acmpcacertificateauthority.AcmpcaCertificateAuthority {
+	id := b.cfg.Identity
+	signing := "SHA256WITHECDSA"
+	if id.KeyAlgorithm == "RSA_2048" {
+		signing = "SHA256WITHRSA"
+	}
+	deletionDays := 7.0
+	if b.cfg.Protect() {
+		deletionDays = 30 // the longest window ACM PCA allows
+	}
+	subject := &acmpcacertificateauthority.AcmpcaCertificateAuthorityCertificateAuthorityConfigurationSubject{
+		CommonName:   jsii.String(b.cfg.SubordinateCommonName(purpose)),
+		Organization: jsii.String(id.Subject.Organization),
+		Country:      jsii.String(id.Subject.Country),
+	}
+	if id.Subject.OrganizationalUnit != "" {
+		subject.OrganizationalUnit = jsii.String(id.Subject.OrganizationalUnit)
+	}
+	allTags := map[string]string{CAPurposeTag: purpose}
+	for k, v := range tags {
+		allTags[k] = v
+	}
+	return acmpcacertificateauthority.NewAcmpcaCertificateAuthority(b.stack, jsii.String(purpose+"-ca"), &acmpcacertificateauthority.AcmpcaCertificateAuthorityConfig{
+		Type:      jsii.String("SUBORDINATE"),
+		UsageMode: jsii.String(mode),
+		CertificateAuthorityConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityCertificateAuthorityConfiguration{
+			KeyAlgorithm: jsii.String(id.KeyAlgorithm), SigningAlgorithm: jsii.String(signing), Subject: subject,
+		},
+		RevocationConfiguration:     revocation,
+		PermanentDeletionTimeInDays: jsii.Number(deletionDays),
+		Tags:                        sp.StringMap(allTags),
+		Lifecycle:                   sp.Lifecycle(b.cfg.Protect()),
+		DependsOn:                   &[]cdktf.ITerraformDependable{after},
+	})
+}
+
+// newCeremonyRole is the only principal that may sign with the root key.
+// People assume it with MFA to run `spctl pki ceremony`: read each
+// subordinate CA's CSR, sign it with the root key, install the certificate.
+// It can do nothing else: no issuing, no revoking, no key administration.
+func newCeremonyRole(b *base, rootKey kmskey.KmsKey, cas []string) (*string, error) {
+	return newOperatorRole(b, "pki-ceremony", b.names.PKICeremonyRole(),
+		"Signs the device and service CA certificates of "+b.names.Prefix()+" with the offline root key (spctl pki ceremony)",
+		sp.Statement{Sid: "SignWithTheRootKey", Actions: []string{"kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"}, Resources: []string{*rootKey.Arn()}},
+		sp.Statement{Sid: "InstallSubordinateCertificates", Actions: []string{
+			"acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCsr",
+			"acm-pca:GetCertificateAuthorityCertificate", "acm-pca:ImportCertificateAuthorityCertificate", "acm-pca:ListTags",
+		}, Resources: cas},
+		// ListCertificateAuthorities has no resource type; the ceremony finds
+		// this env's CAs by their ARNs' tags.
+		sp.Statement{Sid: "FindTheCAs", Actions: []string{"acm-pca:ListCertificateAuthorities"}, Resources: []string{"*"}},
+	), nil
+}
+
+// newOperatorRole creates a role people assume with MFA (the account's
+// principals, aws:MultiFactorAuthPresent), under the workload boundary,
+// with one inline policy, and returns its ARN.
+func newOperatorRole(b *base, id, name, description string, statements ...sp.Statement) *string {
+	trust := sp.NewPolicyDocument(b.stack, id+"-trust", sp.Statement{
+		Sid: "OperatorsWithMFA", Actions: []string{"sts:AssumeRole"},
+		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + *b.accountID() + ":root"}}},
+		Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:MultiFactorAuthPresent", Values: []string{"true"}}},
+	})
+	role := iamrole.NewIamRole(b.stack, jsii.String(id+"-role"), &iamrole.IamRoleConfig{
+		Name: jsii.String(name), AssumeRolePolicy: trust.Json(), PermissionsBoundary: b.boundaryArn(),
+		Description:        jsii.String(description),
+		MaxSessionDuration: jsii.Number(CeremonySessionSeconds),
+	})
+	perms := sp.NewPolicyDocument(b.stack, id+"-permissions", statements...)
+	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String(id+"-policy"), &iamrolepolicy.IamRolePolicyConfig{Role: role.Id(), Policy: perms.Json()})
+	return role.Arn()
 }
 
 // newCRLDistribution serves the PKI bucket's crl/ prefix at host through

@@ -169,6 +169,7 @@ var RolePurposes = []string{
 	"irsa-device-enrollment",
 	"irsa-crl-sync",
 	"device-revocation",
+	"pki-ceremony",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).

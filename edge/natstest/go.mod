@@ -8,6 +8,7 @@ require (
 	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nkeys v0.4.16
 	github.com/spatialprops/spatialprops-infra v0.0.0
+	github.com/spatialprops/spatialprops-infra/services/nats-auth v0.0.0
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/crypto v0.57.0
 )
@@ -24,3 +25,5 @@ require (
 )
 
 replace github.com/spatialprops/spatialprops-infra => ../..
+
+replace github.com/spatialprops/spatialprops-infra/services/nats-auth => ../../services/nats-auth

@@ -1,6 +1,7 @@
 package natstest
 
 import (
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"net"
@@ -54,7 +55,7 @@ func startHub(t *testing.T, ca *pki) *hub {
 	res := &server.MemAccResolver{}
 	require.NoError(t, res.Store(apub, ajwt))
 
-	crt, key, _ := ca.issue("hub", pkix.Name{CommonName: "hub"}, "", true)
+	crt, key, _ := ca.issue("hub", pkix.Name{CommonName: "hub"}, "", x509.ExtKeyUsageServerAuth)
 	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: crt, KeyFile: key, CaFile: ca.caFile, Verify: true})
 	require.NoError(t, err)
 	port := freePort(t)
@@ -87,19 +88,21 @@ func creds(t *testing.T, signer nkeys.KeyPair) string {
 
 var p2pLimits = edge.AccountLimits{MaxConnections: 2, MaxSubscriptions: 3, MaxPayloadBytes: 1024, MaxLeafNodes: 1, JetStreamMaxFileBytes: 1 << 20}
 
-func bridgeOptions(t *testing.T, ca *pki, h *hub, credsFile string) edge.SecurityOptions {
-	c, k, _ := ca.issue("leaf-client", pkix.Name{CommonName: "p2p-bridge"}, edge.ServiceUserName("p2p-bridge"), false)
+// bridgeOptions: the bridge's client certificate comes from the service CA
+// (its chain up to the root, which the hub trusts, is in the file).
+func bridgeOptions(t *testing.T, b *bed, h *hub, credsFile string) edge.SecurityOptions {
+	c, k, _ := b.service.issue("leaf-client", pkix.Name{CommonName: "p2p-bridge"}, edge.ServiceUserName("p2p-bridge"), x509.ExtKeyUsageClientAuth)
 	return edge.SecurityOptions{P2P: true, Limits: p2pLimits, Leaf: &edge.LeafRemote{
-		URL: fmt.Sprintf("tls://127.0.0.1:%d", h.port), CredentialsFile: credsFile, CertFile: c, KeyFile: k, CAFile: ca.caFile,
+		URL: fmt.Sprintf("tls://127.0.0.1:%d", h.port), CredentialsFile: credsFile, CertFile: c, KeyFile: k, CAFile: b.root.caFile,
 	}}
 }
 
 func TestP2PBridgeLeafCredentials(t *testing.T) {
-	ca := newPKI(t, t.TempDir(), "private-ca")
-	h := startHub(t, ca)
+	b := newBed(t)
+	h := startHub(t, b.root)
 
 	t.Run("the right creds and certificate connect", func(t *testing.T) {
-		local := secureServer(t, ca, bridgeOptions(t, ca, h, creds(t, h.account)), nil)
+		local := b.start(bridgeOptions(t, b, h, creds(t, h.account)), nil, nil)
 		require.Eventually(t, func() bool { return local.NumLeafNodes() == 1 }, 10*time.Second, 50*time.Millisecond)
 		local.Shutdown()
 		require.Eventually(t, func() bool { return h.s.NumLeafNodes() == 0 }, 5*time.Second, 50*time.Millisecond)
@@ -108,7 +111,7 @@ func TestP2PBridgeLeafCredentials(t *testing.T) {
 	t.Run("creds signed by an unknown account are refused", func(t *testing.T) {
 		stranger, err := nkeys.CreateAccount()
 		require.NoError(t, err)
-		local := secureServer(t, ca, bridgeOptions(t, ca, h, creds(t, stranger)), nil)
+		local := newBed(t).start(bridgeOptions(t, b, h, creds(t, stranger)), nil, nil)
 		time.Sleep(3 * time.Second)
 		assert.Zero(t, local.NumLeafNodes())
 		assert.Zero(t, h.s.NumLeafNodes())
@@ -119,16 +122,21 @@ func TestP2PBridgeLeafCredentials(t *testing.T) {
 // is enforced. The generated account has no users (only the leaf binds to
 // it); the test adds one probe user to connect with.
 func TestP2PAccountLimits(t *testing.T) {
-	ca := newPKI(t, t.TempDir(), "private-ca")
+	b := newBed(t)
 	addProbe := func(m map[string]any) {
 		m["accounts"].(map[string]any)[edge.AccountP2P].(map[string]any)["users"] = []any{map[string]any{"user": edge.ServiceUserName("p2p-probe")}}
 	}
-	s := secureServer(t, ca, edge.SecurityOptions{P2P: true, Limits: p2pLimits}, addProbe)
-	c, k := ca.serviceCert("p2p-probe")
+	b.start(edge.SecurityOptions{P2P: true, Limits: p2pLimits}, addProbe, nil)
+	c, k := b.service.serviceCert("p2p-probe")
+	connect := func() (*client, error) { return b.asService(c, k, "p2p-probe") }
 
-	first := mustConnect(t, s, ca.caFile, c, k)
-	mustConnect(t, s, ca.caFile, c, k)
-	_, err := connect(s, ca.caFile, c, k)
+	first, err := connect()
+	require.NoError(t, err)
+	defer first.nc.Close()
+	second, err := connect()
+	require.NoError(t, err)
+	defer second.nc.Close()
+	_, err = connect()
 	require.Error(t, err, "a third connection exceeds max_connections=2")
 	assert.Contains(t, strings.ToLower(err.Error()), "maximum account active connections")
 

@@ -1,171 +1,63 @@
 package natstest
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"io"
-	"math/big"
-	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/crypto/ocsp"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/services/nats-auth/callout"
 )
 
-// pki is a private CA made in the test, with an OCSP responder that
-// answers for it, standing in for ACM Private CA.
-type pki struct {
-	t       *testing.T
-	dir     string
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-	caFile  string
-	ocspURL string
-	mu      sync.Mutex
-	revoked map[string]bool
-	serial  int64
+// bed is one environment's trust set-up in miniature: a root, a device CA
+// (with OCSP) and a service CA under it, the callout's account key, and a
+// nats-server started from edge.ServerConfig (the blocks the chart gets)
+// with the real auth callout (services/nats-auth/callout) answering it.
+type bed struct {
+	t                     *testing.T
+	dir                   string
+	root, device, service *pki
+	issuer                nkeys.KeyPair
+	s                     *server.Server
+	wsPort                int
 }
 
-func newPKI(t *testing.T, dir, name string) *pki {
+func newBed(t *testing.T) *bed {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	dir := t.TempDir()
+	root := newPKI(t, dir, "root")
+	b := &bed{t: t, dir: dir, root: root,
+		device: newCA(t, dir, "device-ca", root, true), service: newCA(t, dir, "service-ca", root, false)}
+	var err error
+	b.issuer, err = nkeys.CreateAccount()
 	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	return b
+}
+
+// config renders the server config; mutate, when set, breaks it on purpose.
+func (b *bed) config(opts edge.SecurityOptions, l edge.ServerListeners, routeCert *edge.TLSFiles, mutate func(map[string]any)) string {
+	t := b.t
+	pub, err := b.issuer.PublicKey()
 	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	p := &pki{t: t, dir: dir, cert: cert, key: key, revoked: map[string]bool{}, serial: 100}
-	p.caFile = writePEM(t, filepath.Join(dir, name+"-ca.pem"), "CERTIFICATE", der)
-	srv := httptest.NewServer(http.HandlerFunc(p.serveOCSP))
-	t.Cleanup(srv.Close)
-	p.ocspURL = srv.URL
-	return p
-}
-
-// serveOCSP answers GET (base64 path) and POST requests: good, or revoked
-// for serials in p.revoked.
-func (p *pki) serveOCSP(w http.ResponseWriter, r *http.Request) {
-	var raw []byte
-	if r.Method == http.MethodPost {
-		raw, _ = io.ReadAll(r.Body)
-	} else {
-		s, _ := url.PathUnescape(strings.TrimPrefix(r.URL.Path, "/"))
-		raw, _ = decodeB64(s)
-	}
-	req, err := ocsp.ParseRequest(raw)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	p.mu.Lock()
-	revoked := p.revoked[req.SerialNumber.String()]
-	p.mu.Unlock()
-	tmpl := ocsp.Response{
-		Status: ocsp.Good, SerialNumber: req.SerialNumber,
-		ThisUpdate: time.Now().Add(-time.Minute), NextUpdate: time.Now().Add(time.Hour),
-	}
-	if revoked {
-		tmpl.Status, tmpl.RevokedAt, tmpl.RevocationReason = ocsp.Revoked, time.Now().Add(-time.Minute), ocsp.KeyCompromise
-	}
-	resp, err := ocsp.CreateResponse(p.cert, p.cert, tmpl, crypto.Signer(p.key))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/ocsp-response")
-	_, _ = w.Write(resp)
-}
-
-// issue makes a leaf certificate; client certificates carry the OCSP URL
-// (AIA) as ACM Private CA's do when OCSP is on.
-func (p *pki) issue(name string, subject pkix.Name, uri string, server bool) (certFile, keyFile string, serial *big.Int) {
-	t := p.t
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	p.mu.Lock()
-	p.serial++
-	serial = big.NewInt(p.serial)
-	p.mu.Unlock()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: subject,
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(30 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, OCSPServer: []string{p.ocspURL},
-	}
-	if server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-		tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
-		tmpl.DNSNames = []string{"localhost"}
-	} else {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
-	}
-	if uri != "" {
-		u, err := url.Parse(uri)
-		require.NoError(t, err)
-		tmpl.URIs = []*url.URL{u}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.cert, &key.PublicKey, p.key)
-	require.NoError(t, err)
-	kder, err := x509.MarshalECPrivateKey(key)
-	require.NoError(t, err)
-	return writePEM(t, filepath.Join(p.dir, name+".pem"), "CERTIFICATE", der),
-		writePEM(t, filepath.Join(p.dir, name+"-key.pem"), "EC PRIVATE KEY", kder), serial
-}
-
-func (p *pki) revoke(serial *big.Int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.revoked[serial.String()] = true
-}
-
-func writePEM(t *testing.T, path, typ string, der []byte) string {
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
-	return path
-}
-
-// agentCert is a device certificate per the certificate contract: CN =
-// device id, OU = cohort, URI SAN = edge.AgentURISAN.
-func (p *pki) agentCert(device, cohort string) (string, string, *big.Int) {
-	return p.issue(device, pkix.Name{CommonName: device, OrganizationalUnit: []string{cohort}}, edge.AgentURISAN, false)
-}
-
-func (p *pki) serviceCert(user string) (string, string) {
-	c, k, _ := p.issue(user, pkix.Name{CommonName: user}, edge.ServiceUserName(user), false)
-	return c, k
-}
-
-// secureServer starts nats-server from edge.ServerConfig, the config the
-// chart gets (edge.ClientTLS + edge.Authorization), with the test's
-// certificate files. mutate, when set, breaks the config on purpose.
-func secureServer(t *testing.T, ca *pki, opts edge.SecurityOptions, mutate func(map[string]any)) *server.Server {
-	t.Helper()
-	crt, key, _ := ca.issue("server", pkix.Name{CommonName: "nats.edge-sync.svc"}, "", true)
-	body, err := edge.ServerConfig("127.0.0.1:-1", filepath.Join(t.TempDir(), "js"),
-		edge.TLSFiles{CertFile: crt, KeyFile: key, CAFile: ca.caFile}, opts)
+	opts.CalloutIssuer = pub
+	crt, key, _ := b.service.issue(fmt.Sprintf("server-%d", time.Now().UnixNano()), pkix.Name{CommonName: "nats.edge-nats.svc"}, "",
+		x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+	l.StoreDir = filepath.Join(t.TempDir(), "js")
+	l.RouteCert = routeCert
+	body, err := edge.ServerConfig(l, edge.ServerFiles{CertFile: crt, KeyFile: key, ServiceCA: b.service.caFile, DeviceCA: b.device.caFile}, opts)
 	require.NoError(t, err)
 	if mutate != nil {
 		var m map[string]any
@@ -176,7 +68,13 @@ func secureServer(t *testing.T, ca *pki, opts edge.SecurityOptions, mutate func(
 	}
 	path := filepath.Join(t.TempDir(), "nats.conf")
 	require.NoError(t, os.WriteFile(path, body, 0o600))
+	return path
+}
+
+func runServer(t *testing.T, path string) *server.Server {
+	t.Helper()
 	o, err := server.ProcessConfigFile(path)
+	body, _ := os.ReadFile(path)
 	require.NoError(t, err, string(body))
 	o.NoSigs = true
 	s, err := server.NewServer(o)
@@ -187,16 +85,46 @@ func secureServer(t *testing.T, ca *pki, opts edge.SecurityOptions, mutate func(
 	return s
 }
 
+// start runs the server and the callout. decide, when set, replaces the
+// callout's rules (to show a test would notice a broken callout).
+func (b *bed) start(opts edge.SecurityOptions, mutate func(map[string]any), decide func(string, [][]*x509.Certificate) (edge.Grant, error)) *server.Server {
+	t := b.t
+	b.wsPort = freePort(t)
+	b.s = runServer(t, b.config(opts, edge.ServerListeners{Client: "127.0.0.1:-1", AgentsWS: b.wsPort}, nil, mutate))
+	b.startCallout(b.s, decide)
+	return b.s
+}
+
+func (b *bed) startCallout(s *server.Server, decide func(string, [][]*x509.Certificate) (edge.Grant, error)) {
+	t := b.t
+	cc, ck := b.service.serviceCert(edge.UserAuthCallout)
+	nc, err := nats.Connect(s.ClientURL(), nats.RootCAs(b.root.caFile), nats.ClientCert(cc, ck), nats.MaxReconnects(0), nats.Timeout(5*time.Second))
+	require.NoError(t, err, "the callout connects as its static user")
+	t.Cleanup(nc.Close)
+	r := &callout.Responder{Issuer: b.issuer, Anchors: edge.CalloutAnchors{Device: b.device.cert, Service: b.service.cert}, Decide: decide}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go func() { _ = callout.Serve(ctx, nc, r) }()
+	require.Eventually(t, func() bool { return s.NumSubscriptions() > 0 && nc.IsConnected() }, 5*time.Second, 20*time.Millisecond)
+	// the subscription reaches the server before the first client does
+	require.NoError(t, nc.Flush())
+	time.Sleep(50 * time.Millisecond)
+}
+
 type client struct {
 	nc   *nats.Conn
 	errs chan error
 }
 
-func connect(s *server.Server, caFile, cert, key string) (*client, error) {
+func dial(url, rootCA, cert, key, inbox string) (*client, error) {
 	c := &client{errs: make(chan error, 16)}
-	nc, err := nats.Connect(s.ClientURL(), nats.ClientCert(cert, key), nats.RootCAs(caFile),
-		nats.MaxReconnects(0), nats.Timeout(5*time.Second),
-		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.errs <- err }))
+	opts := []nats.Option{nats.ClientCert(cert, key), nats.RootCAs(rootCA),
+		nats.MaxReconnects(0), nats.Timeout(5 * time.Second),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { c.errs <- err })}
+	if inbox != "" {
+		opts = append(opts, nats.CustomInboxPrefix(inbox))
+	}
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -204,12 +132,33 @@ func connect(s *server.Server, caFile, cert, key string) (*client, error) {
 	return c, nil
 }
 
-func mustConnect(t *testing.T, s *server.Server, caFile, cert, key string) *client {
-	t.Helper()
-	c, err := connect(s, caFile, cert, key)
-	require.NoError(t, err)
-	t.Cleanup(c.nc.Close)
-	return c
+// asDevice connects through the agents' (websocket) listener with the
+// device's own inbox prefix, as an agent does.
+func (b *bed) asDevice(cert, key, id string) (*client, error) {
+	return dial(fmt.Sprintf("wss://127.0.0.1:%d", b.wsPort), b.root.caFile, cert, key, edge.DeviceInboxPrefix(id))
+}
+
+// asService connects on the in-cluster client port.
+func (b *bed) asService(cert, key, user string) (*client, error) {
+	return dial(b.s.ClientURL(), b.root.caFile, cert, key, edge.ServiceInboxPrefix(user))
+}
+
+func (b *bed) mustDevice(id string) *client {
+	b.t.Helper()
+	c, k, _ := b.device.deviceCert(id, "cohort-a")
+	cl, err := b.asDevice(c, k, id)
+	require.NoError(b.t, err)
+	b.t.Cleanup(cl.nc.Close)
+	return cl
+}
+
+func (b *bed) mustService(user string) *client {
+	b.t.Helper()
+	c, k := b.service.serviceCert(user)
+	cl, err := b.asService(c, k, user)
+	require.NoError(b.t, err)
+	b.t.Cleanup(cl.nc.Close)
+	return cl
 }
 
 // permissionDenied waits for the server's async permissions violation.
@@ -224,131 +173,278 @@ func (c *client) permissionDenied(t *testing.T, subject string) {
 	}
 }
 
-func TestEdgeSyncSecurityOnARealServer(t *testing.T) {
-	dir := t.TempDir()
-	ca := newPKI(t, dir, "private-ca")
-	s := secureServer(t, ca, edge.SecurityOptions{}, nil)
+// violation reports the first async error within d, nil if none came.
+func (c *client) violation(d time.Duration) error {
+	select {
+	case err := <-c.errs:
+		return err
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func TestDevicesAndServicesOnARealServer(t *testing.T) {
+	b := newBed(t)
+	b.start(edge.SecurityOptions{}, nil, nil)
 
 	// stream-admin creates the streams, as the stream-setup Job does
-	ac, ak := ca.serviceCert(edge.UserStreamAdmin)
-	admin := mustConnect(t, s, ca.caFile, ac, ak)
+	admin := b.mustService(edge.UserStreamAdmin)
 	ajs, err := admin.nc.JetStream()
 	require.NoError(t, err)
 	applyStreams(t, ajs)
 
-	// an agent certificate connects and publishes peer sync with an ack
-	gc, gk, _ := ca.agentCert("device-0001", "cohort-a")
-	agent := mustConnect(t, s, ca.caFile, gc, gk)
-	gjs, err := agent.nc.JetStream()
+	devA, devB := b.mustDevice("dev-a"), b.mustDevice("dev-b")
+	ajsA, err := devA.nc.JetStream()
 	require.NoError(t, err)
-	ack, err := gjs.Publish(edge.SubjectPeerSync, []byte(`{"hint":"h-1"}`))
-	require.NoError(t, err)
-	assert.Equal(t, edge.StreamEdge, ack.Stream)
 
-	t.Run("agent may not raise a replay alert", func(t *testing.T) {
-		require.NoError(t, agent.nc.Publish(edge.SubjectReplayDetected, []byte(`{}`)))
-		require.NoError(t, agent.nc.Flush())
-		agent.permissionDenied(t, edge.SubjectReplayDetected)
-		info, err := ajs.StreamInfo(edge.StreamSecurity)
+	t.Run("a device publishes in its own space, with a JetStream ack on its own inbox", func(t *testing.T) {
+		ack, err := ajsA.Publish("edge.device.dev-a.telemetry", []byte(`{"battery":93}`))
 		require.NoError(t, err)
-		assert.Zero(t, info.State.Msgs, "the alert must not reach SECURITY")
+		assert.Equal(t, edge.StreamDevices, ack.Stream)
+		ack, err = ajsA.Publish(edge.DevicePeerSyncSubject("dev-a"), []byte(`{"hint":"h-1"}`))
+		require.NoError(t, err)
+		assert.Equal(t, edge.StreamEdge, ack.Stream)
 	})
 
-	t.Run("agent may not delete a stream", func(t *testing.T) {
-		err := gjs.DeleteStream(edge.StreamEdge, nats.MaxWait(2*time.Second))
+	t.Run("a device cannot publish another device's subjects", func(t *testing.T) {
+		sub, err := devB.nc.SubscribeSync("edge.device.dev-b.>")
+		require.NoError(t, err)
+		require.NoError(t, devB.nc.Flush())
+		require.NoError(t, devA.nc.Publish("edge.device.dev-b.command", []byte(`{"unlock":true}`)))
+		require.NoError(t, devA.nc.Flush())
+		devA.permissionDenied(t, "edge.device.dev-b.command")
+		_, err = sub.NextMsg(500 * time.Millisecond)
+		assert.ErrorIs(t, err, nats.ErrTimeout, "dev-b must not receive what dev-a sent to its subjects")
+		require.NoError(t, devA.nc.Publish(edge.DevicePeerSyncSubject("dev-b"), []byte(`{}`)))
+		require.NoError(t, devA.nc.Flush())
+		devA.permissionDenied(t, edge.DevicePeerSyncSubject("dev-b"))
+	})
+
+	t.Run("a device cannot announce a beacon update", func(t *testing.T) {
+		require.NoError(t, devA.nc.Publish(edge.SubjectBeaconUpdated, []byte(`{"beacon":"b-1"}`)))
+		require.NoError(t, devA.nc.Flush())
+		devA.permissionDenied(t, edge.SubjectBeaconUpdated)
+		info, err := ajs.StreamInfo(edge.StreamBeacons)
+		require.NoError(t, err)
+		assert.Zero(t, info.State.Msgs, "the announcement must not reach BEACONS")
+	})
+
+	t.Run("a device cannot read another device's subjects or another user's replies", func(t *testing.T) {
+		for _, subj := range []string{"edge.device.dev-b.>", "_INBOX.>", edge.DeviceInboxPrefix("dev-b") + ".>", edge.ServiceInboxPrefix(edge.UserStreamAdmin) + ".>", edge.SubjectPeerSync} {
+			_, err := devA.nc.SubscribeSync(subj)
+			require.NoError(t, err)
+			require.NoError(t, devA.nc.Flush())
+			devA.permissionDenied(t, subj)
+		}
+		// positive control: dev-b's own ack still reaches dev-b
+		bjs, err := devB.nc.JetStream()
+		require.NoError(t, err)
+		_, err = bjs.Publish("edge.device.dev-b.telemetry", []byte(`{}`))
+		require.NoError(t, err)
+	})
+
+	t.Run("a device cannot raise a replay alert or delete a stream", func(t *testing.T) {
+		require.NoError(t, devA.nc.Publish(edge.SubjectReplayDetected, []byte(`{}`)))
+		require.NoError(t, devA.nc.Flush())
+		devA.permissionDenied(t, edge.SubjectReplayDetected)
+		err := ajsA.DeleteStream(edge.StreamEdge, nats.MaxWait(2*time.Second))
 		require.Error(t, err)
-		agent.permissionDenied(t, "$JS.API.STREAM.DELETE.EDGE")
+		devA.permissionDenied(t, "$JS.API.STREAM.DELETE.EDGE")
 		_, err = ajs.StreamInfo(edge.StreamEdge)
 		require.NoError(t, err, "EDGE must still exist")
 	})
 
-	t.Run("agent may not read the security subject", func(t *testing.T) {
-		_, err := agent.nc.SubscribeSync(edge.SubjectReplayDetected)
-		require.NoError(t, err)
-		require.NoError(t, agent.nc.Flush())
-		agent.permissionDenied(t, edge.SubjectReplayDetected)
-	})
-
-	t.Run("the security detector raises a replay alert", func(t *testing.T) {
-		dc, dk := ca.serviceCert(edge.UserSecurityDetector)
-		det := mustConnect(t, s, ca.caFile, dc, dk)
-		djs, err := det.nc.JetStream()
+	t.Run("the security detector raises a replay alert; beacon-rotate announces", func(t *testing.T) {
+		djs, err := b.mustService(edge.UserSecurityDetector).nc.JetStream()
 		require.NoError(t, err)
 		ack, err := djs.Publish(edge.SubjectReplayDetected, []byte(`{"packet":"p-1"}`))
 		require.NoError(t, err)
 		assert.Equal(t, edge.StreamSecurity, ack.Stream)
+		rjs, err := b.mustService(edge.UserBeaconRotate).nc.JetStream()
+		require.NoError(t, err)
+		ack, err = rjs.Publish(edge.SubjectBeaconUpdated, []byte(`{"beacon":"b-2"}`))
+		require.NoError(t, err)
+		assert.Equal(t, edge.StreamBeacons, ack.Stream)
 	})
 
-	t.Run("a certificate from another CA is refused", func(t *testing.T) {
-		other := newPKI(t, t.TempDir(), "other-ca")
-		oc, ok, _ := other.agentCert("device-0002", "cohort-a")
-		_, err := connect(s, ca.caFile, oc, ok)
+	t.Run("a certificate from the service CA is refused as a device", func(t *testing.T) {
+		// the service CA's certificate carrying a device's SAN: the agents'
+		// listener trusts only the device CA, so the handshake fails
+		c, k, _ := b.service.issue("fake-device", pkix.Name{CommonName: "dev-c"}, edge.DeviceURISAN("dev-c"), x509.ExtKeyUsageClientAuth)
+		_, err := b.asDevice(c, k, "dev-c")
+		require.Error(t, err, "agents' listener")
+		// and on the in-cluster port the callout refuses a device SAN
+		_, err = b.asService(c, k, "dev-c")
+		require.Error(t, err, "client port")
+		assert.Contains(t, strings.ToLower(err.Error()), "authorization violation")
+	})
+
+	t.Run("a certificate from the device CA is refused as a service", func(t *testing.T) {
+		// a device CA certificate claiming the system user: the callout
+		// refuses it on the agents' listener, TLS on the client port
+		c, k, _ := b.device.issue("fake-system", pkix.Name{CommonName: "system"}, edge.ServiceUserName(edge.UserSystem), x509.ExtKeyUsageClientAuth)
+		_, err := b.asDevice(c, k, "system")
+		require.Error(t, err, "agents' listener")
+		assert.Contains(t, strings.ToLower(err.Error()), "authorization violation")
+		_, err = b.asService(c, k, edge.UserSystem)
+		require.Error(t, err, "client port")
+		// and a real device certificate on the in-cluster port
+		dc, dk, _ := b.device.deviceCert("dev-d", "cohort-a")
+		_, err = b.asService(dc, dk, "dev-d")
 		require.Error(t, err)
 	})
 
-	t.Run("a revoked certificate is refused through OCSP", func(t *testing.T) {
-		rc, rk, serial := ca.agentCert("device-0003", "cohort-b")
-		ca.revoke(serial)
-		_, err := connect(s, ca.caFile, rc, rk)
+	t.Run("a certificate straight from the root is refused everywhere", func(t *testing.T) {
+		c, k, _ := b.root.deviceCert("dev-e", "cohort-a")
+		_, err := b.asDevice(c, k, "dev-e")
+		require.Error(t, err)
+		_, err = b.asService(c, k, "dev-e")
 		require.Error(t, err)
 	})
 
-	t.Run("a certificate without a known user is refused", func(t *testing.T) {
-		uc, uk, _ := ca.issue("stranger", pkix.Name{CommonName: "stranger"}, "urn:spatial-properties:nats-user:stranger", false)
-		_, err := connect(s, ca.caFile, uc, uk)
+	t.Run("a revoked device certificate is refused through OCSP", func(t *testing.T) {
+		c, k, serial := b.device.deviceCert("dev-r", "cohort-b")
+		b.device.revoke(serial)
+		_, err := b.asDevice(c, k, "dev-r")
 		require.Error(t, err)
+	})
+
+	t.Run("an unknown service user is refused", func(t *testing.T) {
+		c, k := b.service.serviceCert("stranger")
+		_, err := b.asService(c, k, "stranger")
+		require.Error(t, err)
+	})
+
+	t.Run("the system user lands in SYS", func(t *testing.T) {
+		sys := b.mustService(edge.UserSystem)
+		resp, err := sys.nc.Request("$SYS.REQ.SERVER.PING", nil, 3*time.Second)
+		require.NoError(t, err, "only a SYS user gets an answer")
+		assert.Contains(t, string(resp.Data), `"server"`)
 	})
 }
 
-// TestBreakingTheConfigIsCaught removes one safeguard at a time from the
-// generated config and shows the check above would notice: each broken
-// config lets through what the real one refuses.
+// TestBreakingTheConfigIsCaught removes one safeguard at a time and shows
+// the checks above would notice: each broken set-up lets through what the
+// real one refuses.
 func TestBreakingTheConfigIsCaught(t *testing.T) {
+	fullRights := func(string, [][]*x509.Certificate) (edge.Grant, error) {
+		return edge.Grant{Account: edge.AccountEdge, Name: "anyone"}, nil
+	}
 	cases := []struct {
 		name   string
 		mutate func(map[string]any)
-		probe  func(t *testing.T, s *server.Server, ca *pki) error
+		decide func(string, [][]*x509.Certificate) (edge.Grant, error)
+		probe  func(t *testing.T, b *bed) error
 	}{
-		{"without ocsp_peer a revoked certificate connects",
-			func(m map[string]any) { delete(m["tls"].(map[string]any), "ocsp_peer") },
-			func(t *testing.T, s *server.Server, ca *pki) error {
-				c, k, serial := ca.agentCert("device-r", "cohort-b")
-				ca.revoke(serial)
-				cl, err := connect(s, ca.caFile, c, k)
+		{"without ocsp_peer on the agents' listener a revoked device connects",
+			func(m map[string]any) { delete(m["websocket"].(map[string]any)["tls"].(map[string]any), "ocsp_peer") }, nil,
+			func(t *testing.T, b *bed) error {
+				c, k, serial := b.device.deviceCert("dev-r", "cohort-b")
+				b.device.revoke(serial)
+				cl, err := b.asDevice(c, k, "dev-r")
 				if err == nil {
 					cl.nc.Close()
 				}
 				return err
 			}},
-		{"without the agent's publish permissions a replay alert is accepted",
+		{"with the service CA trusted on the agents' listener a service certificate completes the handshake",
 			func(m map[string]any) {
-				users := m["accounts"].(map[string]any)["EDGE"].(map[string]any)["users"].([]any)
-				delete(users[0].(map[string]any), "permissions")
-			},
-			func(t *testing.T, s *server.Server, ca *pki) error {
-				c, k, _ := ca.agentCert("device-p", "cohort-a")
-				cl, err := connect(s, ca.caFile, c, k)
+				ws := m["websocket"].(map[string]any)["tls"].(map[string]any)
+				ws["ca_file"] = m["tls"].(map[string]any)["ca_file"]
+			}, fullRights,
+			func(t *testing.T, b *bed) error {
+				c, k, _ := b.service.issue("fake-device", pkix.Name{CommonName: "dev-c"}, edge.DeviceURISAN("dev-c"), x509.ExtKeyUsageClientAuth)
+				cl, err := b.asDevice(c, k, "dev-c")
+				if err == nil {
+					cl.nc.Close()
+				}
+				return err
+			}},
+		{"a callout that grants the account's full rights lets a device announce beacons",
+			nil, fullRights,
+			func(t *testing.T, b *bed) error {
+				c, k, _ := b.device.deviceCert("dev-p", "cohort-a")
+				cl, err := b.asDevice(c, k, "dev-p")
 				require.NoError(t, err)
 				defer cl.nc.Close()
-				require.NoError(t, cl.nc.Publish(edge.SubjectReplayDetected, nil))
+				require.NoError(t, cl.nc.Publish(edge.SubjectBeaconUpdated, nil))
 				require.NoError(t, cl.nc.Flush())
-				select {
-				case err := <-cl.errs:
-					return err
-				case <-time.After(time.Second):
-					return nil
-				}
+				return cl.violation(time.Second)
 			}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ca := newPKI(t, t.TempDir(), "private-ca")
-			s := secureServer(t, ca, edge.SecurityOptions{}, tc.mutate)
-			assert.NoError(t, tc.probe(t, s, ca), "the broken config must let this through, else the real test proves nothing")
+			b := newBed(t)
+			b.start(edge.SecurityOptions{}, tc.mutate, tc.decide)
+			assert.NoError(t, tc.probe(t, b), "the broken set-up must let this through, else the real test proves nothing")
 		})
 	}
 }
 
-func decodeB64(s string) ([]byte, error) {
-	return base64.StdEncoding.DecodeString(s)
+// cluster starts a server whose cluster block is rendered by edge.ServerConfig
+// (RouteTLS, RouteAuthorization), routing to routes; routeCert is its route
+// certificate and mutate breaks its config.
+// JetStream is off here: a clustered JetStream waits for its peers'
+// quorum before it takes clients, and routes are what is tested.
+func (b *bed) clusterServer(name string, port int, routes []string, routeCert *edge.TLSFiles, mutate func(map[string]any)) *server.Server {
+	return runServer(b.t, b.config(edge.SecurityOptions{}, edge.ServerListeners{
+		Client: "127.0.0.1:-1", AgentsWS: freePort(b.t), Cluster: port, Routes: routes, Name: name,
+	}, routeCert, func(m map[string]any) {
+		delete(m, "jetstream")
+		if a, ok := m["accounts"].(map[string]any)[edge.AccountEdge].(map[string]any); ok {
+			delete(a, "jetstream")
+		}
+		if mutate != nil {
+			mutate(m)
+		}
+	}))
+}
+
+// routeCert is a certificate of the service CA for both ends of a route.
+func (b *bed) routeCert(name, uri string) *edge.TLSFiles {
+	c, k, _ := b.service.issue(name, pkix.Name{CommonName: name}, uri, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+	return &edge.TLSFiles{CertFile: c, KeyFile: k, CAFile: b.service.caFile}
+}
+
+func TestRoutesNeedTLSAndTheRouteIdentity(t *testing.T) {
+	b := newBed(t)
+	p1, p2 := freePort(t), freePort(t)
+	url := func(p int) string { return fmt.Sprintf("nats-route://127.0.0.1:%d", p) }
+	s1 := b.clusterServer("n1", p1, nil, b.routeCert("route-1", edge.RouteURISAN), nil)
+	s2 := b.clusterServer("n2", p2, []string{url(p1)}, b.routeCert("route-2", edge.RouteURISAN), nil)
+	require.Eventually(t, func() bool { return s1.NumRoutes() > 0 && s2.NumRoutes() > 0 }, 10*time.Second, 50*time.Millisecond,
+		"two servers with route certificates form a cluster")
+
+	refused := func(t *testing.T, s *server.Server) {
+		t.Helper()
+		time.Sleep(3 * time.Second)
+		assert.Zero(t, s.NumRoutes(), "the intruder must have no route")
+	}
+	t.Run("a route without TLS is refused", func(t *testing.T) {
+		noTLS := b.clusterServer("plain", freePort(t), []string{url(p1)}, b.routeCert("route-3", edge.RouteURISAN),
+			func(m map[string]any) { delete(m["cluster"].(map[string]any), "tls") })
+		refused(t, noTLS)
+	})
+	t.Run("a service certificate cannot open a route", func(t *testing.T) {
+		svc := b.clusterServer("svc", freePort(t), []string{url(p1)}, b.routeCert("gw", edge.ServiceUserName(edge.UserDTNGateway)), nil)
+		refused(t, svc)
+	})
+	t.Run("a device CA certificate cannot open a route", func(t *testing.T) {
+		c, k, _ := b.device.issue("dev-route", pkix.Name{CommonName: "dev-route"}, edge.RouteURISAN, x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth)
+		dev := b.clusterServer("dev", freePort(t), []string{url(p1)}, &edge.TLSFiles{CertFile: c, KeyFile: k, CAFile: b.service.caFile}, nil)
+		refused(t, dev)
+	})
+	t.Run("without route authorization a service certificate opens a route (the check above would notice)", func(t *testing.T) {
+		unmapped := func(m map[string]any) {
+			c := m["cluster"].(map[string]any)
+			delete(c, "authorization")
+			tls := c["tls"].(map[string]any)
+			delete(tls, "verify_and_map")
+			tls["verify"] = true
+		}
+		openPort := freePort(t)
+		b.clusterServer("open", openPort, nil, b.routeCert("route-4", edge.RouteURISAN), unmapped)
+		svc := b.clusterServer("svc2", freePort(t), []string{url(openPort)}, b.routeCert("gw2", edge.ServiceUserName(edge.UserDTNGateway)), unmapped)
+		require.Eventually(t, func() bool { return svc.NumRoutes() > 0 }, 10*time.Second, 50*time.Millisecond)
+	})
 }
