@@ -55,9 +55,9 @@ const (
 	DefaultKeyAlgorithm             = "EC_prime256v1"
 	DefaultCAValidityYears          = 10
 	DefaultSubordinateValidityYears = 5
-	DefaultCAOrganization  = "Spatial Properties"
-	DefaultCAOrgUnit       = "Edge"
-	DefaultCACountry       = "AU"
+	DefaultCAOrganization           = "Spatial Properties"
+	DefaultCAOrgUnit                = "Edge"
+	DefaultCACountry                = "AU"
 )
 
 // ACM PCA usage modes (identity.deviceCAMode).
