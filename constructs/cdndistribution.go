@@ -2,6 +2,7 @@ package constructs
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -50,6 +51,18 @@ type CdnDistributionProps struct {
 	// policy (e.g. the marketplace's deny on published/), so the bucket
 	// never gets a second aws_s3_bucket_policy that would overwrite this one.
 	ExtraBucketStatements []Statement
+	// ReadPrefix is the only key prefix of the bucket CloudFront may read
+	// (e.g. "published/"), and the origin path it serves from ("/published"):
+	// nothing outside it is reachable through the distribution, whatever
+	// the request path. Empty: the whole bucket.
+	ReadPrefix string
+	// TrustedKeyGroupID, when set, makes every path a signed-URL path (the
+	// default behaviour and SignedPaths) except UnsignedPaths.
+	TrustedKeyGroupID *string
+	// UnsignedPaths are path patterns served without a signature (e.g.
+	// "/open/*"); SignedPaths are named explicitly with the key group (e.g.
+	// "/licensed/*"), so the distribution reads like the contract.
+	UnsignedPaths, SignedPaths []string
 }
 
 // CdnDistribution is what DNS records and outputs need.
@@ -66,6 +79,9 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 	if props == nil || props.Domain == "" || props.CertificateArn == nil || props.OriginBucketArn == nil ||
 		props.OriginBucketRegionalDomainName == nil || props.LogsBucketDomainName == nil || props.OACName == "" {
 		return nil, fmt.Errorf("%s: domain, certificateArn, origin bucket, logs bucket and oacName are required", id)
+	}
+	if (len(props.UnsignedPaths) > 0 || len(props.SignedPaths) > 0) && props.TrustedKeyGroupID == nil {
+		return nil, fmt.Errorf("%s: unsignedPaths and signedPaths need trustedKeyGroupId; without a key group every path is unsigned", id)
 	}
 	if len(props.CorsAllowedOrigins) == 0 {
 		return nil, fmt.Errorf("%s: corsAllowedOrigins is empty; browsers could not read Range responses", id)
@@ -94,6 +110,32 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 	})
 
 	const originID = "spatial-packs"
+	var originPath *string
+	if props.ReadPrefix != "" {
+		originPath = jsii.String("/" + strings.TrimSuffix(props.ReadPrefix, "/"))
+	}
+	var keyGroups *[]*string
+	if props.TrustedKeyGroupID != nil {
+		keyGroups = &[]*string{props.TrustedKeyGroupID}
+	}
+	behaviour := func(pattern string, signed bool) *cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior {
+		b := &cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior{
+			PathPattern: jsii.String(pattern), TargetOriginId: jsii.String(originID), ViewerProtocolPolicy: jsii.String("redirect-to-https"),
+			AllowedMethods: jsii.Strings("GET", "HEAD", "OPTIONS"), CachedMethods: jsii.Strings("GET", "HEAD"), Compress: jsii.Bool(true),
+			CachePolicyId: caching.Id(), OriginRequestPolicyId: originReq.Id(), ResponseHeadersPolicyId: headers.Id(),
+		}
+		if signed {
+			b.TrustedKeyGroups = keyGroups
+		}
+		return b
+	}
+	var ordered []*cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior
+	for _, p := range props.UnsignedPaths {
+		ordered = append(ordered, behaviour(p, false))
+	}
+	for _, p := range props.SignedPaths {
+		ordered = append(ordered, behaviour(p, true))
+	}
 	cfg := &cloudfrontdistribution.CloudfrontDistributionConfig{
 		Enabled:       jsii.Bool(true),
 		Comment:       jsii.String("Spatial Packs at " + props.Domain),
@@ -105,6 +147,7 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 			OriginId:              jsii.String(originID),
 			DomainName:            props.OriginBucketRegionalDomainName,
 			OriginAccessControlId: oac.Id(),
+			OriginPath:            originPath,
 		}},
 		DefaultCacheBehavior: &cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehavior{
 			TargetOriginId:       jsii.String(originID),
@@ -118,6 +161,9 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 			CachePolicyId:           caching.Id(),
 			OriginRequestPolicyId:   originReq.Id(),
 			ResponseHeadersPolicyId: headers.Id(),
+			// with a key group, a path no behaviour below names needs a
+			// signature too: nothing is unsigned by accident
+			TrustedKeyGroups: keyGroups,
 		},
 		ViewerCertificate: &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{
 			AcmCertificateArn:      props.CertificateArn,
@@ -134,16 +180,19 @@ func NewCdnDistribution(scope constructs.Construct, id string, props *CdnDistrib
 	if props.WebACLArn != nil {
 		cfg.WebAclId = props.WebACLArn
 	}
+	if len(ordered) > 0 {
+		cfg.OrderedCacheBehavior = &ordered
+	}
 	dist := cloudfrontdistribution.NewCloudfrontDistribution(node, jsii.String("distribution"), cfg)
 
-	// The bucket's single policy document: TLS only, and reads only by this
-	// distribution (AWS:SourceArn), signed through the OAC.
+	// The bucket's single policy document: TLS only, and reads of ReadPrefix
+	// only by this distribution (AWS:SourceArn), signed through the OAC.
 	statements := append([]Statement{
 		DenyInsecureTransport(*props.OriginBucketArn),
 		{
 			Sid:        "AllowCloudFrontServicePrincipal",
 			Actions:    []string{"s3:GetObject"},
-			Resources:  []string{*props.OriginBucketArn + "/*"},
+			Resources:  []string{*props.OriginBucketArn + "/" + props.ReadPrefix + "*"},
 			Principals: []Principal{{Type: "Service", Identifiers: []string{"cloudfront.amazonaws.com"}}},
 			Conditions: []Condition{{Test: "StringEquals", Variable: "AWS:SourceArn", Values: []string{*dist.Arn()}}},
 		}}, props.ExtraBucketStatements...)

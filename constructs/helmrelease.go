@@ -13,6 +13,8 @@ import (
 
 // Chart pins one Helm chart: where it comes from and its exact version.
 type Chart struct {
+	// Repository is the chart repository URL; LocalChartRepository for a
+	// chart of this repository's helm/ directory (Name is then its folder).
 	Repository string
 	Name       string
 	// Version is an exact chart version; ranges are refused so a deploy
@@ -42,6 +44,19 @@ type HelmRelease struct {
 	Release release.Release
 	// ValuesYAML is the rendered values document (tokens unresolved).
 	ValuesYAML string
+}
+
+// LocalChartRepository marks a chart that lives in this repository's
+// helm/<name> directory. The release points at it relative to the stack's
+// directory (cdktf.out/stacks/<stack>, where Terraform runs), so no absolute
+// path reaches the synthesized JSON, and builds its file:// dependencies
+// (the spatial-service library) itself.
+const LocalChartRepository = "file://helm"
+
+// LocalChart is a chart of this repository's helm/ directory at its
+// Chart.yaml version.
+func LocalChart(name, version string) Chart {
+	return Chart{Repository: LocalChartRepository, Name: name, Version: version}
 }
 
 var exactVersion = regexp.MustCompile(`^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
@@ -79,6 +94,11 @@ func NewHelmRelease(scope constructs.Construct, id string, props *HelmReleasePro
 		Timeout:         jsii.Number(float64(timeout)),
 		MaxHistory:      jsii.Number(10),
 		Values:          &[]*string{jsii.String(string(values))},
+	}
+	if props.Chart.Repository == LocalChartRepository {
+		cfg.Repository = nil
+		cfg.Chart = jsii.String("${path.root}/../../../helm/" + props.Chart.Name)
+		cfg.DependencyUpdate = jsii.Bool(true)
 	}
 	if len(props.DependsOn) > 0 {
 		deps := append([]cdktf.ITerraformDependable(nil), props.DependsOn...)

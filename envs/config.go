@@ -31,6 +31,9 @@ type Config struct {
 	Edge          Edge          `yaml:"edge"`
 	// Marketplace switches and configures the marketplace stack.
 	Marketplace Marketplace `yaml:"marketplace"`
+	// Workloads pins the images of the privileged workloads the infra
+	// stacks deploy (envs/workloads.go), keyed by workload name.
+	Workloads map[string]Workload `yaml:"workloads"`
 	// Identity configures the private CA and device certificates (identity.go).
 	Identity Identity `yaml:"identity"`
 	// AccountBaseline switches the account-level detection services.
@@ -249,6 +252,9 @@ type Edge struct {
 	JetStreamStorageGi int `yaml:"jetStreamStorageGi"`
 	// P2PBridge is the optional leaf-node bridge to a peer hub (envs/p2pbridge.go).
 	P2PBridge P2PBridge `yaml:"p2pBridge"`
+	// AdminOIDC is the identity provider in front of the beacon admin UI
+	// (envs/adminoidc.go). Required when the edge is enabled.
+	AdminOIDC AdminOIDC `yaml:"adminOidc"`
 }
 
 // AccountBaseline covers CloudTrail, GuardDuty and AWS Config, which are

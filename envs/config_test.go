@@ -97,7 +97,9 @@ func TestDefaultsFillMissingFields(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, DefaultKubernetesVersion, cfg.Cluster.Version)
 	assert.Equal(t, []string{"m6i.large"}, cfg.Cluster.NodeGroup.InstanceTypes)
-	assert.Equal(t, DefaultServices, cfg.CICD.Services)
+	// the guide's and edge services, then a repository per privileged
+	// workload (the provenance gate only with the marketplace)
+	assert.Equal(t, append(append([]string(nil), DefaultServices...), WorkloadNATSAuth, WorkloadDeviceEnrollment, WorkloadCDNPresigner), cfg.CICD.Services)
 	assert.Equal(t, "15d", cfg.Observability.PrometheusRetention)
 	assert.Equal(t, []string{"*"}, cfg.Storage.CorsAllowedOrigins)
 	assert.Equal(t, 30, cfg.Observability.LokiRetentionDays, "logs are bounded even when the file says nothing")

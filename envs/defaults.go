@@ -122,6 +122,7 @@ func applyDefaults(c *Config) {
 	defaultP2PBridge(&e.P2PBridge)
 
 	defaultMarketplace(c)
+	defaultWorkloadRepositories(c)
 	applyIdentityDefaults(c)
 }
 

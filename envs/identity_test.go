@@ -1,6 +1,7 @@
 package envs
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,23 @@ func TestIdentityThirtyDaysIsAccepted(t *testing.T) {
 	// The boundary: exactly 30 is allowed, 31 is not (above).
 	_, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, "identity.deviceCertDays", "30")), Overrides{})
 	require.NoError(t, err)
+}
+
+func TestWorkloadDigestsArePinnedOrRefused(t *testing.T) {
+	// GIVEN a digest THEN it is kept; a tag, a short digest or an unknown
+	// workload is refused, naming the field.
+	d := "sha256:" + strings.Repeat("ab", 32)
+	cfg, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, "workloads.nats-auth.digest", d)), Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, d, cfg.WorkloadDigest(WorkloadNATSAuth))
+	assert.Empty(t, cfg.WorkloadDigest(WorkloadCRLSync), "an unpinned workload has no digest")
+	for _, tc := range []struct{ path, value, want string }{
+		{"workloads.nats-auth.digest", "v1.2.3", `workloads.nats-auth.digest: "v1.2.3" is not an image digest`},
+		{"workloads.nats-auth.digest", "sha256:abc", `workloads.nats-auth.digest: "sha256:abc" is not an image digest`},
+		{"workloads.beacons.digest", d, "workloads.beacons: is not a privileged workload"},
+	} {
+		_, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, tc.path, tc.value)), Overrides{})
+		require.Error(t, err, tc.path)
+		assert.Contains(t, err.Error(), tc.want)
+	}
 }

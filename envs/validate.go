@@ -82,6 +82,7 @@ func validate(c *Config, src sources) error {
 	validateEdge(p, c)
 	validateMarketplace(p, c, want)
 	validateIdentity(p, c)
+	validateWorkloads(p, c)
 	if c.AccountBaseline.RetentionDays < 1 {
 		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
 	}
@@ -342,6 +343,7 @@ func validateEdge(p *problems, c *Config) {
 		p.add("edge.jetStreamStorageGi", "%d must be between 1 and 16384 Gi", e.JetStreamStorageGi)
 	}
 	validateP2PBridge(p, e.P2PBridge)
+	validateAdminOIDC(p, c)
 }
 
 // validateDerivedNames catches names AWS would reject at apply time, long
@@ -350,7 +352,7 @@ func validateDerivedNames(p *problems, c *Config) {
 	n := naming.New(c.Org, c.Env, c.Region)
 	if b := longest(n.Buckets()); len(b) > naming.MaxBucketName {
 		p.add("org", "derived S3 bucket name %q is %d characters; AWS allows %d: shorten org", b, len(b), naming.MaxBucketName)
-	} else if r := longest(n.Roles()); len(r) > naming.MaxRoleName {
+	} else if r := longest(n.Roles(c.CICD.Services...)); len(r) > naming.MaxRoleName {
 		p.add("org", "derived IAM role name %q is %d characters; AWS allows %d: shorten org", r, len(r), naming.MaxRoleName)
 	} else if conn := n.GitHubConnection(); len(conn) > naming.MaxConnectionName {
 		p.add("org", "derived CodeConnections name %q is %d characters; AWS allows %d: shorten org", conn, len(conn), naming.MaxConnectionName)

@@ -5,7 +5,6 @@ import (
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
-	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
 // ProvenanceGateRoleArn is the provenance gate's IRSA role ARN. The cdn
@@ -33,16 +32,4 @@ func publishedDeny(b *base, packsArn string) []sp.Statement {
 		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"*"}}},
 		Conditions: []sp.Condition{{Test: "ArnNotEquals", Variable: "aws:PrincipalArn", Values: []string{b.ProvenanceGateRoleArn()}}},
 	}}
-}
-
-// serviceDeployNamespaces are the namespaces the service deploy role may
-// edit: the services namespace, edge-sync (the DTN gateway and uplink
-// adapters), cdn-presigner (the crl-sync CronJob), and marketplace when it
-// is on.
-func serviceDeployNamespaces(cfg *envs.Config) []string {
-	ns := []string{naming.NamespaceServices, naming.NamespaceEdge, naming.NamespacePresigner}
-	if cfg.Marketplace.Enabled {
-		ns = append(ns, naming.NamespaceMarketplace)
-	}
-	return ns
 }

@@ -63,9 +63,11 @@ var NATSChart = sp.Chart{
 	Name:       "nats", Version: "1.3.16", AppVersion: "2.11.10",
 }
 
-// NATSBoxImage runs the nats CLI that applies the stream definitions; the
-// -nonroot build runs as uid 1000.
-const NATSBoxImage = "natsio/nats-box:0.19.2-nonroot"
+// NATSBoxImage runs the nats CLI that applies the stream definitions with
+// the stream-admin key mounted, so it is pinned by digest: a moved tag
+// cannot swap the image that holds that key. The Job runs it as uid 1000
+// (runAsNonRoot), HOME on an emptyDir.
+const NATSBoxImage = "docker.io/natsio/nats-box:0.19.2@sha256:8031d190c7ee24081f3f27cc939fb647a1eeb29ebb5c60fef9b5b6c7a846d6a2"
 
 // ExternalSecretsChart installs External Secrets Operator, which copies
 // credentials from AWS Secrets Manager (or generates them in-cluster) into
@@ -96,5 +98,13 @@ var (
 	AWSPCAIssuerChart = sp.Chart{
 		Repository: "https://cert-manager.github.io/aws-privateca-issuer",
 		Name:       "aws-privateca-issuer", Version: "v1.9.0", AppVersion: "v1.9.0",
+	}
+	// ApproverPolicyChart is cert-manager approver-policy: the only
+	// approver of CertificateRequests (cert-manager's own is off), which
+	// approves a request only when a CertificateRequestPolicy its requester
+	// may use allows every attribute of it.
+	ApproverPolicyChart = sp.Chart{
+		Repository: "https://charts.jetstack.io",
+		Name:       "cert-manager-approver-policy", Version: "v0.27.0", AppVersion: "v0.27.0",
 	}
 )

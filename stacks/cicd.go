@@ -28,17 +28,19 @@ var EcrPushActions = []string{
 
 // CICDOutputs are the role ARNs the GitHub repository is configured with.
 type CICDOutputs struct {
-	Repositories      map[string]*sp.EcrRepository
-	ServiceDeployRole *string
-	InfraPlanRole     *string
-	InfraDeployRole   *string
+	Repositories map[string]*sp.EcrRepository
+	// ServiceDeployRoles are the per-service deploy roles, by service.
+	ServiceDeployRoles map[string]serviceDeployRole
+	InfraPlanRole      *string
+	InfraDeployRole    *string
 	// RunnerProject is the CodeBuild project of the in-VPC runners.
 	RunnerProject string
 }
 
 // NewCICDStack creates the ECR repositories, the GitHub Actions OIDC
-// provider (or a reference to it), the three GitHub roles with their EKS
-// access, and the in-VPC CodeBuild runners. It is deployed by a human with
+// provider (or a reference to it), the infra plan and deploy roles and one
+// deploy role per service, with their EKS access, and the in-VPC CodeBuild
+// runners. It is deployed by a human with
 // the bootstrap admin role: the infra-deploy role cannot change its own
 // permissions (see docs/cicd.md).
 func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutputs, cluster *ClusterOutputs) (*CICDOutputs, error) {
@@ -55,7 +57,6 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		return nil, err
 	}
 	out := &CICDOutputs{Repositories: map[string]*sp.EcrRepository{}}
-	var repoArns []string
 	for _, svc := range ci.Services {
 		repo, err := sp.NewEcrRepository(b.stack, "ecr-"+svc, &sp.EcrRepositoryProps{
 			Name: b.names.EcrRepository(svc), KmsKeyArn: key.KeyArn, KeepTaggedImages: ci.KeepTaggedImages,
@@ -65,21 +66,13 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 			return nil, err
 		}
 		out.Repositories[svc] = repo
-		repoArns = append(repoArns, *repo.Arn)
 		b.output("ecr_"+svc, "ECR repository URL of "+svc, repo.URL, false)
 	}
 
 	provider := sp.NewGitHubOIDCProvider(b.stack, "github-oidc", ci.CreateOIDCProvider)
 	arns := newRoleARNs(cfg, b.names, *b.accountID())
 
-	serviceDeploy, err := sp.NewGitHubRole(b.stack, "gha-service-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, Subjects: []string{ServiceDeploySubject(cfg)},
-		Statements: []sp.Statement{
-			{Sid: "EcrLogin", Actions: []string{"ecr:GetAuthorizationToken"}, Resources: []string{"*"}},
-			{Sid: "PushServiceImages", Actions: EcrPushActions, Resources: repoArns},
-			{Sid: "FindTheCluster", Actions: []string{"eks:DescribeCluster"}, Resources: []string{*cluster.Arn}},
-		},
-	})
+	serviceRoles, err := newServiceDeployRoles(b, provider, cluster, out.Repositories)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +96,6 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		return nil, err
 	}
 	grantClusterAccess(b, cluster, []clusterAccess{
-		{"service-deploy", *serviceDeploy.Arn, EKSEditPolicyArn, serviceDeployNamespaces(cfg)},
 		{"infra-plan", *plan.Arn, EKSViewPolicyArn, nil},
 		{"infra-deploy", *deploy.Arn, sp.ClusterAdminPolicyArn, nil},
 	})
@@ -113,12 +105,11 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		return nil, err
 	}
 
-	b.output("service_deploy_role_arn", "Role for deploy-<service> workflows (secret AWS_SERVICE_DEPLOY_ROLE_ARN)", serviceDeploy.Arn, false)
 	b.output("infra_plan_role_arn", "Role for infra-ci.yml and drift (secret AWS_INFRA_PLAN_ROLE_ARN)", plan.Arn, false)
 	b.output("infra_deploy_role_arn", "Role for infra-deploy.yml (secret AWS_INFRA_DEPLOY_ROLE_ARN)", deploy.Arn, false)
 	b.output("runner_project", "CodeBuild project of the in-VPC runners (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
 	b.output("github_connection_arn", "CodeConnections connection; complete its GitHub handshake once in the console", runner.ConnectionArn, false)
-	out.ServiceDeployRole, out.InfraPlanRole, out.InfraDeployRole = serviceDeploy.Arn, plan.Arn, deploy.Arn
+	out.ServiceDeployRoles, out.InfraPlanRole, out.InfraDeployRole = serviceRoles, plan.Arn, deploy.Arn
 	out.RunnerProject = runner.ProjectName
 	return out, nil
 }

@@ -31,7 +31,10 @@ const (
 
 // EdgeOutputs locate the edge services' backing resources.
 type EdgeOutputs struct {
+	// NATSURL is the in-cluster client URL (service CA certificates).
 	NATSURL string
+	// AgentsURL is where agents connect with a device certificate.
+	AgentsURL string
 	// DeviceLedgerTable is the name of the device-certificate ledger.
 	DeviceLedgerTable *string
 	DTNQueueURL       *string
@@ -40,17 +43,24 @@ type EdgeOutputs struct {
 	Beacons           *BeaconOutputs
 	// PresignerHost is the CDN presigner's public host (mutual TLS).
 	PresignerHost string
+	// TrustStoreArn is the presigner ALB's trust store (device CA only).
+	TrustStoreArn *string
 }
 
 // NewEdgeStack deploys the Edge Sync foundation of the edge & marketplace
-// additions into namespace edge-sync: NATS JetStream with the edge streams
-// (payloads capped at the 50 KB envelope), and the DTN gateway's
-// store-and-forward queue, backed by S3 for bodies and SQS for order, with
-// an IRSA role for the gateway. It also creates the private-CA
-// ClusterIssuer every in-cluster certificate names and the CDN presigner's
-// mutual-TLS entry point (stacks/edge_identity.go), both from the identity
-// stack's outputs. It returns nil when cfg.Edge.Enabled is false.
-func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs, storage *StorageOutputs, identity *IdentityOutputs) (*EdgeOutputs, error) {
+// additions: NATS JetStream with the edge streams (payloads capped at the
+// 50 KB envelope) and its auth callout in the privileged namespace
+// edge-nats; the DTN gateway's store-and-forward queue, backed by S3 for
+// bodies and SQS for order, with an IRSA role for the gateway, beside the
+// beacon registry in edge-sync (where the service workflows deploy). It
+// also builds the trust anchors of the CA hierarchy into the cluster and
+// the edge: the per-namespace service-CA issuers and their approval
+// policies, the device trust store, the CDN presigner's mutual-TLS entry
+// point with crl-sync, and the enrollment service's namespace
+// (stacks/edge_trust.go, stacks/edge_identity.go). It needs the PKI
+// ceremony to have signed both subordinate CAs. It returns nil when
+// cfg.Edge.Enabled is false.
+func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs, storage *StorageOutputs, identity *IdentityOutputs, cdn *CDNOutputs) (*EdgeOutputs, error) {
 	if !cfg.Edge.Enabled {
 		return nil, nil
 	}
@@ -58,6 +68,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if cfg.IsProd() {
 		replicas = 3
 	}
+	clustered := replicas > 1
 	streams, err := edge.Streams(cfg.Edge.EnvelopeMaxBytes, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
@@ -70,16 +81,20 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		return nil, err
 	}
 	ns, err := sp.NewNamespace(b.stack, "namespace", &sp.NamespaceProps{Name: naming.NamespaceEdge,
-		Policies: append(edgePolicies(), beaconPolicies(cfg.Network.PrivateSubnets)...)})
+		Policies: append([]sp.IngressAllow{dtnGatewayIngress()}, beaconPolicies(cfg.Network.PublicSubnets)...)})
+	if err != nil {
+		return nil, err
+	}
+	natsNS, err := sp.NewNamespace(b.stack, "nats-namespace", &sp.NamespaceProps{Name: naming.NamespaceNATS, Policies: natsPolicies()})
 	if err != nil {
 		return nil, err
 	}
 
 	// DTN store-and-forward: bodies in S3, order and retries in SQS, both
-	// encrypted with the data key; the queue refuses anything larger than
-	// the envelope limit.
+	// encrypted with the edge's own key (storage.EdgeKeyArn); the queue
+	// refuses anything larger than the envelope limit.
 	bucket, err := sp.NewSecureBucket(b.stack, "dtn-store", &sp.SecureBucketProps{
-		Name: b.names.DataBucket("dtn"), KmsKeyArn: storage.KeyArn, Protect: cfg.Protect(),
+		Name: b.names.DataBucket("dtn"), KmsKeyArn: storage.EdgeKeyArn, Protect: cfg.Protect(),
 		AccessLogs: &sp.AccessLogTarget{Bucket: storage.Buckets["logs"].Name, Prefix: AccessLogPrefix("dtn")},
 		Lifecycle: []sp.LifecycleRule{{
 			ID: "expire-forwarded-envelopes", ExpireDays: DTNRetentionDays, NoncurrentExpireDays: 1, AbortMultipartDays: 1,
@@ -88,27 +103,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if err != nil {
 		return nil, err
 	}
-	// Both queues hold envelopes not yet delivered: outside dev, destroying
-	// one is a deliberate two-step change, like every stateful resource.
-	lifecycle := &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(cfg.Protect())}
-	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
-		Name: jsii.String(b.names.DTNDeadLetterQueue()), KmsMasterKeyId: storage.KeyArn,
-		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
-		Lifecycle:               lifecycle,
-	})
-	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
-		Name:                         jsii.String(b.names.DTNOutboxQueue()),
-		KmsMasterKeyId:               storage.KeyArn,
-		KmsDataKeyReusePeriodSeconds: jsii.Number(3600),
-		MaxMessageSize:               jsii.Number(float64(cfg.Edge.EnvelopeMaxBytes)),
-		MessageRetentionSeconds:      jsii.Number(float64(DTNRetentionDays * 24 * 3600)),
-		VisibilityTimeoutSeconds:     jsii.Number(DTNVisibilitySeconds),
-		ReceiveWaitTimeSeconds:       jsii.Number(20),
-		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
-			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
-		}),
-		Lifecycle: lifecycle,
-	})
+	queue, dlq := newDTNQueues(b, storage.EdgeKeyArn)
 	role, err := sp.NewIrsaRole(b.stack, "dtn-gateway-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-dtn-gateway"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 		PermissionsBoundary: b.boundaryArn(),
@@ -118,62 +113,124 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 				Resources: []string{*queue.Arn()}},
 			{Sid: "StoreEnvelopeBodies", Actions: []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}, Resources: []string{*bucket.Arn + "/*"}},
 			{Sid: "ListEnvelopes", Actions: []string{"s3:ListBucket"}, Resources: []string{*bucket.Arn}},
-			{Sid: "UseTheDataKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*storage.KeyArn}},
+			{Sid: "UseTheEdgeKeyForItsStoreAndQueues", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*storage.EdgeKeyArn},
+				Conditions: []sp.Condition{viaServices(cfg.Region, "s3", "sqs")}},
 		},
 	})
 	if err != nil {
 		return nil, err
 	}
 
-	ledger := newDeviceLedger(b, storage.KeyArn)
+	ledger := newDeviceLedger(b, storage.DeviceKeyArn)
 	beacons, err := newBeaconRegistry(b, cluster)
 	if err != nil {
 		return nil, err
 	}
-	// The env's public zone: the agents' NATS endpoint and the beacon admin
-	// UI each get a record in it.
+	// The env's public zone: the agents' NATS endpoint, the presigner and
+	// the beacon admin UI each get a record in it.
 	zone := b.publicZone()
-	if _, err := newBeaconsAdminEntry(b, ns, zone); err != nil {
+	if _, err := newBeaconsAdminEntry(b, ns, zone, cluster); err != nil {
 		return nil, err
 	}
-	newDTNBacklogAlarm(b, queue)
+	newDTNAlarms(b, storage.AlarmTopicArn, queue, dlq)
 
-	// mTLS and accounts (stacks/edge_nats.go): certificates first, so the
-	// chart's pods find their TLS Secret.
+	// Trust anchors: both subordinate CAs must be signed (PKI ceremony).
+	anchors := newTrustAnchors(b, identity)
+	trustStore := newDeviceTrustStore(b, identity, anchors)
+	natsAnchors := newNATSTrustAnchors(b, anchors, natsNS.Resource)
+
+	// mTLS, accounts and the auth callout (stacks/edge_nats.go,
+	// stacks/edge_natsauth.go): issuers and approval policies first, then
+	// certificates, then the servers, so the chart's pods find their Secrets.
+	certs := natsCertificates(cfg, clustered)
+	issuers := newServiceIssuers(b, identity, natsCertRequests(certs), []cdktf.ITerraformDependable{ns.Resource, natsNS.Resource})
+	certObjs := newNATSCertificates(b, certs, issuers)
+	authSecret := newNATSAuthSecret(b, []cdktf.ITerraformDependable{natsNS.Resource})
 	values := natsValues(cfg, replicas, platform.StorageClass)
-	if err := addNATSSecurity(values, cfg); err != nil {
+	if err := addNATSSecurity(values, cfg, clustered); err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
 	}
-	issuer := newPrivateCAClusterIssuer(b, identity)
-	certs := newNATSCertificates(b, []cdktf.ITerraformDependable{ns.Resource, issuer})
 	nats, err := sp.NewHelmRelease(b.stack, "nats", &sp.HelmReleaseProps{
-		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceEdge,
+		Chart: NATSChart, ReleaseName: NATSRelease, Namespace: naming.NamespaceNATS,
 		Values:    values,
-		DependsOn: append([]cdktf.ITerraformDependable{ns.Resource}, certs...),
+		DependsOn: append([]cdktf.ITerraformDependable{natsNS.Resource, natsAnchors, authSecret}, certObjs...),
 	})
 	if err != nil {
 		return nil, err
 	}
-	natsURL := fmt.Sprintf("tls://%s.%s.svc:%d", NATSRelease, naming.NamespaceEdge, NATSClientPort)
-	if err := newStreamSetup(b, ns.Name, nats.Release, streams, natsURL); err != nil {
-		return nil, err
+	// Every client but the callout itself is authorized by the callout, so
+	// the streams can be set up only once it runs.
+	if callout := newNATSAuth(b, []cdktf.ITerraformDependable{nats.Release}); callout != nil {
+		if err := newStreamSetup(b, natsNS.Name, callout, streams, NATSURL()); err != nil {
+			return nil, err
+		}
 	}
 	agentsURL := newNATSAgentsEndpoint(b, nats.Release, zone)
-	presignHost, err := newPresigner(b, identity, zone)
+
+	presignNS, presignHost, err := newPresigner(b, cluster, cdn, trustStore, zone)
 	if err != nil {
 		return nil, err
 	}
-	b.output("presigner_host", "Host of the CDN presigner (ALB mutual TLS with device certificates)", presignHost, false)
-	b.output("nats_agents_url", "URL agents connect to with their device certificate (mTLS)", agentsURL, false)
+	if err := newCRLSync(b, presignNS, identity, trustStore); err != nil {
+		return nil, err
+	}
+	if err := newEnrollment(b, identity); err != nil {
+		return nil, err
+	}
 
-	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)
+	b.output("presigner_host", "Host of the CDN presigner (ALB mutual TLS with device certificates)", presignHost, false)
+	b.output("device_trust_store_arn", "ALB trust store of device certificates (the device CA only)", trustStore.Arn(), false)
+	b.output("nats_agents_url", "URL agents connect to with their device certificate (NATS over TLS websocket)", agentsURL, false)
+	b.output("nats_url", "In-cluster NATS URL (service CA certificates)", NATSURL(), false)
 	b.output("dtn_queue_url", "DTN store-and-forward queue", queue.Url(), false)
 	b.output("dtn_gateway_role_arn", "IRSA role for the dtn-gateway service account", role.RoleArn, false)
 	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked)", ledger.Name(), false)
+	b.output("unpinned_workloads", "Privileged workloads with no image digest pinned in envs/<env>.yaml (no pods yet)", unpinnedWorkloads(cfg), false)
 	return &EdgeOutputs{
-		NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
-		DeviceLedgerTable: ledger.Name(), Beacons: beacons, PresignerHost: presignHost,
+		NATSURL: NATSURL(), AgentsURL: agentsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
+		DeviceLedgerTable: ledger.Name(), Beacons: beacons, PresignerHost: presignHost, TrustStoreArn: trustStore.Arn(),
 	}, nil
+}
+
+// unpinnedWorkloads lists the edge's privileged workloads still waiting for
+// a digest in envs/<env>.yaml.
+func unpinnedWorkloads(cfg *envs.Config) []string {
+	out := []string{}
+	for _, w := range []string{envs.WorkloadNATSAuth, envs.WorkloadDeviceEnrollment, envs.WorkloadCDNPresigner, envs.WorkloadCRLSync} {
+		if cfg.WorkloadDigest(w) == "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// newDTNQueues creates the outbox and its dead-letter queue. Both hold
+// envelopes not yet delivered: outside dev, destroying one is a deliberate
+// two-step change, like every stateful resource.
+func newDTNQueues(b *base, keyArn *string) (sqsqueue.SqsQueue, sqsqueue.SqsQueue) {
+	lifecycle := &cdktf.TerraformResourceLifecycle{PreventDestroy: jsii.Bool(b.cfg.Protect())}
+	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-dead-letter"), &sqsqueue.SqsQueueConfig{
+		Name: jsii.String(b.names.DTNDeadLetterQueue()), KmsMasterKeyId: keyArn,
+		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
+		Lifecycle:               lifecycle,
+	})
+	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("dtn-outbox"), &sqsqueue.SqsQueueConfig{
+		Name:                         jsii.String(b.names.DTNOutboxQueue()),
+		KmsMasterKeyId:               keyArn,
+		KmsDataKeyReusePeriodSeconds: jsii.Number(3600),
+		MaxMessageSize:               jsii.Number(float64(b.cfg.Edge.EnvelopeMaxBytes)),
+		MessageRetentionSeconds:      jsii.Number(float64(DTNRetentionDays * 24 * 3600)),
+		VisibilityTimeoutSeconds:     jsii.Number(DTNVisibilitySeconds),
+		ReceiveWaitTimeSeconds:       jsii.Number(20),
+		RedrivePolicy: cdktf.Fn_Jsonencode(map[string]any{
+			"deadLetterTargetArn": dlq.Arn(), "maxReceiveCount": DTNMaxReceiveAttempts,
+		}),
+		Lifecycle: lifecycle,
+	})
+	for id, q := range map[string]sqsqueue.SqsQueue{"dtn-outbox-policy": queue, "dtn-dead-letter-policy": dlq} {
+		newTLSOnlyQueuePolicy(b, id, q)
+	}
+	return queue, dlq
 }
 
 // newDeviceLedger creates the device-certificate ledger: one item per
@@ -181,7 +238,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 // rollback --cohort` can find exactly a cohort's serials to revoke. The
 // enrollment service (not built yet) writes it with the identity stack's
 // enrollment role; the identity stack's revocation role reads it.
-// It holds device ids, so it is encrypted with the data key, recoverable
+// It holds device ids, so it is encrypted with the devices key, recoverable
 // (PITR) and protected from destroy outside dev.
 func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
 	protect := b.cfg.Protect()
@@ -247,9 +304,10 @@ func newStreamSetup(b *base, namespace *string, after cdktf.ITerraformDependable
 		Data:     sp.StringMap(files),
 	})
 	// The Job authenticates as stream-admin with its cert-manager client
-	// certificate (mounted from nats-user-stream-admin).
+	// certificate (mounted from nats-user-stream-admin), and takes replies
+	// on stream-admin's own inbox, the only one it may subscribe to.
 	script := `set -eu
-n() { nats --server "$NATS_URL" --tlscert /certs/tls.crt --tlskey /certs/tls.key --tlsca /certs/ca.crt "$@"; }
+n() { nats --server "$NATS_URL" --tlscert /certs/tls.crt --tlskey /certs/tls.key --tlsca /certs/ca.crt --inbox-prefix "$INBOX_PREFIX" "$@"; }
 for f in /streams/*.json; do
   name=$(basename "$f" .json)
   if n stream info "$name" >/dev/null 2>&1; then
@@ -278,6 +336,7 @@ n stream ls`
 						Command: jsii.Strings("/bin/sh", "-c", script),
 						Env: &[]*jobv1.JobV1SpecTemplateSpecContainerEnv{
 							{Name: jsii.String("NATS_URL"), Value: jsii.String(natsURL)},
+							{Name: jsii.String("INBOX_PREFIX"), Value: jsii.String(edge.ServiceInboxPrefix(edge.UserStreamAdmin))},
 							{Name: jsii.String("HOME"), Value: jsii.String("/tmp")},
 						},
 						SecurityContext: &jobv1.JobV1SpecTemplateSpecContainerSecurityContext{

@@ -89,7 +89,8 @@ func newBeaconRegistry(b *base, cluster *ClusterOutputs) (*BeaconOutputs, error)
 	})
 	tableArn := *table.Arn()
 	conds := BeaconAttributeConditions()
-	useKey := sp.Statement{Sid: "UseTheBeaconsKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*key.KeyArn}}
+	viaDynamoDB := []sp.Condition{viaServices(b.cfg.Region, "dynamodb")}
+	useKey := sp.Statement{Sid: "UseTheBeaconsKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*key.KeyArn}, Conditions: viaDynamoDB}
 	read := sp.Statement{Sid: "ReadBeacons", Actions: beaconReadActions, Resources: []string{tableArn}, Conditions: conds}
 	write := sp.Statement{Sid: "WriteAllowedBeaconAttributes", Actions: beaconWriteActions, Resources: []string{tableArn}, Conditions: conds}
 	roles := map[string]*string{}
@@ -100,7 +101,7 @@ func newBeaconRegistry(b *base, cluster *ClusterOutputs) (*BeaconOutputs, error)
 		{"irsa-beacons", BeaconsAccount, []sp.Statement{read, write, useKey}},
 		{"irsa-beacon-rotate", BeaconRotateAccount, []sp.Statement{read, write, useKey}},
 		// The admin UI lists and shows beacons; it never writes.
-		{"irsa-beacons-admin", BeaconsAdminAccount, []sp.Statement{read, {Sid: "DecryptBeacons", Actions: []string{"kms:Decrypt"}, Resources: []string{*key.KeyArn}}}},
+		{"irsa-beacons-admin", BeaconsAdminAccount, []sp.Statement{read, {Sid: "DecryptBeacons", Actions: []string{"kms:Decrypt"}, Resources: []string{*key.KeyArn}, Conditions: viaDynamoDB}}},
 	} {
 		role, err := sp.NewIrsaRole(b.stack, r.purpose, &sp.IrsaRoleProps{
 			RoleName: b.names.Role(r.purpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
@@ -123,15 +124,14 @@ func newBeaconRegistry(b *base, cluster *ClusterOutputs) (*BeaconOutputs, error)
 
 // beaconPolicies open the beacons API to edge-sync (agents' in-cluster
 // peers, the admin UI, the gateway) and Prometheus, and the admin UI to its
-// internal ALB only. An internal ALB sits in the private subnets, which also
-// hold every pod, so that allow admits the private subnets on the UI's port
-// alone: this is the reviewed exception platform_security.go asks for. The
-// UI's role is read-only and the table holds no PII.
-func beaconPolicies(privateSubnets []string) []sp.IngressAllow {
+// ALB only: that internal ALB sits in the public subnets
+// (stacks/edge_beacons_admin.go), which hold no pod, so admitting them
+// admits the load balancer and nothing else of the cluster.
+func beaconPolicies(publicSubnets []string) []sp.IngressAllow {
 	api := map[string]string{"app.kubernetes.io/name": "beacons"}
 	admin := map[string]string{"app.kubernetes.io/name": "beacons-admin"}
 	var alb []sp.Peer
-	for _, cidr := range privateSubnets {
+	for _, cidr := range publicSubnets {
 		alb = append(alb, sp.Peer{CIDR: cidr})
 	}
 	return []sp.IngressAllow{

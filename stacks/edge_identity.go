@@ -2,74 +2,42 @@ package stacks
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/configmapv1"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/deploymentv1"
-	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/manifest"
 	"github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11/servicev1"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
-// AWSPCAIssuerAPI is the API version of aws-privateca-issuer's issuers
-// (chart v1.9.0 serves v1beta1 only).
-const AWSPCAIssuerAPI = "awspca.cert-manager.io/v1beta1"
-
-// newPrivateCAClusterIssuer creates the AWSPCAClusterIssuer every
-// in-cluster certificate names (naming.ClusterIssuerPrivateCA), backed by
-// the identity stack's CA. It is a kubernetes_manifest: its CRD comes with
-// the aws-privateca-issuer chart the platform stack installs, so it exists
-// when this stack plans. Terraform waits for the issuer's Ready condition,
-// so certificates are requested only from a working issuer.
-func newPrivateCAClusterIssuer(b *base, identity *IdentityOutputs) manifest.Manifest {
-	m := privateCAClusterIssuer(identity.CAArn, b.cfg.Region)
-	return manifest.NewManifest(b.stack, jsii.String("private-ca-cluster-issuer"), &manifest.ManifestConfig{
-		Manifest: &m,
-		Wait: &manifest.ManifestWait{Condition: &[]*manifest.ManifestWaitCondition{{
-			Type: jsii.String("Ready"), Status: jsii.String("True"),
-		}}},
-	})
-}
-
-// privateCAClusterIssuer is the issuer object. No credentials: the issuer
-// runs as its service account, whose IRSA role may issue from this CA only.
-// No pcaTemplate: the issuer picks the ACM PCA template from each
-// Certificate's usages (server auth, client auth or both).
-func privateCAClusterIssuer(caArn *string, region string) map[string]any {
-	return map[string]any{
-		"apiVersion": AWSPCAIssuerAPI, "kind": "AWSPCAClusterIssuer",
-		"metadata": map[string]any{"name": naming.ClusterIssuerPrivateCA},
-		"spec":     map[string]any{"arn": *caArn, "region": region},
-	}
-}
-
-// CDN presigner names in namespace cdn-presigner.
+// CDN presigner names in namespace cdn-presigner (privileged: only the
+// infra stacks deploy into it).
 const (
-	// PresignerApp names the Deployment, its Service and pod labels.
-	PresignerApp = "cdn-presigner"
-	// PresignerPort is the container's HTTP port.
+	// PresignerApp names the presigner's release, Service and pod labels.
+	PresignerApp = envs.WorkloadCDNPresigner
+	// PresignerPort is the container's HTTP port (the library chart's
+	// service.targetPort).
 	PresignerPort = 8080
-	// PresignerImage is the placeholder until the presigner's own image
-	// exists: the same traefik/whoami v1.12.0 digest that
-	// services/edge-placeholder/Dockerfile pins, a static HTTP server that
-	// answers 200 on every path and does nothing else.
-	PresignerImage = "docker.io/traefik/whoami:v1.12.0@sha256:c4717a8d1f0134a7444e24f881160e033991f23027c6c5a9a3f8fd22e70d1d44"
 	// PresignerMTLSPort is the ALB's only listener (HTTPS).
 	PresignerMTLSPort = 443
 	// ALBMutualAuthAnnotation configures the ALB listener's mutual TLS
 	// (aws-load-balancer-controller v3.5.0, docs/guide/ingress/annotations.md).
 	ALBMutualAuthAnnotation = "alb.ingress.kubernetes.io/mutual-authentication"
+	// PresignerRolePurpose names its IRSA role "<org>-<env>-irsa-cdn-presigner".
+	PresignerRolePurpose = "irsa-cdn-presigner"
 )
 
 // PresignerMutualAuth is the mutual-authentication annotation value: the
 // HTTPS:443 listener in verify mode against the device trust store. The
 // controller reads a JSON list of {port, mode, trustStore}; in verify mode
 // the ALB completes the handshake only for a client certificate that chains
-// to the trust store's CA (and is not on its revocation list, when one is
-// attached), and passes the verified leaf to the target in the
+// to a CA in the trust store (the device CA alone) and is not on its
+// revocation list, and passes the verified leaf to the target in the
 // X-Amzn-Mtls-Clientcert-Leaf header (with -Serial-Number, -Issuer,
 // -Subject and -Validity beside it). Expired certificates are refused
 // (ignoreClientCertificateExpiry stays false).
@@ -77,14 +45,33 @@ func PresignerMutualAuth(trustStoreArn string) string {
 	return fmt.Sprintf(`[{"port":%d,"mode":"verify","trustStore":"%s"}]`, PresignerMTLSPort, trustStoreArn)
 }
 
+// Tables the presigner and the enrollment service read (contracts: the
+// device records and entitlements tables, beside the device ledger).
+func (b *base) devicesTableArn() string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s-devices", b.cfg.Region, *b.accountID(), b.names.Prefix())
+}
+
+func (b *base) entitlementsTableArn() string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s-entitlements", b.cfg.Region, *b.accountID(), b.names.Prefix())
+}
+
+func (b *base) ledgerTableArn() string {
+	return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", b.cfg.Region, *b.accountID(), b.names.DeviceLedgerTable())
+}
+
 // newPresigner is the CDN presigner's entry point for agent-class clients:
 // namespace cdn-presigner (restricted, default deny, the ALB's subnets
-// admitted on the pod port only), a placeholder Deployment and Service,
+// admitted on the pod port only), its IRSA role (kms:Sign on the CDN
+// signing key, reads of the ledger, device and entitlement tables), the
+// release of helm/cdn-presigner by the digest pinned in envs/<env>.yaml,
 // and an internet-facing ALB Ingress on cfg.ServiceHost("presign") with a
 // DNS-validated ACM certificate, HTTPS only, and mutual TLS in verify mode
-// against the identity stack's trust store: an albEntry (stacks/alb_entry.go)
-// with the mutual-authentication annotation added.
-func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, error) {
+// against the device trust store: an albEntry (stacks/alb_entry.go) with the
+// mutual-authentication annotation added. The presigner must also compare
+// X-Amzn-Mtls-Clientcert-Issuer with DEVICE_CA_SUBJECT and look the serial
+// up in the ledger (revoked rows refused), the two checks the ALB cannot
+// make on a device certificate that is still within its validity.
+func newPresigner(b *base, cluster *ClusterOutputs, cdn *CDNOutputs, trustStore lbtruststore.LbTrustStore, zoneID *string) (*sp.Namespace, string, error) {
 	var albs []sp.Peer
 	for _, cidr := range b.cfg.Network.PublicSubnets {
 		albs = append(albs, sp.Peer{CIDR: cidr})
@@ -97,91 +84,84 @@ func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, e
 		},
 	})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	newCRLSyncConfig(b, ns, identity)
+	role, err := sp.NewIrsaRole(b.stack, "presigner-irsa", &sp.IrsaRoleProps{
+		RoleName: b.names.Role(PresignerRolePurpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
+		PermissionsBoundary: b.boundaryArn(), Namespace: naming.NamespacePresigner, ServiceAccount: PresignerApp,
+		Statements: []sp.Statement{
+			{Sid: "SignCanonicalPolicies", Actions: []string{"kms:Sign"}, Resources: []string{*cdn.SigningKeyArn},
+				Conditions: []sp.Condition{
+					{Test: "StringEquals", Variable: "kms:SigningAlgorithm", Values: []string{CDNSigningAlgorithm}},
+					{Test: "StringEquals", Variable: "kms:MessageType", Values: []string{"RAW"}},
+				}},
+			{Sid: "CheckDevicesAndLicences", Actions: []string{"dynamodb:GetItem", "dynamodb:Query"},
+				Resources: []string{b.ledgerTableArn(), b.devicesTableArn(), b.entitlementsTableArn()}},
+		},
+	})
+	if err != nil {
+		return nil, "", err
+	}
 	host := b.cfg.ServiceHost("presign")
 	certArn, err := sp.NewDnsValidatedCertificate(b.stack, "presigner-certificate", &sp.DnsValidatedCertificateProps{
 		DomainName: host, ZoneID: zoneID, Provider: b.provider,
 	})
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-
-	replicas := "1"
-	if b.cfg.IsProd() {
-		replicas = "2"
+	release, err := newWorkloadRelease(b, envs.WorkloadCDNPresigner, naming.NamespacePresigner, role.RoleArn, map[string]any{
+		"CDN_BASE_URL": "https://" + cdn.Domain, "CDN_SIGNING_KEY_ID": *cdn.SigningKeyArn, "CDN_KEY_PAIR_ID": *cdn.KeyPairID,
+		"LEDGER_TABLE": b.names.DeviceLedgerTable(), "DEVICES_TABLE": b.names.Prefix() + "-devices",
+		"ENTITLEMENTS_TABLE": b.names.Prefix() + "-entitlements", "DEVICE_CA_SUBJECT": b.deviceCASubject(),
+		"AWS_REGION": b.cfg.Region,
+	}, ns.Resource)
+	if err != nil {
+		return nil, "", err
 	}
-	deploy := deploymentv1.NewDeploymentV1(b.stack, jsii.String("presigner"), &deploymentv1.DeploymentV1Config{
-		Metadata: &deploymentv1.DeploymentV1Metadata{Name: jsii.String(PresignerApp), Namespace: ns.Name, Labels: sp.StringMap(labels)},
-		Spec: &deploymentv1.DeploymentV1Spec{
-			Replicas: jsii.String(replicas),
-			Selector: &deploymentv1.DeploymentV1SpecSelector{MatchLabels: sp.StringMap(labels)},
-			Template: &deploymentv1.DeploymentV1SpecTemplate{
-				Metadata: &deploymentv1.DeploymentV1SpecTemplateMetadata{Labels: sp.StringMap(labels)},
-				Spec: &deploymentv1.DeploymentV1SpecTemplateSpec{
-					AutomountServiceAccountToken: jsii.Bool(false),
-					SecurityContext: &deploymentv1.DeploymentV1SpecTemplateSpecSecurityContext{
-						RunAsNonRoot: jsii.Bool(true), RunAsUser: jsii.String("10001"), RunAsGroup: jsii.String("10001"),
-						SeccompProfile: &deploymentv1.DeploymentV1SpecTemplateSpecSecurityContextSeccompProfile{Type: jsii.String("RuntimeDefault")},
-					},
-					Container: &[]*deploymentv1.DeploymentV1SpecTemplateSpecContainer{{
-						Name:  jsii.String(PresignerApp),
-						Image: jsii.String(PresignerImage),
-						// whoami listens on WHOAMI_PORT_NUMBER (default 80,
-						// which a non-root process cannot bind).
-						Env: &[]*deploymentv1.DeploymentV1SpecTemplateSpecContainerEnv{
-							{Name: jsii.String("WHOAMI_PORT_NUMBER"), Value: jsii.String(fmt.Sprint(PresignerPort))},
-						},
-						Port: &[]*deploymentv1.DeploymentV1SpecTemplateSpecContainerPort{{
-							Name: jsii.String("http"), ContainerPort: jsii.Number(PresignerPort),
-						}},
-						ReadinessProbe: &deploymentv1.DeploymentV1SpecTemplateSpecContainerReadinessProbe{
-							HttpGet: &deploymentv1.DeploymentV1SpecTemplateSpecContainerReadinessProbeHttpGet{
-								Path: jsii.String("/readyz"), Port: jsii.String(fmt.Sprint(PresignerPort)),
-							},
-						},
-						Resources: &deploymentv1.DeploymentV1SpecTemplateSpecContainerResources{
-							Requests: sp.StringMap(map[string]string{"cpu": "25m", "memory": "32Mi"}),
-							Limits:   sp.StringMap(map[string]string{"cpu": "250m", "memory": "64Mi"}),
-						},
-						SecurityContext: &deploymentv1.DeploymentV1SpecTemplateSpecContainerSecurityContext{
-							AllowPrivilegeEscalation: jsii.Bool(false), ReadOnlyRootFilesystem: jsii.Bool(true), RunAsNonRoot: jsii.Bool(true),
-							Capabilities: &deploymentv1.DeploymentV1SpecTemplateSpecContainerSecurityContextCapabilities{Drop: jsii.Strings("ALL")},
-						},
-					}},
-				},
-			},
-		},
-		WaitForRollout: jsii.Bool(true),
-	})
+	// The Service the ALB routes to selects the release's pods by label, so
+	// it exists (and the ALB can be built) before an image is pinned.
 	svc := servicev1.NewServiceV1(b.stack, jsii.String("presigner-service"), &servicev1.ServiceV1Config{
-		Metadata: &servicev1.ServiceV1Metadata{Name: jsii.String(PresignerApp), Namespace: ns.Name},
+		Metadata: &servicev1.ServiceV1Metadata{Name: jsii.String(PresignerApp + "-alb"), Namespace: ns.Name},
 		Spec: &servicev1.ServiceV1Spec{
-			Type:     jsii.String("ClusterIP"),
-			Selector: sp.StringMap(labels),
+			Type: jsii.String("ClusterIP"),
+			Selector: &map[string]*string{
+				"app.kubernetes.io/name": jsii.String(PresignerApp), "app.kubernetes.io/instance": jsii.String(PresignerApp),
+			},
 			Port: &[]*servicev1.ServiceV1SpecPort{{
-				Name: jsii.String("http"), Port: jsii.Number(80), TargetPort: jsii.String("http"),
+				Name: jsii.String("http"), Port: jsii.Number(80), TargetPort: jsii.String(strconv.Itoa(PresignerPort)),
 			}},
 		},
 	})
-
+	deps := []cdktf.ITerraformDependable{svc}
+	if release != nil {
+		deps = append(deps, release)
+	}
 	// A TLS 1.2+ policy (the entry's); ALB mutual TLS works with every HTTPS policy.
 	newALBEntry(b, albEntry{
 		IngressID: "presigner-ingress", RecordID: "presigner-dns", Name: PresignerApp, Namespace: ns.Name,
 		Host: host, ZoneID: zoneID, CertArn: certArn, HealthPath: "/readyz", RecordTTL: 60,
-		Paths:       []albPath{{Prefix: "/", Service: jsii.String(PresignerApp)}},
-		Annotations: map[string]*string{ALBMutualAuthAnnotation: jsii.String(PresignerMutualAuth(*identity.TrustStoreArn))},
-		DependsOn:   []cdktf.ITerraformDependable{svc, deploy},
+		Paths:       []albPath{{Prefix: "/", Service: svc.Metadata().Name()}},
+		Annotations: map[string]*string{ALBMutualAuthAnnotation: jsii.String(PresignerMutualAuth(*trustStore.Arn()))},
+		DependsOn:   deps,
 	})
-	return host, nil
+	return ns, host, nil
+}
+
+// deviceCASubject is the device CA's subject as the ALB writes it in
+// X-Amzn-Mtls-Clientcert-Issuer (RFC 2253: most specific first).
+func (b *base) deviceCASubject() string {
+	id := b.cfg.Identity
+	s := "CN=" + b.cfg.SubordinateCommonName(DeviceCAPurpose)
+	if id.Subject.OrganizationalUnit != "" {
+		s += ",OU=" + id.Subject.OrganizationalUnit
+	}
+	return s + ",O=" + id.Subject.Organization + ",C=" + id.Subject.Country
 }
 
 // CRLSyncConfigMap holds what the crl-sync CronJob (helm/crl-sync) needs
-// from the identity stack. The CA and trust store ARNs end in random ids,
-// so neither the chart nor its workflow could derive them; Terraform
-// writes them here from the identity outputs and the job reads them with
-// configMapKeyRef, so no operator copies ARNs by hand.
+// from the identity and edge stacks: the device CA and trust store ARNs end
+// in random ids, so Terraform writes them here and the job reads them with
+// configMapKeyRef.
 const CRLSyncConfigMap = "crl-sync"
 
 // Keys of CRLSyncConfigMap: the environment variables services/crl-sync reads.
@@ -191,13 +171,87 @@ const (
 	CRLSyncKeyTrustStore = "TRUST_STORE_ARN"
 )
 
-func newCRLSyncConfig(b *base, ns *sp.Namespace, identity *IdentityOutputs) {
-	configmapv1.NewConfigMapV1(b.stack, jsii.String("crl-sync-config"), &configmapv1.ConfigMapV1Config{
+// newCRLSync writes crl-sync's ConfigMap and installs helm/crl-sync by the
+// pinned digest: a privileged workload (it swaps the trust store's
+// revocation list), so its workflow only builds and pushes the image.
+func newCRLSync(b *base, ns *sp.Namespace, identity *IdentityOutputs, trustStore lbtruststore.LbTrustStore) error {
+	cm := configmapv1.NewConfigMapV1(b.stack, jsii.String("crl-sync-config"), &configmapv1.ConfigMapV1Config{
 		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String(CRLSyncConfigMap), Namespace: ns.Name},
 		Data: &map[string]*string{
 			CRLSyncKeyPKIBucket:  identity.PKIBucket,
-			CRLSyncKeyCAArn:      identity.CAArn,
-			CRLSyncKeyTrustStore: identity.TrustStoreArn,
+			CRLSyncKeyCAArn:      identity.DeviceCAArn,
+			CRLSyncKeyTrustStore: trustStore.Arn(),
 		},
 	})
+	_, err := newWorkloadRelease(b, envs.WorkloadCRLSync, naming.NamespacePresigner, identity.CRLSyncRoleArn, nil, cm,
+		map[string]any{"identityConfigMap": CRLSyncConfigMap, "awsRegion": b.cfg.Region})
+	return err
 }
+
+// EnrollmentConfigMap carries the enrollment service's settings (contracts:
+// DEVICE_CA_ARN, DEVICE_CERT_DAYS, LEDGER_TABLE, DEVICES_TABLE).
+const EnrollmentConfigMap = envs.WorkloadDeviceEnrollment
+
+// newEnrollment creates namespace device-enrollment (nothing is admitted to
+// it yet: the service's own entry point is added when it exists), its
+// configuration, and the release of helm/device-enrollment by the pinned
+// digest. Its IRSA role (identity stack) issues from the device CA only,
+// with the client-auth template only.
+func newEnrollment(b *base, identity *IdentityOutputs) error {
+	ns, err := sp.NewNamespace(b.stack, "enrollment-namespace", &sp.NamespaceProps{Name: naming.NamespaceEnrollment})
+	if err != nil {
+		return err
+	}
+	env := map[string]any{
+		"DEVICE_CA_ARN": *identity.DeviceCAArn, "DEVICE_CERT_DAYS": strconv.Itoa(identity.DeviceCertDays),
+		"LEDGER_TABLE": b.names.DeviceLedgerTable(), "DEVICES_TABLE": b.names.Prefix() + "-devices", "AWS_REGION": b.cfg.Region,
+	}
+	data := map[string]*string{}
+	for k, v := range env {
+		data[k] = jsii.String(v.(string))
+	}
+	configmapv1.NewConfigMapV1(b.stack, jsii.String("enrollment-config"), &configmapv1.ConfigMapV1Config{
+		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String(EnrollmentConfigMap), Namespace: ns.Name},
+		Data:     &data,
+	})
+	_, err = newWorkloadRelease(b, envs.WorkloadDeviceEnrollment, naming.NamespaceEnrollment, identity.EnrollmentRoleArn, env, ns.Resource)
+	return err
+}
+
+// newWorkloadRelease installs a privileged workload's chart (helm/<name>,
+// on the spatial-service library) by the digest pinned in envs/<env>.yaml,
+// under its IRSA role, with env as the container's environment. It returns
+// nil while no digest is pinned: the namespace, role and configuration
+// exist, the pods do not.
+func newWorkloadRelease(b *base, name, namespace string, roleArn *string, env map[string]any, after cdktf.ITerraformDependable, extra ...map[string]any) (cdktf.ITerraformDependable, error) {
+	digest := b.cfg.WorkloadDigest(name)
+	if digest == "" {
+		return nil, nil
+	}
+	values := map[string]any{
+		"image": map[string]any{
+			"repository": fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", *b.accountID(), b.cfg.Region, b.names.EcrRepository(name)),
+			"digest":     digest,
+		},
+		"serviceAccount": map[string]any{"name": name, "roleArn": *roleArn},
+	}
+	if len(env) > 0 {
+		values["env"] = env
+	}
+	for _, e := range extra {
+		for k, v := range e {
+			values[k] = v
+		}
+	}
+	r, err := sp.NewHelmRelease(b.stack, name+"-release", &sp.HelmReleaseProps{
+		Chart: sp.LocalChart(name, LocalChartVersion), ReleaseName: name, Namespace: namespace,
+		Values: values, DependsOn: []cdktf.ITerraformDependable{after},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return r.Release, nil
+}
+
+// LocalChartVersion is the version every chart of helm/ carries.
+const LocalChartVersion = "0.1.0"

@@ -22,16 +22,28 @@ func edgeTestConfig(t *testing.T, p2p bool) *envs.Config {
 
 func TestNATSValuesRequireVerifiedClientCertificates(t *testing.T) {
 	cfg := edgeTestConfig(t, false)
-	v := natsValues(cfg, 1, "gp3")
-	if err := addNATSSecurity(v, cfg); err != nil {
+	v := natsValues(cfg, 3, "gp3")
+	if err := addNATSSecurity(v, cfg, true); err != nil {
 		t.Fatal(err)
 	}
-	tls := v["config"].(map[string]any)["nats"].(map[string]any)["tls"].(map[string]any)
+	config := v["config"].(map[string]any)
+	tls := config["nats"].(map[string]any)["tls"].(map[string]any)
 	if tls["enabled"] != true || tls["secretName"] != NATSServerTLSSecret {
 		t.Fatalf("client TLS not on: %v", tls)
 	}
-	if tls["merge"].(map[string]any)["verify_and_map"] != true {
-		t.Fatal("client certificates must be verified and mapped")
+	if m := tls["merge"].(map[string]any); m["verify_and_map"] != true || m["ca_file"] != NATSCADir+"/"+ServiceCAAnchorKey {
+		t.Fatalf("client certificates must be verified against the service CA and mapped: %v", m)
+	}
+	ws := config["websocket"].(map[string]any)["tls"].(map[string]any)["merge"].(map[string]any)
+	if ws["verify"] != true || ws["ca_file"] != NATSCADir+"/"+DeviceCAAnchorKey {
+		t.Fatalf("the agents' listener must verify against the device CA only: %v", ws)
+	}
+	cluster := config["cluster"].(map[string]any)
+	if cluster["tls"].(map[string]any)["secretName"] != NATSRouteTLSSecret || cluster["merge"].(map[string]any)["authorization"].(map[string]any)["user"] != edge.RouteURISAN {
+		t.Fatalf("routes must be TLS with route authorization: %v", cluster)
+	}
+	if env := v["container"].(map[string]any)["env"].(map[string]any)[NATSAuthIssuerEnv]; env == nil {
+		t.Fatal("the callout issuer must come from the Secret")
 	}
 	merge := v["config"].(map[string]any)["merge"].(map[string]any)
 	if merge["system_account"] != edge.AccountSys || merge["max_payload"] != edge.MaxEnvelopeBytes {
@@ -48,7 +60,7 @@ func TestNATSValuesRequireVerifiedClientCertificates(t *testing.T) {
 func TestP2PBridgeValuesMountCertAndCredsWithoutSecrets(t *testing.T) {
 	cfg := edgeTestConfig(t, true)
 	v := natsValues(cfg, 1, "gp3")
-	if err := addNATSSecurity(v, cfg); err != nil {
+	if err := addNATSSecurity(v, cfg, false); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(v)

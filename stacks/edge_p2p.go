@@ -6,32 +6,36 @@ import (
 	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
-// P2P bridge names in namespace edge-sync (only when edge.p2pBridge is on).
+// P2P bridge names in namespace edge-nats, beside NATS (only when
+// edge.p2pBridge is on).
 const (
-	// NATSLeafTLSSecret: the bridge's client certificate from the private CA.
+	// NATSLeafTLSSecret: the bridge's client certificate from the service CA.
 	NATSLeafTLSSecret = "nats-leaf-tls"
 	// NATSLeafCredsSecret: the hub's NATS creds file (JWT + nkey seed),
-	// copied by ESO from Secrets Manager.
+	// copied by ESO from Secrets Manager through NATSSecretStore.
 	NATSLeafCredsSecret = "nats-leaf-creds"
 	NATSLeafCredsKey    = "leaf.creds"
-	// EdgeSecretStore lets only ExternalSecrets in edge-sync read this
-	// environment's Secrets Manager secrets.
-	EdgeSecretStore = "secrets-manager-edge"
-	natsLeafTLSDir  = "/etc/nats-leaf-tls"
-	natsLeafCredDir = "/etc/nats-leaf-creds"
+	natsLeafTLSDir      = "/etc/nats-leaf-tls"
+	natsLeafCredDir     = "/etc/nats-leaf-creds"
 	// UserP2PBridge is the URI SAN user of the bridge's client certificate.
 	UserP2PBridge = "p2p-bridge"
 )
 
-// natsSecurityOptions maps the env config to edge.SecurityOptions: with
-// the bridge on, the P2P account with its limits and a leaf remote whose
-// certificate and creds are files mounted from the Secrets above.
+// NATSAuthIssuerToken is how the chart writes the callout's issuer: the
+// environment variable NATSAuthIssuerEnv, unquoted in nats.conf (the
+// chart's << >> raw value), resolved by nats-server at start.
+const NATSAuthIssuerToken = "<< $" + NATSAuthIssuerEnv + " >>"
+
+// natsSecurityOptions maps the env config to edge.SecurityOptions: the
+// callout's issuer from the environment, and, with the bridge on, the P2P
+// account with its limits and a leaf remote whose certificate and creds are
+// files mounted from the Secrets above.
 func natsSecurityOptions(cfg *envs.Config) edge.SecurityOptions {
 	b := cfg.Edge.P2PBridge
 	if !b.Enabled {
-		return edge.SecurityOptions{}
+		return edge.SecurityOptions{CalloutIssuer: NATSAuthIssuerToken}
 	}
-	return edge.SecurityOptions{P2P: true, Limits: b.AccountLimits(), Leaf: &edge.LeafRemote{
+	return edge.SecurityOptions{CalloutIssuer: NATSAuthIssuerToken, P2P: true, Limits: b.AccountLimits(), Leaf: &edge.LeafRemote{
 		URL: b.HubURL, CredentialsFile: natsLeafCredDir + "/" + NATSLeafCredsKey,
 		CertFile: natsLeafTLSDir + "/tls.crt", KeyFile: natsLeafTLSDir + "/tls.key", CAFile: natsLeafTLSDir + "/ca.crt",
 	}}
@@ -52,33 +56,25 @@ func addP2PMounts(values map[string]any) {
 }
 
 // p2pBridgeObjects are the Kubernetes objects the bridge needs: its client
-// certificate, a store scoped to edge-sync, and the ExternalSecret copying
-// the creds from Secrets Manager secret <org>/<env>/<credentialsSecret>
-// (an operator sets its value; Terraform never sees it).
+// certificate and the ExternalSecret copying the creds from Secrets Manager
+// secret <org>/<env>/<credentialsSecret> (an operator sets its value;
+// Terraform never sees it) through the store only edge-nats may use.
 func p2pBridgeObjects(cfg *envs.Config, names naming.Names) map[string]map[string]any {
 	b := cfg.Edge.P2PBridge
 	if !b.Enabled {
 		return nil
 	}
 	return map[string]map[string]any{
-		"nats-leaf-certificate": certificate(NATSLeafTLSSecret, NATSLeafTLSSecret, map[string]any{
+		"nats-leaf-certificate": certificate(NATSLeafTLSSecret, naming.NamespaceNATS, map[string]any{
 			"commonName": UserP2PBridge, "uris": []string{edge.ServiceUserName(UserP2PBridge)},
-			"usages": []string{"client auth", "digital signature"},
+			"usages": []string{"client auth"},
 		}),
-		"edge-secret-store": {
-			"apiVersion": ExternalSecretsAPI, "kind": "ClusterSecretStore",
-			"metadata": map[string]any{"name": EdgeSecretStore},
-			"spec": map[string]any{
-				"provider":   map[string]any{"aws": map[string]any{"service": "SecretsManager", "region": cfg.Region}},
-				"conditions": []any{map[string]any{"namespaces": []any{naming.NamespaceEdge}}},
-			},
-		},
 		"nats-leaf-creds": {
 			"apiVersion": ExternalSecretsAPI, "kind": "ExternalSecret",
-			"metadata": map[string]any{"name": NATSLeafCredsSecret, "namespace": naming.NamespaceEdge},
+			"metadata": map[string]any{"name": NATSLeafCredsSecret, "namespace": naming.NamespaceNATS},
 			"spec": map[string]any{
 				"refreshInterval": "1h",
-				"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": EdgeSecretStore},
+				"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": NATSSecretStore},
 				"target":          map[string]any{"name": NATSLeafCredsSecret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
 				"data": []any{map[string]any{
 					"secretKey": NATSLeafCredsKey, "remoteRef": map[string]any{"key": names.Secret(b.CredentialsSecret)},

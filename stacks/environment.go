@@ -56,7 +56,7 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform); err != nil {
 		return nil, err
 	}
-	if e.Edge, err = NewEdgeStack(scope, cfg, e.Cluster, e.Platform, e.Storage, e.Identity); err != nil {
+	if e.Edge, err = NewEdgeStack(scope, cfg, e.Cluster, e.Platform, e.Storage, e.Identity, e.CDN); err != nil {
 		return nil, err
 	}
 	if e.Market, err = NewMarketplaceStack(scope, cfg, e.Cluster, e.Storage); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -261,7 +262,21 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	service := newSubordinateCA(b, ServiceCAPurpose, envs.CAModeShortLived, nil, nil, crl.Policy)
 	deviceArn, serviceArn := *device.Arn(), *service.Arn()
 
-	ceremony, err := newCeremonyRole(b, rootKey, []string{deviceArn, serviceArn})
+	// The NATS auth callout's account key is the other identity root: the
+	// ceremony writes it straight into this secret (created empty here), so
+	// it never passes through Terraform.
+	recovery := 0
+	if protect {
+		recovery = SecretRecoveryDays
+	}
+	natsKey := secretsmanagersecret.NewSecretsmanagerSecret(b.stack, jsii.String("nats-auth-callout"), &secretsmanagersecret.SecretsmanagerSecretConfig{
+		Name: jsii.String(b.names.Secret(NATSAuthSecretName)),
+		Description: jsii.String(`Account nkey of the NATS auth callout of ` + b.names.Prefix() + ` as JSON {"seed": "SA...", "public": "A..."}; ` +
+			"written by spctl pki ceremony, never by Terraform"),
+		RecoveryWindowInDays: jsii.Number(float64(recovery)),
+		Lifecycle:            sp.Lifecycle(protect),
+	})
+	ceremony, err := newCeremonyRole(b, rootKey, []string{deviceArn, serviceArn}, *natsKey.Arn())
 	if err != nil {
 		return nil, err
 	}
@@ -291,6 +306,10 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			{Sid: "FetchIssuedCertificates", Actions: []string{"acm-pca:GetCertificate"}, Resources: []string{deviceArn}},
 			{Sid: "RecordIssuedSerials", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
 				Resources: []string{ledgerArn}},
+			// device records and one-time enrollment tokens (tokenHash is
+			// removed when used: an UpdateItem)
+			{Sid: "CheckAndUpdateDeviceRecords", Actions: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"},
+				Resources: []string{b.devicesTableArn()}},
 			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{deviceArn}},
 		},
 	})
@@ -321,7 +340,8 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			// before the first run) with 403 instead of 404. The bucket's
 			// keys are not secret: CRLs, the CA bundle, their PEM copies.
 			{Sid: "TellMissingFromForbidden", Actions: []string{"s3:ListBucket"}, Resources: []string{bucketArn}},
-			{Sid: "UseThePKIKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*key.KeyArn}},
+			{Sid: "UseThePKIKey", Actions: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resources: []string{*key.KeyArn},
+				Conditions: []sp.Condition{viaServices(cfg.Region, "s3")}},
 			{Sid: "SwapThisTrustStoresRevocations", Actions: []string{
 				"elasticloadbalancing:AddTrustStoreRevocations", "elasticloadbalancing:RemoveTrustStoreRevocations",
 			}, Resources: []string{trustStores}},
@@ -353,6 +373,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	b.output("service_ca_arn", "ARN of the service subordinate CA (in-cluster certificates, short-lived mode)", service.Arn(), false)
 	b.output("root_key_arn", "KMS key that is the offline root CA's private key (kms:Sign by the PKI ceremony role only)", rootKey.Arn(), false)
 	b.output("pki_ceremony_role_arn", "MFA-only role that runs spctl pki ceremony", ceremony, false)
+	b.output("nats_auth_callout_secret", "Secrets Manager secret the ceremony writes the NATS callout's account key to", natsKey.Name(), false)
 	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
 	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
 	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke, false)
@@ -448,7 +469,7 @@ func newSubordinateCA(b *base, purpose, mode string, revocation *acmpcacertifica
 // People assume it with MFA to run `spctl pki ceremony`: read each
 // subordinate CA's CSR, sign it with the root key, install the certificate.
 // It can do nothing else: no issuing, no revoking, no key administration.
-func newCeremonyRole(b *base, rootKey kmskey.KmsKey, cas []string) (*string, error) {
+func newCeremonyRole(b *base, rootKey kmskey.KmsKey, cas []string, natsKey string) (*string, error) {
 	return newOperatorRole(b, "pki-ceremony", b.names.PKICeremonyRole(),
 		"Signs the device and service CA certificates of "+b.names.Prefix()+" with the offline root key (spctl pki ceremony)",
 		sp.Statement{Sid: "SignWithTheRootKey", Actions: []string{"kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"}, Resources: []string{*rootKey.Arn()}},
@@ -459,6 +480,9 @@ func newCeremonyRole(b *base, rootKey kmskey.KmsKey, cas []string) (*string, err
 		// ListCertificateAuthorities has no resource type; the ceremony finds
 		// this env's CAs by their ARNs' tags.
 		sp.Statement{Sid: "FindTheCAs", Actions: []string{"acm-pca:ListCertificateAuthorities"}, Resources: []string{"*"}},
+		// The NATS callout's account key: written once (a value exists, the
+		// ceremony leaves it alone); never read back.
+		sp.Statement{Sid: "WriteTheNATSCalloutKey", Actions: []string{"secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"}, Resources: []string{natsKey}},
 	), nil
 }
 

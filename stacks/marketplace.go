@@ -77,7 +77,9 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 	if err != nil {
 		return nil, err
 	}
-	queue := newBillingQueues(b, billingKey.KeyArn)
+	queue, dlq := newBillingQueues(b, billingKey.KeyArn)
+	newDeadLetterAlarm(b, "billing-dead-letters", dlq, alarmActions(b, storage.AlarmTopicArn),
+		"BillingDeadLetters: billing events the consumer failed to process are in the billing dead-letter queue; they are not charged until replayed. See docs/marketplace.md#billing-dead-letters")
 	provenanceKey := newProvenanceKey(b)
 
 	packs := storage.Buckets["packs"]
@@ -92,6 +94,10 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 		if err := billingConnectorSecret(b, ns); err != nil {
 			return nil, err
 		}
+	}
+
+	if err := newProvenanceGate(b, roles.gate); err != nil {
+		return nil, err
 	}
 
 	entry, err := newMarketplaceEntry(b, ns)
@@ -114,16 +120,16 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 }
 
 // newBillingQueues creates the billing-events queue and its DLQ, both
-// under the billing CMK and protected from destroy outside dev: they hold
-// billable events not yet charged.
-func newBillingQueues(b *base, keyArn *string) sqsqueue.SqsQueue {
+// under the billing CMK, TLS only, and protected from destroy outside dev:
+// they hold billable events not yet charged.
+func newBillingQueues(b *base, keyArn *string) (sqsqueue.SqsQueue, sqsqueue.SqsQueue) {
 	lifecycle := sp.Lifecycle(b.cfg.Protect())
 	dlq := sqsqueue.NewSqsQueue(b.stack, jsii.String("billing-dead-letter"), &sqsqueue.SqsQueueConfig{
 		Name: jsii.String(b.names.BillingDeadLetterQueue()), KmsMasterKeyId: keyArn,
 		MessageRetentionSeconds: jsii.Number(14 * 24 * 3600),
 		Lifecycle:               lifecycle,
 	})
-	return sqsqueue.NewSqsQueue(b.stack, jsii.String("billing-events"), &sqsqueue.SqsQueueConfig{
+	queue := sqsqueue.NewSqsQueue(b.stack, jsii.String("billing-events"), &sqsqueue.SqsQueueConfig{
 		Name:                         jsii.String(b.names.BillingEventsQueue()),
 		KmsMasterKeyId:               keyArn,
 		KmsDataKeyReusePeriodSeconds: jsii.Number(3600),
@@ -135,6 +141,9 @@ func newBillingQueues(b *base, keyArn *string) sqsqueue.SqsQueue {
 		}),
 		Lifecycle: lifecycle,
 	})
+	newTLSOnlyQueuePolicy(b, "billing-events-policy", queue)
+	newTLSOnlyQueuePolicy(b, "billing-dead-letter-policy", dlq)
+	return queue, dlq
 }
 
 // newProvenanceKey creates the asymmetric signing key. Asymmetric keys
@@ -177,9 +186,13 @@ type marketplaceRoleArns struct {
 //     deletes events. marketplace-ui gets no role: it needs no AWS.
 func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) (*marketplaceRoleArns, error) {
 	role := func(id, purpose, account string, st []sp.Statement) (*string, error) {
+		ns := naming.NamespaceMarketplace
+		if account == ProvenanceGate {
+			ns = naming.NamespaceProvenance
+		}
 		r, err := sp.NewIrsaRole(b.stack, id, &sp.IrsaRoleProps{
 			RoleName: purpose, OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
-			PermissionsBoundary: b.boundaryArn(), Namespace: naming.NamespaceMarketplace, ServiceAccount: account,
+			PermissionsBoundary: b.boundaryArn(), Namespace: ns, ServiceAccount: account,
 			Statements: st,
 		})
 		if err != nil {
@@ -189,12 +202,14 @@ func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) 
 	}
 	var out marketplaceRoleArns
 	var err error
+	viaSQS := []sp.Condition{viaServices(b.cfg.Region, "sqs")}
+	viaS3 := []sp.Condition{viaServices(b.cfg.Region, "s3")}
 	if out.api, err = role("marketplace-api-irsa", b.names.Role("irsa-"+MarketplaceAPI), MarketplaceAPI, []sp.Statement{
 		{Sid: "SendBillingEvents", Actions: []string{"sqs:SendMessage"}, Resources: []string{g.queueArn}},
-		{Sid: "EncryptBillingEvents", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.billingKey}},
+		{Sid: "EncryptBillingEvents", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.billingKey}, Conditions: viaSQS},
 		{Sid: "VerifyAttestations", Actions: []string{"kms:GetPublicKey", "kms:Verify"}, Resources: []string{g.provenanceKey}},
 		{Sid: "UploadCandidatePacks", Actions: []string{"s3:PutObject"}, Resources: []string{g.packsArn + "/" + naming.PacksStagingPrefix + "*"}},
-		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}},
+		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}, Conditions: viaS3},
 	}); err != nil {
 		return nil, err
 	}
@@ -202,7 +217,7 @@ func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) 
 		{Sid: "SignAttestations", Actions: []string{"kms:Sign", "kms:GetPublicKey"}, Resources: []string{g.provenanceKey}},
 		{Sid: "ReadCandidates", Actions: []string{"s3:GetObject"}, Resources: []string{g.packsArn + "/" + naming.PacksStagingPrefix + "*"}},
 		{Sid: "PublishVerifiedPacks", Actions: []string{"s3:PutObject"}, Resources: []string{g.packsArn + "/" + naming.PacksPublishedPrefix + "*"}},
-		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}},
+		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}, Conditions: viaS3},
 	}); err != nil {
 		return nil, err
 	}
@@ -213,7 +228,7 @@ func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) 
 	if out.consumer, err = role(consumer+"-irsa", b.names.Role("irsa-"+consumer), account, []sp.Statement{
 		{Sid: "ConsumeBillingEvents", Actions: []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"},
 			Resources: []string{g.queueArn}},
-		{Sid: "DecryptBillingEvents", Actions: []string{"kms:Decrypt"}, Resources: []string{g.billingKey}},
+		{Sid: "DecryptBillingEvents", Actions: []string{"kms:Decrypt"}, Resources: []string{g.billingKey}, Conditions: viaSQS},
 	}); err != nil {
 		return nil, err
 	}
@@ -236,4 +251,21 @@ func marketplacePolicies(cfg *envs.Config) []sp.IngressAllow {
 		{Name: "ui-to-api", PodLabels: api, Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{{PodLabels: ui}}},
 		{Name: "prometheus", Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{PrometheusPeer}},
 	}
+}
+
+// newProvenanceGate runs the provenance gate in its own namespace, which no
+// service-deploy role can edit: its role is the only kms:Sign on the
+// provenance key and the only writer of published/. The infra stack installs
+// helm/provenance-gate by the digest pinned in envs/<env>.yaml; its workflow
+// only builds and pushes the image. Nothing is admitted to it: it polls
+// staging/ and calls AWS, it serves no one.
+func newProvenanceGate(b *base, roleArn *string) error {
+	ns, err := sp.NewNamespace(b.stack, "provenance-namespace", &sp.NamespaceProps{Name: naming.NamespaceProvenance})
+	if err != nil {
+		return err
+	}
+	_, err = newWorkloadRelease(b, envs.WorkloadProvenanceGate, naming.NamespaceProvenance, roleArn, map[string]any{
+		"PACKS_BUCKET": b.names.DataBucket("packs"), "PROVENANCE_KEY_ALIAS": b.names.ProvenanceKeyAlias(), "AWS_REGION": b.cfg.Region,
+	}, ns.Resource)
+	return err
 }

@@ -26,6 +26,14 @@ const (
 	// metrics (certificate expiry and readiness, which the edge dashboard
 	// and the CertificateNotReady alert read).
 	CertManagerMetricsPort = 9402
+	// ApproverPolicyRelease is approver-policy's release (its pods are
+	// labelled app.kubernetes.io/name=cert-manager-approver-policy).
+	ApproverPolicyRelease = "cert-manager-approver-policy"
+	// ApproverPolicyWebhookPort is the chart's app.webhook.port.
+	ApproverPolicyWebhookPort = 10250
+	// AWSPCAIssuerSigners are the signer names of aws-privateca-issuer's
+	// issuers, the only ones approver-policy may approve for.
+	AWSPCAIssuerSigners = "awspcaissuers.awspca.cert-manager.io/*"
 )
 
 // certManagerControllerLabels select the cert-manager controller pods
@@ -62,6 +70,13 @@ func newCertManager(b *base) error {
 					"ENIs in the cluster subnets, which share addresses with pods; the port serves TLS only",
 			},
 			{Name: "prometheus", PodLabels: certManagerControllerLabels, Ports: []int{CertManagerMetricsPort}, From: []sp.Peer{PrometheusPeer}},
+			{
+				Name:      "approver-policy-webhook-from-api-server",
+				PodLabels: map[string]string{"app.kubernetes.io/name": ApproverPolicyRelease, "app.kubernetes.io/instance": ApproverPolicyRelease},
+				Ports:     []int{ApproverPolicyWebhookPort},
+				AnySourceReason: "the EKS API server calls approver-policy's validating webhook (CertificateRequestPolicy objects) from " +
+					"control-plane ENIs in the cluster subnets, which share addresses with pods; the port serves TLS only",
+			},
 		},
 	})
 	if err != nil {
@@ -80,7 +95,35 @@ func newCertManager(b *base) error {
 		Values:    pcaIssuerValues(b.pcaIssuerRoleArn()),
 		DependsOn: []cdktf.ITerraformDependable{ns.Resource, cm.Release},
 	})
+	if err != nil {
+		return err
+	}
+	_, err = sp.NewHelmRelease(b.stack, "approver-policy", &sp.HelmReleaseProps{
+		Chart: ApproverPolicyChart, ReleaseName: ApproverPolicyRelease, Namespace: naming.NamespaceCertManager,
+		Values:    approverPolicyValues(),
+		DependsOn: []cdktf.ITerraformDependable{ns.Resource, cm.Release},
+	})
 	return err
+}
+
+// approverPolicyValues (chart v0.27.0). approver-policy may approve or deny
+// only requests addressed to aws-privateca-issuer's issuers; each request
+// is approved only if a CertificateRequestPolicy allows it (the edge stack
+// writes one per namespace, stacks/edge_trust.go) and its requester is
+// bound to use that policy. Two replicas with a PDB, so approvals continue
+// through a node drain. The chart's security contexts already meet the
+// restricted level.
+func approverPolicyValues() map[string]any {
+	return map[string]any{
+		"crds":                map[string]any{"enabled": true, "keep": true},
+		"replicaCount":        2,
+		"podDisruptionBudget": map[string]any{"enabled": true, "minAvailable": 1},
+		"app": map[string]any{
+			"approveSignerNames": []string{AWSPCAIssuerSigners},
+			"webhook":            map[string]any{"port": ApproverPolicyWebhookPort},
+		},
+		"resources": podResources("20m", "64Mi", "200m", "128Mi"),
+	}
 }
 
 // certManagerValues (chart v1.21.1). The chart's pod and container
@@ -97,6 +140,9 @@ func certManagerValues() map[string]any {
 		// helm.sh/resource-policy: keep, so an uninstall never deletes
 		// every Certificate in the cluster with them.
 		"crds": map[string]any{"enabled": true, "keep": true},
+		// cert-manager approves no request by itself: approver-policy is
+		// the only approver, and it approves by policy only.
+		"disableAutoApproval": true,
 		// Leader-election leases in cert-manager's own namespace instead
 		// of the chart's default kube-system.
 		"global":              map[string]any{"leaderElection": map[string]any{"namespace": naming.NamespaceCertManager}},
@@ -144,12 +190,10 @@ func pcaIssuerValues(roleArn string) map[string]any {
 			"create": true, "name": PCAIssuerAccount,
 			"annotations": map[string]any{"eks.amazonaws.com/role-arn": roleArn},
 		},
-		// Lets the cert-manager controller approve CertificateRequests
-		// addressed to AWSPCAClusterIssuers (cert-manager approves only its
-		// own issuer types by default). The approval check stays on.
-		"approverRole": map[string]any{
-			"enabled": true, "serviceAccountName": CertManagerServiceAccount, "namespace": naming.NamespaceCertManager,
-		},
+		// The cert-manager controller gets no right to approve requests for
+		// these issuers; approver-policy approves them, by policy. The
+		// issuer signs approved requests only.
+		"approverRole":         map[string]any{"enabled": false},
 		"disableApprovedCheck": false,
 		// fsGroup lets the non-root process read the projected IRSA token.
 		"podSecurityContext": map[string]any{

@@ -5,6 +5,9 @@ import (
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopic"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/snstopicpolicy"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
@@ -13,7 +16,16 @@ import (
 
 // StorageOutputs are what the cdn, edge and cicd stacks consume.
 type StorageOutputs struct {
+	// KeyArn encrypts the packs and STAC buckets only.
 	KeyArn *string
+	// EdgeKeyArn encrypts the DTN store and queues (the edge gateway's data).
+	EdgeKeyArn *string
+	// DeviceKeyArn encrypts the device ledger and device records (identity
+	// data, written by the enrollment service, read by revocation).
+	DeviceKeyArn *string
+	// AlarmTopicArn receives every CloudWatch alarm of the env (DLQs,
+	// backlogs); operators subscribe to it.
+	AlarmTopicArn *string
 	// Buckets by kind: "packs", "stac", "logs".
 	Buckets map[string]*sp.SecureBucket
 }
@@ -111,7 +123,12 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		return nil, err
 	}
 
-	out := &StorageOutputs{KeyArn: key.KeyArn, Buckets: map[string]*sp.SecureBucket{"logs": logs}}
+	keys, err := newPurposeKeys(b)
+	if err != nil {
+		return nil, err
+	}
+	out := &StorageOutputs{KeyArn: key.KeyArn, EdgeKeyArn: keys.edge, DeviceKeyArn: keys.device, AlarmTopicArn: keys.alarms,
+		Buckets: map[string]*sp.SecureBucket{"logs": logs}}
 	for _, kind := range []string{"packs", "stac"} {
 		bucket, err := sp.NewSecureBucket(b.stack, kind, &sp.SecureBucketProps{
 			Name:           b.names.DataBucket(kind),
@@ -142,6 +159,7 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 		out.Buckets[kind] = bucket
 	}
 	b.output("data_key_arn", "KMS key encrypting packs and stac", key.KeyArn, false)
+	b.output("alarm_topic_arn", "SNS topic every CloudWatch alarm of the env notifies (subscribe the on-call here)", keys.alarms, false)
 	for _, kind := range []string{"packs", "stac", "logs"} {
 		b.output(kind+"_bucket", "Name of the "+kind+" bucket", out.Buckets[kind].Name, false)
 	}
@@ -164,4 +182,86 @@ func cloudFrontMayDecrypt(sid, account string) sp.Statement {
 			{Test: "ArnLike", Variable: "AWS:SourceArn", Values: []string{"arn:aws:cloudfront::" + account + ":distribution/*"}},
 		},
 	}
+}
+
+type purposeKeys struct {
+	edge, device, alarms *string
+}
+
+// newPurposeKeys creates one key per owner of data, so a grant to one
+// workload's role never decrypts another's: the edge key (DTN store and
+// queues, the dtn-gateway's), the devices key (device ledger and device
+// records, the enrollment service's and revocation's), and the alarms key
+// with the SNS topic every CloudWatch alarm notifies (CloudWatch may
+// publish to an encrypted topic only through a key whose policy admits it;
+// the AWS-managed SNS key does not).
+func newPurposeKeys(b *base) (purposeKeys, error) {
+	account := *b.accountID()
+	var out purposeKeys
+	for _, k := range []struct {
+		id, purpose, description string
+		extra                    []sp.Statement
+		dst                      **string
+	}{
+		{"edge-key", "edge", "Encrypts the DTN store-and-forward bucket and queues of " + b.names.Prefix(), nil, &out.edge},
+		{"devices-key", "devices", "Encrypts the device ledger and device records of " + b.names.Prefix(), nil, &out.device},
+		{"alarms-key", "alarms", "Encrypts the CloudWatch alarm topic of " + b.names.Prefix(), []sp.Statement{{
+			Sid: "AllowCloudWatchAlarmsToPublish", Actions: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resources: []string{"*"},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudwatch.amazonaws.com"}}},
+			Conditions: []sp.Condition{{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{account}}},
+		}}, nil},
+	} {
+		key, err := sp.NewKmsKey(b.stack, k.id, &sp.KmsKeyProps{
+			Alias: "alias/" + b.names.Prefix() + "-" + k.purpose, Description: k.description,
+			Protect: b.cfg.Protect(), AccountID: b.accountID(), ExtraStatements: k.extra,
+		})
+		if err != nil {
+			return out, err
+		}
+		if k.dst != nil {
+			*k.dst = key.KeyArn
+		} else {
+			out.alarms = newAlarmTopic(b, key.KeyArn)
+		}
+	}
+	return out, nil
+}
+
+// newAlarmTopic is "<org>-<env>-alarms", encrypted, publishable only by
+// CloudWatch alarms of this account (and read by its subscribers).
+func newAlarmTopic(b *base, keyArn *string) *string {
+	name := b.names.Prefix() + "-alarms"
+	topic := snstopic.NewSnsTopic(b.stack, jsii.String("alarm-topic"), &snstopic.SnsTopicConfig{
+		Name: jsii.String(name), KmsMasterKeyId: keyArn,
+	})
+	policy := sp.NewPolicyDocument(b.stack, "alarm-topic-policy",
+		sp.Statement{
+			Sid: "CloudWatchAlarmsOfThisAccount", Actions: []string{"sns:Publish"}, Resources: []string{*topic.Arn()},
+			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudwatch.amazonaws.com"}}},
+			Conditions: []sp.Condition{
+				{Test: "StringEquals", Variable: "aws:SourceAccount", Values: []string{*b.accountID()}},
+				{Test: "ArnLike", Variable: "aws:SourceArn", Values: []string{fmt.Sprintf("arn:aws:cloudwatch:%s:%s:alarm:*", b.cfg.Region, *b.accountID())}},
+			},
+		},
+		sp.Statement{
+			Sid: "DenyInsecureTransport", Effect: "Deny", Actions: []string{"sns:Publish"}, Resources: []string{*topic.Arn()},
+			Principals: []sp.Principal{{Type: "*", Identifiers: []string{"*"}}},
+			Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:SecureTransport", Values: []string{"false"}}},
+		},
+	)
+	snstopicpolicy.NewSnsTopicPolicy(b.stack, jsii.String("alarm-topic-policy-attachment"), &snstopicpolicy.SnsTopicPolicyConfig{
+		Arn: topic.Arn(), Policy: policy.Json(),
+	})
+	return topic.Arn()
+}
+
+// viaServices limits a KMS grant to requests an AWS service makes on the
+// role's behalf (kms:ViaService): the role can read S3 objects or SQS
+// messages it is allowed to, but cannot call kms:Decrypt on the key itself.
+func viaServices(region string, services ...string) sp.Condition {
+	var values []string
+	for _, s := range services {
+		values = append(values, s+"."+region+".amazonaws.com")
+	}
+	return sp.Condition{Test: "StringEquals", Variable: "kms:ViaService", Values: values}
 }

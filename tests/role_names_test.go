@@ -22,7 +22,7 @@ func TestEveryRoleIsLengthChecked(t *testing.T) {
 				return
 			}
 			known[s.Env] = map[string]bool{}
-			for _, r := range naming.New(cfg.Org, cfg.Env, cfg.Region).Roles() {
+			for _, r := range naming.New(cfg.Org, cfg.Env, cfg.Region).Roles(cfg.CICD.Services...) {
 				known[s.Env][r] = true
 			}
 		}

@@ -150,7 +150,6 @@ var RolePurposes = []string{
 	"irsa-ebs-csi",
 	"irsa-cluster-autoscaler",
 	"irsa-aws-lbc",
-	"gha-service-deploy",
 	"gha-infra-plan",
 	"gha-infra-deploy",
 	"gha-runner",
@@ -170,6 +169,8 @@ var RolePurposes = []string{
 	"irsa-crl-sync",
 	"device-revocation",
 	"pki-ceremony",
+	"irsa-cdn-presigner",
+	"irsa-beacons-admin-oidc",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
@@ -188,11 +189,15 @@ func (n Names) Buckets() []string {
 	return append(out, n.DataBucket(PKIBucketKind))
 }
 
-// Roles returns every IAM role name of the environment.
-func (n Names) Roles() []string {
-	out := make([]string, 0, len(RolePurposes))
+// Roles returns every IAM role name of the environment: the fixed ones and
+// one deploy role per service ("<org>-<env>-gha-deploy-<service>").
+func (n Names) Roles(services ...string) []string {
+	out := make([]string, 0, len(RolePurposes)+len(services))
 	for _, p := range RolePurposes {
 		out = append(out, n.Role(p))
+	}
+	for _, s := range services {
+		out = append(out, n.Role("gha-deploy-"+s))
 	}
 	return out
 }

@@ -31,12 +31,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- default (include "spatial-service.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}
 
-{{/* The image reference; a tag is required so every rollout is traceable to a commit.
+{{/* The image reference: repository@digest when image.digest is set (how the
+infra stacks pin privileged workloads), else repository:tag, and a tag is then
+required so every rollout is traceable to a commit.
 `helm lint` turns a missing required value into an empty string and logs the
 message; the caller quotes the result so lint shows that message instead of
 tripping over the YAML an empty value would produce. */}}
 {{- define "spatial-service.image" -}}
 {{- $repo := required "image.repository is required (the ECR repository URL)" .Values.image.repository -}}
+{{- if .Values.image.digest -}}
+{{- /* the infra stacks deploy privileged workloads by digest (envs/<env>.yaml workloads.<name>.digest) */ -}}
+{{- printf "%s@%s" $repo .Values.image.digest -}}
+{{- else -}}
 {{- $tag := required "image.tag is required (the commit SHA the workflow built)" .Values.image.tag -}}
 {{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
 {{- end -}}

@@ -392,17 +392,24 @@ func (a *awsChecks) githubOIDC(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	role := a.names.Role("gha-service-deploy")
-	out, err := a.d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
-	if err != nil {
-		return "", failf("deploy role %s: %v", role, err)
+	// every service has its own deploy role, trusted by its own workflow
+	// file on main (the sub claim carries job_workflow_ref)
+	var checked []string
+	for _, svc := range a.cfg.CICD.Services {
+		role := a.names.Role("gha-deploy-" + svc)
+		out, err := a.d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
+		if err != nil {
+			return "", failf("deploy role %s: %v", role, err)
+		}
+		trust, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
+		repo := a.cfg.CICD.GitHubOrg + "/" + a.cfg.CICD.GitHubRepo
+		workflow := fmt.Sprintf("job_workflow_ref:%s/.github/workflows/deploy-%s.yml@refs/heads/main", repo, svc)
+		if !strings.Contains(trust, "repo:"+repo+":") || !strings.Contains(trust, workflow) {
+			return "", failf("role %s does not trust only its workflow (%s)", role, workflow)
+		}
+		checked = append(checked, role)
 	}
-	trust, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
-	sub := fmt.Sprintf("repo:%s/%s:", a.cfg.CICD.GitHubOrg, a.cfg.CICD.GitHubRepo)
-	if !strings.Contains(trust, sub) {
-		return "", failf("role %s does not trust %s* (trust policy subjects differ)", role, sub)
-	}
-	return fmt.Sprintf("%s; %s trusts %s*", arn, role, sub), nil
+	return fmt.Sprintf("%s; %d deploy roles each trust their own workflow on main", arn, len(checked)), nil
 }
 
 func (a *awsChecks) imagePushed(svc string) func(context.Context) (string, error) {

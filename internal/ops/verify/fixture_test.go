@@ -175,8 +175,11 @@ func buildEnv(t *testing.T, c clients, cfg *envs.Config, b breakage) {
 	if b.wrongRepoSub {
 		repo = "someone-else/fork"
 	}
-	trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/%s"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:%s:ref:refs/heads/main"}}}]}`, naming.OIDCGitHubHost, repo)
-	must(c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(n.Role("gha-service-deploy")), AssumeRolePolicyDocument: aws.String(trust)}))
+	for _, svc := range cfg.CICD.Services {
+		sub := fmt.Sprintf("repo:%s:environment:%s:job_workflow_ref:%s/.github/workflows/deploy-%s.yml@refs/heads/main", repo, cfg.Env, repo, svc)
+		trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/%s"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:sub":"%s"}}}]}`, naming.OIDCGitHubHost, sub)
+		must(c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(n.Role("gha-deploy-" + svc)), AssumeRolePolicyDocument: aws.String(trust)}))
+	}
 
 	size := "51200"
 	if b.bigQueue {
