@@ -138,7 +138,7 @@ func TestBeaconRotateCronJob(t *testing.T) {
 		"exactly what services/beacon-rotate reads")
 	assert.Equal(t, "spatialprops-dev-beacons", env["BEACON_TABLE"])
 	assert.Equal(t, "ap-southeast-2", env["AWS_REGION"])
-	assert.Equal(t, "tls://nats.edge-sync.svc:4222", env["NATS_URL"], "the TLS-only client listener (tests/beacons_deploy_test.go ties it to stacks/edge.go)")
+	assert.Equal(t, "tls://nats.edge-nats.svc:4222", env["NATS_URL"], "the TLS-only client listener (tests/beacons_deploy_test.go ties it to stacks/edge.go)")
 	assert.Equal(t, "/etc/nats-user/ca.crt", env["NATS_CA_FILE"])
 	assert.Equal(t, "/etc/nats-user/tls.crt", env["NATS_CERT_FILE"])
 	assert.Equal(t, "/etc/nats-user/tls.key", env["NATS_KEY_FILE"])

@@ -5,7 +5,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudwatchmetricalarm"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueuepolicy"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 )
@@ -53,15 +52,15 @@ func newDTNAlarms(b *base, topic *string, queue, dlq sqsqueue.SqsQueue) {
 		AlarmActions:     actions,
 		OkActions:        actions,
 	})
-	newDeadLetterAlarm(b, "dtn-dead-letters", dlq, actions,
+	newDeadLetterAlarm(b, "dtn-dead-letters", b.names.DTNDeadLetterQueue(), dlq, actions,
 		"DTNDeadLetters: envelopes the dtn-gateway failed to forward are in the DTN dead-letter queue. See docs/edge-observability.md#dtndeadletters")
 }
 
 // newDeadLetterAlarm fires when a dead-letter queue holds any message: it
 // got there only after its consumer failed it maxReceiveCount times.
-func newDeadLetterAlarm(b *base, id string, dlq sqsqueue.SqsQueue, actions *[]*string, description string) {
+func newDeadLetterAlarm(b *base, id, queueName string, dlq sqsqueue.SqsQueue, actions *[]*string, description string) {
 	cloudwatchmetricalarm.NewCloudwatchMetricAlarm(b.stack, jsii.String(id), &cloudwatchmetricalarm.CloudwatchMetricAlarmConfig{
-		AlarmName:          cdktfJoin(dlq.Name(), "-not-empty"),
+		AlarmName:          jsii.String(queueName + "-not-empty"),
 		AlarmDescription:   jsii.String(description),
 		Namespace:          jsii.String("AWS/SQS"),
 		MetricName:         jsii.String("ApproximateNumberOfMessagesVisible"),
@@ -86,9 +85,4 @@ func newTLSOnlyQueuePolicy(b *base, id string, queue sqsqueue.SqsQueue) {
 		Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:SecureTransport", Values: []string{"false"}}},
 	})
 	sqsqueuepolicy.NewSqsQueuePolicy(b.stack, jsii.String(id), &sqsqueuepolicy.SqsQueuePolicyConfig{QueueUrl: queue.Url(), Policy: doc.Json()})
-}
-
-// cdktfJoin concatenates a token and a literal.
-func cdktfJoin(token *string, suffix string) *string {
-	return cdktf.Fn_Join(jsii.String(""), &[]*string{token, jsii.String(suffix)})
 }

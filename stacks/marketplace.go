@@ -78,7 +78,7 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 		return nil, err
 	}
 	queue, dlq := newBillingQueues(b, billingKey.KeyArn)
-	newDeadLetterAlarm(b, "billing-dead-letters", dlq, alarmActions(b, storage.AlarmTopicArn),
+	newDeadLetterAlarm(b, "billing-dead-letters", b.names.BillingDeadLetterQueue(), dlq, alarmActions(b, storage.AlarmTopicArn),
 		"BillingDeadLetters: billing events the consumer failed to process are in the billing dead-letter queue; they are not charged until replayed. See docs/marketplace.md#billing-dead-letters")
 	provenanceKey := newProvenanceKey(b)
 
@@ -148,12 +148,17 @@ func newBillingQueues(b *base, keyArn *string) (sqsqueue.SqsQueue, sqsqueue.SqsQ
 
 // newProvenanceKey creates the asymmetric signing key. Asymmetric keys
 // cannot rotate automatically (a new key means a new public key that the
-// api must learn), so rotation is off; the key policy delegates to IAM,
-// where only the provenance gate's role is granted kms:Sign.
+// api must learn), so rotation is off; the key policy delegates to IAM but
+// denies kms:Sign (and the grants that could hand it on) to every principal
+// but the provenance gate's role, so no IAM grant elsewhere adds a signer.
 func newProvenanceKey(b *base) *string {
 	policy := sp.NewPolicyDocument(b.stack, "provenance-key-policy", sp.Statement{
 		Sid: "EnableIamPolicies", Actions: []string{"kms:*"}, Resources: []string{"*"},
 		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + *b.accountID() + ":root"}}},
+	}, sp.Statement{
+		Sid: "OnlyTheGateSigns", Effect: "Deny", Actions: []string{"kms:Sign", "kms:CreateGrant"}, Resources: []string{"*"},
+		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"*"}}},
+		Conditions: []sp.Condition{{Test: "ArnNotEquals", Variable: "aws:PrincipalArn", Values: []string{b.ProvenanceGateRoleArn()}}},
 	})
 	key := kmskey.NewKmsKey(b.stack, jsii.String("provenance-key"), &kmskey.KmsKeyConfig{
 		Description:           jsii.String("Provenance attestations of " + b.names.Prefix() + " (ECDSA P-256, sign/verify)"),

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -25,11 +26,13 @@ func resourceNamed(t *testing.T, doc gjson.Result, typ, name string) gjson.Resul
 }
 
 // GIVEN each env's edge stack THEN the beacon admin UI is reachable only
-// through an internal ALB: scheme internal, its security group open to the
+// through an internal ALB that signs people in first: OIDC login with the
+// env's identity provider (the client id and secret from a Secret synced
+// through a store that reads that one secret), scheme internal, placed in
+// the public subnets (no pod lives there), its security group open to the
 // VPC alone, HTTPS 443 only with TLS 1.2+ and the DNS-validated certificate
 // for beacons_admin_host, and a Route53 CNAME from that host to the ALB
-// Terraform waited for. Network reachability is the UI's only
-// authentication (docs/beacons.md), so each of these is the lock on it.
+// Terraform waited for.
 func TestBeaconsAdminIsOnAnInternalALB(t *testing.T) {
 	for _, env := range envs.Order {
 		cfg, err := envs.Load(env, envs.Overrides{Env: env})
@@ -47,6 +50,31 @@ func TestBeaconsAdminIsOnAnInternalALB(t *testing.T) {
 			return ing.Get("metadata.annotations." + gjson.Escape("alb.ingress.kubernetes.io/"+k)).String()
 		}
 		assert.Equal(t, "internal", a("scheme"), "%s: never internet-facing", env)
+		assert.Equal(t, "oidc", a("auth-type"), "%s: nobody reaches the UI without a login", env)
+		assert.Equal(t, "authenticate", a("auth-on-unauthenticated-request"), env)
+		var idp map[string]string
+		require.NoError(t, json.Unmarshal([]byte(a("auth-idp-oidc")), &idp), env)
+		assert.Equal(t, cfg.Edge.AdminOIDC.Issuer, idp["issuer"], env)
+		assert.Equal(t, cfg.Edge.AdminOIDC.TokenEndpoint, idp["tokenEndpoint"], env)
+		assert.Equal(t, stacks.BeaconsAdminOIDCSecret, idp["secretName"], env)
+		var subnets []string
+		for _, az := range cfg.FullAZs() {
+			subnets = append(subnets, "spatialprops-"+env+"-vpc-public-"+az)
+		}
+		assert.Equal(t, strings.Join(subnets, ","), a("subnets"), "%s: the ALB sits in the public subnets, where no pod does", env)
+		// the OIDC client comes through a store whose role reads that one secret
+		var store gjson.Result
+		for _, m := range resources(doc, "kubernetes_manifest") {
+			if m.Get("manifest.metadata.name").String() == stacks.BeaconsAdminOIDCStore {
+				store = m
+			}
+		}
+		require.True(t, store.Exists(), env)
+		assert.Equal(t, []string{"edge-sync"}, strs(store.Get("manifest.spec.conditions.0.namespaces")), env)
+		assert.Equal(t, stacks.BeaconsAdminOIDCAccount, store.Get("manifest.spec.provider.aws.auth.jwt.serviceAccountRef.name").String(), env)
+		read := policyDoc(t, doc, "beacons-admin-oidc-irsa_permissions").Get("statement")
+		require.Len(t, read.Array(), 1, env)
+		assert.Equal(t, []string{"${aws_secretsmanager_secret.beacons-admin-oidc.arn}"}, strs(read.Get("0.resources")), "%s: that one secret, not <org>/<env>/*", env)
 		assert.Equal(t, cfg.Network.VpcCidr, a("inbound-cidrs"), "%s: the ALB's security group admits the VPC only (the controller defaults to 0.0.0.0/0)", env)
 		assert.Equal(t, `[{"HTTPS":443}]`, a("listen-ports"), "%s: no plain-HTTP listener", env)
 		assert.Equal(t, "ELBSecurityPolicy-TLS13-1-2-2021-06", a("ssl-policy"), env)
@@ -85,11 +113,10 @@ func TestBeaconsAdminIsOnAnInternalALB(t *testing.T) {
 
 // GIVEN the ALB's backend Service and allow-beacons-admin-alb THEN they fit
 // together: the Service selects the helm/beacons-admin release's pods on
-// their named port, and the policy admits exactly the private subnets (where
-// the network stack tags subnets kubernetes.io/role/internal-elb, so where
-// the internal ALB's nodes are) plus Prometheus, on stacks.BeaconsPort only.
-// A policy opening another CIDR, namespace or port would widen who reaches
-// an unauthenticated UI.
+// their named port, and the policy admits exactly the public subnets (where
+// the ALB is placed, and where no pod lives: pods use the private subnets)
+// plus Prometheus, on stacks.BeaconsPort only. Admitting the private subnets
+// would admit every pod of the cluster, around the ALB's login.
 func TestBeaconsAdminBackendMatchesItsNetworkPolicy(t *testing.T) {
 	cfg, err := envs.Load("dev", envs.Overrides{Env: "dev"})
 	require.NoError(t, err)
@@ -120,16 +147,11 @@ func TestBeaconsAdminBackendMatchesItsNetworkPolicy(t *testing.T) {
 			t.Errorf("unexpected source %s", f.Raw)
 		}
 	}
-	assert.ElementsMatch(t, cfg.Network.PrivateSubnets, cidrs)
+	assert.ElementsMatch(t, cfg.Network.PublicSubnets, cidrs)
 	assert.True(t, prometheus)
-
-	var elbSubnets []string
-	for _, s := range resources(stack(t, "dev-network").Doc, "aws_subnet") {
-		if s.Get(`tags.kubernetes\.io/role/internal-elb`).String() == "1" {
-			elbSubnets = append(elbSubnets, s.Get("cidr_block").String())
-		}
+	for _, c := range cfg.Network.PrivateSubnets {
+		assert.NotContains(t, cidrs, c, "the pods' subnets are never admitted")
 	}
-	assert.ElementsMatch(t, elbSubnets, cidrs, "the policy admits the subnets the controller puts internal ALBs in")
 	for _, c := range cidrs {
 		assert.False(t, strings.HasSuffix(c, "/0"))
 	}

@@ -43,7 +43,7 @@ func TestPlanRoleReadsNoData(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			doc := stack(t, env+"-cicd").Doc
 			stateObjects := "arn:aws:s3:::tfstate-spatialprops-" + env + "-ap-southeast-2/" + env + "/*"
-			caBundle := "arn:aws:s3:::spatial-pki-spatialprops-" + env + "-ap-southeast-2/trust/ca-bundle.pem"
+			caBundle := "arn:aws:s3:::spatial-pki-spatialprops-" + env + "-ap-southeast-2/trust/device-ca.pem"
 			// no managed policy: ReadOnlyAccess reads objects, parameters and logs
 			for _, a := range resources(doc, "aws_iam_role_policy_attachment") {
 				assert.NotContains(t, a.Get("role").String(), "gha-infra-plan", "the plan role must not carry a managed policy")
@@ -61,7 +61,7 @@ func TestPlanRoleReadsNoData(t *testing.T) {
 							continue
 						}
 						// the only data the plan reads: its env's state files, and it
-						// heads the public CA bundle (the root certificate) to refresh it
+						// heads the public CA bundle (the device CA's certificate) to refresh it
 						switch {
 						case read == "s3:GetObject" && assert.ObjectsAreEqual([]string{stateObjects}, res):
 						case read == "s3:GetObject" && assert.ObjectsAreEqual([]string{caBundle}, res):
@@ -233,11 +233,17 @@ func TestClusterAccessIsOnlyThroughEntries(t *testing.T) {
 	for _, a := range resources(stack(t, "prod-cicd").Doc, "aws_eks_access_policy_association") {
 		byPolicy[a.Get("principal_arn").String()] = a.Get("policy_arn").String() + " " + a.Get("access_scope.type").String()
 	}
-	assert.Equal(t, map[string]string{
-		"${aws_eks_access_entry.access-service-deploy.principal_arn}": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy namespace",
-		"${aws_eks_access_entry.access-infra-plan.principal_arn}":     "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy cluster",
-		"${aws_eks_access_entry.access-infra-deploy.principal_arn}":   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy cluster",
-	}, byPolicy)
+	want := map[string]string{
+		"${aws_eks_access_entry.access-infra-plan.principal_arn}":   "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy cluster",
+		"${aws_eks_access_entry.access-infra-deploy.principal_arn}": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy cluster",
+	}
+	// one Edit entry per service its own workflow deploys; none for the
+	// privileged workloads, which only the infra stacks deploy
+	for _, svc := range []string{"pack-service", "frontend", "mcp-gateway", "dtn-gateway", "uplink-satellite", "uplink-lpwan",
+		"beacons", "beacons-admin", "beacon-rotate", "marketplace-api", "marketplace-ui"} {
+		want["${aws_eks_access_entry.access-gha-deploy-"+svc+".principal_arn}"] = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy namespace"
+	}
+	assert.Equal(t, want, byPolicy)
 }
 
 func TestRunnersSitInTheVPC(t *testing.T) {
@@ -311,7 +317,7 @@ func TestRolePoliciesFitIAMLimits(t *testing.T) {
 	// fine. Keep a margin for a longer org name.
 	for _, env := range []string{"dev", "staging", "prod"} {
 		doc := stack(t, env+"-cicd").Doc
-		for _, role := range []string{"gha-infra-plan", "gha-infra-deploy", "gha-service-deploy"} {
+		for _, role := range []string{"gha-infra-plan", "gha-infra-deploy", "gha-deploy-pack-service"} {
 			n := len(iamJSON(t, policyDoc(t, doc, role+"_permissions")))
 			assert.Less(t, n, 10240-1000, "%s %s inline policy is %d characters", env, role, n)
 		}

@@ -7,6 +7,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/envs"
+	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
 // githubTrust returns the sub and aud of the GitHub trust statement of the
@@ -37,19 +41,22 @@ func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []stri
 func TestGitHubRoleTrusts(t *testing.T) {
 	// Each role trusts exactly one kind of job. A service workflow
 	// (environment "<env>") can never present the infra subject
-	// ("<env>-infra"); dev trusts environments, not a branch; prod's plan
-	// role does not trust pull requests at all.
+	// ("<env>-infra"); each service's deploy role trusts its own workflow
+	// file on main only (job_workflow_ref in the customised sub), so one
+	// service's workflow cannot assume another's; dev trusts environments,
+	// not a branch; prod's plan role does not trust pull requests at all.
 	repo := "repo:spatialprops/spatialprops-infra"
 	cases := []struct {
 		env, role string
 		sub       []string
 	}{
-		{"dev", "gha-service-deploy", []string{repo + ":environment:dev"}},
+		{"dev", "gha-deploy-pack-service", []string{repo + ":environment:dev:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-pack-service.yml@refs/heads/main"}},
+		{"dev", "gha-deploy-crl-sync", []string{repo + ":environment:dev:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-crl-sync.yml@refs/heads/main"}},
 		{"dev", "gha-infra-plan", []string{repo + ":pull_request", repo + ":ref:refs/heads/main"}},
 		{"dev", "gha-infra-deploy", []string{repo + ":environment:dev-infra"}},
-		{"staging", "gha-service-deploy", []string{repo + ":environment:staging"}},
+		{"staging", "gha-deploy-beacons", []string{repo + ":environment:staging:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-beacons.yml@refs/heads/main"}},
 		{"staging", "gha-infra-deploy", []string{repo + ":environment:staging-infra"}},
-		{"prod", "gha-service-deploy", []string{repo + ":environment:prod"}},
+		{"prod", "gha-deploy-marketplace-api", []string{repo + ":environment:prod:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-marketplace-api.yml@refs/heads/main"}},
 		{"prod", "gha-infra-plan", []string{repo + ":environment:prod-plan", repo + ":ref:refs/heads/main"}},
 		{"prod", "gha-infra-deploy", []string{repo + ":environment:prod-infra"}},
 	}
@@ -81,10 +88,14 @@ func TestEcrRepositories(t *testing.T) {
 		assert.Equal(t, "KMS", r.Get("encryption_configuration.0.encryption_type").String())
 		assert.Contains(t, r.Get("encryption_configuration.0.kms_key").String(), "aws_kms_key.")
 	}
-	// the guide's three, the DTN services, the beacon registry's, crl-sync, plus the marketplace's (billing-stub in dev only)
+	// the guide's three, the DTN services, the beacon registry's, the
+	// privileged workloads (crl-sync, the NATS callout, enrollment, the
+	// presigner, the provenance gate), plus the marketplace's (billing-stub
+	// in dev only)
 	assert.ElementsMatch(t, []string{"spatialprops/pack-service", "spatialprops/frontend", "spatialprops/mcp-gateway",
 		"spatialprops/dtn-gateway", "spatialprops/uplink-satellite", "spatialprops/uplink-lpwan",
 		"spatialprops/beacons", "spatialprops/beacons-admin", "spatialprops/beacon-rotate", "spatialprops/crl-sync",
+		"spatialprops/nats-auth", "spatialprops/device-enrollment", "spatialprops/cdn-presigner", "spatialprops/provenance-gate",
 		"spatialprops/marketplace-api", "spatialprops/marketplace-ui", "spatialprops/billing-stub"}, names)
 	assert.Len(t, resources(doc, "aws_ecr_lifecycle_policy"), len(names), "every repository expires old images")
 	assert.Empty(t, resources(doc, "aws_ecr_repository_policy"))
@@ -93,51 +104,49 @@ func TestEcrRepositories(t *testing.T) {
 	}
 }
 
-func TestServiceDeployRoleIsScopedToReposAndCluster(t *testing.T) {
+// GIVEN the per-service deploy roles THEN each pushes to its own repository
+// only; a service its workflow deploys may find the cluster and edit its
+// own namespace; a privileged workload's role has no cluster access at all
+// (the infra stacks deploy it), and no role reaches a privileged namespace.
+func TestServiceDeployRolesAreOnePerServiceAndScoped(t *testing.T) {
 	doc := stack(t, "dev-cicd").Doc
-	perms := policyDoc(t, doc, "gha-service-deploy_permissions")
-	for _, st := range perms.Get("statement").Array() {
-		actions, res := strs(st.Get("actions")), strs(st.Get("resources"))
-		switch st.Get("sid").String() {
-		case "EcrLogin":
-			// the one action AWS does not let you scope
-			assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, actions)
-		case "PushServiceImages":
-			require.Len(t, res, 13, "the thirteen dev repositories, nothing else")
-			for _, r := range res {
-				assert.Regexp(t, `^\$\{aws_ecr_repository\.ecr-[\w-]+_repository_\w+\.arn\}$`, r)
-			}
-			for _, a := range actions {
-				assert.True(t, strings.HasPrefix(a, "ecr:"), a)
-			}
-		case "FindTheCluster":
-			assert.Equal(t, []string{"eks:DescribeCluster"}, actions)
-			require.Len(t, res, 1)
-			assert.Contains(t, res[0], "cross-stack-reference-input-dev-cluster", "the cluster ARN, from the cluster stack")
-		default:
-			t.Errorf("unexpected statement %s", st.Get("sid"))
-		}
-	}
-}
-
-func TestServiceDeployAccessIsNamespaceScoped(t *testing.T) {
-	doc := stack(t, "dev-cicd").Doc
-	byPolicy := map[string]gjson.Result{}
+	cfg, err := envs.Load("dev", envs.Overrides{})
+	require.NoError(t, err)
+	entries := map[string][]string{}
 	for _, a := range resources(doc, "aws_eks_access_policy_association") {
-		byPolicy[a.Get("policy_arn").String()] = a
-	}
-	edit := byPolicy["arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"]
-	require.True(t, edit.Exists())
-	assert.Equal(t, "namespace", edit.Get("access_scope.type").String())
-	assert.Equal(t, []string{"spatial-properties", "edge-sync", "cdn-presigner", "marketplace"}, strs(edit.Get("access_scope.namespaces")),
-		"cdn-presigner: deploy-crl-sync.yml installs the CronJob there")
-	assert.Contains(t, edit.Get("principal_arn").String(), "aws_eks_access_entry.access-service-deploy")
-	// the namespace exists before any deploy (the role cannot create it)
-	found := false
-	for _, ns := range resources(stack(t, "dev-platform").Doc, "kubernetes_namespace_v1") {
-		if ns.Get("metadata.name").String() == "spatial-properties" {
-			found = true
+		if a.Get("policy_arn").String() == stacks.EKSEditPolicyArn {
+			assert.Equal(t, "namespace", a.Get("access_scope.type").String())
+			entries[a.Get("principal_arn").String()] = strs(a.Get("access_scope.namespaces"))
 		}
 	}
-	assert.True(t, found)
+	for _, svc := range cfg.CICD.Services {
+		perms := policyDoc(t, doc, "gha-deploy-"+svc+"_permissions")
+		require.True(t, perms.Exists(), svc)
+		sids := map[string][]string{}
+		for _, st := range perms.Get("statement").Array() {
+			sids[st.Get("sid").String()] = strs(st.Get("resources"))
+		}
+		assert.Equal(t, []string{"*"}, sids["EcrLogin"], "%s: the one ECR action AWS does not let you scope", svc)
+		require.Len(t, sids["PushThisServicesImages"], 1, svc)
+		assert.Contains(t, sids["PushThisServicesImages"][0], "aws_ecr_repository.ecr-"+svc+"_repository", "%s pushes to its own repository only", svc)
+		ns, hasEntry := entries["${aws_eks_access_entry.access-gha-deploy-"+svc+".principal_arn}"]
+		if stacks.IsPrivilegedWorkload(svc) {
+			assert.NotContains(t, sids, "FindTheCluster", "%s is deployed by the infra stacks", svc)
+			assert.False(t, hasEntry, "%s: no access entry", svc)
+			continue
+		}
+		assert.Len(t, sids, 3, svc)
+		require.True(t, hasEntry, svc)
+		assert.Equal(t, []string{naming.ServiceNamespace(svc)}, ns, "%s edits its own namespace only", svc)
+		for _, p := range naming.PrivilegedNamespaces {
+			assert.NotContains(t, ns, p, "%s reaches privileged namespace %s", svc, p)
+		}
+	}
+	deployed := 0
+	for _, svc := range cfg.CICD.Services {
+		if !stacks.IsPrivilegedWorkload(svc) {
+			deployed++
+		}
+	}
+	assert.Len(t, entries, deployed, "one Edit entry per service its workflow deploys, none for a privileged workload")
 }

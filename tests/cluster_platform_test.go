@@ -135,7 +135,8 @@ func TestPlatformReleasesArePinnedAndWired(t *testing.T) {
 		assert.Regexp(t, `^v?\d+\.\d+\.\d+$`, r.Get("version").String(), "charts are pinned to exact versions")
 		assert.True(t, r.Get("atomic").Bool(), "a failed upgrade rolls back")
 	}
-	assert.Len(t, releases, 6)
+	assert.Len(t, releases, 7)
+	assert.Equal(t, "cert-manager", releases["cert-manager-approver-policy"].Get("namespace").String())
 	assert.Equal(t, "external-secrets", releases["external-secrets"].Get("namespace").String())
 	assert.Equal(t, "cert-manager", releases["cert-manager"].Get("namespace").String())
 	assert.Equal(t, "cert-manager", releases["aws-privateca-issuer"].Get("namespace").String())

@@ -14,30 +14,28 @@ import (
 )
 
 // GIVEN deploy-crl-sync.yml THEN it builds services/crl-sync from the
-// repository root (its tests take internal/motoserver from the root module), scans before it pushes, and
-// installs each env's release into cdn-presigner with the role, bucket and
-// region named by the same naming code the identity stack uses (a typo here
-// is an AccessDenied every 10 minutes, and revoked devices stay in).
-func TestCRLSyncDeployWorkflow(t *testing.T) {
+// repository root (its tests take internal/motoserver from the root module),
+// scans before it pushes, and never touches the cluster: crl-sync swaps the
+// device trust store's revocation list, so only the infra stacks deploy it
+// (by digest, into cdn-presigner) and its role may push its image only.
+func TestCRLSyncWorkflowOnlyBuildsAndPushes(t *testing.T) {
 	w, ok := loadWorkflows(t)["deploy-crl-sync.yml"]
 	require.True(t, ok, "deploy-crl-sync.yml is missing")
 	raw, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "deploy-crl-sync.yml"))
 	require.NoError(t, err)
 	text := string(raw)
 	assert.Contains(t, text, "BUILD_CONTEXT: .\n  DOCKERFILE: services/crl-sync/Dockerfile\n")
-	assert.Contains(t, text, `      - "services/crl-sync/**"`+"\n", "a change to the program redeploys it")
-	assert.Contains(t, text, `      - "helm/crl-sync/**"`+"\n")
+	assert.Contains(t, text, `      - "services/crl-sync/**"`+"\n", "a change to the program rebuilds it")
 	assert.FileExists(t, filepath.Join("..", "services", "crl-sync", "Dockerfile"))
 	assert.FileExists(t, filepath.Join("..", "services", "crl-sync", "go.mod"))
-	assert.Equal(t, naming.NamespacePresigner, naming.ServiceNamespace("crl-sync"), "teardown uninstalls it where the workflow installs it")
+	assert.NotContains(t, text, "helm ", "no helm step: the edge stack installs it")
+	assert.NotContains(t, text, "kubectl", "no cluster access at all")
 	for _, env := range []string{"dev", "staging", "prod"} {
-		helm := serviceDeploy(t, w, env, "crl-sync")
-		names := naming.New("${{ vars.ORG }}", env, "${{ vars.AWS_REGION }}")
-		assert.Contains(t, helm, "--namespace "+naming.ServiceNamespace("crl-sync"), env)
-		assert.Contains(t, helm, "--atomic --wait", env)
-		assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/`+names.Role(stacks.CRLSyncRolePurpose)+`"`, env)
-		assert.Contains(t, helm, `awsRegion="${{ vars.AWS_REGION }}"`, env)
-		assert.NotContains(t, helm, "vars.CA_ARN", "%s: the ARNs come from the edge stack's ConfigMap, not from hand-copied variables", env)
+		require.Contains(t, w.Jobs, env+"-image")
+		assert.NotContains(t, w.Jobs, env, "no deploy job for %s", env)
+		order := stepOrder(w.Jobs[env+"-image"].Steps)
+		assert.True(t, order["credentials"] < order["login"] && order["login"] < order["build"] &&
+			order["build"] < order["scan"] && order["scan"] < order["push"], "%s: scanned before it is pushed", env)
 	}
 }
 
@@ -83,18 +81,20 @@ func TestCRLSyncRole(t *testing.T) {
 		}
 		switch {
 		case slices.Contains(actions, "elasticloadbalancing:AddTrustStoreRevocations"):
-			assert.Equal(t, []string{"${aws_lb_trust_store.device-trust-store.arn}"}, res, "this env's trust store only")
+			assert.Equal(t, []string{"arn:aws:elasticloadbalancing:ap-southeast-2:${data.aws_caller_identity.caller.account_id}:truststore/spatialprops-dev-devices/*"}, res,
+				"this env's trust store only (by name: the edge stack creates it after the PKI ceremony)")
 		case slices.Contains(actions, "elasticloadbalancing:DescribeTrustStoreRevocations"):
 			assert.Equal(t, []string{"elasticloadbalancing:DescribeTrustStoreRevocations"}, actions, "only the action without a resource type takes *")
 			assert.Equal(t, []string{"*"}, res)
 		case slices.Contains(actions, "s3:PutObject"):
 			assert.Equal(t, []string{bucket + "/trust/crl/*"}, res, "it writes its PEM copies and nothing else (never the CA bundle)")
 		case slices.Contains(actions, "s3:GetObject"):
-			assert.ElementsMatch(t, []string{bucket + "/crl/*", bucket + "/trust/ca-bundle.pem"}, res)
+			assert.ElementsMatch(t, []string{bucket + "/crl/*", bucket + "/trust/device-ca.pem"}, res, "the device CA's CRLs and certificate")
 		case slices.Contains(actions, "s3:ListBucket"):
 			assert.Equal(t, []string{bucket}, res)
 		case slices.Contains(actions, "kms:GenerateDataKey"):
 			assert.Equal(t, []string{"${aws_kms_key.pki-key_3F74CC3D.arn}"}, res, "the PKI key only")
+			assert.Equal(t, "kms:ViaService", st.Get("condition.0.variable").String(), "and only through S3")
 		default:
 			t.Errorf("unexpected statement %s %v", st.Get("sid"), actions)
 		}
@@ -105,8 +105,9 @@ func TestCRLSyncRole(t *testing.T) {
 
 // GIVEN the edge stack THEN it writes the ConfigMap the crl-sync chart reads
 // its bucket and ARNs from, in cdn-presigner, straight from the identity
-// stack's outputs (no hand-copied ARN to go stale when the CA is replaced),
-// and the chart names that ConfigMap and exactly those keys.
+// stack's outputs and its own trust store (no hand-copied ARN to go stale
+// when a CA is replaced), and the chart names that ConfigMap and exactly
+// those keys.
 func TestCRLSyncConfigComesFromTheIdentityStack(t *testing.T) {
 	for _, env := range []string{"dev", "staging", "prod"} {
 		doc := stack(t, env+"-edge").Doc
@@ -125,12 +126,12 @@ func TestCRLSyncConfigComesFromTheIdentityStack(t *testing.T) {
 		assert.Contains(t, ns, "presigner-namespace", "%s: in cdn-presigner, beside the CronJob", env)
 		require.Len(t, cm, 3, env)
 		for key, output := range map[string]string{
-			stacks.CRLSyncKeyPKIBucket: "aws_s3_bucket", stacks.CRLSyncKeyCAArn: "aws_acmpca_certificate_authority",
-			stacks.CRLSyncKeyTrustStore: "aws_lb_trust_store",
+			stacks.CRLSyncKeyPKIBucket: "aws_s3_bucket", stacks.CRLSyncKeyCAArn: "aws_acmpca_certificate_authoritydevice-ca",
 		} {
 			assert.Contains(t, cm[key], "data.terraform_remote_state.cross-stack-reference-input-"+env+"-identity", "%s: %s", env, key)
 			assert.Contains(t, cm[key], output, "%s: %s", env, key)
 		}
+		assert.Equal(t, "${aws_lb_trust_store.device-trust-store.arn}", cm[stacks.CRLSyncKeyTrustStore], "%s: the edge stack's own trust store", env)
 	}
 	values, err := os.ReadFile(filepath.Join("..", "helm", "crl-sync", "values.yaml"))
 	require.NoError(t, err)

@@ -1,10 +1,12 @@
 package tests
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
@@ -32,19 +34,59 @@ func TestEdgeAlertRulesAreLoadedAndEachHasAUnitTest(t *testing.T) {
 }
 
 // DTNBacklogOld is a CloudWatch alarm on the outbox queue's oldest-message
-// age (Prometheus never sees SQS metrics), on the edge stack's own queue.
-func TestDTNBacklogOldAlarmWatchesTheOutbox(t *testing.T) {
+// age (Prometheus never sees SQS metrics), on the edge stack's own queue,
+// and DTNDeadLetters on its dead-letter queue's depth. Every alarm of the
+// env (the billing DLQ's too) notifies the alarm topic: an alarm without
+// actions changes colour in a console nobody watches.
+func TestDTNAlarmsWatchTheQueuesAndNotify(t *testing.T) {
 	for _, env := range []string{"dev", "staging", "prod"} {
 		doc := stack(t, env+"-edge").Doc
-		queues := resources(doc, "aws_sqs_queue")
-		alarms := resources(doc, "aws_cloudwatch_metric_alarm")
-		require.Len(t, alarms, 1, env)
-		a := alarms[0]
+		byName := map[string]gjson.Result{}
+		for _, a := range resources(doc, "aws_cloudwatch_metric_alarm") {
+			byName[a.Get("alarm_name").String()] = a
+		}
+		require.Len(t, byName, 2, env)
+		a := byName["spatialprops-"+env+"-dtn-outbox-backlog-old"]
 		assert.Equal(t, "AWS/SQS", a.Get("namespace").String(), env)
 		assert.Equal(t, "ApproximateAgeOfOldestMessage", a.Get("metric_name").String(), env)
 		assert.Equal(t, float64(stacks.DTNBacklogAgeAlarmSeconds), a.Get("threshold").Float(), env)
 		assert.Equal(t, "notBreaching", a.Get("treat_missing_data").String(), env)
 		assert.Regexp(t, `^\$\{aws_sqs_queue\.dtn-outbox[^.]*\.name\}$`, a.Get("dimensions.QueueName").String(), env)
-		assert.NotEmpty(t, queues)
+		d := byName["spatialprops-"+env+"-dtn-dead-letter-not-empty"]
+		assert.Equal(t, "ApproximateNumberOfMessagesVisible", d.Get("metric_name").String(), env)
+		assert.Equal(t, float64(0), d.Get("threshold").Float(), "%s: one dead letter is one too many", env)
+		assert.Regexp(t, `^\$\{aws_sqs_queue\.dtn-dead-letter[^.]*\.name\}$`, d.Get("dimensions.QueueName").String(), env)
+	}
+	for _, env := range []string{"dev", "staging", "prod"} {
+		for _, s := range []string{"edge", "marketplace"} {
+			for _, a := range resources(stack(t, env+"-"+s).Doc, "aws_cloudwatch_metric_alarm") {
+				actions := strs(a.Get("alarm_actions"))
+				require.NotEmpty(t, actions, "%s-%s: %s has no alarm action", env, s, a.Get("alarm_name"))
+				assert.Contains(t, actions[0], "aws_sns_topicalarm-topicarn", "%s: the storage stack's alarm topic", a.Get("alarm_name"))
+			}
+		}
+	}
+	dlq := resources(stack(t, "prod-marketplace").Doc, "aws_cloudwatch_metric_alarm")
+	require.Len(t, dlq, 1)
+	assert.Equal(t, "spatialprops-prod-billing-events-dlq-not-empty", dlq[0].Get("alarm_name").String())
+}
+
+// GIVEN every queue of every env THEN its one policy refuses requests that
+// are not made over TLS, whoever sends them.
+func TestEveryQueueIsTLSOnly(t *testing.T) {
+	for _, env := range []string{"dev", "staging", "prod"} {
+		for _, s := range []string{"edge", "marketplace"} {
+			doc := stack(t, env+"-"+s).Doc
+			queues := resources(doc, "aws_sqs_queue")
+			policies := resources(doc, "aws_sqs_queue_policy")
+			require.Len(t, policies, len(queues), "%s-%s: one policy per queue", env, s)
+			for _, p := range policies {
+				id := strings.TrimSuffix(strings.TrimPrefix(p.Get("policy").String(), "${data.aws_iam_policy_document."), ".json}")
+				st := doc.Get("data.aws_iam_policy_document." + gjson.Escape(id) + ".statement.0")
+				assert.Equal(t, "Deny", st.Get("effect").String())
+				assert.Equal(t, "aws:SecureTransport", st.Get("condition.0.variable").String())
+				assert.Equal(t, []string{"false"}, strs(st.Get("condition.0.values")))
+			}
+		}
 	}
 }

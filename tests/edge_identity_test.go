@@ -2,7 +2,6 @@ package tests
 
 import (
 	"encoding/json"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,43 +28,62 @@ func fromStack(t *testing.T, ref string) (stackID, expr string) {
 	return m[1], out.String()
 }
 
-// GIVEN every env WHEN the edge stack is synthesized THEN the ClusterIssuer
-// every certificate names is the identity stack's CA: a wrong ARN would
-// have the issuer sign with no CA (Ready=False) and every NATS
-// certificate would stop renewing.
-func TestPrivateCAClusterIssuerIsTheIdentityCA(t *testing.T) {
+// GIVEN every env WHEN the edge stack is synthesized THEN each namespace
+// that requests certificates has its own issuer on the identity stack's
+// service CA (no cluster-wide issuer exists), every Certificate waits for
+// its issuer, lives 6 days and renews with 2 left, and each namespace's
+// approval policy allows exactly the identities its Certificates name: a
+// wrong ARN would leave the issuer unable to sign and NATS would stop
+// renewing; a missing policy would leave every request unapproved.
+func TestServiceCAIssuersArePerNamespaceAndApprovedByPolicy(t *testing.T) {
 	for _, env := range []string{"dev", "staging", "prod"} {
 		doc := stack(t, env+"-edge").Doc
-		var issuers []gjson.Result
-		var issuerID string
+		issuers := map[string]string{} // namespace -> construct id
+		policies := map[string]gjson.Result{}
 		doc.Get("resource.kubernetes_manifest").ForEach(func(id, r gjson.Result) bool {
-			if r.Get("manifest.kind").String() == "AWSPCAClusterIssuer" {
-				issuers = append(issuers, r)
-				issuerID = id.String()
+			m := r.Get("manifest")
+			switch m.Get("kind").String() {
+			case "AWSPCAClusterIssuer":
+				t.Errorf("%s: a cluster-wide issuer %s", env, id)
+			case "AWSPCAIssuer":
+				issuers[m.Get("metadata.namespace").String()] = id.String()
+				assert.Equal(t, "service-ca", m.Get("metadata.name").String())
+				from, expr := fromStack(t, m.Get("spec.arn").String())
+				assert.Equal(t, env+"-identity", from)
+				assert.Equal(t, "${aws_acmpca_certificate_authority.service-ca.arn}", expr, "%s: in-cluster certificates come from the service CA", env)
+				assert.False(t, m.Get("spec.secretRef").Exists(), "%s: no static AWS keys; the issuer uses its IRSA role", env)
+				assert.Equal(t, "Ready", r.Get("wait.condition.0.type").String(), "%s: certificates wait for a Ready issuer", env)
+			case "CertificateRequestPolicy":
+				policies[m.Get("spec.selector.namespace.matchNames.0").String()] = m
 			}
 			return true
 		})
-		require.Len(t, issuers, 1, env)
-		m := issuers[0].Get("manifest")
-		assert.Equal(t, "awspca.cert-manager.io/v1beta1", m.Get("apiVersion").String())
-		assert.Equal(t, "private-ca", m.Get("metadata.name").String(), "%s: the name every Certificate's issuerRef uses", env)
-		assert.Equal(t, "ap-southeast-2", m.Get("spec.region").String(), env)
-		from, expr := fromStack(t, m.Get("spec.arn").String())
-		assert.Equal(t, env+"-identity", from)
-		assert.Equal(t, "${aws_acmpca_certificate_authority.ca.arn}", expr, "%s: the issuer signs with the identity stack's root CA", env)
-		assert.False(t, m.Get("spec.secretRef").Exists(), "%s: no static AWS keys; the issuer uses its IRSA role", env)
-		assert.Equal(t, "Ready", issuers[0].Get("wait.condition.0.type").String(), "%s: certificates wait for a Ready issuer", env)
+		assert.ElementsMatch(t, []string{"edge-nats", "edge-sync"}, mapKeys(issuers), env)
+		assert.ElementsMatch(t, []string{"edge-nats", "edge-sync"}, mapKeys(policies), env)
 
-		// Every Certificate is requested after the issuer exists.
 		for _, r := range resources(doc, "kubernetes_manifest") {
 			if r.Get("manifest.kind").String() != "Certificate" {
 				continue
 			}
-			assert.Contains(t, strs(r.Get("depends_on")), "kubernetes_manifest."+issuerID, "%s: %s", env, r.Get("manifest.metadata.name"))
+			ns := r.Get("manifest.metadata.namespace").String()
+			assert.Contains(t, strs(r.Get("depends_on")), "kubernetes_manifest."+issuers[ns], "%s: %s", env, r.Get("manifest.metadata.name"))
 			spec := r.Get("manifest.spec")
-			assert.Equal(t, "720h", spec.Get("duration").String(), "certificates live 30 days at most")
-			assert.Equal(t, "240h", spec.Get("renewBefore").String(), "renewal starts with a third of the lifetime left")
+			assert.Equal(t, "144h", spec.Get("duration").String(), "the service CA issues 7 days at most")
+			assert.Equal(t, "48h", spec.Get("renewBefore").String(), "renewal starts with a third of the lifetime left")
+			// the namespace's policy allows every identity the Certificate names
+			allowed := policies[ns].Get("spec.allowed")
+			for _, u := range strs(spec.Get("uris")) {
+				assert.Contains(t, strs(allowed.Get("uris.values")), u, "%s: %s may request %s", env, ns, u)
+			}
+			for _, d := range strs(spec.Get("dnsNames")) {
+				assert.Contains(t, strs(allowed.Get("dnsNames.values")), d, "%s: %s may request %s", env, ns, d)
+			}
 		}
+		// what a CI-deployed workload's namespace may request: its three users
+		assert.ElementsMatch(t, []string{"urn:spatial-properties:nats-user:dtn-gateway", "urn:spatial-properties:nats-user:beacon-rotate",
+			"urn:spatial-properties:nats-user:security-detector"}, strs(policies["edge-sync"].Get("spec.allowed.uris.values")), env)
+		assert.False(t, policies["edge-sync"].Get("spec.allowed.dnsNames").Exists(), "%s: no server certificate from edge-sync", env)
+		assert.Equal(t, "144h", policies["edge-sync"].Get("spec.constraints.maxDuration").String())
 	}
 }
 
@@ -107,14 +125,15 @@ func TestPCAIssuerTrustMatchesTheChartsServiceAccount(t *testing.T) {
 		arn := sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"].(string)
 		assert.Equal(t, "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:role/"+roleName, arn, env)
 
-		// cert-manager's controller is the account the issuer chart lets
-		// approve awspca requests; otherwise every request stays unapproved.
+		// approval is approver-policy's alone: cert-manager approves nothing
+		// by itself and gets no right to approve awspca requests, and the
+		// issuer signs only approved requests.
 		_, cm := releaseValues(t, platform, "cert-manager")
-		approver := v["approverRole"].(map[string]any)
-		assert.Equal(t, true, approver["enabled"])
-		assert.Equal(t, cm["serviceAccount"].(map[string]any)["name"], approver["serviceAccountName"], env)
-		assert.Equal(t, "cert-manager", approver["namespace"], env)
+		assert.Equal(t, true, cm["disableAutoApproval"], env)
+		assert.Equal(t, map[string]any{"enabled": false}, v["approverRole"], env)
 		assert.Equal(t, false, v["disableApprovedCheck"], "%s: the issuer signs only approved requests", env)
+		_, ap := releaseValues(t, platform, "cert-manager-approver-policy")
+		assert.Equal(t, []any{"awspcaissuers.awspca.cert-manager.io/*"}, ap["app"].(map[string]any)["approveSignerNames"], env)
 	}
 }
 
@@ -148,9 +167,9 @@ func TestCertManagerAndIssuerArePinned(t *testing.T) {
 
 // GIVEN every env WHEN the edge stack is synthesized THEN the presigner is
 // reachable only over HTTPS on 443, where the ALB verifies the client's
-// device certificate against the identity stack's trust store, under its
-// own DNS name: a listener without mTLS, or in passthrough mode, would
-// let any client on the internet reach the presigner.
+// device certificate against the device trust store (the device CA alone),
+// under its own DNS name: a listener without mTLS, or in passthrough mode,
+// would let any client on the internet reach the presigner.
 func TestPresignerIsMutualTLSOnly(t *testing.T) {
 	hosts := map[string]string{"dev": "presign.dev.spatial.properties", "staging": "presign.staging.spatial.properties", "prod": "presign.spatial.properties"}
 	for env, host := range hosts {
@@ -180,9 +199,12 @@ func TestPresignerIsMutualTLSOnly(t *testing.T) {
 		assert.EqualValues(t, 443, mtls[0]["port"])
 		assert.Equal(t, "verify", mtls[0]["mode"], "%s: passthrough would admit any client", env)
 		assert.NotContains(t, mtls[0], "ignoreClientCertificateExpiry", "%s: expired device certificates are refused", env)
-		from, expr := fromStack(t, mtls[0]["trustStore"].(string))
-		assert.Equal(t, env+"-identity", from)
-		assert.Equal(t, "${aws_lb_trust_store.device-trust-store.arn}", expr, "%s: the device trust store built from the private CA", env)
+		assert.Equal(t, "${aws_lb_trust_store.device-trust-store.arn}", mtls[0]["trustStore"], "%s: the device trust store", env)
+		ts := doc.Get("resource.aws_lb_trust_store.device-trust-store")
+		assert.Equal(t, "spatialprops-"+env+"-devices", ts.Get("name").String())
+		assert.Equal(t, "${aws_s3_object.device-ca-bundle.key}", ts.Get("ca_certificates_bundle_s3_key").String())
+		assert.Equal(t, "${data.aws_acmpca_certificate_authority.device-ca.certificate}", doc.Get("resource.aws_s3_object.device-ca-bundle.content").String(),
+			"%s: the bundle is the device CA's certificate alone, not the root (which would admit service certificates)", env)
 
 		rec := doc.Get("resource.aws_route53_record.presigner-dns")
 		require.True(t, rec.Exists(), env)
@@ -206,21 +228,25 @@ func TestPresignerIsMutualTLSOnly(t *testing.T) {
 	}
 }
 
-// The presigner runs the same pinned placeholder as the other edge
-// services until its image exists: one digest to re-check, not two.
-func TestPresignerRunsThePinnedPlaceholder(t *testing.T) {
-	dockerfile, err := os.ReadFile("../services/edge-placeholder/Dockerfile")
-	require.NoError(t, err)
-	from := regexp.MustCompile(`(?m)^FROM (\S+)`).FindStringSubmatch(string(dockerfile))
-	require.NotNil(t, from)
-	doc := stack(t, "prod-edge").Doc
-	deps := resources(doc, "kubernetes_deployment_v1")
-	require.Len(t, deps, 1)
-	c := deps[0].Get("spec.template.spec.container.0")
-	assert.Equal(t, from[1], c.Get("image").String())
-	assert.Contains(t, c.Get("image").String(), "@sha256:", "pinned by digest")
-	assert.Equal(t, "false", c.Get("security_context.allow_privilege_escalation").String())
-	assert.Equal(t, "true", deps[0].Get("spec.template.spec.security_context.run_as_non_root").String())
+// GIVEN the presigner's image is pinned THEN the edge stack installs its
+// chart into cdn-presigner by that digest, under the presigner's role, with
+// the signing key, key pair id and the tables it checks; unpinned, no pod.
+func TestPresignerIsDeployedByTheInfraStackByDigest(t *testing.T) {
+	assert.False(t, stack(t, "prod-edge").Doc.Get("resource.helm_release.cdn-presigner-release").Exists(), "no digest pinned, no release")
+	doc := pinnedStack(t, "prod", "edge")
+	r, v := releaseValues(t, doc, "cdn-presigner")
+	assert.Equal(t, "cdn-presigner", r.Get("namespace").String())
+	assert.Equal(t, "${path.root}/../../../helm/cdn-presigner", r.Get("chart").String(), "the repository's own chart")
+	img := v["image"].(map[string]any)
+	assert.Equal(t, pinnedDigest, img["digest"])
+	assert.Contains(t, img["repository"], "/spatialprops/cdn-presigner")
+	sa := v["serviceAccount"].(map[string]any)
+	assert.Regexp(t, `^\$\{aws_iam_role\.presigner-irsa_role_\w+\.arn\}$`, sa["roleArn"])
+	env := v["env"].(map[string]any)
+	for _, k := range []string{"CDN_BASE_URL", "CDN_SIGNING_KEY_ID", "CDN_KEY_PAIR_ID", "LEDGER_TABLE", "DEVICES_TABLE", "ENTITLEMENTS_TABLE", "DEVICE_CA_SUBJECT"} {
+		assert.NotEmpty(t, env[k], k)
+	}
+	assert.Equal(t, "CN=spatialprops prod device CA,OU=Edge,O=Spatial Properties,C=AU", env["DEVICE_CA_SUBJECT"], "what the ALB writes in X-Amzn-Mtls-Clientcert-Issuer")
 }
 
 // PresignerMutualAuth renders the annotation the controller parses; the
@@ -252,4 +278,12 @@ func TestLoadBalancerControllerMayReadTrustStores(t *testing.T) {
 	})
 	require.NotEmpty(t, actions)
 	assert.Contains(t, actions, "elasticloadbalancing:DescribeTrustStores")
+}
+
+func mapKeys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }

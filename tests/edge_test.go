@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
+
+	"github.com/spatialprops/spatialprops-infra/internal/tfjson"
 )
 
 func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
@@ -16,7 +18,8 @@ func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
 		for _, ns := range resources(doc, "kubernetes_namespace_v1") {
 			names = append(names, ns.Get("metadata.name").String())
 		}
-		assert.ElementsMatch(t, []string{"edge-sync", "cdn-presigner"}, names, "NATS lives in edge-sync, the presigner apart")
+		assert.ElementsMatch(t, []string{"edge-sync", "edge-nats", "cdn-presigner", "device-enrollment"}, names,
+			"the services the workflows deploy in edge-sync; NATS, the presigner and enrollment each apart, where no deploy role reaches")
 
 		_, v := releaseValues(t, doc, "nats")
 		cfg := v["config"].(map[string]any)
@@ -24,9 +27,9 @@ func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
 		assert.Equal(t, true, cfg["jetstream"].(map[string]any)["enabled"])
 		assert.Equal(t, replicas > 1, cfg["cluster"].(map[string]any)["enabled"], env)
 
-		streams := configMap(t, doc, "edge-streams")
+		streams := configMap(t, pinnedStack(t, env, "edge"), "edge-streams")
 		subjects := map[string]string{}
-		for _, f := range []string{"EDGE.json", "BEACONS.json", "SECURITY.json"} {
+		for _, f := range []string{"EDGE.json", "BEACONS.json", "DEVICES.json", "SECURITY.json"} {
 			s := gjson.Parse(streams.Get("data." + gjson.Escape(f)).String())
 			assert.Equal(t, int64(51200), s.Get("max_msg_size").Int(), f)
 			assert.Equal(t, replicas, s.Get("num_replicas").Int(), "%s: stream replicas match the NATS servers", env)
@@ -34,10 +37,8 @@ func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
 				subjects[subj.String()] = s.Get("name").String()
 			}
 		}
-		assert.Equal(t, map[string]string{"edge.peer.sync": "EDGE", "edge.beacon.updated": "BEACONS", "security.replay.detected": "SECURITY"}, subjects)
-		jobs := resources(doc, "kubernetes_job_v1")
-		require.Len(t, jobs, 1)
-		assert.Contains(t, jobs[0].Get("depends_on").String(), "helm_release.nats", "streams are applied once NATS is up")
+		assert.Equal(t, map[string]string{"edge.peer.sync": "EDGE", "edge.peer.sync.>": "EDGE", "edge.beacon.updated": "BEACONS",
+			"edge.device.>": "DEVICES", "security.replay.detected": "SECURITY"}, subjects)
 	}
 }
 
@@ -62,7 +63,8 @@ func TestDTNStoreAndForward(t *testing.T) {
 	doc := stack(t, "dev-edge").Doc
 	var outbox gjson.Result
 	for _, q := range resources(doc, "aws_sqs_queue") {
-		assert.Contains(t, q.Get("kms_master_key_id").String(), "cross-stack-reference-input-dev-storage", "queues use the data key")
+		assert.Contains(t, q.Get("kms_master_key_id").String(), "cross-stack-reference-input-dev-storage", "queues use the edge key")
+		assert.Contains(t, q.Get("kms_master_key_id").String(), "edge-key", "the edge's own key, not the packs' data key")
 		if q.Get("name").String() == "spatialprops-dev-dtn-outbox" {
 			outbox = q
 		}
@@ -76,7 +78,7 @@ func TestDTNStoreAndForward(t *testing.T) {
 	assert.Equal(t, "spatial-dtn-spatialprops-dev-ap-southeast-2", buckets[0].Get("bucket").String())
 
 	sub, aud := "", ""
-	for _, c := range policyStatement(t, doc, "ServiceAccountOnly").Get("condition").Array() {
+	for _, c := range tfjson.MustPolicyDocument(t, doc, "dtn-gateway-irsa_trust").Get("statement.0.condition").Array() {
 		if strings.HasSuffix(c.Get("variable").String(), ":sub") {
 			sub = c.Get("values.0").String()
 		} else {
@@ -85,7 +87,7 @@ func TestDTNStoreAndForward(t *testing.T) {
 	}
 	assert.Equal(t, "system:serviceaccount:edge-sync:dtn-gateway", sub)
 	assert.Equal(t, "sts.amazonaws.com", aud)
-	for _, sid := range []string{"QueueEnvelopes", "StoreEnvelopeBodies", "ListEnvelopes", "UseTheDataKey"} {
+	for _, sid := range []string{"QueueEnvelopes", "StoreEnvelopeBodies", "ListEnvelopes", "UseTheEdgeKeyForItsStoreAndQueues"} {
 		for _, r := range strs(policyStatement(t, doc, sid).Get("resources")) {
 			assert.NotEqual(t, "*", r, "%s is scoped to its resource", sid)
 		}
@@ -96,7 +98,7 @@ func TestDTNStoreAndForward(t *testing.T) {
 }
 
 // GIVEN the edge stack WHEN synthesized THEN the device-certificate ledger a
-// cohort revocation reads is encrypted with the data key, recoverable, has the
+// cohort revocation reads is encrypted with the devices key, recoverable, has the
 // cohort index rollback queries, and cannot be destroyed outside dev.
 func TestDeviceLedgerTable(t *testing.T) {
 	for env, protect := range map[string]bool{"dev": false, "staging": true, "prod": true} {
@@ -112,7 +114,8 @@ func TestDeviceLedgerTable(t *testing.T) {
 		assert.Equal(t, "cohort", tbl.Get("global_secondary_index.0.hash_key").String())
 		assert.True(t, tbl.Get("point_in_time_recovery.enabled").Bool(), "%s: a bad write can be rolled back", env)
 		assert.True(t, tbl.Get("server_side_encryption.enabled").Bool())
-		assert.Contains(t, tbl.Get("server_side_encryption.kms_key_arn").String(), "cross-stack-reference-input-"+env+"-storage", "customer-managed data key, not the AWS-owned one")
+		assert.Contains(t, tbl.Get("server_side_encryption.kms_key_arn").String(), "cross-stack-reference-input-"+env+"-storage", "customer-managed key, not the AWS-owned one")
+		assert.Contains(t, tbl.Get("server_side_encryption.kms_key_arn").String(), "devices-key", "the devices key, not the packs' data key")
 		assert.Equal(t, protect, tbl.Get("lifecycle.prevent_destroy").Bool(), env)
 		assert.Equal(t, protect, tbl.Get("deletion_protection_enabled").Bool(), env)
 	}

@@ -117,8 +117,10 @@ func TestCRLHostServesWhatTheCAPublishes(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			doc := stack(t, env+"-identity").Doc
 			host := crlHost(env)
-			ca := resources(doc, "aws_acmpca_certificate_authority")
-			require.Len(t, ca, 1)
+			cas := named(doc, "aws_acmpca_certificate_authority")
+			require.Len(t, cas, 2, "the device and service subordinates; the root is the KMS key")
+			ca := []gjson.Result{cas["device-ca"]}
+			assert.False(t, cas["service-ca"].Get("revocation_configuration").Exists(), "the service CA publishes no CRL")
 			crl := ca[0].Get("revocation_configuration.crl_configuration")
 			assert.Equal(t, host, crl.Get("custom_cname").String())
 			assert.Equal(t, "spatial-pki-spatialprops-"+env+"-ap-southeast-2", crl.Get("s3_bucket_name").String())
@@ -157,10 +159,11 @@ func TestCRLHostServesWhatTheCAPublishes(t *testing.T) {
 	}
 }
 
-// GIVEN the CI roles THEN the deploy role can build <env>-identity (its CA
-// by tag, the root certificate only, the CA bundle, the PKI key, the trust
-// store and the CRL host's records) and the plan role can refresh it while
-// staying read-only: it can neither issue nor revoke a certificate.
+// GIVEN the CI roles THEN the deploy role can build <env>-identity (its CAs
+// by tag, the CA bundle, the PKI key, the trust store and the CRL host's
+// records) but issues no certificate and installs no CA certificate (the
+// PKI ceremony does, with the offline root key), and the plan role can
+// refresh it while staying read-only: it can neither issue nor revoke.
 func TestCIRolesCoverTheIdentityStack(t *testing.T) {
 	for _, env := range []string{"dev", "staging", "prod"} {
 		t.Run(env, func(t *testing.T) {
@@ -182,13 +185,11 @@ func TestCIRolesCoverTheIdentityStack(t *testing.T) {
 			_, vals = condition(change, "aws:ResourceTag/Environment")
 			assert.Equal(t, []string{env}, vals, "another env's CA is out of reach")
 			for _, a := range strs(change.Get("actions")) {
-				assert.NotContains(t, []string{"acm-pca:IssueCertificate", "acm-pca:RevokeCertificate"}, a)
+				assert.NotContains(t, []string{"acm-pca:IssueCertificate", "acm-pca:RevokeCertificate", "acm-pca:ImportCertificateAuthorityCertificate"}, a)
 			}
-
-			issue := bySid["IssueOnlyTheRootCertificate"]
-			test, vals = condition(issue, "acm-pca:TemplateArn")
-			assert.Equal(t, "StringEquals", test)
-			assert.Equal(t, []string{"arn:aws:acm-pca:::template/RootCACertificate/V1"}, vals, "CI signs the root, never a device certificate")
+			for sid, st := range bySid {
+				assert.False(t, grants(strs(st.Get("actions")), "acm-pca:IssueCertificate"), "%s: CI issues no certificate", sid)
+			}
 
 			assert.Equal(t, []string{pki + "/trust/*"}, strs(bySid["TheCABundle"].Get("resources")), "objects under trust/ only, never the CRLs")
 			_, vals = condition(bySid["UseThePKIKey"], "kms:ResourceAliases")
@@ -203,9 +204,9 @@ func TestCIRolesCoverTheIdentityStack(t *testing.T) {
 			}
 			assert.Equal(t, "Deny", guard["NoRevocations"].Get("effect").String())
 			assert.Equal(t, []string{"acm-pca:RevokeCertificate"}, strs(guard["NoRevocations"].Get("actions")))
-			test, vals = condition(guard["NoCertificateButTheRoot"], "acm-pca:TemplateArn")
-			assert.Equal(t, "StringNotEquals", test)
-			assert.Equal(t, []string{"arn:aws:acm-pca:::template/RootCACertificate/V1"}, vals)
+			assert.Equal(t, "Deny", guard["NoCertificates"].Get("effect").String())
+			assert.ElementsMatch(t, []string{"acm-pca:IssueCertificate", "acm-pca:ImportCertificateAuthorityCertificate"}, strs(guard["NoCertificates"].Get("actions")))
+			assert.False(t, guard["NoCertificates"].Get("condition").Exists(), "no template is an exception")
 
 			// inline grants: the PKI bucket by name, the CRL host's records
 			inline := map[string]gjson.Result{}

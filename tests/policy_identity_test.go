@@ -27,16 +27,22 @@ func TestDeviceIdentityPolicyCatchesViolations(t *testing.T) {
 	}{
 		"30 days is fine": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+sprintfDays("30")+`}`), nil},
 		"31 days": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+sprintfDays("31")+`}`),
-			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to 31; it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
+			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to 31; with usage mode GENERAL_PURPOSE it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
 		"zero days": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+sprintfDays("0")+`}`),
-			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to 0; it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
+			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to 0; with usage mode GENERAL_PURPOSE it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
 		"tag missing": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+sprintfDays("")+`}`),
-			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to missing; it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
-		"365 days": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+sprintfDays("365")+`}`),
-			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to 365; it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
-		"a one-year end-entity certificate": {stackDoc("dev-x", `"resource":{"aws_acmpca_certificate":{"leaf":{"template_arn":"arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1","validity":{"type":"YEARS","value":"1"}}}}`),
-			[]string{"identity: aws_acmpca_certificate.leaf is valid for 1 YEARS; end-entity certificates may live at most 30 days"}},
-		"root CA certificate may be long": {stackDoc("dev-x", `"resource":{"aws_acmpca_certificate":{"root":{"template_arn":"arn:aws:acm-pca:::template/RootCACertificate/V1","validity":{"type":"YEARS","value":"10"}}}}`), nil},
+			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to missing; with usage mode GENERAL_PURPOSE it must be a whole number of days from 1 to 30 (identity.deviceCertDays)"}},
+		"7 days in short-lived mode is fine": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+shortLivedDays("7")+`}`), nil},
+		"30 days in short-lived mode": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+shortLivedDays("30")+`}`),
+			[]string{"identity: aws_acmpca_certificate_authority.ca sets device certificate validity (tag DeviceCertDays) to 30; with usage mode SHORT_LIVED_CERTIFICATE it must be a whole number of days from 1 to 7 (identity.deviceCertDays)"}},
+		"an ACM PCA root": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+`"aws_acmpca_certificate_authority":{"ca":{"type":"ROOT","tags":{"CAPurpose":"device","DeviceCertDays":"30"}}}}`),
+			[]string{"identity: aws_acmpca_certificate_authority.ca is a ROOT CA; the root is the offline KMS key, ACM PCA holds subordinates only"}},
+		"a service CA in general-purpose mode": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+`"aws_acmpca_certificate_authority":{"ca":{"type":"SUBORDINATE","usage_mode":"GENERAL_PURPOSE","tags":{"CAPurpose":"service"}}}}`),
+			[]string{"identity: aws_acmpca_certificate_authority.ca is the service CA but not in SHORT_LIVED_CERTIFICATE mode"}},
+		"a CA of no purpose": {stackDoc("dev-identity", `"resource":{`+pkiBucket(true, ",")+`"aws_acmpca_certificate_authority":{"ca":{"type":"SUBORDINATE","tags":{}}}}`),
+			[]string{"identity: aws_acmpca_certificate_authority.ca has no CAPurpose tag device or service"}},
+		"a certificate issued by Terraform": {stackDoc("dev-x", `"resource":{"aws_acmpca_certificate":{"leaf":{"template_arn":"arn:aws:acm-pca:::template/EndEntityClientAuthCertificate/V1","validity":{"type":"DAYS","value":"7"}}}}`),
+			[]string{"identity: aws_acmpca_certificate.leaf issues a certificate from Terraform; CA certificates come from the PKI ceremony, leaves from enrollment and cert-manager"}},
 		"PKI bucket without public access block": {stackDoc("dev-identity", `"resource":{`+pkiBucket(false, ",")+sprintfDays("30")+`}`),
 			[]string{
 				"identity: PKI bucket pki lacks a public access block with all four settings on; serve the CRL through CloudFront OAC instead",
@@ -60,12 +66,17 @@ func TestDeviceIdentityPolicyCatchesViolations(t *testing.T) {
 	}
 }
 
-// sprintfDays is a private CA whose DeviceCertDays tag is v ("" leaves the
-// tag out).
-func sprintfDays(v string) string {
-	tags := `{"DeviceCertDays":"` + v + `"}`
+// sprintfDays is a general-purpose device CA whose DeviceCertDays tag is v
+// ("" leaves the tag out).
+func sprintfDays(v string) string { return deviceCA("GENERAL_PURPOSE", v) }
+
+// shortLivedDays is the same in short-lived mode.
+func shortLivedDays(v string) string { return deviceCA("SHORT_LIVED_CERTIFICATE", v) }
+
+func deviceCA(mode, v string) string {
+	tags := `{"CAPurpose":"device","DeviceCertDays":"` + v + `"}`
 	if v == "" {
-		tags = `{}`
+		tags = `{"CAPurpose":"device"}`
 	}
-	return `"aws_acmpca_certificate_authority":{"ca":{"type":"ROOT","tags":` + tags + `}}`
+	return `"aws_acmpca_certificate_authority":{"ca":{"type":"SUBORDINATE","usage_mode":"` + mode + `","tags":` + tags + `}}`
 }

@@ -100,7 +100,7 @@ func TestPoliciesCatchViolations(t *testing.T) {
 			  "aws_eks_cluster":{"c":{"lifecycle":{"create_before_destroy":true},` + compliantCluster + `}},
 			  "aws_cloudwatch_log_group":{"l":{"kms_key_id":"${aws_kms_key.k.arn}"}},
 			  "aws_ecr_repository":{"r":{}},
-			  "aws_acmpca_certificate_authority":{"ca":{"tags":{"DeviceCertDays":"30"}}},
+			  "aws_acmpca_certificate_authority":{"ca":{"type":"SUBORDINATE","tags":{"CAPurpose":"device","DeviceCertDays":"30"}}},
 			  "aws_dynamodb_table":{"unsafe":{},"locked":{"deletion_protection_enabled":true}},
 			  "aws_sns_topic":{"not-stateful":{}}}}`,
 			[]string{

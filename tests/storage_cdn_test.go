@@ -109,13 +109,22 @@ func TestStorageBuckets(t *testing.T) {
 
 func TestDataKey(t *testing.T) {
 	doc := stack(t, "dev-storage").Doc
-	key := resources(doc, "aws_kms_key")
+	keys := named(doc, "aws_kms_key")
+	require.Len(t, keys, 4, "one key per owner of data: packs/STAC, the edge's DTN data, device records, the alarm topic")
+	var key []gjson.Result
+	for id, k := range keys {
+		assert.True(t, k.Get("enable_key_rotation").Bool(), id)
+		assert.Equal(t, int64(30), k.Get("deletion_window_in_days").Int(), id)
+		if strings.HasPrefix(id, "data-key") {
+			key = append(key, k)
+		}
+	}
 	require.Len(t, key, 1)
-	assert.True(t, key[0].Get("enable_key_rotation").Bool())
-	assert.Equal(t, int64(30), key[0].Get("deletion_window_in_days").Int())
-	alias := resources(doc, "aws_kms_alias")
-	require.Len(t, alias, 1)
-	assert.Equal(t, "alias/spatialprops-dev-data", alias[0].Get("name").String())
+	var aliases []string
+	for _, a := range resources(doc, "aws_kms_alias") {
+		aliases = append(aliases, a.Get("name").String())
+	}
+	assert.ElementsMatch(t, []string{"alias/spatialprops-dev-data", "alias/spatialprops-dev-edge", "alias/spatialprops-dev-devices", "alias/spatialprops-dev-alarms"}, aliases)
 
 	// CloudFront may decrypt, but only for distributions of this account
 	st := policyStatement(t, doc, "AllowCloudFrontDecryptForThisAccount")

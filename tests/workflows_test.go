@@ -265,8 +265,11 @@ func stepOrder(steps []step) map[string]int {
 	return order
 }
 
-// roleSecret is the AWS role secret a job's credentials step names.
-var roleSecret = regexp.MustCompile(`AWS_(INFRA_PLAN|INFRA_DEPLOY|SERVICE_DEPLOY)_ROLE_ARN_(DEV|STAGING|PROD)|secrets\[matrix\.role_secret\]`)
+// roleSecret is the AWS role a job's credentials step names: an infra role
+// secret, or a service's own deploy role by its deterministic ARN (group 3,
+// the env, group 4 the service).
+var roleSecret = regexp.MustCompile(`AWS_(INFRA_PLAN|INFRA_DEPLOY)_ROLE_ARN_(DEV|STAGING|PROD)|secrets\[matrix\.role_secret\]|` +
+	`^arn:aws:iam::\$\{\{ vars\.AWS_ACCOUNT_ID_(DEV|STAGING|PROD) \}\}:role/\$\{\{ vars\.ORG \}\}-[a-z]+-gha-deploy-([a-z-]+)$`)
 
 func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 	// The roles trust exact sub claims (stacks.*Subject): infra deploys
@@ -289,6 +292,12 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 				m := roleSecret.FindStringSubmatch(s.With["role-to-assume"])
 				require.NotNil(t, m, "%s/%s: unknown role %q", name, id, s.With["role-to-assume"])
 				env, _ := j.Environment.(string)
+				if m[3] != "" {
+					// a service's own role: this workflow's, in its env
+					m[1], m[2] = "SERVICE_DEPLOY", m[3]
+					assert.Equal(t, "deploy-"+m[4]+".yml", name, "%s/%s assumes another service's deploy role", name, id)
+					assert.Contains(t, s.With["role-to-assume"], "-"+strings.ToLower(m[3])+"-gha-deploy-", "%s/%s: the role of its own env", name, id)
+				}
 				switch kind, cfg := m[1], cfgs[m[2]]; kind {
 				case "INFRA_DEPLOY":
 					assert.Equal(t, cfg.InfraEnvironment(), env, "%s/%s", name, id)
@@ -308,7 +317,7 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 3+1+18+18+18+6+2+3+3, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs x 3 services, the same for the 3 DTN services and the 3 beacon registry services, 2 x 3 for crl-sync, billing-stub (dev image + dev) and the marketplace api and ui (one deploy per env; their images are the marketplace team's)")
+	assert.Equal(t, 3+1+18+18+18+3+2+3+3, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs x 3 services, the same for the 3 DTN services and the 3 beacon registry services, 3 image jobs for crl-sync (privileged: the edge stack deploys it), billing-stub (dev image + dev) and the marketplace api and ui (one deploy per env; their images are the marketplace team's)")
 	// prod must not sneak back into the PR plan matrix, which runs unapproved
 	var planned []string
 	for _, m := range loadWorkflows(t)["infra-ci.yml"].Jobs["diff"].Strategy.Matrix.Include {

@@ -49,7 +49,8 @@ func TestEveryNamespaceIsLabelledAndDeniesByDefault(t *testing.T) {
 	want := map[string]string{
 		"platform":      "aws-lbc cert-manager external-secrets spatial-properties",
 		"observability": "node-exporter observability",
-		"edge":          "edge-sync cdn-presigner",
+		"edge":          "edge-sync edge-nats cdn-presigner device-enrollment",
+		"marketplace":   "marketplace provenance-gate",
 	}
 	for _, env := range []string{"dev", "staging", "prod"} {
 		for component, names := range want {
@@ -120,15 +121,16 @@ func TestTelemetryBackendsAcceptOnlyCollectorsAndGrafana(t *testing.T) {
 func TestWebhooksAreTheOnlyAnySourceAllows(t *testing.T) {
 	// An allow without sources is accepted only for admission webhooks
 	// and the metrics API, each with its reason on the object, and for the
-	// NATS TLS port agents reach through the internet-facing NLB (IP
-	// targets keep the agent's address; the client certificate is the gate).
+	// NATS agents' port agents reach through the internet-facing NLB (IP
+	// targets keep the agent's address; the device certificate is the gate).
 	want := map[string]bool{
-		"edge-sync/allow-nats-clients":                     true,
-		"aws-lbc/allow-webhook-from-api-server":            true,
-		"external-secrets/allow-webhook-from-api-server":   true,
-		"cert-manager/allow-webhook-from-api-server":       true,
-		"kube-system/allow-metrics-server-from-api-server": true,
-		"observability/allow-operator-webhook":             true,
+		"edge-nats/allow-nats-agents":                                true,
+		"cert-manager/allow-approver-policy-webhook-from-api-server": true,
+		"aws-lbc/allow-webhook-from-api-server":                      true,
+		"external-secrets/allow-webhook-from-api-server":             true,
+		"cert-manager/allow-webhook-from-api-server":                 true,
+		"kube-system/allow-metrics-server-from-api-server":           true,
+		"observability/allow-operator-webhook":                       true,
 	}
 	got := map[string]bool{}
 	for _, c := range []string{"platform", "observability", "edge"} {
@@ -188,7 +190,7 @@ func findAll(v any, key string) []any {
 
 func TestThirdPartyReleasesSetResourcesAndNonRoot(t *testing.T) {
 	releases := thirdPartyReleases(t, "prod")
-	assert.Len(t, releases, 12)
+	assert.Len(t, releases, 13)
 	// Charts whose defaults leave the pod free to run as root; the others
 	// (kube-prometheus-stack, loki, metrics-server, cert-manager) default to
 	// non-root users at their pinned versions, which the values keep.

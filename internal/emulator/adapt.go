@@ -136,10 +136,10 @@ var Adaptations = []Adaptation{
 	{
 		Name: "elb-trust-stores",
 		Limitation: "moto's ELBv2 has no trust stores (CreateTrustStore). The trust store is left out; what " +
-			"names the trust store (crl-sync's IAM policy) gets a stand-in ARN. Its revocation list is not " +
-			"Terraform's (the crl-sync job owns it).",
+			"names the trust store (crl-sync's ConfigMap, the presigner Ingress's mutual-authentication " +
+			"annotation) gets a stand-in ARN. Its revocation list is not Terraform's (the crl-sync job owns it).",
 		Source:  "moto/elbv2/responses.py (no create_trust_store)",
-		Touches: []string{"aws_lb_trust_store", "data.aws_iam_policy_document"},
+		Touches: []string{"aws_lb_trust_store", "data.aws_iam_policy_document", "kubernetes_config_map_v1", "kubernetes_ingress_v1"},
 		apply:   standInTrustStores,
 	},
 	{
@@ -402,11 +402,20 @@ func standIn(d Doc, typ, arn string, dependents ...string) []string {
 // reports whether it changed anything.
 func replaceStrings(v any, with map[string]string) bool {
 	changed := false
+	// a reference may stand alone ("${x.arn}") or inside a longer string
+	// (an annotation's JSON): replace it wherever it occurs
+	replace := func(s string) (string, bool) {
+		out := s
+		for from, to := range with {
+			out = strings.ReplaceAll(out, from, to)
+		}
+		return out, out != s
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		for k, c := range x {
 			if s, ok := c.(string); ok {
-				if r, hit := with[s]; hit {
+				if r, hit := replace(s); hit {
 					x[k], changed = r, true
 				}
 				continue
@@ -416,7 +425,7 @@ func replaceStrings(v any, with map[string]string) bool {
 	case []any:
 		for i, c := range x {
 			if s, ok := c.(string); ok {
-				if r, hit := with[s]; hit {
+				if r, hit := replace(s); hit {
 					x[i], changed = r, true
 				}
 				continue

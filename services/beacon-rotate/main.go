@@ -59,7 +59,7 @@ Example (what the CronJob runs; the chart mounts the cert-manager Secret
 nats-user-beacon-rotate at /etc/nats-user):
 
   BEACON_TABLE=spatialprops-dev-beacons AWS_REGION=ap-southeast-2 \
-  NATS_URL=tls://nats.edge-sync.svc:4222 NATS_CA_FILE=/etc/nats-user/ca.crt \
+  NATS_URL=tls://nats.edge-nats.svc:4222 NATS_CA_FILE=/etc/nats-user/ca.crt \
   NATS_CERT_FILE=/etc/nats-user/tls.crt NATS_KEY_FILE=/etc/nats-user/tls.key \
   beacon-rotate --period 24h --grace 1h
 
@@ -108,7 +108,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	case c.Region == "":
 		return c, errors.New("AWS_REGION is required: the region of the beacon table")
 	case c.NATSURL == "" && !c.DryRun:
-		return c, errors.New("NATS_URL (or --nats-url) is required: the edge-sync NATS server, e.g. tls://nats.edge-sync.svc:4222")
+		return c, errors.New("NATS_URL (or --nats-url) is required: the NATS servers in edge-nats, e.g. tls://nats.edge-nats.svc:4222")
 	case c.Period < time.Second:
 		return c, fmt.Errorf("BEACON_ROTATION_PERIOD (or --period) %s must be at least 1s", c.Period)
 	case c.Grace < time.Second:
@@ -178,7 +178,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		Period: cfg.Period, Grace: cfg.Grace, DryRun: cfg.DryRun, Log: log,
 	}
 	if !cfg.DryRun {
-		opts := []nats.Option{nats.Name("beacon-rotate"), nats.Timeout(10 * time.Second)}
+		// replies (JetStream acks) on beacon-rotate's own inbox, the only
+		// one its NATS user may subscribe to
+		opts := []nats.Option{nats.Name("beacon-rotate"), nats.Timeout(10 * time.Second),
+			nats.CustomInboxPrefix(edge.ServiceInboxPrefix(edge.UserBeaconRotate))}
 		if cfg.CertFile != "" {
 			opts = append(opts, nats.RootCAs(cfg.CAFile), nats.ClientCert(cfg.CertFile, cfg.KeyFile))
 		}

@@ -14,7 +14,7 @@ func envOf(m map[string]string) func(string) string { return func(k string) stri
 func goodEnv() map[string]string {
 	return map[string]string{
 		"BEACON_TABLE": "spatialprops-dev-beacons", "AWS_REGION": "ap-southeast-2",
-		"NATS_URL": "tls://nats.edge-sync.svc:4222", "NATS_CA_FILE": "/etc/nats-user/ca.crt",
+		"NATS_URL": "tls://nats.edge-nats.svc:4222", "NATS_CA_FILE": "/etc/nats-user/ca.crt",
 		"NATS_CERT_FILE": "/etc/nats-user/tls.crt", "NATS_KEY_FILE": "/etc/nats-user/tls.key",
 	}
 }
@@ -27,7 +27,7 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	c, err := parseConfig([]string{"--grace", "45m", "--dry-run"}, envOf(env), &strings.Builder{})
 	require.NoError(t, err)
 	assert.Equal(t, Config{
-		Table: "spatialprops-dev-beacons", Region: "ap-southeast-2", NATSURL: "tls://nats.edge-sync.svc:4222",
+		Table: "spatialprops-dev-beacons", Region: "ap-southeast-2", NATSURL: "tls://nats.edge-nats.svc:4222",
 		CAFile: "/etc/nats-user/ca.crt", CertFile: "/etc/nats-user/tls.crt", KeyFile: "/etc/nats-user/tls.key",
 		Period: 6 * time.Hour, Grace: 45 * time.Minute, Timeout: DefaultTimeout, DryRun: true,
 	}, c)

@@ -71,7 +71,7 @@ state_store(resource) if contains(resource, ":table/tf-lock-")
 # The CA bundle (the root certificate, a public document) is the one object
 # outside it a plan may head: refreshing the identity stack's aws_s3_object
 # needs it. Exactly that key, never a prefix or another PKI object.
-public_document(resource) if regex.match(`^arn:aws:s3:::spatial-pki-[a-z0-9-]+/trust/ca-bundle\.pem$`, resource)
+public_document(resource) if regex.match(`^arn:aws:s3:::spatial-pki-[a-z0-9-]+/trust/device-ca\.pem$`, resource)
 
 deny contains msg if {
 	some role

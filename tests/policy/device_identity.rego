@@ -1,10 +1,14 @@
-# Device identity (issue 11):
-# - No device-certificate validity over 30 days can be configured. The
-#   identity stack carries identity.deviceCertDays to the enrollment service
-#   in the CA's DeviceCertDays tag; every private CA must carry it, as a
-#   whole number from 1 to 30. An end-entity
-#   certificate issued by Terraform itself (aws_acmpca_certificate with a
-#   non-CA template) is held to the same limit.
+# Device identity and the CA hierarchy (issues 11, 22):
+# - The CA hierarchy's root is the offline KMS key; ACM PCA holds only
+#   subordinates (type SUBORDINATE), each marked CAPurpose device or service,
+#   and Terraform issues no certificate at all (no aws_acmpca_certificate:
+#   the PKI ceremony signs the subordinates, the enrollment service and
+#   cert-manager issue leaves).
+# - The service CA runs in short-lived mode (in-cluster certificates renew
+#   every few days); the device CA carries identity.deviceCertDays to the
+#   enrollment service in its DeviceCertDays tag, a whole number of days
+#   from 1 to 30, and at most 7 when the device CA runs in short-lived mode
+#   (ACM PCA would refuse anything longer).
 # - The PKI bucket (spatial-pki-*) is never public: it has a public access
 #   block with all four settings on, no ACL and no website hosting, and no
 #   policy statement naming the anonymous principal lets anyone read it.
@@ -14,35 +18,51 @@ import rego.v1
 
 max_device_cert_days := 30
 
+max_short_lived_days := 7
+
 deny contains msg if {
 	some name, ca in input.resource.aws_acmpca_certificate_authority
-	v := object.get(ca, ["tags", "DeviceCertDays"], "missing")
-	not valid_days(v)
-	msg := sprintf("identity: aws_acmpca_certificate_authority.%v sets device certificate validity (tag DeviceCertDays) to %v; it must be a whole number of days from 1 to %v (identity.deviceCertDays)", [name, v, max_device_cert_days])
+	object.get(ca, "type", "ROOT") != "SUBORDINATE"
+	msg := sprintf("identity: aws_acmpca_certificate_authority.%v is a %v CA; the root is the offline KMS key, ACM PCA holds subordinates only", [name, object.get(ca, "type", "ROOT")])
 }
 
-valid_days(v) if {
+deny contains msg if {
+	some name, ca in input.resource.aws_acmpca_certificate_authority
+	not object.get(ca, ["tags", "CAPurpose"], "") in {"device", "service"}
+	msg := sprintf("identity: aws_acmpca_certificate_authority.%v has no CAPurpose tag device or service", [name])
+}
+
+deny contains msg if {
+	some name, ca in input.resource.aws_acmpca_certificate_authority
+	ca.tags.CAPurpose == "service"
+	object.get(ca, "usage_mode", "GENERAL_PURPOSE") != "SHORT_LIVED_CERTIFICATE"
+	msg := sprintf("identity: aws_acmpca_certificate_authority.%v is the service CA but not in SHORT_LIVED_CERTIFICATE mode", [name])
+}
+
+device_days_limit(ca) := max_short_lived_days if ca.usage_mode == "SHORT_LIVED_CERTIFICATE"
+
+device_days_limit(ca) := max_device_cert_days if object.get(ca, "usage_mode", "GENERAL_PURPOSE") != "SHORT_LIVED_CERTIFICATE"
+
+deny contains msg if {
+	some name, ca in input.resource.aws_acmpca_certificate_authority
+	ca.tags.CAPurpose == "device"
+	v := object.get(ca, ["tags", "DeviceCertDays"], "missing")
+	limit := device_days_limit(ca)
+	not valid_days(v, limit)
+	msg := sprintf("identity: aws_acmpca_certificate_authority.%v sets device certificate validity (tag DeviceCertDays) to %v; with usage mode %v it must be a whole number of days from 1 to %v (identity.deviceCertDays)", [name, v, object.get(ca, "usage_mode", "GENERAL_PURPOSE"), limit])
+}
+
+valid_days(v, limit) if {
 	regex.match(`^[0-9]+$`, sprintf("%v", [v]))
 	n := to_number(sprintf("%v", [v]))
 	n >= 1
-	n <= max_device_cert_days
+	n <= limit
 }
-
-ca_template(t) if contains(t, "CACertificate")
 
 deny contains msg if {
-	some name, c in input.resource.aws_acmpca_certificate
-	not ca_template(object.get(c, "template_arn", ""))
-	too_long(c.validity)
-	msg := sprintf("identity: aws_acmpca_certificate.%v is valid for %v %v; end-entity certificates may live at most %v days", [name, c.validity.value, c.validity.type, max_device_cert_days])
+	some name, _ in object.get(input, ["resource", "aws_acmpca_certificate"], {})
+	msg := sprintf("identity: aws_acmpca_certificate.%v issues a certificate from Terraform; CA certificates come from the PKI ceremony, leaves from enrollment and cert-manager", [name])
 }
-
-too_long(v) if {
-	v.type == "DAYS"
-	to_number(v.value) > max_device_cert_days
-}
-
-too_long(v) if v.type in {"MONTHS", "YEARS", "ABSOLUTE", "END_DATE"}
 
 pki_bucket(name) if {
 	b := input.resource.aws_s3_bucket[name]

@@ -197,6 +197,9 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		}
 		return nil, free
 	case "aws_acmpca_certificate_authority":
+		if r.Get("usage_mode").String() == "SHORT_LIVED_CERTIFICATE" {
+			return []Line{monthly(res, 1, PrivateCAShortLived)}, priced
+		}
 		return []Line{monthly(res, 1, PrivateCA)}, priced
 	case "aws_wafv2_web_acl":
 		rules := len(r.Get("rule").Array())
@@ -296,8 +299,10 @@ var freeTypes = map[string]bool{
 	// and permissions; issued certificates are usage (see Usage).
 	"aws_acmpca_certificate": true, "aws_acmpca_certificate_authority_certificate": true,
 	"aws_acmpca_permission": true, "aws_acmpca_policy": true,
-	// ALB mutual TLS trust stores have no charge of their own.
-	"aws_lb_trust_store": true,
+	// ALB mutual TLS trust stores, CloudFront public keys and key groups
+	// and SNS topic policies have no charge of their own.
+	"aws_lb_trust_store": true, "aws_cloudfront_public_key": true, "aws_cloudfront_key_group": true,
+	"aws_sns_topic_policy": true,
 	"aws_s3_object":      true, "aws_kms_key_policy": true, "aws_kms_grant": true,
 	"aws_wafv2_web_acl_association": true, "aws_sqs_queue_policy": true,
 	"aws_sqs_queue_redrive_policy": true, "aws_sqs_queue_redrive_allow_policy": true,

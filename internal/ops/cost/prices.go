@@ -37,9 +37,11 @@ var (
 	// contain one.
 	ALB = Price{USD: 0.0252, Unit: "ALB-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.0225)"}
 	NLB = Price{USD: 0.0252, Unit: "NLB-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.0225)"}
-	// PrivateCA: general-purpose mode, per CA per month (short-lived
-	// certificate mode is 50/month). Global price.
+	// PrivateCA: general-purpose mode, per CA per month. Global price.
 	PrivateCA = Price{USD: 400, Unit: "CA-month", Confirmed: true}
+	// PrivateCAShortLived: short-lived certificate mode (certificates of 7
+	// days at most), per CA per month. Global price.
+	PrivateCAShortLived = Price{USD: 50, Unit: "CA-month (short-lived mode)", Confirmed: true}
 	// MetricAlarm per standard-resolution CloudWatch alarm per month.
 	MetricAlarm = Price{USD: 0.10, Unit: "alarm-month", Note: "us-east-1 list price; Sydney not confirmed from a source here"}
 	// WAFWebACL and WAFRule per month; requests are usage. Global price.
@@ -109,7 +111,11 @@ var Usage = map[string][]UsagePrice{
 	},
 	"aws_acmpca_certificate_authority": {
 		{What: "Private CA certificates issued (general-purpose mode, first 1,000 per month; 0.35 up to 10,000)", USD: 0.75, Unit: "certificate", Assumption: "one-time fee per issued certificate: a device renews at two thirds of its 30-day certificate (every 20 days, about 1.5 certificates a month), so 200 devices cost about 225 USD/month; in-cluster server certificates renew every 20 days. Source: aws.amazon.com/private-ca/pricing, read 2026-12-05"},
+		{What: "Private CA certificates issued in short-lived mode", USD: 0.058, Unit: "certificate", Assumption: "the service CA (and the device CA of dev and staging): in-cluster certificates renew every 4 days (6-day certificates, a third left), about 8 a month each for 9 to 12 certificates; 7-day device certificates renew about every 4.7 days (rate not confirmed from a source here)"},
 		{What: "Private CA OCSP responses", USD: 0.06, Unit: "10,000 OCSP requests", Assumption: "NATS checks each agent certificate on connect; pennies at fleet sizes below 10,000 (rate not confirmed from a source here)"},
+	},
+	"aws_sns_topic": {
+		{What: "SNS publishes and e-mail notifications", USD: 0.50, Unit: "million publishes", Assumption: "alarm notifications only: the first million publishes and 1,000 e-mails a month are free"},
 	},
 	"aws_kms_key": {
 		{What: "KMS requests (symmetric)", USD: 0.03, Unit: "10,000 requests", Assumption: "S3 bucket keys keep data-key calls low"},

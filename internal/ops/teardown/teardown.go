@@ -93,20 +93,23 @@ func Plan(cfg *envs.Config, d Deps, o Options) []Step {
 		steps = append(steps, Step{Name: "helm uninstall " + ns + "/" + release, Run: func(ctx context.Context) error { return d.Helm.Uninstall(ctx, ns, release) }})
 	}
 	for _, svc := range cfg.CICD.Services {
-		helm(naming.ServiceNamespace(svc), svc)
+		helm(workloadNamespace(svc), svc)
 	}
 	for _, r := range []string{obs.KubePrometheusRelease, obs.LokiRelease, obs.TempoRelease, obs.AlloyRelease, obs.CollectorRelease} {
 		helm(obs.Namespace, r)
 	}
 	if cfg.Edge.Enabled {
-		helm(naming.NamespaceEdge, naming.ReleaseNATS)
+		helm(naming.NamespaceNATS, naming.ReleaseNATS)
 	}
 	// Namespaces go while the LB controller still runs, so it deletes the
 	// ALBs/NLBs of their Ingresses and Services; removing the controller
 	// first would orphan them and block the VPC's destroy.
 	nsList := []string{naming.NamespaceServices, naming.NamespaceMarketplace, obs.Namespace}
+	if cfg.Marketplace.Enabled {
+		nsList = append(nsList, naming.NamespaceProvenance)
+	}
 	if cfg.Edge.Enabled {
-		nsList = append(nsList, naming.NamespaceEdge, naming.NamespacePresigner)
+		nsList = append(nsList, naming.NamespaceEdge, naming.NamespaceNATS, naming.NamespacePresigner, naming.NamespaceEnrollment)
 	}
 	for _, ns := range nsList {
 		steps = append(steps, Step{Name: "delete namespace " + ns, Run: func(ctx context.Context) error { return deleteNamespace(ctx, d, ns) }})
@@ -307,4 +310,19 @@ func (c CDKTFCLI) Destroy(ctx context.Context, stackID string) error {
 		return fmt.Errorf("cdktf destroy %s: %w", stackID, err)
 	}
 	return nil
+}
+
+// workloadNamespace is where a service's release lives: a privileged
+// workload in the namespace the infra stacks install it into, any other
+// service where its workflow does.
+func workloadNamespace(svc string) string {
+	switch svc {
+	case "nats-auth":
+		return naming.NamespaceNATS
+	case "device-enrollment":
+		return naming.NamespaceEnrollment
+	case "provenance-gate":
+		return naming.NamespaceProvenance
+	}
+	return naming.ServiceNamespace(svc)
 }

@@ -103,7 +103,7 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 	)
 	if cfg.Edge.Enabled {
 		sec = "Edge"
-		edgeFix := fmt.Sprintf("kubectl -n %s get pods,jobs; make deploy STACK=%s-edge", naming.NamespaceEdge, env)
+		edgeFix := fmt.Sprintf("kubectl -n %s get pods,jobs; make deploy STACK=%s-edge", naming.NamespaceNATS, env)
 		cs = append(cs,
 			Check{ID: "edge/nats-streams", Section: sec, Title: "NATS streams present with the 50 KB limit", Run: k.natsStreams, Fix: edgeFix},
 			Check{ID: "edge/dtn-queue", Section: sec, Title: "DTN outbox queue capped at the envelope size", Run: a.dtnQueue, Fix: redeploy(env, naming.ComponentEdge)},

@@ -163,9 +163,10 @@ func healthyObservability(streamMax int) map[string]any {
 		proxy + "observability/services/kube-prometheus-stack-alertmanager:9093/proxy/-/ready": "ok",
 		proxy + "observability/services/loki:3100/proxy/ready":                                 "ok",
 		proxy + "observability/services/tempo:3200/proxy/ready":                                "ok",
-		proxy + "edge-sync/services/nats:8222/proxy/jsz": map[string]any{"account_details": []any{map[string]any{"stream_detail": []any{
+		proxy + "edge-nats/services/nats:8222/proxy/jsz": map[string]any{"account_details": []any{map[string]any{"stream_detail": []any{
 			map[string]any{"name": "EDGE", "config": map[string]any{"max_msg_size": streamMax}},
 			map[string]any{"name": "BEACONS", "config": map[string]any{"max_msg_size": 51200}},
+			map[string]any{"name": "DEVICES", "config": map[string]any{"max_msg_size": 51200}},
 			map[string]any{"name": "SECURITY", "config": map[string]any{"max_msg_size": 51200}}}}}},
 	}
 }

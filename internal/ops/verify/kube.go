@@ -306,7 +306,7 @@ func (k *kubeChecks) natsStreams(ctx context.Context) (string, error) {
 		} `json:"account_details"`
 	}
 	q := url.Values{"accounts": {"true"}, "streams": {"true"}, "config": {"true"}}
-	if err := k.getJSON(ctx, naming.NamespaceEdge, naming.ReleaseNATS, natsMonitorPort, "/jsz", q, &jsz); err != nil {
+	if err := k.getJSON(ctx, naming.NamespaceNATS, naming.ReleaseNATS, natsMonitorPort, "/jsz", q, &jsz); err != nil {
 		return "", failf("NATS monitoring: %v", err)
 	}
 	found := map[string]int{}
