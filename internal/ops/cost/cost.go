@@ -303,7 +303,7 @@ var freeTypes = map[string]bool{
 	// and SNS topic policies have no charge of their own.
 	"aws_lb_trust_store": true, "aws_cloudfront_public_key": true, "aws_cloudfront_key_group": true,
 	"aws_sns_topic_policy": true,
-	"aws_s3_object":      true, "aws_kms_key_policy": true, "aws_kms_grant": true,
+	"aws_s3_object":        true, "aws_kms_key_policy": true, "aws_kms_grant": true,
 	"aws_wafv2_web_acl_association": true, "aws_sqs_queue_policy": true,
 	"aws_sqs_queue_redrive_policy": true, "aws_sqs_queue_redrive_allow_policy": true,
 	"aws_ssm_parameter": true,
