@@ -27,7 +27,7 @@ const (
 	NATSAuthPublicKey = "public"
 	// NATSAuthSecretName names the Secrets Manager secret under <org>/<env>/;
 	// its value is JSON {"seed": "SA...", "public": "A..."}.
-	NATSAuthSecretName = "nats-auth-callout"
+	NATSAuthSecretName = naming.NATSAuthCalloutSecret
 	// NATSSecretStore lets only ExternalSecrets in edge-nats read this
 	// environment's Secrets Manager secrets.
 	NATSSecretStore = "secrets-manager-edge-nats"

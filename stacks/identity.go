@@ -97,12 +97,12 @@ const DeviceCertDaysTag = "DeviceCertDays"
 
 // CAPurposeTag marks each subordinate CA "device" or "service", so the PKI
 // ceremony (spctl pki ceremony) and spctl verify find them by tag.
-const CAPurposeTag = "CAPurpose"
+const CAPurposeTag = naming.CAPurposeTag
 
 // Subordinate CA purposes (CAPurposeTag values and the CAs' common names).
 const (
-	DeviceCAPurpose  = "device"
-	ServiceCAPurpose = "service"
+	DeviceCAPurpose  = naming.DeviceCAPurpose
+	ServiceCAPurpose = naming.ServiceCAPurpose
 )
 
 // RootKeySpec is the root CA's KMS key: ECDSA P-384, signing only. A root

@@ -59,14 +59,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "spctl",
-		Short:         "Operate Spatial Properties environments: verify, teardown, edge rollback, cost",
+		Short:         "Operate Spatial Properties environments: verify, teardown, edge rollback, cost, PKI ceremony",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVerifyCmd(), newTeardownCmd(), newEdgeCmd(), newCostCmd())
+	root.AddCommand(newVerifyCmd(), newTeardownCmd(), newEdgeCmd(), newCostCmd(), newPKICmd())
 	return root
 }
 

@@ -26,7 +26,7 @@ func spctl(t *testing.T, args ...string) (int, string, string) {
 
 // GIVEN each command WHEN --help THEN it exits 0 and shows a real example.
 func TestHelpForEveryCommand(t *testing.T) {
-	for _, args := range [][]string{{"verify"}, {"teardown"}, {"edge", "rollback"}, {"cost"}} {
+	for _, args := range [][]string{{"verify"}, {"teardown"}, {"edge", "rollback"}, {"cost"}, {"pki", "ceremony"}} {
 		code, out, _ := spctl(t, append(args, "--help")...)
 		assert.Equal(t, 0, code, args)
 		assert.Contains(t, out, "spctl "+strings.Join(args, " "), args)

@@ -40,6 +40,18 @@ const (
 // PrivilegedNamespaces are the namespaces no service-deploy role may edit.
 var PrivilegedNamespaces = []string{NamespaceNATS, NamespaceEnrollment, NamespacePresigner, NamespaceProvenance}
 
+// The CA hierarchy's names the identity stack writes and spctl pki reads.
+const (
+	// CAPurposeTag marks each subordinate CA "device" or "service".
+	CAPurposeTag     = "CAPurpose"
+	DeviceCAPurpose  = "device"
+	ServiceCAPurpose = "service"
+	// NATSAuthCalloutSecret is the Secrets Manager name, under <org>/<env>/,
+	// of the NATS auth callout's account key (JSON {"seed", "public"}),
+	// written by spctl pki ceremony.
+	NATSAuthCalloutSecret = "nats-auth-callout"
+)
+
 // PKIRootKeyAlias is "alias/<org>-<env>-pki-root", the KMS key that is the
 // offline root CA's private key.
 func (n Names) PKIRootKeyAlias() string { return "alias/" + n.Prefix() + "-pki-root" }
