@@ -2,7 +2,6 @@ package edge
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -20,8 +19,6 @@ import (
 // that ends at the service CA, so no certificate a device can obtain ever
 // maps to a service user (the system account included).
 const (
-	// DeviceURISANPrefix + device id is a device certificate's URI SAN.
-	DeviceURISANPrefix = "urn:spatial-properties:device:"
 	// NATSUserURISANPrefix + user name is a service certificate's URI SAN.
 	NATSUserURISANPrefix = "urn:spatial-properties:nats-user:"
 	// RouteURISAN is the URI SAN of the NATS servers' route certificate:
@@ -29,18 +26,6 @@ const (
 	// service certificate (whose SANs are nats-user ones) can open a route.
 	RouteURISAN = "urn:spatial-properties:nats-route"
 )
-
-// deviceIDRe is a device id: it becomes one NATS subject token
-// (edge.device.<id>.>), so it may not hold '.', '*', '>' or whitespace:
-// a device "a.b" would otherwise live inside device "a"'s subjects.
-var deviceIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-
-// ValidDeviceID reports whether id is a device id (1-64 letters, digits,
-// '_' or '-', starting with a letter or digit).
-func ValidDeviceID(id string) bool { return deviceIDRe.MatchString(id) }
-
-// DeviceURISAN is the URI SAN of the device's certificate.
-func DeviceURISAN(id string) string { return DeviceURISANPrefix + id }
 
 // DeviceIDFromURISAN returns the device id a URI SAN names.
 func DeviceIDFromURISAN(uri string) (string, error) {
