@@ -36,12 +36,16 @@ type Request struct {
 	// ARN. With Identity set, it is any role ARN.
 	Principal string
 	Action    string
-	// Resource is one concrete ARN, or "*" for actions that take no
-	// resource.
+	// Resource is one concrete ARN, or "*". An action that takes no
+	// resource type (eks:CreateCluster, kms:CreateKey) is evaluated on "*"
+	// whatever ARN is given, as AWS authorizes it.
 	Resource string
 	// Context holds condition keys: a string or a []string each.
-	// aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType and
-	// aws:SecureTransport (true) are filled in unless given.
+	// aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType,
+	// aws:PrincipalTag/*, aws:SecureTransport (true) and, for a resource of
+	// the stacks, aws:ResourceTag/* (and for a key, kms:ResourceAliases)
+	// are filled in unless given; a key given
+	// as nil is absent (a resource being created has no tags yet).
 	Context map[string]any
 	// Identity, when set, replaces the principal's identity policies: a
 	// role that does not exist yet ("whatever its inline policy").
@@ -118,8 +122,11 @@ type wire struct {
 	ResourceAccount string         `json:"resourceAccount"`
 	Context         map[string]any `json:"context"`
 	Identity        []Policy       `json:"identity"`
-	Boundary        *Policy        `json:"boundary,omitempty"`
-	ResourcePolicy  *Policy        `json:"resourcePolicy,omitempty"`
+	// Auto are the context keys the evaluator filled in; the simulator
+	// dropping one of them is no finding.
+	Auto           []string `json:"auto"`
+	Boundary       *Policy  `json:"boundary,omitempty"`
+	ResourcePolicy *Policy  `json:"resourcePolicy,omitempty"`
 }
 
 type answer struct {
@@ -218,6 +225,22 @@ func (m *Model) wire(r Request) (wire, []string, error) {
 	if p := m.resourcePolicy(r.Action, r.Resource); p != nil {
 		w.ResourcePolicy = p
 	}
+	for k, v := range m.ResourceTags[r.Resource] {
+		setDefault(w.Context, "aws:ResourceTag/"+k, v)
+	}
+	if aliases := m.KeyAliases[r.Resource]; len(aliases) > 0 && strings.HasPrefix(r.Action, "kms:") {
+		setDefault(w.Context, "kms:ResourceAliases", append([]string(nil), aliases...))
+	}
+	for k, v := range w.Context {
+		if v == nil { // given as nil: absent, and not filled in
+			delete(w.Context, k)
+			continue
+		}
+		if _, given := r.Context[k]; !given {
+			w.Auto = append(w.Auto, k)
+		}
+	}
+	sort.Strings(w.Auto)
 	return w, omitted, nil
 }
 

@@ -44,11 +44,29 @@ type Model struct {
 	// ResourcePolicies are bucket, key, queue, secret, CA and repository
 	// policies, by the ARN of the resource they are attached to.
 	ResourcePolicies map[string]Policy
+	// ResourceTags are the tags (default tags included) of the stacks'
+	// taggable resources, by ARN: a request on one gets them as
+	// aws:ResourceTag/* unless it says otherwise.
+	ResourceTags map[string]map[string]string
+	// KeyAliases are the aliases of the stacks' KMS keys, by key ARN: a KMS
+	// request on one gets them as kms:ResourceAliases.
+	KeyAliases map[string][]string
+}
+
+// taggedTypes are the resource types whose tags a condition may read
+// (aws:ResourceTag) and whose ARN the evaluator computes.
+var taggedTypes = []string{
+	"aws_acmpca_certificate_authority", "aws_cloudwatch_log_group", "aws_codeconnections_connection", "aws_dynamodb_table",
+	"aws_ecr_repository", "aws_eks_cluster", "aws_iam_role", "aws_kms_key", "aws_lb_trust_store", "aws_s3_bucket",
+	"aws_secretsmanager_secret", "aws_sqs_queue", "aws_cloudfront_distribution", "aws_acm_certificate", "aws_wafv2_web_acl",
+	"aws_vpc", "aws_subnet", "aws_security_group", "aws_route_table", "aws_internet_gateway", "aws_nat_gateway", "aws_eip",
+	"aws_launch_template", "aws_flow_log", "aws_cloudwatch_metric_alarm", "aws_default_security_group",
 }
 
 // NewModel collects the IAM side of env's stacks.
 func NewModel(env *Env) (*Model, error) {
-	m := &Model{Env: env, Roles: map[string]*Role{}, Policies: map[string]Policy{}, ResourcePolicies: map[string]Policy{}}
+	m := &Model{Env: env, Roles: map[string]*Role{}, Policies: map[string]Policy{}, ResourcePolicies: map[string]Policy{},
+		ResourceTags: map[string]map[string]string{}, KeyAliases: map[string][]string{}}
 	byName := map[string]*Role{}
 	for _, id := range env.ids {
 		st := env.stacks[id]
@@ -147,6 +165,23 @@ func NewModel(env *Env) (*Model, error) {
 		if err := m.collectResourcePolicies(id); err != nil {
 			return nil, err
 		}
+		if err := m.collectTags(id); err != nil {
+			return nil, err
+		}
+		for name, cfg := range env.Blocks(id, "resource", "aws_kms_alias") {
+			alias, err := env.String(id, cfg["name"])
+			if err != nil {
+				return nil, fmt.Errorf("%s aws_kms_alias.%s: name: %w", id, name, err)
+			}
+			target, err := env.String(id, cfg["target_key_id"])
+			if err != nil {
+				return nil, fmt.Errorf("%s aws_kms_alias.%s: target_key_id: %w", id, name, err)
+			}
+			if !strings.HasPrefix(target, "arn:") {
+				target = fmt.Sprintf("arn:aws:kms:%s:%s:key/%s", env.Region(id, "aws_kms_alias."+name), Account, target)
+			}
+			m.KeyAliases[target] = append(m.KeyAliases[target], alias)
+		}
 	}
 	for _, r := range m.Roles {
 		sort.Slice(r.Inline, func(i, j int) bool { return r.Inline[i].Name < r.Inline[j].Name })
@@ -210,6 +245,31 @@ func (m *Model) collectResourcePolicies(id string) error {
 				return err
 			}
 			m.ResourcePolicies[arn] = pol
+		}
+	}
+	return nil
+}
+
+func (m *Model) collectTags(id string) error {
+	st := m.Env.stacks[id]
+	for _, typ := range taggedTypes {
+		for name, cfg := range m.Env.Blocks(id, "resource", typ) {
+			arn, err := m.str(id, typ+"."+name, "arn")
+			if err != nil {
+				return err
+			}
+			tags := map[string]string{}
+			for k, v := range st.tags {
+				tags[k] = v
+			}
+			resolved, err := m.Env.Resolve(id, cfg["tags"])
+			if err != nil {
+				return fmt.Errorf("%s %s.%s: tags: %w", id, typ, name, err)
+			}
+			for k, v := range asMap(resolved) {
+				tags[k], _ = v.(string)
+			}
+			m.ResourceTags[arn] = tags
 		}
 	}
 	return nil

@@ -5,7 +5,7 @@
 'use strict'
 
 const readline = require('node:readline')
-const { runSimulation, runUnsafeSimulation } = require('@cloud-copilot/iam-simulate')
+const { isWildcardOnlyAction, runSimulation, runUnsafeSimulation } = require('@cloud-copilot/iam-simulate')
 const { createValidatedPolicy, validateTrustPolicy } = require('@cloud-copilot/iam-policy')
 
 // A statement as "policy#sid" (or its index), for reasons a person reads.
@@ -42,6 +42,12 @@ function isOidcClaim(key) {
 }
 
 async function evaluate(req) {
+  // AWS authorizes an action that takes no resource type against "*",
+  // whatever resource the API call names.
+  const [service, action] = req.action.split(':')
+  if (service && action && req.resource !== '*' && (await isWildcardOnlyAction(service, action).catch(() => false))) {
+    req = { ...req, resource: '*' }
+  }
   const simulation = {
     request: {
       principal: req.principal,
@@ -65,9 +71,13 @@ async function evaluate(req) {
     return { error: JSON.stringify(res.errors) }
   }
   if (res.resultType === 'wildcard') {
-    return { error: `resource ${req.resource} has a wildcard; name one concrete resource` }
+    // "*" for an action that takes a resource: the simulator evaluates
+    // each resource pattern the policies name and answers for all of them.
+    const first = res.results[0]
+    return { decision: res.overallResult, reasons: first ? reasons(first.analysis) : {}, ignored: [] }
   }
-  const ignored = res.result.ignoredContextKeys || []
+  const auto = new Set((req.auto || []).map((k) => k.toLowerCase()))
+  const ignored = (res.result.ignoredContextKeys || []).filter((k) => !auto.has(k.toLowerCase()))
   if (ignored.length > 0 && req.action.toLowerCase() === 'sts:assumerolewithwebidentity' && ignored.every(isOidcClaim)) {
     const trust = createValidatedPolicy(req.resourcePolicy.document, validateTrustPolicy, { name: req.resourcePolicy.name })
     const decision = runUnsafeSimulation({ ...simulation, resourcePolicy: trust }, {})

@@ -438,3 +438,54 @@ func list(v any) []any {
 	}
 	return []any{v}
 }
+
+// Tags are the tags a resource of stack id gets: the provider's default
+// tags merged with its own tags attribute.
+func (e *Env) Tags(id, address string) (map[string]string, error) {
+	st := e.stacks[id]
+	if st == nil {
+		return nil, fmt.Errorf("no stack %s", id)
+	}
+	kind, typ, name, err := splitAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	cfg := asMap(asMap(dig(st.doc, kind, typ))[name])
+	out := map[string]string{}
+	for k, v := range st.tags {
+		out[k] = v
+	}
+	resolved, err := e.Resolve(id, cfg["tags"])
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: tags: %w", id, address, err)
+	}
+	for k, v := range asMap(resolved) {
+		out[k], _ = v.(string)
+	}
+	return out, nil
+}
+
+// Region is the region of the provider a resource of stack id uses.
+func (e *Env) Region(id, address string) string {
+	st := e.stacks[id]
+	kind, typ, name, err := splitAddress(address)
+	if st == nil || err != nil {
+		return ""
+	}
+	o := &object{e: e, st: st, kind: kind, typ: typ, name: name, cfg: asMap(asMap(dig(st.doc, kind, typ))[name])}
+	return o.region()
+}
+
+// ResourceTypes are the resource types stack id declares, sorted.
+func (e *Env) ResourceTypes(id string) []string {
+	st := e.stacks[id]
+	if st == nil {
+		return nil
+	}
+	var out []string
+	for typ := range asMap(st.doc["resource"]) {
+		out = append(out, typ)
+	}
+	sort.Strings(out)
+	return out
+}
