@@ -11,6 +11,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
 // NodePolicies are the AWS managed policies every EKS worker needs: join
@@ -79,7 +81,8 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"ec2.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(), PermissionsBoundary: props.PermissionsBoundary,
+		Name: jsii.String(props.RoleName), Path: jsii.String(naming.WorkloadRolePath), AssumeRolePolicy: trust.Json(),
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	deps := []cdktf.ITerraformDependable{props.DependsOn}
 	for i, arn := range NodePolicies {

@@ -9,10 +9,13 @@ import (
 // Statement is one typed IAM policy statement. Values may be CDKTF tokens
 // (e.g. a bucket ARN from another resource).
 type Statement struct {
-	Sid       string
-	Effect    string // "Allow" (default) or "Deny"
-	Actions   []string
-	Resources []string
+	Sid     string
+	Effect  string // "Allow" (default) or "Deny"
+	Actions []string
+	// NotActions, when set instead of Actions, applies the statement to
+	// every action except these (used for denies that leave reads alone).
+	NotActions []string
+	Resources  []string
 	// NotResources, when set, applies the statement to every resource
 	// except these (used for denies with a carve-out).
 	NotResources []string
@@ -43,9 +46,11 @@ func NewPolicyDocument(scope constructs.Construct, id string, statements ...Stat
 		if effect == "" {
 			effect = "Allow"
 		}
-		st := &dataawsiampolicydocument.DataAwsIamPolicyDocumentStatement{
-			Effect:  jsii.String(effect),
-			Actions: jsii.Strings(s.Actions...),
+		st := &dataawsiampolicydocument.DataAwsIamPolicyDocumentStatement{Effect: jsii.String(effect)}
+		if len(s.NotActions) > 0 {
+			st.NotActions = jsii.Strings(s.NotActions...)
+		} else {
+			st.Actions = jsii.Strings(s.Actions...)
 		}
 		if s.Sid != "" {
 			st.Sid = jsii.String(s.Sid)

@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/cloudfrontkeygroup"
@@ -153,7 +151,7 @@ type cdnSigner struct {
 // creates it: role ARNs are deterministic), so no other role of the
 // account can mint a licensed URL, whatever IAM grants it.
 func newCDNSigner(b *base) cdnSigner {
-	presigner := fmt.Sprintf("arn:aws:iam::%s:role/%s", *b.accountID(), b.names.Role(PresignerRolePurpose))
+	presigner := b.names.WorkloadRoleArn(*b.accountID(), PresignerRolePurpose)
 	policy := sp.NewPolicyDocument(b.stack, "cdn-signer-key-policy",
 		sp.Statement{
 			Sid: "EnableIamPolicies", Actions: []string{"kms:*"}, Resources: []string{"*"},

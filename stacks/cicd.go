@@ -35,11 +35,18 @@ type CICDOutputs struct {
 	InfraDeployRole    *string
 	// RunnerProject is the CodeBuild project of the in-VPC runners.
 	RunnerProject string
+	// RevocationRole is the operators' device-revocation role.
+	RevocationRole *string
+	// RootKeyArn is the offline root CA's KMS key; CeremonyRole the only
+	// role that signs with it (newPKIRoot).
+	RootKeyArn, CeremonyRole *string
 }
 
 // NewCICDStack creates the ECR repositories, the GitHub Actions OIDC
 // provider (or a reference to it), the infra plan and deploy roles and one
-// deploy role per service, with their EKS access, and the in-VPC CodeBuild
+// deploy role per service, with their EKS access, the operators'
+// device-revocation role, the offline root CA with its ceremony role, and
+// the in-VPC CodeBuild
 // runners. It is deployed by a human with
 // the bootstrap admin role: the infra-deploy role cannot change its own
 // permissions (see docs/cicd.md).
@@ -88,9 +95,10 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	network := newManagedPolicy(b, "gha-infra-deploy-network", "EC2 changes of the infra deploy role, scoped by the Environment tag", arns.deployNetworkStatements())
 	guardrails := newManagedPolicy(b, "gha-infra-deploy-guardrails", "Denies that keep the infra deploy role off the state store, the GitHub roles, the boundary and device certificates", arns.deployDenies())
 	identity := newManagedPolicy(b, "gha-infra-deploy-identity", "Private CA, CA bundle and device trust store changes of the infra deploy role", arns.deployIdentityStatements())
+	services := newManagedPolicy(b, "gha-infra-deploy-services", "DynamoDB tables, alarms, WAF logging, queues and secrets of the infra deploy role", arns.deployServiceStatements())
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
 		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{InfraDeploySubject(cfg)},
-		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity},
+		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity, *services},
 	})
 	if err != nil {
 		return nil, err
@@ -99,6 +107,13 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		{"infra-plan", *plan.Arn, EKSViewPolicyArn, nil},
 		{"infra-deploy", *deploy.Arn, sp.ClusterAdminPolicyArn, nil},
 	})
+
+	revoke := newRevocationRole(b)
+	b.output("device_revocation_role_arn", "Role operators assume (with MFA) to revoke device certificates", revoke, false)
+	out.RevocationRole = revoke
+	out.RootKeyArn, out.CeremonyRole = newPKIRoot(b)
+	b.output("root_key_arn", "KMS key that is the offline root CA's private key (kms:Sign by the PKI ceremony role only)", out.RootKeyArn, false)
+	b.output("pki_ceremony_role_arn", "Role operators assume (with MFA) to run spctl pki ceremony", out.CeremonyRole, false)
 
 	runner, err := newRunner(b, net, cluster)
 	if err != nil {

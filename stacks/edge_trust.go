@@ -123,8 +123,14 @@ func newServiceIssuers(b *base, identity *IdentityOutputs, requests map[string]c
 			Wait:      &manifest.ManifestWait{Condition: &[]*manifest.ManifestWaitCondition{{Type: jsii.String("Ready"), Status: jsii.String("True")}}},
 			DependsOn: &after,
 		}))
-		for id, obj := range approverPolicy(ns, requests[ns]) {
-			m := obj
+		objs := approverPolicy(ns, requests[ns])
+		ids := make([]string, 0, len(objs))
+		for id := range objs {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids) // a stable depends_on order
+		for _, id := range ids {
+			m := objs[id]
 			out = append(out, manifest.NewManifest(b.stack, jsii.String(id), &manifest.ManifestConfig{Manifest: &m, DependsOn: &after}))
 		}
 	}

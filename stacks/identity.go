@@ -7,10 +7,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthority"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/secretsmanagersecret"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
@@ -105,17 +101,6 @@ const (
 	ServiceCAPurpose = naming.ServiceCAPurpose
 )
 
-// RootKeySpec is the root CA's KMS key: ECDSA P-384, signing only. A root
-// outlives every subordinate, so it gets the larger curve; every verifier we
-// run (Go, the ALB, OpenSSL) accepts it.
-const (
-	RootKeySpec            = "ECC_NIST_P384"
-	RootSigningAlgorithm   = "ECDSA_SHA_384"
-	RootKeyUsage           = "SIGN_VERIFY"
-	CeremonyRolePurpose    = "pki-ceremony"
-	CeremonySessionSeconds = 3600
-)
-
 // IdentityOutputs are what the platform and edge stacks consume.
 type IdentityOutputs struct {
 	// DeviceCAArn is the device subordinate CA: device certificates, the
@@ -124,13 +109,9 @@ type IdentityOutputs struct {
 	DeviceCAArn *string
 	// ServiceCAArn is the service subordinate CA (short-lived mode): every
 	// in-cluster certificate. In-cluster mTLS trusts it and nothing else.
-	ServiceCAArn *string
-	// RootKeyArn is the offline root CA's KMS key.
-	RootKeyArn        *string
-	CeremonyRoleArn   *string
+	ServiceCAArn      *string
 	PCAIssuerRoleArn  *string
 	EnrollmentRoleArn *string
-	RevocationRoleArn *string
 	// CRLSyncRoleArn is the crl-sync CronJob's IRSA role.
 	CRLSyncRoleArn *string
 	PKIBucket      *string
@@ -143,23 +124,22 @@ type IdentityOutputs struct {
 	CRLDistributionID *string
 }
 
-// NewIdentityStack creates the environment's CA hierarchy, the bucket the
-// device CA's CRL is published to and the roles that issue and revoke
+// NewIdentityStack creates the environment's subordinate CAs, the bucket
+// the device CA's CRL is published to and the roles that issue
 // certificates:
 //
-//   - an offline root: a non-exportable KMS key (ECC_NIST_P384) that only
-//     the MFA-gated PKI ceremony role may sign with. It signs the two
-//     subordinate CA certificates and nothing else; its self-signed
-//     certificate and the subordinates' certificates are made by `spctl pki
-//     ceremony` (internal/ops/pki), never by Terraform, so CI cannot sign;
 //   - a device subordinate CA (usage mode identity.deviceCAMode) with CRL and
 //     OCSP, for agents;
 //   - a service subordinate CA in short-lived mode for in-cluster
 //     certificates (cert-manager renews them every few days).
 //
-// Why not an ACM PCA root: a general-purpose ACM PCA CA costs USD 400 a
-// month and a short-lived one cannot sign a CA, so a root plus two
-// subordinates would cost at least 850 per env; the KMS root costs 1.
+// Their root is the offline KMS key of the cicd stack (newPKIRoot, deployed
+// by a human, out of CI's reach): the CAs stay PENDING_CERTIFICATE until
+// `spctl pki ceremony` signs their CSRs with it, so CI creates CAs but can
+// never make one trusted. Why not an ACM PCA root: a general-purpose ACM
+// PCA CA costs USD 400 a month and a short-lived one cannot sign a CA, so a
+// root plus two subordinates would cost at least 850 per env; the KMS root
+// costs 1.
 //
 // It is its own stack because a CA outlives the workloads that use it:
 // destroying edge or platform must never take the CAs (and every device's
@@ -236,8 +216,6 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		return nil, err
 	}
 
-	ceremonyArn := fmt.Sprintf("arn:aws:iam::%s:role/%s", account, b.names.PKICeremonyRole())
-	rootKey := newRootCAKey(b, ceremonyArn)
 	device := newSubordinateCA(b, DeviceCAPurpose, id.DeviceCAMode, &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfiguration{
 		CrlConfiguration: &acmpcacertificateauthority.AcmpcaCertificateAuthorityRevocationConfigurationCrlConfiguration{
 			Enabled:          true,
@@ -276,10 +254,6 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		RecoveryWindowInDays: jsii.Number(float64(recovery)),
 		Lifecycle:            sp.Lifecycle(protect),
 	})
-	ceremony, err := newCeremonyRole(b, rootKey, []string{deviceArn, serviceArn}, *natsKey.Arn())
-	if err != nil {
-		return nil, err
-	}
 
 	issuer, err := sp.NewIrsaRole(b.stack, "pca-issuer-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role(PCAIssuerRolePurpose), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
@@ -352,31 +326,18 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		return nil, err
 	}
 
-	// The revocation role is assumed by people (operators, and the rollback
-	// tool run by one), so it trusts the account's principals only with MFA,
-	// and carries the workload boundary like every role CI creates.
-	revoke := newOperatorRole(b, "revocation", b.names.Role("device-revocation"),
-		"Revokes device certificates of "+b.names.Prefix()+" (docs/edge-identity.md)",
-		sp.Statement{Sid: "RevokeOnTheDeviceCA", Actions: []string{"acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority"}, Resources: []string{deviceArn}},
-		sp.Statement{Sid: "ReadCohortSerials", Actions: []string{"dynamodb:Query", "dynamodb:GetItem"},
-			Resources: []string{ledgerArn, ledgerArn + "/index/" + naming.DeviceLedgerCohortIndex}},
-	)
-
 	out := &IdentityOutputs{
-		DeviceCAArn: device.Arn(), ServiceCAArn: service.Arn(), RootKeyArn: rootKey.Arn(), CeremonyRoleArn: ceremony,
-		PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke,
+		DeviceCAArn: device.Arn(), ServiceCAArn: service.Arn(),
+		PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn,
 		CRLSyncRoleArn: crlSync.RoleArn,
 		PKIBucket:      bucket.Name, PKIKeyArn: key.KeyArn, DeviceCertDays: id.DeviceCertDays,
 		CRLHost: crlHost, CRLDistributionID: crl.ID,
 	}
 	b.output("device_ca_arn", "ARN of the device subordinate CA (device certificates, CRL, OCSP)", device.Arn(), false)
 	b.output("service_ca_arn", "ARN of the service subordinate CA (in-cluster certificates, short-lived mode)", service.Arn(), false)
-	b.output("root_key_arn", "KMS key that is the offline root CA's private key (kms:Sign by the PKI ceremony role only)", rootKey.Arn(), false)
-	b.output("pki_ceremony_role_arn", "MFA-only role that runs spctl pki ceremony", ceremony, false)
 	b.output("nats_auth_callout_secret", "Secrets Manager secret the ceremony writes the NATS callout's account key to", natsKey.Name(), false)
 	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
 	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
-	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke, false)
 	b.output("crl_sync_role_arn", "IRSA role of the crl-sync CronJob (service account cdn-presigner/crl-sync)", crlSync.RoleArn, false)
 	b.output("pki_bucket", "Bucket holding the device CA's CRL and its certificate", bucket.Name, false)
 	caID := cdktf.Fn_Element(cdktf.Fn_Split(jsii.String("/"), device.Arn()), jsii.Number(1))
@@ -384,45 +345,6 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		cdktf.Fn_Join(jsii.String(""), &[]*string{jsii.String("http://" + crlHost + "/" + CRLPrefix), cdktf.Token_AsString(caID, nil), jsii.String(".crl")}), false)
 	b.output("crl_distribution_id", "CloudFront distribution serving the CRL host", crl.ID, false)
 	return out, nil
-}
-
-// newRootCAKey creates the offline root CA's private key: an asymmetric
-// KMS key that never leaves KMS. Its policy delegates administration to IAM
-// like every key here, but denies kms:Sign (and the grants and the key-policy
-// change that could hand Sign to someone) to every principal except the PKI
-// ceremony role, and Sign even to that role without MFA. Asymmetric keys do
-// not rotate; replacing the root is a new key, a new root certificate and a
-// new ceremony (docs/edge-identity.md).
-func newRootCAKey(b *base, ceremonyArn string) kmskey.KmsKey {
-	account := *b.accountID()
-	policy := sp.NewPolicyDocument(b.stack, "root-ca-key-policy",
-		sp.Statement{
-			Sid: "EnableIamPolicies", Actions: []string{"kms:*"}, Resources: []string{"*"},
-			Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + account + ":root"}}},
-		},
-		sp.Statement{
-			Sid: "OnlyTheCeremonyRoleSigns", Effect: "Deny", Actions: []string{"kms:Sign", "kms:CreateGrant"}, Resources: []string{"*"},
-			Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"*"}}},
-			Conditions: []sp.Condition{{Test: "ArnNotEquals", Variable: "aws:PrincipalArn", Values: []string{ceremonyArn}}},
-		},
-		sp.Statement{
-			Sid: "SignOnlyWithMFA", Effect: "Deny", Actions: []string{"kms:Sign"}, Resources: []string{"*"},
-			Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"*"}}},
-			Conditions: []sp.Condition{{Test: "BoolIfExists", Variable: "aws:MultiFactorAuthPresent", Values: []string{"false"}}},
-		},
-	)
-	key := kmskey.NewKmsKey(b.stack, jsii.String("root-ca-key"), &kmskey.KmsKeyConfig{
-		Description:           jsii.String("Offline root CA of " + b.names.Prefix() + " (" + RootKeySpec + "; signs the device and service CA certificates only)"),
-		CustomerMasterKeySpec: jsii.String(RootKeySpec),
-		KeyUsage:              jsii.String(RootKeyUsage),
-		DeletionWindowInDays:  jsii.Number(sp.KmsKeyDeletionWindowDays),
-		Policy:                policy.Json(),
-		Lifecycle:             sp.Lifecycle(b.cfg.Protect()),
-	})
-	kmsalias.NewKmsAlias(b.stack, jsii.String("root-ca-key-alias"), &kmsalias.KmsAliasConfig{
-		Name: jsii.String(b.names.PKIRootKeyAlias()), TargetKeyId: key.KeyId(),
-	})
-	return key
 }
 
 // newSubordinateCA creates one subordinate CA of the hierarchy, in state
@@ -463,46 +385,6 @@ func newSubordinateCA(b *base, purpose, mode string, revocation *acmpcacertifica
 		Lifecycle:                   sp.Lifecycle(b.cfg.Protect()),
 		DependsOn:                   &[]cdktf.ITerraformDependable{after},
 	})
-}
-
-// newCeremonyRole is the only principal that may sign with the root key.
-// People assume it with MFA to run `spctl pki ceremony`: read each
-// subordinate CA's CSR, sign it with the root key, install the certificate.
-// It can do nothing else: no issuing, no revoking, no key administration.
-func newCeremonyRole(b *base, rootKey kmskey.KmsKey, cas []string, natsKey string) (*string, error) {
-	return newOperatorRole(b, "pki-ceremony", b.names.PKICeremonyRole(),
-		"Signs the device and service CA certificates of "+b.names.Prefix()+" with the offline root key (spctl pki ceremony)",
-		sp.Statement{Sid: "SignWithTheRootKey", Actions: []string{"kms:Sign", "kms:GetPublicKey", "kms:DescribeKey"}, Resources: []string{*rootKey.Arn()}},
-		sp.Statement{Sid: "InstallSubordinateCertificates", Actions: []string{
-			"acm-pca:DescribeCertificateAuthority", "acm-pca:GetCertificateAuthorityCsr",
-			"acm-pca:GetCertificateAuthorityCertificate", "acm-pca:ImportCertificateAuthorityCertificate", "acm-pca:ListTags",
-		}, Resources: cas},
-		// ListCertificateAuthorities has no resource type; the ceremony finds
-		// this env's CAs by their ARNs' tags.
-		sp.Statement{Sid: "FindTheCAs", Actions: []string{"acm-pca:ListCertificateAuthorities"}, Resources: []string{"*"}},
-		// The NATS callout's account key: written once (a value exists, the
-		// ceremony leaves it alone); never read back.
-		sp.Statement{Sid: "WriteTheNATSCalloutKey", Actions: []string{"secretsmanager:DescribeSecret", "secretsmanager:PutSecretValue"}, Resources: []string{natsKey}},
-	), nil
-}
-
-// newOperatorRole creates a role people assume with MFA (the account's
-// principals, aws:MultiFactorAuthPresent), under the workload boundary,
-// with one inline policy, and returns its ARN.
-func newOperatorRole(b *base, id, name, description string, statements ...sp.Statement) *string {
-	trust := sp.NewPolicyDocument(b.stack, id+"-trust", sp.Statement{
-		Sid: "OperatorsWithMFA", Actions: []string{"sts:AssumeRole"},
-		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + *b.accountID() + ":root"}}},
-		Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:MultiFactorAuthPresent", Values: []string{"true"}}},
-	})
-	role := iamrole.NewIamRole(b.stack, jsii.String(id+"-role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(name), AssumeRolePolicy: trust.Json(), PermissionsBoundary: b.boundaryArn(),
-		Description:        jsii.String(description),
-		MaxSessionDuration: jsii.Number(CeremonySessionSeconds),
-	})
-	perms := sp.NewPolicyDocument(b.stack, id+"-permissions", statements...)
-	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String(id+"-policy"), &iamrolepolicy.IamRolePolicyConfig{Role: role.Id(), Policy: perms.Json()})
-	return role.Arn()
 }
 
 // newCRLDistribution serves the PKI bucket's crl/ prefix at host through

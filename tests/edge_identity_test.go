@@ -123,7 +123,7 @@ func TestPCAIssuerTrustMatchesTheChartsServiceAccount(t *testing.T) {
 		})
 		require.NotEmpty(t, roleName, env)
 		arn := sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"].(string)
-		assert.Equal(t, "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:role/"+roleName, arn, env)
+		assert.Equal(t, "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:role/workload/"+roleName, arn, env)
 
 		// approval is approver-policy's alone: cert-manager approves nothing
 		// by itself and gets no right to approve awspca requests, and the

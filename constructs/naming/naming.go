@@ -138,6 +138,17 @@ func (n Names) Secret(name string) string { return n.SecretPrefix() + name }
 // Role is an IAM role name scoped to this environment: "<org>-<env>-<purpose>".
 func (n Names) Role(purpose string) string { return n.Prefix() + "-" + purpose }
 
+// WorkloadRolePath is the IAM path of every role CI creates (IRSA, the
+// cluster, node and flow-log roles): the infra deploy role may create and
+// change roles only on it, so the GitHub roles, the operators' roles and
+// the break-glass role, all on "/", are out of its reach by ARN.
+const WorkloadRolePath = "/workload/"
+
+// WorkloadRoleArn is the ARN of the workload role with the given purpose.
+func (n Names) WorkloadRoleArn(account, purpose string) string {
+	return "arn:aws:iam::" + account + ":role" + WorkloadRolePath + n.Role(purpose)
+}
+
 // DataBucketKinds are the three buckets of E1.2, in a stable order.
 var DataBucketKinds = []string{"packs", "stac", "logs"}
 
