@@ -104,7 +104,7 @@ func newVerifyCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&env, "env", "", "environment: dev, staging or prod")
-	c.Flags().StringVar(&asset, "asset", "", "object key probed through the CDN for Range and CORS (default: first object in the packs bucket)")
+	c.Flags().StringVar(&asset, "asset", "", "CDN path of an open pack probed for Range and CORS, e.g. open/<pack>/<version>/<file> (default: the first object under published/open/ in the packs bucket)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
 	kf.add(c)
 	return c

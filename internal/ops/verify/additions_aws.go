@@ -17,6 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/envs"
 )
 
 // Checks of the edge & marketplace additions that AWS answers: the device
@@ -27,41 +30,79 @@ import (
 // PKIBucketKind is the data-bucket kind of the CA's CRL bucket.
 const PKIBucketKind = "pki"
 
-// deviceCA: the CA publishing its CRL to this env's PKI bucket is ACTIVE,
-// general-purpose, with OCSP (NATS reads no CRL) and the CRL both on.
-func (a *awsChecks) deviceCA(ctx context.Context) (string, error) {
-	bucket := a.names.DataBucket(PKIBucketKind)
+// subordinateCA finds one of this env's CAs by common name (the identity stack
+// names them "<org> <env> device CA" and "<org> <env> service CA").
+func (a *awsChecks) subordinateCA(ctx context.Context, purpose string) (pcatypes.CertificateAuthority, error) {
+	cn := a.cfg.SubordinateCommonName(purpose)
 	p := acmpca.NewListCertificateAuthoritiesPaginator(a.d.PCA, &acmpca.ListCertificateAuthoritiesInput{})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return "", failf("list private CAs: %v", err)
+			return pcatypes.CertificateAuthority{}, failf("list private CAs: %v", err)
 		}
 		for _, ca := range page.CertificateAuthorities {
-			rc := ca.RevocationConfiguration
-			if rc == nil || rc.CrlConfiguration == nil || aws.ToString(rc.CrlConfiguration.S3BucketName) != bucket {
+			c := ca.CertificateAuthorityConfiguration
+			if ca.Status == pcatypes.CertificateAuthorityStatusDeleted || c == nil || c.Subject == nil || aws.ToString(c.Subject.CommonName) != cn {
 				continue
 			}
-			var problems []string
-			if ca.Status != pcatypes.CertificateAuthorityStatusActive {
-				problems = append(problems, "status "+string(ca.Status))
-			}
-			if ca.UsageMode != "" && ca.UsageMode != pcatypes.CertificateAuthorityUsageModeGeneralPurpose {
-				problems = append(problems, "usage mode "+string(ca.UsageMode)+" (device certificates live 30 days; short-lived mode allows 7)")
-			}
-			if rc.OcspConfiguration == nil || !aws.ToBool(rc.OcspConfiguration.Enabled) {
-				problems = append(problems, "OCSP off (NATS checks agents through OCSP only)")
-			}
-			if !aws.ToBool(rc.CrlConfiguration.Enabled) {
-				problems = append(problems, "CRL off (the presigner's ALB refuses revoked devices from it)")
-			}
-			if len(problems) > 0 {
-				return "", failf("%s: %s", aws.ToString(ca.Arn), strings.Join(problems, "; "))
-			}
-			return fmt.Sprintf("%s ACTIVE, OCSP and CRL (to %s) on", aws.ToString(ca.Arn), bucket), nil
+			return ca, nil
 		}
 	}
-	return "", failf("no private CA publishes its CRL to %s", bucket)
+	return pcatypes.CertificateAuthority{}, failf("no private CA named %q", cn)
+}
+
+// caProblems are what every subordinate CA must be: signed by the offline
+// root (ACTIVE; PENDING_CERTIFICATE until the PKI ceremony), SUBORDINATE,
+// in the expected usage mode.
+func caProblems(ca pcatypes.CertificateAuthority, mode string) []string {
+	var problems []string
+	if ca.Status != pcatypes.CertificateAuthorityStatusActive {
+		problems = append(problems, "status "+string(ca.Status))
+	}
+	if ca.Type != pcatypes.CertificateAuthorityTypeSubordinate {
+		problems = append(problems, "type "+string(ca.Type)+" (the root is the offline KMS key; every ACM PCA CA is a subordinate)")
+	}
+	if string(ca.UsageMode) != mode {
+		problems = append(problems, "usage mode "+string(ca.UsageMode)+", want "+mode)
+	}
+	return problems
+}
+
+// deviceCA: the device CA is ACTIVE, a subordinate in identity.deviceCAMode
+// (short-lived mode issues at most 7-day certificates), publishes its CRL
+// to this env's PKI bucket (the presigner's ALB refuses revoked devices
+// from it) and answers OCSP (NATS's agents listener asks it).
+func (a *awsChecks) deviceCA(ctx context.Context) (string, error) {
+	ca, err := a.subordinateCA(ctx, naming.DeviceCAPurpose)
+	if err != nil {
+		return "", err
+	}
+	bucket := a.names.DataBucket(PKIBucketKind)
+	problems := caProblems(ca, a.cfg.Identity.DeviceCAMode)
+	rc := ca.RevocationConfiguration
+	if rc == nil || rc.OcspConfiguration == nil || !aws.ToBool(rc.OcspConfiguration.Enabled) {
+		problems = append(problems, "OCSP off (NATS checks agents through OCSP only)")
+	}
+	if rc == nil || rc.CrlConfiguration == nil || !aws.ToBool(rc.CrlConfiguration.Enabled) || aws.ToString(rc.CrlConfiguration.S3BucketName) != bucket {
+		problems = append(problems, "no CRL published to "+bucket+" (the presigner's ALB refuses revoked devices from it)")
+	}
+	if len(problems) > 0 {
+		return "", failf("%s: %s", aws.ToString(ca.Arn), strings.Join(problems, "; "))
+	}
+	return fmt.Sprintf("%s ACTIVE, %s, OCSP and CRL (to %s) on", aws.ToString(ca.Arn), ca.UsageMode, bucket), nil
+}
+
+// serviceCA: the service CA (every in-cluster certificate) is ACTIVE, a
+// subordinate in short-lived mode.
+func (a *awsChecks) serviceCA(ctx context.Context) (string, error) {
+	ca, err := a.subordinateCA(ctx, naming.ServiceCAPurpose)
+	if err != nil {
+		return "", err
+	}
+	if problems := caProblems(ca, envs.CAModeShortLived); len(problems) > 0 {
+		return "", failf("%s: %s", aws.ToString(ca.Arn), strings.Join(problems, "; "))
+	}
+	return fmt.Sprintf("%s ACTIVE, %s", aws.ToString(ca.Arn), ca.UsageMode), nil
 }
 
 // beaconTable: key venueId+beaconId, TTL on expiresAt (expired ids vanish

@@ -20,7 +20,7 @@ func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 var awsOnly = map[string]bool{
 	"e1.1/cluster-active": true, "e1.1/irsa": true, "e1.3/distribution": true, "e1.3/oac": true, "e1.3/certificate": true,
 	"e1.4/ecr": true, "e1.4/github-oidc": true, "e1.4/image-pushed": true, "edge/dtn-queue": true,
-	"identity/ca": true, "identity/pki-private": true, "identity/pki-encryption": true, "edge/beacon-table": true,
+	"identity/ca": true, "identity/service-ca": true, "identity/pki-private": true, "identity/pki-encryption": true, "edge/beacon-table": true,
 	"market/billing-queue": true, "market/provenance-key": true, "market/publish-gate": true,
 }
 
@@ -91,12 +91,25 @@ func TestAWSChecksReportEachBrokenItem(t *testing.T) {
 	}
 }
 
-// GIVEN a device CA whose root certificate was never installed WHEN
-// verified THEN the CA check fails on its status, not on a missing CA.
-func TestPendingDeviceCAFails(t *testing.T) {
-	res := runAWS(t, breakage{pendingCA: true})
+// GIVEN subordinate CAs the PKI ceremony never signed WHEN verified THEN
+// each CA check fails on its status, not on a missing CA, and names the
+// ceremony as the fix.
+func TestPendingCAsFail(t *testing.T) {
+	res := runAWS(t, breakage{pendingCA: true, pendingSvcCA: true})
+	for _, id := range []string{"identity/ca", "identity/service-ca"} {
+		assert.False(t, res[id].OK, id)
+		assert.Contains(t, res[id].Detail, "status PENDING_CERTIFICATE", id)
+		assert.Contains(t, res[id].Fix, "spctl pki ceremony --env dev", id)
+	}
+}
+
+// GIVEN a dev device CA in general-purpose mode (dev's is short-lived:
+// 7-day certificates) WHEN verified THEN the device CA check names the mode.
+func TestDeviceCAInTheWrongModeFails(t *testing.T) {
+	res := runAWS(t, breakage{deviceCAMode: "GENERAL_PURPOSE"})
 	assert.False(t, res["identity/ca"].OK)
-	assert.Contains(t, res["identity/ca"].Detail, "status PENDING_CERTIFICATE")
+	assert.Contains(t, res["identity/ca"].Detail, "usage mode GENERAL_PURPOSE, want SHORT_LIVED_CERTIFICATE")
+	assert.True(t, res["identity/service-ca"].OK, res["identity/service-ca"].Detail)
 }
 
 // GIVEN no cluster of that name WHEN verified THEN the cluster checks fail

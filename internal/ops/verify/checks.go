@@ -62,6 +62,10 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		Check{ID: "e1.3/range", Section: sec, Title: "Range requests working (206 + Content-Range)", Run: h.rangeRequest, Fix: cdn403},
 		Check{ID: "e1.3/cors", Section: sec, Title: "CORS headers present", Run: h.cors,
 			Fix: "the packs bucket's CORS rule must allow the Origin, and the distribution must forward Origin to S3; " + storage},
+		Check{ID: "e1.3/staging-hidden", Section: sec, Title: "staging/ is not served", Run: h.stagingHidden,
+			Fix: "the distribution's origin path must be /published and the bucket policy must let CloudFront read published/* only: " + redeploy(env, naming.ComponentCDN)},
+		Check{ID: "e1.3/licensed-signed", Section: sec, Title: "an unsigned licensed/ request is refused", Run: h.licensedNeedsSignature,
+			Fix: "the /licensed/* behaviour must trust the licensed-packs key group: " + redeploy(env, naming.ComponentCDN)},
 	)
 	cicd := fmt.Sprintf(fixOIDC, env)
 	sec = "E1.4 CI/CD"
@@ -90,10 +94,12 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		Check{ID: "e1.5/grafana-datasources", Section: sec, Title: "Grafana datasources connected", Run: k.grafanaDatasources, Fix: grafana},
 	)
 	identity := redeploy(env, naming.ComponentIdentity)
+	ceremony := "a CA left PENDING_CERTIFICATE needs the PKI ceremony: bin/spctl pki ceremony --env " + env + " (docs/edge-identity.md)"
 	pki := names.DataBucket(PKIBucketKind)
 	sec = "Device identity"
 	cs = append(cs,
-		Check{ID: "identity/ca", Section: sec, Title: "device CA active with OCSP and CRL", Run: a.deviceCA, Fix: identity + "; a CA left PENDING_CERTIFICATE needs its root certificate installed (docs/edge-identity.md)"},
+		Check{ID: "identity/ca", Section: sec, Title: "device CA active (" + cfg.Identity.DeviceCAMode + ") with OCSP and CRL", Run: a.deviceCA, Fix: identity + "; " + ceremony},
+		Check{ID: "identity/service-ca", Section: sec, Title: "service CA active (" + envs.CAModeShortLived + ")", Run: a.serviceCA, Fix: identity + "; " + ceremony},
 		Check{ID: "identity/pki-private", Section: sec, Title: "PKI bucket " + pki + ": public access blocked", Run: a.bucketPublicAccess(pki), Fix: identity},
 		Check{ID: "identity/pki-encryption", Section: sec, Title: "PKI bucket: encryption", Run: a.bucketEncryption(PKIBucketKind, pki), Fix: identity},
 		Check{ID: "identity/cert-manager", Section: sec, Title: "cert-manager running", Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleaseCertManager),

@@ -35,20 +35,14 @@ func buildAdditions(t *testing.T, c clients, cfg *envs.Config, n naming.Names, b
 	must(c.s3.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: pki, PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{
 		BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true), BlockPublicPolicy: aws.Bool(true), RestrictPublicBuckets: aws.Bool(true)}}))
 
-	ca := must(c.pca.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
-		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeRoot, UsageMode: pcatypes.CertificateAuthorityUsageModeGeneralPurpose,
-		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{
-			KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1, SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa,
-			Subject: &pcatypes.ASN1Subject{CommonName: aws.String("Spatial Properties devices " + cfg.Env)}},
-		RevocationConfiguration: &pcatypes.RevocationConfiguration{
-			CrlConfiguration:  &pcatypes.CrlConfiguration{Enabled: aws.Bool(true), S3BucketName: pki, ExpirationInDays: aws.Int32(7)},
-			OcspConfiguration: &pcatypes.OcspConfiguration{Enabled: aws.Bool(!b.caNoOCSP)}},
-	}))
-	if !b.pendingCA {
-		certPEM, _ := opstest.SelfSignedCert(t, "Spatial Properties devices "+cfg.Env, 3650)
-		must(c.pca.ImportCertificateAuthorityCertificate(ctx, &acmpca.ImportCertificateAuthorityCertificateInput{
-			CertificateAuthorityArn: ca.CertificateAuthorityArn, Certificate: certPEM}))
+	deviceMode := cfg.Identity.DeviceCAMode
+	if b.deviceCAMode != "" {
+		deviceMode = b.deviceCAMode
 	}
+	subordinateCA(t, c, cfg, naming.DeviceCAPurpose, deviceMode, &pcatypes.RevocationConfiguration{
+		CrlConfiguration:  &pcatypes.CrlConfiguration{Enabled: aws.Bool(true), S3BucketName: pki, ExpirationInDays: aws.Int32(7)},
+		OcspConfiguration: &pcatypes.OcspConfiguration{Enabled: aws.Bool(!b.caNoOCSP)}}, !b.pendingCA)
+	subordinateCA(t, c, cfg, naming.ServiceCAPurpose, envs.CAModeShortLived, nil, !b.pendingSvcCA)
 
 	if cfg.Edge.Enabled {
 		table := aws.String(n.BeaconTable())
@@ -96,19 +90,43 @@ func buildAdditions(t *testing.T, c clients, cfg *envs.Config, n naming.Names, b
 		Policy: aws.String(`{"Version":"2012-10-17","Statement":[` + stmt + `]}`)}))
 }
 
+// subordinateCA creates one of the identity stack's subordinate CAs and,
+// when signed, installs a certificate as the PKI ceremony would.
+func subordinateCA(t *testing.T, c clients, cfg *envs.Config, purpose, mode string, rc *pcatypes.RevocationConfiguration, signed bool) {
+	ctx := context.Background()
+	cn := cfg.SubordinateCommonName(purpose)
+	ca := must(c.pca.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
+		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeSubordinate, UsageMode: pcatypes.CertificateAuthorityUsageMode(mode),
+		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{
+			KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1, SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa,
+			Subject: &pcatypes.ASN1Subject{CommonName: aws.String(cn)}},
+		RevocationConfiguration: rc,
+	}))
+	c.caModes[aws.ToString(ca.CertificateAuthorityArn)] = pcatypes.CertificateAuthorityUsageMode(mode)
+	if signed {
+		certPEM, _ := opstest.SelfSignedCert(t, cn, 3650)
+		must(c.pca.ImportCertificateAuthorityCertificate(ctx, &acmpca.ImportCertificateAuthorityCertificateInput{
+			CertificateAuthorityArn: ca.CertificateAuthorityArn, Certificate: certPEM, CertificateChain: certPEM}))
+	}
+}
+
 // pcaGap fills in what moto 5.x drops: it ignores CreateCertificateAuthority's
-// UsageMode and reports every CA as SHORT_LIVED_CERTIFICATE. The fixture
-// creates general-purpose CAs only (as the identity stack does), so this
-// wrapper reports the mode that was asked for; everything else is moto's.
-type pcaGap struct{ *acmpca.Client }
+// UsageMode and reports every CA as SHORT_LIVED_CERTIFICATE. This wrapper
+// reports the mode the fixture asked for; everything else is moto's.
+type pcaGap struct {
+	*acmpca.Client
+	modes map[string]pcatypes.CertificateAuthorityUsageMode
+}
 
 func (g pcaGap) ListCertificateAuthorities(ctx context.Context, in *acmpca.ListCertificateAuthoritiesInput, opts ...func(*acmpca.Options)) (*acmpca.ListCertificateAuthoritiesOutput, error) {
 	out, err := g.Client.ListCertificateAuthorities(ctx, in, opts...)
 	if err != nil {
 		return out, err
 	}
-	for i := range out.CertificateAuthorities {
-		out.CertificateAuthorities[i].UsageMode = pcatypes.CertificateAuthorityUsageModeGeneralPurpose
+	for i, ca := range out.CertificateAuthorities {
+		if mode, ok := g.modes[aws.ToString(ca.Arn)]; ok {
+			out.CertificateAuthorities[i].UsageMode = mode
+		}
 	}
 	return out, nil
 }

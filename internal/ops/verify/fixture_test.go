@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	pcatypes "github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudfront"
 	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudfront/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -40,7 +41,9 @@ type breakage struct {
 	noImage       bool   // pack-service never pushed
 	expiringCertD int    // days left on the certificate (default 90)
 	caNoOCSP      bool   // device CA without OCSP
-	pendingCA     bool   // device CA whose root certificate was never installed
+	pendingCA     bool   // device CA whose certificate the PKI ceremony never installed
+	deviceCAMode  string // device CA created in this usage mode, not the env's
+	pendingSvcCA  bool   // service CA whose certificate was never installed
 	beaconNoTTL   bool   // beacon table without TTL on expiresAt
 	billingNoDLQ  bool   // billing queue without a dead-letter queue
 	symmetricProv bool   // provenance key is a symmetric encrypt key
@@ -59,6 +62,8 @@ type clients struct {
 	pca *acmpca.Client
 	ddb *dynamodb.Client
 	kms *kms.Client
+	// caModes are the usage modes the fixture asked for, by CA ARN (pcaGap).
+	caModes map[string]pcatypes.CertificateAuthorityUsageMode
 }
 
 func newClients(t *testing.T) clients {
@@ -69,11 +74,12 @@ func newClients(t *testing.T) clients {
 		eks: eks.NewFromConfig(cfg), iam: iam.NewFromConfig(cfg), ecr: ecr.NewFromConfig(cfg),
 		cf: cloudfront.NewFromConfig(east), acm: acm.NewFromConfig(east), sqs: sqs.NewFromConfig(cfg),
 		pca: acmpca.NewFromConfig(cfg), ddb: dynamodb.NewFromConfig(cfg), kms: kms.NewFromConfig(cfg),
+		caModes: map[string]pcatypes.CertificateAuthorityUsageMode{},
 	}
 }
 
 func (c clients) deps() Deps {
-	return Deps{S3: c.s3, EKS: c.eks, IAM: c.iam, ECR: c.ecr, CloudFront: oacGap{c.cf}, ACM: c.acm, SQS: c.sqs, PCA: pcaGap{c.pca}, DynamoDB: c.ddb, KMS: c.kms}
+	return Deps{S3: c.s3, EKS: c.eks, IAM: c.iam, ECR: c.ecr, CloudFront: oacGap{c.cf}, ACM: c.acm, SQS: c.sqs, PCA: pcaGap{c.pca, c.caModes}, DynamoDB: c.ddb, KMS: c.kms}
 }
 
 // oacGap fills in what moto 5.2.1 drops: it accepts an origin's

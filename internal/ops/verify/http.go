@@ -10,17 +10,30 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
-// httpChecks probe the CDN the way a map client does: a Range read of a
-// PMTiles/COG asset and a cross-origin GET.
+// The CDN's two access classes under published/ (contracts.md, "Packs
+// bucket layout"): open/ is served unsigned, licensed/ only with a signed
+// URL.
+const (
+	packsOpen     = "open/"
+	packsLicensed = "licensed/"
+)
+
+// httpChecks probe the CDN the way a map client does (a Range read of an
+// open PMTiles/COG asset, a cross-origin GET) and the way an attacker would
+// (an unattested upload, a licensed pack without a signature).
 type httpChecks struct {
 	a   *awsChecks
 	key string
 }
 
-// asset returns the probed object key: Deps.Asset, else the first
-// non-empty object in the packs bucket.
+// asset returns the probed CDN path: Deps.Asset, else the first non-empty
+// object under published/open/ in the packs bucket, as the CDN names it
+// (the distribution's origin path is /published, so published/open/x is
+// served at /open/x).
 func (h *httpChecks) asset(ctx context.Context) (string, error) {
 	if h.key != "" {
 		return h.key, nil
@@ -29,21 +42,41 @@ func (h *httpChecks) asset(ctx context.Context) (string, error) {
 		h.key = strings.TrimPrefix(h.a.d.Asset, "/")
 		return h.key, nil
 	}
-	bucket := h.a.names.DataBucket("packs")
-	out, err := h.a.d.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(100)})
+	key, err := h.firstObject(ctx, naming.PacksPublishedPrefix+packsOpen)
 	if err != nil {
-		return "", failf("cannot pick an asset to probe from %s: %v (pass --asset)", bucket, err)
+		return "", err
+	}
+	if key == "" {
+		return "", failf("%s has nothing under %s%s: publish one open pack (any .pmtiles) or pass --asset", h.a.names.DataBucket("packs"), naming.PacksPublishedPrefix, packsOpen)
+	}
+	h.key = strings.TrimPrefix(key, naming.PacksPublishedPrefix)
+	return h.key, nil
+}
+
+// firstObject is the key of the first non-empty object under prefix in
+// the packs bucket, or "".
+func (h *httpChecks) firstObject(ctx context.Context, prefix string) (string, error) {
+	bucket := h.a.names.DataBucket("packs")
+	out, err := h.a.d.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(100)})
+	if err != nil {
+		return "", failf("cannot list %s/%s: %v", bucket, prefix, err)
 	}
 	for _, o := range out.Contents {
 		if aws.ToInt64(o.Size) > 0 {
-			h.key = aws.ToString(o.Key)
-			return h.key, nil
+			return aws.ToString(o.Key), nil
 		}
 	}
-	return "", failf("%s is empty: upload one asset (any .pmtiles) or pass --asset", bucket)
+	return "", nil
 }
 
 func (h *httpChecks) get(ctx context.Context, key string, header http.Header) (*http.Response, error) {
+	resp, _, err := h.fetch(ctx, key, header)
+	return resp, err
+}
+
+// fetch GETs a CDN path and returns the response with (up to 64 KiB of)
+// its body.
+func (h *httpChecks) fetch(ctx context.Context, key string, header http.Header) (*http.Response, []byte, error) {
 	base := h.a.d.CDNBaseURL
 	if base == "" {
 		base = "https://" + h.a.cfg.CDN.Domain
@@ -51,16 +84,69 @@ func (h *httpChecks) get(ctx context.Context, key string, header http.Header) (*
 	u := strings.TrimSuffix(base, "/") + "/" + (&url.URL{Path: key}).EscapedPath()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header = header
 	resp, err := h.a.d.HTTP.Do(req)
 	if err != nil {
-		return nil, failf("GET %s: %v", u, err)
+		return nil, nil, failf("GET %s: %v", u, err)
 	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	return resp, nil
+	return resp, body, nil
+}
+
+// stagingHidden: nothing under staging/ (uploads the provenance gate has
+// not attested) is served. The probe is a real staging object when there
+// is one (a distribution serving the whole bucket would answer 200); the
+// answer must be 403 or 404.
+func (h *httpChecks) stagingHidden(ctx context.Context) (string, error) {
+	key, err := h.firstObject(ctx, naming.PacksStagingPrefix)
+	if err != nil {
+		return "", err
+	}
+	if key == "" {
+		key = naming.PacksStagingPrefix + "spctl-verify/absent.pmtiles"
+	}
+	resp, _, err := h.fetch(ctx, key, http.Header{})
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+		return "", failf("/%s answered %d: staging/ must never be served (403 or 404)", key, resp.StatusCode)
+	}
+	return fmt.Sprintf("/%s: %d", key, resp.StatusCode), nil
+}
+
+// licensedNeedsSignature: a licensed pack without a signed URL is refused
+// by CloudFront itself (403 MissingKey, before the origin is asked), so a
+// 403 from S3 for an absent object cannot pass for it.
+func (h *httpChecks) licensedNeedsSignature(ctx context.Context) (string, error) {
+	key, err := h.firstObject(ctx, naming.PacksPublishedPrefix+packsLicensed)
+	if err != nil {
+		return "", err
+	}
+	path := strings.TrimPrefix(key, naming.PacksPublishedPrefix)
+	if key == "" {
+		path = packsLicensed + "spctl-verify/absent.pmtiles"
+	}
+	resp, body, err := h.fetch(ctx, path, http.Header{})
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(body), "MissingKey") {
+		return "", failf("unsigned /%s answered %d (%q): want 403 MissingKey from the trusted key group", path, resp.StatusCode, firstLine(body))
+	}
+	return fmt.Sprintf("unsigned /%s: 403 MissingKey", path), nil
+}
+
+func firstLine(b []byte) string {
+	s, _, _ := strings.Cut(string(b), "\n")
+	if len(s) > 120 {
+		s = s[:120]
+	}
+	return s
 }
 
 // rangeRequest: "Range: bytes=0-1023" must come back 206 with a

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/rest"
 
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/kubeapi"
 )
@@ -234,4 +238,79 @@ func TestKubeChecksCertManagerAndIssuer(t *testing.T) {
 	assert.False(t, res["identity/pca-issuer"].OK)
 	assert.Contains(t, res["identity/pca-issuer"].Detail, "0 of 2 replicas ready")
 	assert.Contains(t, res["identity/pca-issuer"].Fix, "spatialprops-dev-irsa-pca-issuer")
+}
+
+// packsCDN is a CloudFront stand-in over objects (bucket keys): the
+// distribution's origin path is origin ("/published" as the cdn stack
+// builds it, "" for one serving the whole bucket); with signed, every
+// path but /open/* needs a signature (the trusted key group), and an
+// unsigned request gets CloudFront's 403 MissingKey before the origin.
+func packsCDN(objects map[string]string, origin string, signed bool) *httptest.Server {
+	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if signed && !strings.HasPrefix(r.URL.Path, "/open/") && r.URL.Query().Get("Signature") == "" {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>MissingKey</Code><Message>Missing Key-Pair-Id query parameter or cookie value</Message></Error>"))
+			return
+		}
+		body, ok := objects[strings.TrimPrefix(origin+r.URL.Path, "/")]
+		if !ok {
+			w.WriteHeader(http.StatusForbidden) // S3 through OAC: AccessDenied for an absent key
+			_, _ = w.Write([]byte("<Error><Code>AccessDenied</Code></Error>"))
+			return
+		}
+		_, _ = w.Write([]byte(body))
+	}))
+}
+
+// GIVEN the packs bucket with a staging upload, an open and a licensed
+// pack WHEN the CDN is built as the cdn stack builds it THEN staging/ is
+// refused and an unsigned licensed request gets 403 MissingKey; GIVEN a
+// distribution serving the whole bucket THEN the staging upload is served
+// and the check fails; GIVEN one without the key group on licensed/ THEN
+// the licensed pack is served unsigned and that check fails (an S3 403 for
+// an absent key does not count as a signature refusal).
+func TestHTTPChecksStagingHiddenAndLicensedSigned(t *testing.T) {
+	ctx := context.Background()
+	cfg := devConfig(t)
+	c := newClients(t)
+	bucket := aws.String(naming.New(cfg.Org, cfg.Env, cfg.Region).DataBucket("packs"))
+	must(c.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: bucket,
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(cfg.Region)}}))
+	objects := map[string]string{
+		"staging/acme/harbour/1/tiles.pmtiles":     "unattested",
+		"published/open/city/1/tiles.pmtiles":      "open",
+		"published/licensed/venue/1/tiles.pmtiles": "licensed",
+	}
+	for k, v := range objects {
+		must(c.s3.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String(k), Body: strings.NewReader(v)}))
+	}
+	run := func(srv *httptest.Server) map[string]Result {
+		d := c.deps()
+		d.HTTP, d.CDNBaseURL = srv.Client(), srv.URL
+		return byID(t, cfg, d, "e1.3/staging-hidden", "e1.3/licensed-signed")
+	}
+
+	good := packsCDN(objects, "/published", true)
+	defer good.Close()
+	res := run(good)
+	assert.True(t, res["e1.3/staging-hidden"].OK, res["e1.3/staging-hidden"].Detail)
+	assert.Contains(t, res["e1.3/staging-hidden"].Detail, "/staging/acme/harbour/1/tiles.pmtiles: 403")
+	assert.True(t, res["e1.3/licensed-signed"].OK, res["e1.3/licensed-signed"].Detail)
+	assert.Contains(t, res["e1.3/licensed-signed"].Detail, "unsigned /licensed/venue/1/tiles.pmtiles: 403 MissingKey")
+
+	wholeBucket := packsCDN(objects, "", false)
+	defer wholeBucket.Close()
+	res = run(wholeBucket)
+	assert.False(t, res["e1.3/staging-hidden"].OK)
+	assert.Contains(t, res["e1.3/staging-hidden"].Detail, "answered 200: staging/ must never be served")
+	assert.False(t, res["e1.3/licensed-signed"].OK)
+	assert.Contains(t, res["e1.3/licensed-signed"].Detail, "answered 403 (\"<Error><Code>AccessDenied")
+	assert.NotEmpty(t, res["e1.3/licensed-signed"].Fix)
+
+	noKeyGroup := packsCDN(objects, "/published", false)
+	defer noKeyGroup.Close()
+	res = run(noKeyGroup)
+	assert.True(t, res["e1.3/staging-hidden"].OK, "published/staging/ does not exist: %s", res["e1.3/staging-hidden"].Detail)
+	assert.False(t, res["e1.3/licensed-signed"].OK)
+	assert.Contains(t, res["e1.3/licensed-signed"].Detail, "unsigned /licensed/venue/1/tiles.pmtiles answered 200")
 }
