@@ -179,7 +179,7 @@ func TestIAMBoundaryBoundsAnyRole(t *testing.T) {
 				deny("s3:GetObject", bucket("packs", env)+"/published/any.pmtiles").Because("CI can neither read packs"),
 				deny("s3:GetObject", bucket("stac", env)+"/catalog.json"),
 				deny("s3:GetObject", bucket("logs", env)+"/any"),
-				deny("s3:PutObject", bucket("pki", env)+"/trust/ca-bundle.pem").Because("the ALB trust store trusts this bundle"),
+				deny("s3:PutObject", bucket("pki", env)+"/trust/device-ca.pem").Because("the ALB trust store trusts this CA"),
 				deny("s3:GetObject", bucket("dtn", other)+"/any").Because("another env's data"),
 				deny("s3:GetObject", "arn:aws:s3:::somebody-elses-bucket/any"),
 				deny("dynamodb:Scan", iamArn("dynamodb", "table/"+prefix(other)+"-device-ledger")),
