@@ -163,6 +163,11 @@ func TestNoWorkflowAppliesManifestsFromAURL(t *testing.T) {
 	assert.Regexp(t, urlManifest, `curl -sL https://example.com/x.sh | bash`)
 }
 
+// tagOnlyImages are images whose digest could not be resolved where this
+// repository is built (no registry access); each is named in its manifest
+// with the command that pins it.
+var tagOnlyImages = map[string]bool{"docker.io/aquasec/kube-hunter:0.6.8": true}
+
 func TestClusterBaselineImagesArePinned(t *testing.T) {
 	files, err := filepath.Glob("../security/cluster-baseline/*.yaml")
 	require.NoError(t, err)
@@ -172,7 +177,11 @@ func TestClusterBaselineImagesArePinned(t *testing.T) {
 		require.NoError(t, err)
 		for _, m := range regexp.MustCompile(`image:\s*(\S+)`).FindAllStringSubmatch(string(raw), -1) {
 			images++
-			assert.Regexp(t, `^[\w./-]+(:v?\d+\.\d+\.\d+|@sha256:[0-9a-f]{64})$`, m[1], "%s: pin the image to a release or digest, never latest", f)
+			if tagOnlyImages[m[1]] {
+				assert.Contains(t, string(raw), "crane digest "+m[1], "%s: say how to pin it", f)
+				continue
+			}
+			assert.Regexp(t, `^[\w./-]+:v?\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$`, m[1], "%s: pin the image to a release and its digest", f)
 		}
 	}
 	assert.Equal(t, 2, images, "kube-bench and kube-hunter")
