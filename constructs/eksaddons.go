@@ -36,7 +36,15 @@ type EksAddonsProps struct {
 	// Nodes must exist before coredns and the EBS CSI controller can
 	// schedule, or the addons sit DEGRADED and terraform times out.
 	Nodes cdktf.ITerraformDependable
+	// Versions pins each addon (EksAddonNames) to an exact version built
+	// for the cluster's Kubernetes minor (`aws eks describe-addon-versions
+	// --kubernetes-version <minor>`), so an addon changes only in a
+	// reviewed commit, never because EKS's default moved.
+	Versions map[string]string
 }
+
+// EksAddonNames are the managed addons a fresh cluster needs, in order.
+var EksAddonNames = []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}
 
 // EksAddons are the addons a fresh cluster needs.
 type EksAddons struct {
@@ -45,11 +53,16 @@ type EksAddons struct {
 }
 
 // NewEksAddons installs vpc-cni, kube-proxy, coredns and the EBS CSI driver
-// as EKS managed addons. Versions are left to EKS's default for the
-// cluster version, so an upgrade of the control plane moves them too.
+// as EKS managed addons, each at its pinned version (props.Versions): a
+// control-plane upgrade comes with a commit that moves them too.
 func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) (*EksAddons, error) {
 	if props == nil || props.ClusterName == nil || props.Nodes == nil || props.EbsCsiRoleName == "" {
 		return nil, fmt.Errorf("%s: clusterName, nodes and ebsCsiRoleName are required", id)
+	}
+	for _, name := range EksAddonNames {
+		if props.Versions[name] == "" {
+			return nil, fmt.Errorf("%s: no version pinned for addon %s", id, name)
+		}
 	}
 	if missing := MissingTags(props.VolumeTags); len(missing) > 0 {
 		return nil, fmt.Errorf("%s: volumeTags lacks required tag(s) %v; every EBS volume must carry %v", id, missing, RequiredTagKeys)
@@ -72,10 +85,11 @@ func NewEksAddons(scope constructs.Construct, id string, props *EksAddonsProps) 
 		return nil, err
 	}
 	out := &EksAddons{EbsCsiRoleArn: ebs.RoleArn}
-	for _, name := range []string{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"} {
+	for _, name := range EksAddonNames {
 		cfg := &eksaddon.EksAddonConfig{
 			ClusterName:              props.ClusterName,
 			AddonName:                jsii.String(name),
+			AddonVersion:             jsii.String(props.Versions[name]),
 			ResolveConflictsOnCreate: jsii.String("OVERWRITE"),
 			ResolveConflictsOnUpdate: jsii.String("PRESERVE"),
 		}

@@ -17,8 +17,27 @@ func eksAddonsProps(t *testing.T) *EksAddonsProps {
 		OidcIssuerURL: jsii.String("https://oidc.eks.ap-southeast-2.amazonaws.com/id/X"), EbsCsiRoleName: "spatialprops-dev-irsa-ebs-csi",
 		VolumeTags: map[string]string{"Environment": "dev", "Project": "spatial-properties", "Service": "cluster",
 			"CostCenter": "platform", "Owner": "sre@spatial.properties"},
-		Nodes: sqsqueue.NewSqsQueue(stack, jsii.String("stand-in-for-nodes"), &sqsqueue.SqsQueueConfig{}),
+		Nodes:    sqsqueue.NewSqsQueue(stack, jsii.String("stand-in-for-nodes"), &sqsqueue.SqsQueueConfig{}),
+		Versions: map[string]string{"vpc-cni": "v1.0.0-eksbuild.1", "kube-proxy": "v1.0.1-eksbuild.1", "coredns": "v1.0.2-eksbuild.1", "aws-ebs-csi-driver": "v1.0.3-eksbuild.1"},
 	}
+}
+
+// GIVEN pinned versions THEN each addon carries its own; GIVEN one
+// missing THEN the construct refuses rather than leave it to EKS's default.
+func TestEksAddonsArePinned(t *testing.T) {
+	stack := newTestStack(t)
+	p := eksAddonsProps(t)
+	_, err := NewEksAddons(stack, "addons", p)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, a := range resources(synth(t, stack), "aws_eks_addon") {
+		got[a.Get("addon_name").String()] = a.Get("addon_version").String()
+	}
+	assert.Equal(t, p.Versions, got)
+
+	delete(p.Versions, "coredns")
+	_, err = NewEksAddons(newTestStack(t), "addons", p)
+	require.EqualError(t, err, "addons: no version pinned for addon coredns")
 }
 
 func TestEbsCsiTagsEveryVolumeItCreates(t *testing.T) {

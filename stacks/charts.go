@@ -32,6 +32,18 @@ var AutoscalerImageTags = map[string]string{
 	"1.35": "v1.35.2",
 }
 
+// EksAddonVersions maps a Kubernetes minor to the EKS managed addon
+// versions built for it (`aws eks describe-addon-versions
+// --kubernetes-version <minor>`); cluster.version must have an entry.
+var EksAddonVersions = map[string]map[string]string{
+	"1.35": {
+		"vpc-cni":            "v1.23.0-eksbuild.1",
+		"kube-proxy":         "v1.35.3-eksbuild.18",
+		"coredns":            "v1.14.3-eksbuild.3",
+		"aws-ebs-csi-driver": "v1.60.0-eksbuild.1",
+	},
+}
+
 // Observability charts. Grafana's Loki and Tempo charts moved to the
 // grafana-community repository in 2026; Alloy stays in grafana's.
 var (

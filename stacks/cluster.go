@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/aws/constructs-go/constructs/v10"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -30,6 +33,11 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 	b, err := newBase(scope, cfg, Cluster)
 	if err != nil {
 		return nil, err
+	}
+	addons, ok := EksAddonVersions[cfg.Cluster.Version]
+	if !ok {
+		return nil, fmt.Errorf("cluster.version %s has no pinned EKS addon versions; add them to EksAddonVersions in stacks/charts.go (known: %s)",
+			cfg.Cluster.Version, strings.Join(sortedKeys(EksAddonVersions), ", "))
 	}
 	k := cfg.Cluster
 	cluster, err := sp.NewEksCluster(b.stack, "eks", &sp.EksClusterProps{
@@ -71,6 +79,7 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		return nil, err
 	}
 	if _, err := sp.NewEksAddons(b.stack, "addons", &sp.EksAddonsProps{
+		Versions:            addons,
 		ClusterName:         cluster.Name,
 		OidcProviderArn:     cluster.OidcProviderArn,
 		OidcIssuerURL:       cluster.OidcIssuerURL,

@@ -263,7 +263,7 @@ func newLoadBalancerController(b *base, net *NetworkOutputs, cluster *ClusterOut
 	return role.RoleArn, err
 }
 
-func sortedKeys(m map[string]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -25,3 +25,15 @@ func TestPlatformRefusesAClusterVersionWithoutAnAutoscalerPin(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, "cluster.version 1.36 has no pinned cluster-autoscaler image; add one to AutoscalerImageTags in stacks/charts.go (known: 1.33, 1.34, 1.35)", err.Error())
 }
+
+func TestClusterRefusesAVersionWithoutPinnedAddons(t *testing.T) {
+	// GIVEN a cluster upgraded to a minor no addon versions are pinned for
+	// THEN the cluster stack names the field and the fix, instead of
+	// leaving the addons to whatever EKS installs by default.
+	cfg, err := envs.Load("dev", envs.Overrides{})
+	require.NoError(t, err)
+	cfg.Cluster.Version = "1.36"
+	_, err = NewClusterStack(cdktf.Testing_App(nil), cfg, &NetworkOutputs{VpcID: jsii.String("vpc-1")})
+	require.Error(t, err)
+	assert.Equal(t, "cluster.version 1.36 has no pinned EKS addon versions; add them to EksAddonVersions in stacks/charts.go (known: 1.35)", err.Error())
+}
