@@ -81,6 +81,7 @@ func newPresigner(b *base, cluster *ClusterOutputs, cdn *CDNOutputs, trustStore 
 		Name: naming.NamespacePresigner,
 		Policies: []sp.IngressAllow{
 			{Name: "alb-to-presigner", PodLabels: labels, Ports: []int{PresignerPort}, From: albs},
+			workloadMetricsAllow(PresignerApp),
 		},
 	})
 	if err != nil {
@@ -192,13 +193,16 @@ func newCRLSync(b *base, ns *sp.Namespace, identity *IdentityOutputs, trustStore
 // DEVICE_CA_ARN, DEVICE_CERT_DAYS, LEDGER_TABLE, DEVICES_TABLE).
 const EnrollmentConfigMap = envs.WorkloadDeviceEnrollment
 
-// newEnrollment creates namespace device-enrollment (nothing is admitted to
-// it yet: the service's own entry point is added when it exists), its
+// newEnrollment creates namespace device-enrollment (only Prometheus is
+// admitted to it yet, on the metrics port: the service's own entry point is
+// added when it exists), its
 // configuration, and the release of helm/device-enrollment by the pinned
 // digest. Its IRSA role (identity stack) issues from the device CA only,
 // with the client-auth template only.
 func newEnrollment(b *base, identity *IdentityOutputs) error {
-	ns, err := sp.NewNamespace(b.stack, "enrollment-namespace", &sp.NamespaceProps{Name: naming.NamespaceEnrollment})
+	ns, err := sp.NewNamespace(b.stack, "enrollment-namespace", &sp.NamespaceProps{
+		Name: naming.NamespaceEnrollment, Policies: []sp.IngressAllow{workloadMetricsAllow(envs.WorkloadDeviceEnrollment)},
+	})
 	if err != nil {
 		return err
 	}
@@ -216,6 +220,20 @@ func newEnrollment(b *base, identity *IdentityOutputs) error {
 	})
 	_, err = newWorkloadRelease(b, envs.WorkloadDeviceEnrollment, naming.NamespaceEnrollment, identity.EnrollmentRoleArn, env, ns.Resource)
 	return err
+}
+
+// WorkloadMetricsPort is the operations port of the service kit every
+// privileged workload runs on (/metrics, /healthz, /readyz; its chart's
+// metrics.port), which its ServiceMonitor scrapes.
+const WorkloadMetricsPort = 9090
+
+// workloadMetricsAllow admits Prometheus, and only Prometheus, to a
+// privileged workload's metrics port.
+func workloadMetricsAllow(name string) sp.IngressAllow {
+	return sp.IngressAllow{
+		Name: "prometheus-to-" + name, PodLabels: map[string]string{"app.kubernetes.io/name": name},
+		Ports: []int{WorkloadMetricsPort}, From: []sp.Peer{PrometheusPeer},
+	}
 }
 
 // newWorkloadRelease installs a privileged workload's chart (helm/<name>,

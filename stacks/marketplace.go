@@ -262,10 +262,12 @@ func marketplacePolicies(cfg *envs.Config) []sp.IngressAllow {
 // service-deploy role can edit: its role is the only kms:Sign on the
 // provenance key and the only writer of published/. The infra stack installs
 // helm/provenance-gate by the digest pinned in envs/<env>.yaml; its workflow
-// only builds and pushes the image. Nothing is admitted to it: it polls
-// staging/ and calls AWS, it serves no one.
+// only builds and pushes the image. Only Prometheus is admitted to it (its
+// metrics port): it polls staging/ and calls AWS, it serves no one.
 func newProvenanceGate(b *base, roleArn *string) error {
-	ns, err := sp.NewNamespace(b.stack, "provenance-namespace", &sp.NamespaceProps{Name: naming.NamespaceProvenance})
+	ns, err := sp.NewNamespace(b.stack, "provenance-namespace", &sp.NamespaceProps{
+		Name: naming.NamespaceProvenance, Policies: []sp.IngressAllow{workloadMetricsAllow(envs.WorkloadProvenanceGate)},
+	})
 	if err != nil {
 		return err
 	}

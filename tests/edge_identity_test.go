@@ -287,3 +287,25 @@ func mapKeys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// GIVEN the privileged workloads' namespaces THEN each denies ingress by
+// default and admits Prometheus to the workload's metrics port (9090, the
+// service kit's operations port) and nothing else beyond what the entry
+// point needs (the presigner's ALB).
+func TestPrivilegedNamespacesAdmitOnlyPrometheusToMetrics(t *testing.T) {
+	for ns, stackName := range map[string]string{"cdn-presigner": "prod-edge", "device-enrollment": "prod-edge", "provenance-gate": "prod-marketplace"} {
+		pol := policiesIn(stack(t, stackName).Doc, ns)
+		require.Contains(t, pol, "default-deny-ingress", ns)
+		name := ns
+		allow := pol["allow-prometheus-to-"+name]
+		require.True(t, allow.Exists(), "%s: %v", ns, pol)
+		assert.Equal(t, "9090", allow.Get("spec.ingress.0.ports.0.port").String(), ns)
+		assert.Equal(t, []string{"observability/prometheus"}, peerNames(allow), ns)
+		assert.Equal(t, name, allow.Get(`spec.pod_selector.match_labels.app\.kubernetes\.io/name`).String(), ns)
+		want := 2
+		if ns == "cdn-presigner" {
+			want = 3 // and the ALB to the presigner's port
+		}
+		assert.Len(t, pol, want, "%s: %v", ns, pol)
+	}
+}
