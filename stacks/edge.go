@@ -266,21 +266,6 @@ const (
 	NATSClusterPort = 6222
 )
 
-// edgePolicies: the TLS client port takes any source, because agents come
-// through the internet-facing NLB with IP targets, which keeps the agent's
-// own address; the client-certificate check at NATS is the gate. Routes
-// only from NATS peers; everything else stays default-deny.
-func edgePolicies() []sp.IngressAllow {
-	nats := map[string]string{"app.kubernetes.io/name": "nats"}
-	return []sp.IngressAllow{
-		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort},
-			AnySourceReason: "agents reach NATS through the internet-facing NLB (IP targets preserve the client address); every client must present a private-CA certificate (verify_and_map)"},
-		{Name: "nats-routes", PodLabels: nats, Ports: []int{NATSClusterPort}, From: []sp.Peer{{PodLabels: nats}}},
-		natsMetricsIngress(),
-		dtnGatewayIngress(),
-	}
-}
-
 // newStreamSetup applies the stream definitions with the nats CLI in a Job.
 // The Job's name carries a hash of the definitions, so a change replaces
 // the Job (and re-applies) while an unchanged plan leaves it alone.
