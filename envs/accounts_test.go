@@ -84,5 +84,5 @@ func TestShippedEnvsEachHaveTheirOwnAccount(t *testing.T) {
 	prod := cfgs[2]
 	assert.Equal(t, "prod-plan", prod.CICD.PlanEnvironment)
 	assert.Equal(t, "prod-infra", prod.InfraEnvironment())
-	assert.Equal(t, "prod", prod.ServiceEnvironment())
+	assert.Equal(t, "prod-deploy-dtn-gateway", prod.ServiceEnvironment("dtn-gateway"))
 }

@@ -276,12 +276,15 @@ type AccountBaseline struct {
 func (c *Config) File() string { return c.file }
 
 // InfraEnvironment is the GitHub environment infra deploys run in,
-// "<env>-infra". Service deploys run in "<env>": the two never share a sub
-// claim, so a service workflow can never assume the infra deploy role.
+// "<env>-infra". Service deploys run in one environment per service
+// (ServiceEnvironment): no two share a sub claim, so a service workflow can
+// never assume the infra deploy role or another service's role.
 func (c *Config) InfraEnvironment() string { return c.Env + "-infra" }
 
-// ServiceEnvironment is the GitHub environment service deploys run in.
-func (c *Config) ServiceEnvironment() string { return c.Env }
+// ServiceEnvironment is the GitHub environment svc's deploy workflow runs
+// in, "<env>-deploy-<svc>": its jobs' OIDC tokens name it, and only svc's
+// deploy role trusts it.
+func (c *Config) ServiceEnvironment(svc string) string { return c.Env + "-deploy-" + svc }
 
 // IsProd reports whether deletion protection and the stricter defaults apply.
 func (c *Config) IsProd() bool { return c.Env == "prod" }

@@ -572,7 +572,7 @@ func InfraDeploySubject(cfg *envs.Config) string {
 	return githubSubject(cfg, "environment:"+cfg.InfraEnvironment())
 }
 
-// ServiceDeploySubject is the "<env>" GitHub environment.
-func ServiceDeploySubject(cfg *envs.Config) string {
-	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment())
+// ServiceDeploySubject is svc's "<env>-deploy-<svc>" GitHub environment.
+func ServiceDeploySubject(cfg *envs.Config, svc string) string {
+	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment(svc))
 }

@@ -15,18 +15,6 @@ func ServiceDeployRolePurpose(svc string) string { return "gha-deploy-" + svc }
 // ServiceWorkflow is the workflow file that builds and deploys a service.
 func ServiceWorkflow(svc string) string { return ".github/workflows/deploy-" + svc + ".yml" }
 
-// ServiceWorkflowSubject is the sub claim of that workflow's jobs in the
-// env's GitHub environment "<env>" on main, with the repository's OIDC
-// subject customised to include job_workflow_ref (claim keys repo, context,
-// job_workflow_ref; the github stack sets it). A role that trusts exactly
-// this subject can be assumed by that one workflow file on main, not by
-// another service's workflow, not from a branch.
-func ServiceWorkflowSubject(cfg *envs.Config, svc string) string {
-	repo := cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo
-	return "repo:" + repo + ":environment:" + cfg.ServiceEnvironment() +
-		":job_workflow_ref:" + repo + "/" + ServiceWorkflow(svc) + "@refs/heads/main"
-}
-
 // IsPrivilegedWorkload reports whether the infra stacks, not the service's
 // workflow, deploy svc (envs.PrivilegedWorkloads).
 func IsPrivilegedWorkload(svc string) bool { return slices.Contains(envs.PrivilegedWorkloads, svc) }
@@ -39,7 +27,9 @@ type serviceDeployRole struct {
 }
 
 // newServiceDeployRoles gives every service its own GitHub role, trusted by
-// its own workflow only (ServiceWorkflowSubject): push to its own ECR
+// its own GitHub environment only (ServiceDeploySubject, "<env>-deploy-
+// <svc>", which only its workflow's jobs name, so a token minted in another
+// service's job never matches): push to its own ECR
 // repository; and, for a service its workflow deploys, find the cluster and
 // an EKS access entry with AmazonEKSEditPolicy in that service's namespace
 // alone (naming.ServiceNamespace). A privileged workload's role pushes its
@@ -60,7 +50,7 @@ func newServiceDeployRoles(b *base, provider *string, cluster *ClusterOutputs, r
 		}
 		role, err := sp.NewGitHubRole(b.stack, ServiceDeployRolePurpose(svc), &sp.GitHubRoleProps{
 			RoleName: b.names.Role(ServiceDeployRolePurpose(svc)), OidcProviderArn: provider,
-			Subjects: []string{ServiceWorkflowSubject(b.cfg, svc)}, Statements: st,
+			Subjects: []string{ServiceDeploySubject(b.cfg, svc)}, Statements: st,
 		})
 		if err != nil {
 			return nil, err
@@ -72,7 +62,7 @@ func newServiceDeployRoles(b *base, provider *string, cluster *ClusterOutputs, r
 			access = append(access, clusterAccess{ServiceDeployRolePurpose(svc), *role.Arn, EKSEditPolicyArn, []string{ns}})
 		}
 		out[svc] = serviceDeployRole{Arn: role.Arn, Namespace: ns}
-		b.output("deploy_role_arn_"+svc, "Role deploy-"+svc+".yml assumes (its workflow on main only)", role.Arn, false)
+		b.output("deploy_role_arn_"+svc, "Role deploy-"+svc+".yml assumes (GitHub environment "+b.cfg.ServiceEnvironment(svc)+" only)", role.Arn, false)
 	}
 	grantClusterAccess(b, cluster, access)
 	return out, nil

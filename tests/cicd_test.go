@@ -40,23 +40,23 @@ func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []stri
 
 func TestGitHubRoleTrusts(t *testing.T) {
 	// Each role trusts exactly one kind of job. A service workflow
-	// (environment "<env>") can never present the infra subject
-	// ("<env>-infra"); each service's deploy role trusts its own workflow
-	// file on main only (job_workflow_ref in the customised sub), so one
-	// service's workflow cannot assume another's; dev trusts environments,
-	// not a branch; prod's plan role does not trust pull requests at all.
+	// (environment "<env>-deploy-<svc>") can never present the infra
+	// subject ("<env>-infra") or another service's environment, so one
+	// service's workflow cannot assume another's role; dev trusts
+	// environments, not a branch; prod's plan role does not trust pull
+	// requests at all.
 	repo := "repo:spatialprops/spatialprops-infra"
 	cases := []struct {
 		env, role string
 		sub       []string
 	}{
-		{"dev", "gha-deploy-pack-service", []string{repo + ":environment:dev:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-pack-service.yml@refs/heads/main"}},
-		{"dev", "gha-deploy-crl-sync", []string{repo + ":environment:dev:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-crl-sync.yml@refs/heads/main"}},
+		{"dev", "gha-deploy-pack-service", []string{repo + ":environment:dev-deploy-pack-service"}},
+		{"dev", "gha-deploy-crl-sync", []string{repo + ":environment:dev-deploy-crl-sync"}},
 		{"dev", "gha-infra-plan", []string{repo + ":pull_request", repo + ":ref:refs/heads/main"}},
 		{"dev", "gha-infra-deploy", []string{repo + ":environment:dev-infra"}},
-		{"staging", "gha-deploy-beacons", []string{repo + ":environment:staging:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-beacons.yml@refs/heads/main"}},
+		{"staging", "gha-deploy-beacons", []string{repo + ":environment:staging-deploy-beacons"}},
 		{"staging", "gha-infra-deploy", []string{repo + ":environment:staging-infra"}},
-		{"prod", "gha-deploy-marketplace-api", []string{repo + ":environment:prod:job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-marketplace-api.yml@refs/heads/main"}},
+		{"prod", "gha-deploy-marketplace-api", []string{repo + ":environment:prod-deploy-marketplace-api"}},
 		{"prod", "gha-infra-plan", []string{repo + ":environment:prod-plan", repo + ":ref:refs/heads/main"}},
 		{"prod", "gha-infra-deploy", []string{repo + ":environment:prod-infra"}},
 	}

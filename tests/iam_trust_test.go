@@ -246,8 +246,7 @@ func TestIAMServiceDeployRolesStayInTheirLane(t *testing.T) {
 			}
 			require.NotEmpty(t, provider)
 			sub := func(svc string) string {
-				return "repo:spatialprops/spatialprops-infra:environment:" + env +
-					":job_workflow_ref:spatialprops/spatialprops-infra/.github/workflows/deploy-" + svc + ".yml@refs/heads/main"
+				return "repo:spatialprops/spatialprops-infra:environment:" + env + "-deploy-" + svc
 			}
 			assume := func(allowed bool, role, subject string) iameval.Check {
 				return want(allowed, provider, "sts:AssumeRoleWithWebIdentity", roleArn("/", role),
@@ -268,7 +267,8 @@ func TestIAMServiceDeployRolesStayInTheirLane(t *testing.T) {
 					assume(true, r, sub(svc)),
 					assume(false, r, sub(other)).Because("another service's workflow"),
 					assume(false, r, "repo:spatialprops/spatialprops-infra:pull_request").Because("a pull request"),
-					assume(false, r, strings.Replace(sub(svc), "@refs/heads/main", "@refs/heads/feature", 1)).Because("another branch's copy of the workflow"),
+					assume(false, r, "repo:spatialprops/spatialprops-infra:environment:"+env).Because("the env's shared environment of old"),
+					assume(false, r, "repo:spatialprops/spatialprops-infra:environment:"+env+"-infra").Because("the infra environment"),
 				)
 				for repo, arn := range repos {
 					checks = append(checks, want(repo == svc, r, "ecr:PutImage", arn).Because("only its own image"))

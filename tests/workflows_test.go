@@ -311,7 +311,7 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 				case "INFRA_DEPLOY":
 					assert.Equal(t, cfg.InfraEnvironment(), env, "%s/%s", name, id)
 				case "SERVICE_DEPLOY":
-					assert.Equal(t, cfg.ServiceEnvironment(), env, "%s/%s", name, id)
+					assert.Equal(t, cfg.ServiceEnvironment(m[4]), env, "%s/%s: the service's own environment", name, id)
 					assert.True(t, strings.HasPrefix(name, "deploy-"), "%s/%s: only service workflows use the service role", name, id)
 				case "INFRA_PLAN":
 					assert.Equal(t, "PROD", m[2], "%s/%s: dev/staging plans come from the matrix", name, id)

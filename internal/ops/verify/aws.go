@@ -392,8 +392,8 @@ func (a *awsChecks) githubOIDC(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	// every service has its own deploy role, trusted by its own workflow
-	// file on main (the sub claim carries job_workflow_ref)
+	// every service has its own deploy role, trusted by its own GitHub
+	// environment <env>-deploy-<svc> only
 	var checked []string
 	for _, svc := range a.cfg.CICD.Services {
 		role := a.names.Role("gha-deploy-" + svc)
@@ -403,13 +403,13 @@ func (a *awsChecks) githubOIDC(ctx context.Context) (string, error) {
 		}
 		trust, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
 		repo := a.cfg.CICD.GitHubOrg + "/" + a.cfg.CICD.GitHubRepo
-		workflow := fmt.Sprintf("job_workflow_ref:%s/.github/workflows/deploy-%s.yml@refs/heads/main", repo, svc)
-		if !strings.Contains(trust, "repo:"+repo+":") || !strings.Contains(trust, workflow) {
-			return "", failf("role %s does not trust only its workflow (%s)", role, workflow)
+		sub := "repo:" + repo + ":environment:" + a.cfg.ServiceEnvironment(svc)
+		if !strings.Contains(trust, `"`+sub+`"`) {
+			return "", failf("role %s does not trust only its workflow's environment (%s)", role, sub)
 		}
 		checked = append(checked, role)
 	}
-	return fmt.Sprintf("%s; %d deploy roles each trust their own workflow on main", arn, len(checked)), nil
+	return fmt.Sprintf("%s; %d deploy roles each trust their own service's environment", arn, len(checked)), nil
 }
 
 func (a *awsChecks) imagePushed(svc string) func(context.Context) (string, error) {
