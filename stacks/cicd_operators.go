@@ -36,6 +36,7 @@ func newRevocationRole(b *base) *string {
 			}},
 		sp.Statement{Sid: "ReadCohortSerials", Actions: []string{"dynamodb:Query", "dynamodb:GetItem"},
 			Resources: []string{ledgerArn, ledgerArn + "/index/" + naming.DeviceLedgerCohortIndex}},
+		b.deviceKeyThroughDynamoDB("ReadTheLedgerKeyThroughDynamoDB", "kms:Decrypt"),
 	)
 }
 

@@ -98,6 +98,7 @@ func newPresigner(b *base, cluster *ClusterOutputs, cdn *CDNOutputs, trustStore 
 				}},
 			{Sid: "CheckDevicesAndLicences", Actions: []string{"dynamodb:GetItem", "dynamodb:Query"},
 				Resources: []string{b.ledgerTableArn(), b.devicesTableArn(), b.entitlementsTableArn()}},
+			b.deviceKeyThroughDynamoDB("ReadTheDevicesKeyThroughDynamoDB", "kms:Decrypt"),
 		},
 	})
 	if err != nil {

@@ -285,6 +285,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			{Sid: "CheckAndUpdateDeviceRecords", Actions: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"},
 				Resources: []string{b.devicesTableArn()}},
 			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{deviceArn}},
+			b.deviceKeyThroughDynamoDB("UseTheDevicesKeyThroughDynamoDB", "kms:Decrypt", "kms:GenerateDataKey"),
 		},
 	})
 	if err != nil {

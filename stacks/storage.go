@@ -204,7 +204,7 @@ func newPurposeKeys(b *base) (purposeKeys, error) {
 		dst                      **string
 	}{
 		{"edge-key", "edge", "Encrypts the DTN store-and-forward bucket and queues of " + b.names.Prefix(), nil, &out.edge},
-		{"devices-key", "devices", "Encrypts the device ledger and device records of " + b.names.Prefix(), nil, &out.device},
+		{"devices-key", DeviceKeyPurpose, "Encrypts the device ledger and device records of " + b.names.Prefix(), nil, &out.device},
 		{"alarms-key", "alarms", "Encrypts the CloudWatch alarm topic of " + b.names.Prefix(), []sp.Statement{{
 			Sid: "AllowCloudWatchAlarmsToPublish", Actions: []string{"kms:GenerateDataKey*", "kms:Decrypt"}, Resources: []string{"*"},
 			Principals: []sp.Principal{{Type: "Service", Identifiers: []string{"cloudwatch.amazonaws.com"}}},
@@ -253,6 +253,23 @@ func newAlarmTopic(b *base, keyArn *string) *string {
 		Arn: topic.Arn(), Policy: policy.Json(),
 	})
 	return topic.Arn()
+}
+
+// DeviceKeyPurpose names the devices key, alias/<org>-<env>-devices: the
+// device ledger and device records.
+const DeviceKeyPurpose = "devices"
+
+// deviceKeyThroughDynamoDB lets a role use the devices key only through
+// DynamoDB (the ledger and device records it may read or write). The key
+// is named by its alias (kms:ResourceAliases): the identity and cicd
+// stacks, whose roles need it, are built without storage's outputs.
+func (b *base) deviceKeyThroughDynamoDB(sid string, actions ...string) sp.Statement {
+	return sp.Statement{Sid: sid, Actions: actions,
+		Resources: []string{fmt.Sprintf("arn:aws:kms:%s:%s:key/*", b.cfg.Region, *b.accountID())},
+		Conditions: []sp.Condition{
+			{Test: "ForAnyValue:StringEquals", Variable: "kms:ResourceAliases", Values: []string{"alias/" + b.names.Prefix() + "-" + DeviceKeyPurpose}},
+			viaServices(b.cfg.Region, "dynamodb"),
+		}}
 }
 
 // viaServices limits a KMS grant to requests an AWS service makes on the

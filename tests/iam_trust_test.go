@@ -297,3 +297,55 @@ func TestIAMServiceDeployRolesStayInTheirLane(t *testing.T) {
 		})
 	}
 }
+
+// Per-purpose keys, used only through the services that hold the data: no
+// role CI creates can call kms:Decrypt or GenerateDataKey on any key of its
+// env directly (every grant carries kms:ViaService), and a workload reaches
+// only its own owner's key: the DTN gateway the edge key through S3, never
+// the devices key; the enrollment service, the presigner and the operators'
+// revocation role the devices key through DynamoDB (the ledger), never the
+// edge key.
+func TestIAMWorkloadRolesUseKeysOnlyThroughTheirServices(t *testing.T) {
+	via := func(service string) string { return service + "." + region + ".amazonaws.com" }
+	for _, env := range iamEnvs {
+		t.Run(env, func(t *testing.T) {
+			f := newTrustFixture(t, env)
+			keys := map[string]string{}
+			for arn, aliases := range f.m.KeyAliases {
+				for _, a := range aliases {
+					keys[strings.TrimPrefix(a, "alias/"+prefix(env)+"-")] = arn
+				}
+			}
+			for _, k := range []string{"data", "edge", "devices", "alarms"} {
+				require.Contains(t, keys, k, "%s: key alias/%s-%s", env, prefix(env), k)
+			}
+			var checks []iameval.Check
+			for _, name := range f.roles {
+				r := f.m.Role(name)
+				if r.Path != workloadPath {
+					continue
+				}
+				for alias, key := range keys {
+					for _, action := range []string{"kms:Decrypt", "kms:GenerateDataKey"} {
+						checks = append(checks, iameval.Deny(name, action, key).Because("a direct call on "+alias+", not through a service"))
+					}
+				}
+			}
+			require.Greater(t, len(checks), 100)
+			gw, enroll := f.role("irsa-dtn-gateway"), f.role("irsa-device-enrollment")
+			checks = append(checks,
+				iameval.Allow(gw, "kms:Decrypt", keys["edge"], "kms:ViaService", via("s3")),
+				iameval.Deny(gw, "kms:Decrypt", keys["devices"], "kms:ViaService", via("dynamodb")),
+				iameval.Deny(gw, "kms:Decrypt", keys["data"], "kms:ViaService", via("s3")).Because("packs and STAC are not the gateway's"),
+				iameval.Allow(enroll, "kms:Decrypt", keys["devices"], "kms:ViaService", via("dynamodb")),
+				iameval.Allow(enroll, "kms:GenerateDataKey", keys["devices"], "kms:ViaService", via("dynamodb")).Because("it writes the ledger"),
+				iameval.Deny(enroll, "kms:Decrypt", keys["edge"], "kms:ViaService", via("s3")),
+				iameval.Allow(f.role("irsa-cdn-presigner"), "kms:Decrypt", keys["devices"], "kms:ViaService", via("dynamodb")).Because("it reads the ledger"),
+				iameval.Deny(f.role("irsa-cdn-presigner"), "kms:GenerateDataKey", keys["devices"], "kms:ViaService", via("dynamodb")).Because("it writes nothing"),
+				iameval.Allow(f.role("device-revocation"), "kms:Decrypt", keys["devices"], "kms:ViaService", via("dynamodb")).
+					With("aws:MultiFactorAuthPresent", "true").Because("rollback reads the cohort's serials"),
+			)
+			iameval.Expect(t, f.m, checks...)
+		})
+	}
+}

@@ -174,7 +174,7 @@ func TestIAMBoundaryKeepsEveryWorkloadGrant(t *testing.T) {
 				}
 				for _, p := range r.Inline {
 					for _, raw := range p.Document["Statement"].([]any) {
-						checks = append(checks, grantChecks(r.Name, raw.(map[string]any))...)
+						checks = append(checks, grantChecks(r.Name, raw.(map[string]any), keysByAlias(m))...)
 					}
 				}
 			}
@@ -222,7 +222,20 @@ func concrete(pattern string) string {
 	return strings.NewReplacer("*", "x", "?", "x").Replace(pattern)
 }
 
-func grantChecks(role string, st map[string]any) []iameval.Check {
+// keysByAlias maps every alias of the model's KMS keys to the key's ARN.
+func keysByAlias(m *iameval.Model) map[string]string {
+	out := map[string]string{}
+	for arn, aliases := range m.KeyAliases {
+		for _, a := range aliases {
+			out[a] = arn
+		}
+	}
+	return out
+}
+
+// grantChecks: a grant on keys named by alias (kms:ResourceAliases) is
+// evaluated on the key that carries the alias, not on a made-up one.
+func grantChecks(role string, st map[string]any, keys map[string]string) []iameval.Check {
 	if st["Effect"] != "Allow" || st["NotAction"] != nil || st["NotResource"] != nil {
 		return nil
 	}
@@ -251,6 +264,9 @@ func grantChecks(role string, st map[string]any) []iameval.Check {
 		}
 		for _, res := range st["Resource"].([]any) {
 			resource := concrete(res.(string))
+			if aliases, ok := ctx["kms:ResourceAliases"].([]string); ok && strings.Contains(resource, ":key/") && keys[aliases[0]] != "" {
+				resource = keys[aliases[0]]
+			}
 			if strings.HasPrefix(action, "logs:") && strings.Contains(resource, ":log-group:") && action != "logs:DescribeLogStreams" {
 				// stream actions name a stream: the group's "…:*" grant
 				if !strings.HasSuffix(res.(string), ":*") {
