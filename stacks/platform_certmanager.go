@@ -26,7 +26,7 @@ const (
 	CertManagerMetricsPort = 9402
 	// ApproverPolicyRelease is approver-policy's release (its pods are
 	// labelled app.kubernetes.io/name=cert-manager-approver-policy).
-	ApproverPolicyRelease = "cert-manager-approver-policy"
+	ApproverPolicyRelease = naming.ReleaseApproverPolicy
 	// ApproverPolicyWebhookPort is the chart's app.webhook.port.
 	ApproverPolicyWebhookPort = 10250
 	// AWSPCAIssuerSigners are the signer names of aws-privateca-issuer's

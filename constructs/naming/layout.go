@@ -34,10 +34,11 @@ const (
 	ReleaseClusterAutoscaler = "cluster-autoscaler"
 	ReleaseLBC               = "aws-load-balancer-controller"
 	ReleaseNATS              = "nats"
-	// ReleaseCertManager and ReleasePCAIssuer are installed by the platform
-	// stack into NamespaceCertManager.
-	ReleaseCertManager = "cert-manager"
-	ReleasePCAIssuer   = "aws-privateca-issuer"
+	// ReleaseCertManager, ReleasePCAIssuer and ReleaseApproverPolicy are
+	// installed by the platform stack into NamespaceCertManager.
+	ReleaseCertManager    = "cert-manager"
+	ReleasePCAIssuer      = "aws-privateca-issuer"
+	ReleaseApproverPolicy = "cert-manager-approver-policy"
 )
 
 // CorsExposeHeaders are the response headers browsers may read from the

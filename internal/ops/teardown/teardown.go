@@ -115,11 +115,13 @@ func Plan(cfg *envs.Config, d Deps, o Options) []Step {
 		steps = append(steps, Step{Name: "delete namespace " + ns, Run: func(ctx context.Context) error { return deleteNamespace(ctx, d, ns) }})
 	}
 	// cert-manager goes once the namespaces holding Certificates are gone:
-	// the issuer first, then cert-manager (whose uninstall also removes its
+	// approver-policy and the issuer first (each with its own webhook or
+	// controller), then cert-manager (whose uninstall also removes its
 	// admission webhooks, which would otherwise reject changes to
 	// cert-manager objects with no pod behind them). The CRDs stay (crds.keep
 	// and the issuer chart's crds/ directory), so `cdktf destroy` of the edge
-	// stack can still delete the ClusterIssuer it manages.
+	// stack can still delete the issuers and approval policies it manages.
+	helm(naming.NamespaceCertManager, naming.ReleaseApproverPolicy)
 	helm(naming.NamespaceCertManager, naming.ReleasePCAIssuer)
 	helm(naming.NamespaceCertManager, naming.ReleaseCertManager)
 	steps = append(steps, Step{Name: "delete namespace " + naming.NamespaceCertManager, Run: func(ctx context.Context) error {

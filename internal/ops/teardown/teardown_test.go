@@ -174,6 +174,7 @@ func TestPlanOrderAndResume(t *testing.T) {
 		assert.Less(t, idx("delete namespace "+ns), idx("helm uninstall cert-manager/aws-privateca-issuer"), ns)
 	}
 	assert.Less(t, idx("helm uninstall cert-manager/aws-privateca-issuer"), idx("helm uninstall cert-manager/cert-manager"))
+	assert.Less(t, idx("helm uninstall cert-manager/cert-manager-approver-policy"), idx("helm uninstall cert-manager/cert-manager"))
 	assert.Less(t, idx("helm uninstall cert-manager/cert-manager"), idx("delete namespace cert-manager"))
 	assert.Less(t, idx("delete namespace cert-manager"), idx("cdktf destroy dev-edge"), "the edge stack's ClusterIssuer is deleted through its kept CRD")
 	assert.Less(t, idx("delete namespace aws-lbc"), idx("disable and delete CloudFront distribution cdn.dev.spatial.properties"))
