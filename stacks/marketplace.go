@@ -96,7 +96,7 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 		}
 	}
 
-	if err := newProvenanceGate(b, roles.gate); err != nil {
+	if err := newProvenanceGate(b, roles.gate, provenanceKey); err != nil {
 		return nil, err
 	}
 
@@ -258,21 +258,31 @@ func marketplacePolicies(cfg *envs.Config) []sp.IngressAllow {
 	}
 }
 
+// ProvenanceGatePort is the gate's API port (the service kit's PORT).
+const ProvenanceGatePort = 8080
+
 // newProvenanceGate runs the provenance gate in its own namespace, which no
 // service-deploy role can edit: its role is the only kms:Sign on the
 // provenance key and the only writer of published/. The infra stack installs
 // helm/provenance-gate by the digest pinned in envs/<env>.yaml; its workflow
-// only builds and pushes the image. Only Prometheus is admitted to it (its
-// metrics port): it polls staging/ and calls AWS, it serves no one.
-func newProvenanceGate(b *base, roleArn *string) error {
+// only builds and pushes the image. Admitted to it: marketplace-api (from
+// namespace marketplace) on the API port, which asks it to attest a
+// candidate, and Prometheus on the metrics port.
+func newProvenanceGate(b *base, roleArn, keyArn *string) error {
+	gate := map[string]string{"app.kubernetes.io/name": envs.WorkloadProvenanceGate}
 	ns, err := sp.NewNamespace(b.stack, "provenance-namespace", &sp.NamespaceProps{
-		Name: naming.NamespaceProvenance, Policies: []sp.IngressAllow{workloadMetricsAllow(envs.WorkloadProvenanceGate)},
+		Name: naming.NamespaceProvenance, Policies: []sp.IngressAllow{
+			{Name: "marketplace-api-to-gate", PodLabels: gate, Ports: []int{ProvenanceGatePort}, From: []sp.Peer{{
+				Namespace: naming.NamespaceMarketplace, PodLabels: map[string]string{"app.kubernetes.io/name": "marketplace-api"},
+			}}},
+			workloadMetricsAllow(envs.WorkloadProvenanceGate),
+		},
 	})
 	if err != nil {
 		return err
 	}
 	_, err = newWorkloadRelease(b, envs.WorkloadProvenanceGate, naming.NamespaceProvenance, roleArn, map[string]any{
-		"PACKS_BUCKET": b.names.DataBucket("packs"), "PROVENANCE_KEY_ALIAS": b.names.ProvenanceKeyAlias(), "AWS_REGION": b.cfg.Region,
+		"PACKS_BUCKET": b.names.DataBucket("packs"), "PROVENANCE_KEY_ID": *keyArn, "AWS_REGION": b.cfg.Region,
 	}, ns.Resource)
 	return err
 }

@@ -291,7 +291,7 @@ func mapKeys[V any](m map[string]V) []string {
 // GIVEN the privileged workloads' namespaces THEN each denies ingress by
 // default and admits Prometheus to the workload's metrics port (9090, the
 // service kit's operations port) and nothing else beyond what the entry
-// point needs (the presigner's ALB).
+// point needs (the presigner's ALB, marketplace-api calling the gate).
 func TestPrivilegedNamespacesAdmitOnlyPrometheusToMetrics(t *testing.T) {
 	for ns, stackName := range map[string]string{"cdn-presigner": "prod-edge", "device-enrollment": "prod-edge", "provenance-gate": "prod-marketplace"} {
 		pol := policiesIn(stack(t, stackName).Doc, ns)
@@ -303,9 +303,31 @@ func TestPrivilegedNamespacesAdmitOnlyPrometheusToMetrics(t *testing.T) {
 		assert.Equal(t, []string{"observability/prometheus"}, peerNames(allow), ns)
 		assert.Equal(t, name, allow.Get(`spec.pod_selector.match_labels.app\.kubernetes\.io/name`).String(), ns)
 		want := 2
-		if ns == "cdn-presigner" {
+		switch ns {
+		case "cdn-presigner":
 			want = 3 // and the ALB to the presigner's port
+		case "provenance-gate":
+			want = 3 // and marketplace-api to the gate's API
+			api := pol["allow-marketplace-api-to-gate"]
+			assert.Equal(t, "8080", api.Get("spec.ingress.0.ports.0.port").String())
+			assert.Equal(t, []string{"marketplace/marketplace-api"}, peerNames(api))
 		}
 		assert.Len(t, pol, want, "%s: %v", ns, pol)
 	}
+}
+
+// GIVEN the provenance gate's image is pinned THEN the marketplace stack
+// installs its chart into provenance-gate by that digest, under the gate's
+// role, with the packs bucket and the provenance key; unpinned, no pod.
+func TestProvenanceGateIsDeployedByTheInfraStackByDigest(t *testing.T) {
+	assert.False(t, stack(t, "prod-marketplace").Doc.Get("resource.helm_release.provenance-gate-release").Exists(), "no digest pinned, no release")
+	doc := pinnedStack(t, "prod", "marketplace")
+	r, v := releaseValues(t, doc, "provenance-gate")
+	assert.Equal(t, "provenance-gate", r.Get("namespace").String())
+	assert.Equal(t, "${path.root}/../../../helm/provenance-gate", r.Get("chart").String())
+	assert.Equal(t, pinnedDigest, v["image"].(map[string]any)["digest"])
+	assert.Regexp(t, `^\$\{aws_iam_role\.provenance-gate-irsa_role_\w+\.arn\}$`, v["serviceAccount"].(map[string]any)["roleArn"])
+	env := v["env"].(map[string]any)
+	assert.Equal(t, "spatial-packs-spatialprops-prod-ap-southeast-2", env["PACKS_BUCKET"])
+	assert.Equal(t, "${aws_kms_key.provenance-key.arn}", env["PROVENANCE_KEY_ID"], "the key the gate's role may sign with")
 }
