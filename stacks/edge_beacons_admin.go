@@ -156,34 +156,15 @@ func newBeaconsAdminOIDCSecret(b *base, ns *sp.Namespace, cluster *ClusterOutput
 		},
 		AutomountServiceAccountToken: jsii.Bool(false),
 	})
-	store := map[string]any{
-		"apiVersion": ExternalSecretsAPI, "kind": "ClusterSecretStore",
-		"metadata": map[string]any{"name": BeaconsAdminOIDCStore},
-		"spec": map[string]any{
-			"provider": map[string]any{"aws": map[string]any{
-				"service": "SecretsManager", "region": b.cfg.Region,
-				"auth": map[string]any{"jwt": map[string]any{"serviceAccountRef": map[string]any{
-					"name": BeaconsAdminOIDCAccount, "namespace": naming.NamespaceExternalSecrets,
-				}}},
-			}},
-			"conditions": []any{map[string]any{"namespaces": []any{naming.NamespaceEdge}}},
-		},
-	}
+	store := secretStore(BeaconsAdminOIDCStore, b.cfg.Region, naming.NamespaceEdge, map[string]any{"jwt": map[string]any{
+		"serviceAccountRef": map[string]any{"name": BeaconsAdminOIDCAccount, "namespace": naming.NamespaceExternalSecrets},
+	}})
 	after := []cdktf.ITerraformDependable{ns.Resource, sa}
 	storeObj := manifest.NewManifest(b.stack, jsii.String("beacons-admin-oidc-store"), &manifest.ManifestConfig{Manifest: &store, DependsOn: &after})
-	es := map[string]any{
-		"apiVersion": ExternalSecretsAPI, "kind": "ExternalSecret",
-		"metadata": map[string]any{"name": BeaconsAdminOIDCSecret, "namespace": naming.NamespaceEdge},
-		"spec": map[string]any{
-			"refreshInterval": "1h",
-			"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": BeaconsAdminOIDCStore},
-			"target":          map[string]any{"name": BeaconsAdminOIDCSecret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-			"data": []any{
-				map[string]any{"secretKey": "clientID", "remoteRef": map[string]any{"key": smName, "property": "clientID"}},
-				map[string]any{"secretKey": "clientSecret", "remoteRef": map[string]any{"key": smName, "property": "clientSecret"}},
-			},
-		},
-	}
+	es := externalSecret(BeaconsAdminOIDCSecret, naming.NamespaceEdge, BeaconsAdminOIDCStore, map[string]any{"data": []any{
+		map[string]any{"secretKey": "clientID", "remoteRef": map[string]any{"key": smName, "property": "clientID"}},
+		map[string]any{"secretKey": "clientSecret", "remoteRef": map[string]any{"key": smName, "property": "clientSecret"}},
+	}})
 	deps := append(after, storeObj)
 	b.output("beacons_admin_oidc_secret", "Secrets Manager secret to fill with the admin UI's IdP client (JSON clientID, clientSecret)", secret.Name(), false)
 	return manifest.NewManifest(b.stack, jsii.String("beacons-admin-oidc-sync"), &manifest.ManifestConfig{Manifest: &es, DependsOn: &deps}), nil

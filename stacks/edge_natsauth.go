@@ -38,29 +38,12 @@ const (
 
 // newNATSAuthSecret copies the callout's account key into edge-nats.
 func newNATSAuthSecret(b *base, after []cdktf.ITerraformDependable) cdktf.ITerraformDependable {
-	store := map[string]any{
-		"apiVersion": ExternalSecretsAPI, "kind": "ClusterSecretStore",
-		"metadata": map[string]any{"name": NATSSecretStore},
-		"spec": map[string]any{
-			"provider":   map[string]any{"aws": map[string]any{"service": "SecretsManager", "region": b.cfg.Region}},
-			"conditions": []any{map[string]any{"namespaces": []any{naming.NamespaceNATS}}},
-		},
-	}
+	store := secretStore(NATSSecretStore, b.cfg.Region, naming.NamespaceNATS, nil)
 	storeObj := manifest.NewManifest(b.stack, jsii.String("nats-secret-store"), &manifest.ManifestConfig{Manifest: &store, DependsOn: &after})
-	secret := map[string]any{
-		"apiVersion": ExternalSecretsAPI, "kind": "ExternalSecret",
-		"metadata": map[string]any{"name": NATSAuthSecret, "namespace": naming.NamespaceNATS},
-		"spec": map[string]any{
-			"refreshInterval": "1h",
-			"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": NATSSecretStore},
-			// Keep the last good copy if the source is briefly unreadable.
-			"target": map[string]any{"name": NATSAuthSecret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-			"data": []any{
-				map[string]any{"secretKey": NATSAuthSeedKey, "remoteRef": map[string]any{"key": b.names.Secret(NATSAuthSecretName), "property": NATSAuthSeedKey}},
-				map[string]any{"secretKey": NATSAuthPublicKey, "remoteRef": map[string]any{"key": b.names.Secret(NATSAuthSecretName), "property": NATSAuthPublicKey}},
-			},
-		},
-	}
+	secret := externalSecret(NATSAuthSecret, naming.NamespaceNATS, NATSSecretStore, map[string]any{"data": []any{
+		map[string]any{"secretKey": NATSAuthSeedKey, "remoteRef": map[string]any{"key": b.names.Secret(NATSAuthSecretName), "property": NATSAuthSeedKey}},
+		map[string]any{"secretKey": NATSAuthPublicKey, "remoteRef": map[string]any{"key": b.names.Secret(NATSAuthSecretName), "property": NATSAuthPublicKey}},
+	}})
 	deps := append(append([]cdktf.ITerraformDependable(nil), after...), storeObj)
 	return manifest.NewManifest(b.stack, jsii.String("nats-auth-secret"), &manifest.ManifestConfig{
 		Manifest: &secret, DependsOn: &deps,

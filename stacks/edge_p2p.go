@@ -69,17 +69,8 @@ func p2pBridgeObjects(cfg *envs.Config, names naming.Names) map[string]map[strin
 			"commonName": UserP2PBridge, "uris": []string{edge.ServiceUserName(UserP2PBridge)},
 			"usages": []string{"client auth"},
 		}),
-		"nats-leaf-creds": {
-			"apiVersion": ExternalSecretsAPI, "kind": "ExternalSecret",
-			"metadata": map[string]any{"name": NATSLeafCredsSecret, "namespace": naming.NamespaceNATS},
-			"spec": map[string]any{
-				"refreshInterval": "1h",
-				"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": NATSSecretStore},
-				"target":          map[string]any{"name": NATSLeafCredsSecret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-				"data": []any{map[string]any{
-					"secretKey": NATSLeafCredsKey, "remoteRef": map[string]any{"key": names.Secret(b.CredentialsSecret)},
-				}},
-			},
-		},
+		"nats-leaf-creds": externalSecret(NATSLeafCredsSecret, naming.NamespaceNATS, NATSSecretStore, map[string]any{"data": []any{
+			map[string]any{"secretKey": NATSLeafCredsKey, "remoteRef": map[string]any{"key": names.Secret(b.CredentialsSecret)}},
+		}}),
 	}
 }

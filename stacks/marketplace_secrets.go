@@ -21,28 +21,12 @@ const BillingConnectorK8sSecret = "billing-connector"
 // marketplace namespace.
 func billingConnectorSecret(b *base, ns *sp.Namespace) error {
 	deps := []cdktf.ITerraformDependable{ns.Resource}
-	store := map[string]any{
-		"apiVersion": ExternalSecretsAPI,
-		"kind":       "ClusterSecretStore",
-		"metadata":   map[string]any{"name": MarketplaceSecretStore},
-		"spec": map[string]any{
-			"provider":   map[string]any{"aws": map[string]any{"service": "SecretsManager", "region": b.cfg.Region}},
-			"conditions": []any{map[string]any{"namespaces": []any{naming.NamespaceMarketplace}}},
-		},
-	}
+	store := secretStore(MarketplaceSecretStore, b.cfg.Region, naming.NamespaceMarketplace, nil)
 	s := manifest.NewManifest(b.stack, jsii.String("marketplace-secret-store"), &manifest.ManifestConfig{Manifest: &store, DependsOn: &deps})
-	es := map[string]any{
-		"apiVersion": ExternalSecretsAPI,
-		"kind":       "ExternalSecret",
-		"metadata":   map[string]any{"name": BillingConnectorK8sSecret, "namespace": naming.NamespaceMarketplace},
-		"spec": map[string]any{
-			"refreshInterval": "1h",
-			"secretStoreRef":  map[string]any{"kind": "ClusterSecretStore", "name": MarketplaceSecretStore},
-			"target":          map[string]any{"name": BillingConnectorK8sSecret, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-			// Every key of the JSON secret becomes a key of the Secret.
-			"dataFrom": []any{map[string]any{"extract": map[string]any{"key": b.cfg.BillingConnectorSecretName()}}},
-		},
-	}
+	// Every key of the JSON secret becomes a key of the Secret.
+	es := externalSecret(BillingConnectorK8sSecret, naming.NamespaceMarketplace, MarketplaceSecretStore, map[string]any{
+		"dataFrom": []any{map[string]any{"extract": map[string]any{"key": b.cfg.BillingConnectorSecretName()}}},
+	})
 	after := append(deps, s)
 	manifest.NewManifest(b.stack, jsii.String("billing-connector-secret"), &manifest.ManifestConfig{Manifest: &es, DependsOn: &after})
 	return nil

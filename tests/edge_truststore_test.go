@@ -1,68 +1,15 @@
 package tests
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net/url"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spatialprops/spatialprops-infra/internal/testpki"
 )
-
-// testCA is one CA of a stand-in hierarchy: root, device CA, service CA.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  string
-}
-
-func newTestCA(t *testing.T, cn string, parent *testCA) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	signer, issuer := key, tpl
-	if parent != nil {
-		signer, issuer = parent.key, parent.cert
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, issuer, &key.PublicKey, signer)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return &testCA{cert: cert, key: key, pem: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}
-}
-
-// clientCert is a client-auth leaf from ca naming device (as a device
-// certificate does, the URI SAN included).
-func (ca *testCA) clientCert(t *testing.T, device string) *x509.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	u, err := url.Parse("urn:spatial-properties:device:" + device)
-	require.NoError(t, err)
-	tpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: device},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), URIs: []*url.URL{u},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tpl, ca.cert, &key.PublicKey, ca.key)
-	require.NoError(t, err)
-	cert, err := x509.ParseCertificate(der)
-	require.NoError(t, err)
-	return cert
-}
 
 // caRef is a CA data source attribute in a Terraform expression.
 var caRef = regexp.MustCompile(`data\.aws_acmpca_certificate_authority\.[a-z-]+\.certificate(_chain)?`)
@@ -75,14 +22,14 @@ var caRef = regexp.MustCompile(`data\.aws_acmpca_certificate_authority\.[a-z-]+\
 // directly) is refused. A bundle that also held the root or the service
 // CA would admit certificates any in-cluster workload can hold.
 func TestALBTrustStoreAdmitsOnlyDeviceCACertificates(t *testing.T) {
-	root := newTestCA(t, "spatialprops root CA", nil)
-	device := newTestCA(t, "spatialprops device CA", root)
-	service := newTestCA(t, "spatialprops service CA", root)
+	root := testpki.NewCA(t, "spatialprops root CA", nil)
+	device := testpki.NewCA(t, "spatialprops device CA", root)
+	service := testpki.NewCA(t, "spatialprops service CA", root)
 	known := map[string]string{
-		"data.aws_acmpca_certificate_authority.device-ca.certificate":        device.pem,
-		"data.aws_acmpca_certificate_authority.device-ca.certificate_chain":  root.pem,
-		"data.aws_acmpca_certificate_authority.service-ca.certificate":       service.pem,
-		"data.aws_acmpca_certificate_authority.service-ca.certificate_chain": root.pem,
+		"data.aws_acmpca_certificate_authority.device-ca.certificate":        device.PEM(),
+		"data.aws_acmpca_certificate_authority.device-ca.certificate_chain":  root.PEM(),
+		"data.aws_acmpca_certificate_authority.service-ca.certificate":       service.PEM(),
+		"data.aws_acmpca_certificate_authority.service-ca.certificate_chain": root.PEM(),
 	}
 	for _, env := range iamEnvs {
 		doc := stack(t, env+"-edge").Doc
@@ -107,13 +54,13 @@ func TestALBTrustStoreAdmitsOnlyDeviceCACertificates(t *testing.T) {
 		verify := func(c *x509.Certificate) error {
 			// the client sends its certificate and the CAs above it
 			inter := x509.NewCertPool()
-			inter.AddCert(device.cert)
-			inter.AddCert(service.cert)
+			inter.AddCert(device.Cert)
+			inter.AddCert(service.Cert)
 			_, err := c.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 			return err
 		}
-		assert.NoError(t, verify(device.clientCert(t, "dev-0001")), "%s: a device certificate is admitted", env)
-		assert.Error(t, verify(service.clientCert(t, "dev-0001")), "%s: a certificate from the service CA is refused, whatever it names", env)
-		assert.Error(t, verify(root.clientCert(t, "dev-0001")), "%s: the root signs CAs only; a leaf from it is refused", env)
+		assert.NoError(t, verify(device.ClientCert(t, "dev-0001", "urn:spatial-properties:device:dev-0001")), "%s: a device certificate is admitted", env)
+		assert.Error(t, verify(service.ClientCert(t, "dev-0001", "urn:spatial-properties:device:dev-0001")), "%s: a certificate from the service CA is refused, whatever it names", env)
+		assert.Error(t, verify(root.ClientCert(t, "dev-0001", "urn:spatial-properties:device:dev-0001")), "%s: the root signs CAs only; a leaf from it is refused", env)
 	}
 }

@@ -72,7 +72,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
 	fs.StringVar(&c.Bucket, "bucket", getenv("PKI_BUCKET"), "PKI `bucket`, spatial-pki-<org>-<env>-<region> (env PKI_BUCKET)")
-	fs.StringVar(&c.CAArn, "ca-arn", getenv("CA_ARN"), "private CA `arn` (env CA_ARN; terraform output ca_arn of <env>-identity)")
+	fs.StringVar(&c.CAArn, "ca-arn", getenv("CA_ARN"), "device CA `arn` (env CA_ARN; terraform output device_ca_arn of <env>-identity)")
 	fs.StringVar(&c.TrustStoreArn, "trust-store-arn", getenv("TRUST_STORE_ARN"), "ALB trust store `arn` (env TRUST_STORE_ARN; output device_trust_store_arn)")
 	fs.StringVar(&c.KMSKey, "kms-key", getenv("PKI_KMS_KEY"), "KMS `key` for the PEM object (env PKI_KMS_KEY; default: the bucket's SSE-KMS key)")
 	fs.DurationVar(&c.Timeout, "timeout", DefaultTimeout, "give up the whole run after this long")
@@ -88,7 +88,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	case c.Bucket == "":
 		return c, errors.New("PKI_BUCKET (or --bucket) is required: the PKI bucket, terraform output pki_bucket of <env>-identity")
 	case c.CAArn == "":
-		return c, errors.New("CA_ARN (or --ca-arn) is required: the private CA, terraform output ca_arn of <env>-identity")
+		return c, errors.New("CA_ARN (or --ca-arn) is required: the device CA, terraform output device_ca_arn of <env>-identity")
 	case c.TrustStoreArn == "":
 		return c, errors.New("TRUST_STORE_ARN (or --trust-store-arn) is required: the trust store, terraform output device_trust_store_arn of <env>-identity")
 	case c.Region == "":
