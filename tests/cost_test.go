@@ -55,3 +55,35 @@ func TestCostCountsTheControllersLoadBalancers(t *testing.T) {
 	}, lbs["dev-edge"])
 	assert.Len(t, lbs["dev-marketplace"], 1, "the storefront's ALB")
 }
+
+// DevBudget is what dev may cost a month in fixed charges (issue 26), and
+// IdentityAllowance the share of it the CA hierarchy is designed to
+// (an offline KMS root and two short-lived-mode sub-CAs: 1 + 50 + 50).
+const (
+	DevBudget         = 450.0
+	IdentityAllowance = 101.0
+)
+
+// GIVEN the real synthesized dev stacks THEN everything but the identity
+// stack fits the dev budget less the CA hierarchy's allowance, so dev stays
+// within DevBudget once identity is at its allowance; the nodes are priced
+// as Spot, which is most of the saving.
+func TestDevFitsItsMonthlyBudget(t *testing.T) {
+	allStacks(t)
+	docs, ids, err := cost.Load(synthDir, "dev")
+	require.NoError(t, err)
+	est, err := cost.Compute("dev", docs, ids)
+	require.NoError(t, err)
+	rest := 0.0
+	for _, s := range est.Stacks {
+		if s.ID != "dev-identity" {
+			rest += s.Subtotal
+		}
+		for _, l := range s.Lines {
+			if strings.HasPrefix(l.Resource, "aws_eks_node_group.") && !strings.HasSuffix(l.Resource, "root volumes") {
+				assert.Contains(t, l.Detail, "Spot (5 types", "dev nodes run on Spot")
+			}
+		}
+	}
+	assert.LessOrEqual(t, rest, DevBudget-IdentityAllowance, "dev without its CA hierarchy costs %.2f", rest)
+}
