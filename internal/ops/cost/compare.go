@@ -132,7 +132,7 @@ func (c *Comparison) WriteText(w io.Writer) {
 // WriteMarkdown prints the same as a Markdown table, for a PR comment.
 func (c *Comparison) WriteMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "### Monthly fixed cost of `%s`: %.2f → %.2f USD (%s)\n\n", c.Env, c.Before, c.After, signed(c.After-c.Before))
-	fmt.Fprintf(w, "`%s` → `%s`, priced by `spctl cost` (on-demand list prices, ap-southeast-2; usage-priced items not included).\n\n", c.Base, c.Head)
+	fmt.Fprintf(w, "`%s` → `%s`, priced by `spctl cost` with its pinned ap-southeast-2 table (usage-priced items are not included).\n\n", c.Base, c.Head)
 	if !c.Changed() {
 		fmt.Fprintln(w, "No change in fixed monthly cost.")
 		return
