@@ -181,6 +181,10 @@ func SynthRef(ctx context.Context, repo, ref, env string, synth SynthFunc) (outd
 	if strings.HasPrefix(ref, "-") {
 		return "", cleanup, fmt.Errorf("--compare %q: a git ref cannot start with '-'", ref)
 	}
+	// Absolute, so the links into the worktree do not point at themselves.
+	if repo, err = filepath.Abs(repo); err != nil {
+		return "", cleanup, err
+	}
 	git := func(args ...string) ([]byte, error) {
 		cmd := exec.CommandContext(ctx, "git", append([]string{"-C", repo}, args...)...)
 		out, err := cmd.CombinedOutput()

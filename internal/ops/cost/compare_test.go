@@ -112,10 +112,13 @@ func TestSynthRefUsesATemporaryWorktree(t *testing.T) {
 	var sawModules bool
 	synth := func(ctx context.Context, dir, env string) error {
 		fi, err := os.Lstat(filepath.Join(dir, "node_modules"))
-		sawModules = err == nil && fi.Mode()&os.ModeSymlink != 0
+		_, errTarget := os.Stat(filepath.Join(dir, "node_modules", "."))
+		sawModules = err == nil && fi.Mode()&os.ModeSymlink != 0 && errTarget == nil
 		return fakeSynth(ctx, dir, env)
 	}
-	out, cleanup, err := SynthRef(context.Background(), repo, first, "dev", synth)
+	// From inside the checkout, as spctl runs it (a relative repo path).
+	t.Chdir(repo)
+	out, cleanup, err := SynthRef(context.Background(), ".", first, "dev", synth)
 	require.NoError(t, err)
 	assert.True(t, sawModules, "node_modules is linked, not installed again")
 	require.NoError(t, fakeSynth(context.Background(), repo, "dev"))
