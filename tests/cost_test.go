@@ -16,12 +16,8 @@ import (
 // a price, a usage price or a reason to be free in internal/ops/cost, so
 // the estimate in the docs never silently omits it.
 func TestCostPricesEverySynthesizedResourceType(t *testing.T) {
-	allStacks(t)
 	for _, env := range envs.Order {
-		docs, ids, err := cost.Load(synthDir, env)
-		require.NoError(t, err, env)
-		est, err := cost.Compute(env, docs, ids)
-		require.NoError(t, err, env)
+		est := estimate(t, env)
 		assert.Empty(t, est.Unpriced, "%s: add these types to internal/ops/cost (price, usage or free)", env)
 		assert.Positive(t, est.Total, env)
 	}
@@ -34,11 +30,7 @@ func TestCostPricesEverySynthesizedResourceType(t *testing.T) {
 // writes kubernetes_* blocks as objects, not lists, so a pricer that only
 // reads Terraform's list form would silently price them at zero.
 func TestCostCountsTheControllersLoadBalancers(t *testing.T) {
-	allStacks(t)
-	docs, ids, err := cost.Load(synthDir, "dev")
-	require.NoError(t, err)
-	est, err := cost.Compute("dev", docs, ids)
-	require.NoError(t, err)
+	est := estimate(t, "dev")
 	lbs := map[string][]string{}
 	for _, s := range est.Stacks {
 		for _, l := range s.Lines {
@@ -69,11 +61,7 @@ const (
 // within DevBudget once identity is at its allowance; the nodes are priced
 // as Spot, which is most of the saving.
 func TestDevFitsItsMonthlyBudget(t *testing.T) {
-	allStacks(t)
-	docs, ids, err := cost.Load(synthDir, "dev")
-	require.NoError(t, err)
-	est, err := cost.Compute("dev", docs, ids)
-	require.NoError(t, err)
+	est := estimate(t, "dev")
 	rest := 0.0
 	for _, s := range est.Stacks {
 		if s.ID != "dev-identity" {
@@ -86,4 +74,15 @@ func TestDevFitsItsMonthlyBudget(t *testing.T) {
 		}
 	}
 	assert.LessOrEqual(t, rest, DevBudget-IdentityAllowance, "dev without its CA hierarchy costs %.2f", rest)
+}
+
+// estimate prices the real synthesized stacks of env.
+func estimate(t *testing.T, env string) *cost.Estimate {
+	t.Helper()
+	allStacks(t)
+	docs, ids, err := cost.Load(synthDir, env)
+	require.NoError(t, err, env)
+	est, err := cost.Compute(env, docs, ids)
+	require.NoError(t, err, env)
+	return est
 }

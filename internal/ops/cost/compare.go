@@ -114,15 +114,15 @@ func signed(v float64) string {
 // under it, and the totals.
 func (c *Comparison) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "Monthly fixed cost of %s: %s -> %s (USD)\n", c.Env, c.Base, c.Head)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "stack\tbefore\tafter\tchange\t\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "stack\t    before\t     after\t    change\n")
 	for _, s := range c.Stacks {
-		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t\n", s.ID, s.Before, s.After, signed(s.Delta()))
+		fmt.Fprintf(tw, "%s\t%10.2f\t%10.2f\t%10s\n", s.ID, s.Before, s.After, signed(s.Delta()))
 		for _, ch := range s.Changes {
-			fmt.Fprintf(tw, "  %s\t%.2f\t%.2f\t%s\t\n", ch.Resource, ch.Before, ch.After, signed(ch.After-ch.Before))
+			fmt.Fprintf(tw, "  %s\t%10.2f\t%10.2f\t%10s\n", ch.Resource, ch.Before, ch.After, signed(ch.After-ch.Before))
 		}
 	}
-	fmt.Fprintf(tw, "TOTAL\t%.2f\t%.2f\t%s\t\n", c.Before, c.After, signed(c.After-c.Before))
+	fmt.Fprintf(tw, "TOTAL\t%10.2f\t%10.2f\t%10s\n", c.Before, c.After, signed(c.After-c.Before))
 	tw.Flush()
 	if !c.Changed() {
 		fmt.Fprintln(w, "No change in fixed monthly cost.")
