@@ -35,7 +35,7 @@ STACKRUN   := go run ./cmd/stackrun
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: spctl help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
+.PHONY: spctl help gen build synth synth-hcl test check scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
 	check-envs require-env require-stack plugin-cache validate e2e bootstrap
 
 # The app's stack ids in deploy order (`go run . --list`): validates the
@@ -117,18 +117,33 @@ tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml edge.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml edge.rules.test.yaml
 
+# Every Go test suite: the app's packages (unit, golden, policy, IAM and
+# the operator CLI against moto_server), the charts, the NATS authorization
+# rules and the services. make test runs them afresh ($(1) = -count=1);
+# make check lets Go's test cache skip what did not change.
+define go-tests
+	$(STACKRUN) with-moto -- go test $(1) $(PKGS)
+	cd helm && go test $(1) ./...
+	cd edge/natstest && go test $(1) ./...
+	cd services/pack-service && go test $(1) ./...
+	$(STACKRUN) with-moto -- sh -c 'cd services/billing-stub && go test $(1) ./...'
+	$(STACKRUN) with-moto -- sh -c 'cd services/beacon-rotate && go test $(1) ./...'
+	$(STACKRUN) with-moto -- sh -c 'cd services/crl-sync && go test $(1) ./...'
+endef
+
+# The loop to run while editing (docs: README "While you edit"): the same
+# Go test suites as make test, cached, without building or running the
+# scanners, linters, Terraform validation or the emulated deploy. The
+# alert-routing tests run when bin/amtool is built and skip otherwise.
+check: check-envs gen ## Fast loop while editing: unit, golden, policy, chart and IAM tests (Go's test cache skips what did not change)
+	$(call go-tests,)
+
 # The alert-routing tests (tests/alerting_test.go) run these binaries and
 # fail when they are missing; outside make they look in bin/.
 test: export AMTOOL := $(abspath $(AMTOOL))
 test: export AMINHIBIT := $(abspath $(AMINHIBIT))
 test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and chart tests, alert routing (amtool), linters, actionlint, Trivy, validate, e2e
-	$(STACKRUN) with-moto -- go test -count=1 $(PKGS)
-	cd helm && go test -count=1 ./...
-	cd edge/natstest && go test -count=1 ./...
-	cd services/pack-service && go test -count=1 ./...
-	$(STACKRUN) with-moto -- sh -c 'cd services/billing-stub && go test -count=1 ./...'
-	$(STACKRUN) with-moto -- sh -c 'cd services/beacon-rotate && go test -count=1 ./...'
-	$(STACKRUN) with-moto -- sh -c 'cd services/crl-sync && go test -count=1 ./...'
+	$(call go-tests,-count=1)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false

@@ -125,6 +125,12 @@ type NodeGroup struct {
 	MaxSize     int `yaml:"maxSize"`
 	// DiskSizeGiB is the encrypted gp3 root volume size. Default: 50.
 	DiskSizeGiB int `yaml:"diskSizeGiB"`
+	// CapacityType is ON_DEMAND (the default) or SPOT. Prod refuses SPOT,
+	// and SPOT needs at least two instance types (envs/capacity.go).
+	CapacityType string `yaml:"capacityType"`
+	// WorkingHours, when set, scales the nodes to zero outside these hours
+	// (dev only). Default: unset, nodes run around the clock.
+	WorkingHours *WorkingHours `yaml:"workingHours"`
 }
 
 // Storage configures the three Spatial Packs buckets and their data key.

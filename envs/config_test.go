@@ -2,6 +2,7 @@ package envs
 
 import (
 	"net/netip"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -511,4 +512,78 @@ func TestAccountBaselineDefaultsToTheLandingZone(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, cfg.AccountBaseline.Create, "CloudTrail, GuardDuty and Config come from the organization by default")
 	assert.Equal(t, DefaultBaselineDays, cfg.AccountBaseline.RetentionDays)
+}
+
+func TestNodeCapacity(t *testing.T) {
+	// GIVEN the shipped files THEN dev runs on Spot across several pools,
+	// and staging and prod on on-demand nodes (docs/cost.md says why).
+	for env, want := range map[string]string{"dev": CapacitySpot, "staging": CapacityOnDemand, "prod": CapacityOnDemand} {
+		cfg, err := Load(env, Overrides{})
+		require.NoError(t, err)
+		assert.Equal(t, want, cfg.Cluster.NodeGroup.CapacityType, env)
+		assert.Nil(t, cfg.Cluster.NodeGroup.WorkingHours, "%s ships with nodes around the clock", env)
+	}
+	dev, err := Load("dev", Overrides{})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(dev.Cluster.NodeGroup.InstanceTypes), MinSpotInstanceTypes)
+
+	// A file that names nothing gets on-demand nodes.
+	cfg, err := Parse("envs/dev.yaml", []byte(validDev), Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, CapacityOnDemand, cfg.Cluster.NodeGroup.CapacityType)
+
+	// WHEN working hours are set THEN the two cron expressions follow them.
+	cfg, err = Parse("envs/dev.yaml", []byte(replace("cluster:\n",
+		"cluster:\n  nodeGroup:\n    workingHours: {timeZone: Australia/Perth, start: \"07:30\", end: \"19:00\"}\n")(validDev)), Overrides{})
+	require.NoError(t, err)
+	up, down := cfg.Cluster.NodeGroup.WorkingHours.Recurrences()
+	assert.Equal(t, "30 7 * * MON,TUE,WED,THU,FRI", up)
+	assert.Equal(t, "0 19 * * MON,TUE,WED,THU,FRI", down)
+}
+
+func TestNodeCapacityRefusals(t *testing.T) {
+	nodeGroup := func(yaml string) func(string) string {
+		return replace("cluster:\n", "cluster:\n  nodeGroup:\n"+yaml)
+	}
+	cases := []struct {
+		name string
+		file string
+		edit func(string) string
+		want string
+	}{
+		{"unknown capacity type", "dev", nodeGroup("    capacityType: spot\n"),
+			`envs/dev.yaml: cluster.nodeGroup.capacityType: "spot" is not a capacity type; use ON_DEMAND or SPOT`},
+		{"spot with one type", "dev", nodeGroup("    capacityType: SPOT\n    instanceTypes: [m6i.large]\n"),
+			`envs/dev.yaml: cluster.nodeGroup.instanceTypes: lists 1 type(s); Spot needs at least 2 of the same size (e.g. m6i.large, m6a.large, m5.large) so one reclaimed capacity pool does not empty the group`},
+		{"bad time zone", "dev", nodeGroup("    workingHours: {timeZone: Perth, start: \"07:00\", end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.timeZone: "Perth" is not an IANA time zone name; use e.g. Australia/Perth or Australia/Sydney`},
+		{"missing time zone", "dev", nodeGroup("    workingHours: {start: \"07:00\", end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.timeZone: is missing; name the IANA time zone the hours are in, e.g. Australia/Perth`},
+		{"end before start", "dev", nodeGroup("    workingHours: {timeZone: Australia/Perth, start: \"19:00\", end: \"07:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.end: 07:00 is not after start 19:00; nodes run from start to end of the same day`},
+		{"twelve-hour clock", "dev", nodeGroup("    workingHours: {timeZone: Australia/Perth, start: 7am, end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.start: "7am" is not a 24-hour time HH:MM, e.g. "07:00"`},
+		{"unknown day", "dev", nodeGroup("    workingHours: {timeZone: Australia/Perth, days: [MON, Tuesday], start: \"07:00\", end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.days[1]: "Tuesday" must be one of SUN MON TUE WED THU FRI SAT, each listed once`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("envs/dev.yaml", []byte(tc.edit(validDev)), Overrides{})
+			require.Error(t, err)
+			assert.Equal(t, tc.want, err.Error())
+		})
+	}
+
+	// Outside dev: no Spot in prod, no working hours in staging or prod.
+	prod, err := os.ReadFile("prod.yaml")
+	require.NoError(t, err)
+	_, err = Parse("envs/prod.yaml", []byte(replace("    minSize: 3\n", "    minSize: 3\n    capacityType: SPOT\n")(string(prod))), Overrides{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "envs/prod.yaml: cluster.nodeGroup.capacityType: SPOT is not allowed in prod")
+	staging, err := os.ReadFile("staging.yaml")
+	require.NoError(t, err)
+	_, err = Parse("envs/staging.yaml", []byte(replace("    maxSize: 6\n",
+		"    maxSize: 6\n    workingHours: {timeZone: Australia/Perth, start: \"07:00\", end: \"19:00\"}\n")(string(staging))), Overrides{})
+	require.Error(t, err)
+	assert.Equal(t, "envs/staging.yaml: cluster.nodeGroup.workingHours: is allowed only in dev; staging nodes must run around the clock (alerts, devices and rehearsals need them)", err.Error())
 }

@@ -75,6 +75,7 @@ func applyDefaults(c *Config) {
 	if len(g.InstanceTypes) == 0 {
 		g.InstanceTypes = []string{DefaultInstanceType}
 	}
+	setStr(&g.CapacityType, CapacityOnDemand)
 	setInt(&g.MinSize, DefaultMinSize)
 	setInt(&g.DesiredSize, DefaultDesiredSize)
 	setInt(&g.MaxSize, DefaultMaxSize)

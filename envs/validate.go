@@ -75,6 +75,7 @@ func validate(c *Config, src sources) error {
 	validateTags(p, c)
 	validateNetwork(p, c)
 	validateCluster(p, c)
+	validateCapacity(p, c)
 	validateStorage(p, c)
 	validateCDN(p, c, domainOK)
 	validateCICD(p, c)

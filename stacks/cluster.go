@@ -66,6 +66,8 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		DiskSizeGiB:            g.DiskSizeGiB,
 		Tags:                   Tags(cfg, Cluster),
 		DependsOn:              cluster.Dependable,
+		CapacityType:           g.CapacityType,
+		Schedule:               nodeSchedule(g.WorkingHours),
 	})
 	if err != nil {
 		return nil, err
@@ -100,4 +102,14 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		ClusterSecurityGroupID: cluster.ClusterSecurityGroupID,
 		VpcID:                  net.VpcID,
 	}, nil
+}
+
+// nodeSchedule turns the env's working hours into the node group's
+// scheduled actions; nil keeps the nodes running around the clock.
+func nodeSchedule(w *envs.WorkingHours) *sp.NodeSchedule {
+	if w == nil {
+		return nil
+	}
+	up, down := w.Recurrences()
+	return &sp.NodeSchedule{TimeZone: w.TimeZone, Up: up, Down: down}
 }

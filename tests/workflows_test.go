@@ -343,3 +343,37 @@ func TestPackServiceBuildContextExists(t *testing.T) {
 	assert.Regexp(t, `(?m)^FROM gcr\.io/distroless/static-debian12:nonroot$`, string(dockerfile), "distroless, non-root runtime image pinned by tag")
 	assert.Regexp(t, `(?m)^USER 65532:65532$`, string(dockerfile), "runs as the distroless nonroot user")
 }
+
+// GIVEN any workflow WHEN a job may write to pull requests THEN it runs
+// none of the PR's code (no checkout, no run step): a PR that changed the
+// Makefile or a Go file must not get a token that can edit comments. The
+// cost workflow splits its work that way, and its estimate job compares
+// every env against the PR's base with spctl cost --compare.
+func TestJobsThatWriteToPullRequestsRunNoPRCode(t *testing.T) {
+	for name, w := range loadWorkflows(t) {
+		for id, j := range w.Jobs {
+			perms, _ := j.Permissions.(map[string]any)
+			if perms["pull-requests"] != "write" {
+				continue
+			}
+			for _, s := range j.Steps {
+				assert.Empty(t, s.Run, "%s job %s writes to PRs and runs a script", name, id)
+				assert.False(t, strings.HasPrefix(s.Uses, "actions/checkout@"), "%s job %s writes to PRs and checks out code", name, id)
+			}
+		}
+	}
+	w := loadWorkflows(t)["cost.yml"]
+	est := w.Jobs["estimate"]
+	assert.Equal(t, map[string]any{"contents": "read"}, est.Permissions)
+	var compare string
+	for _, s := range est.Steps {
+		if strings.Contains(s.Run, "spctl cost") {
+			compare = s.Run
+		}
+	}
+	for _, env := range envs.Order {
+		assert.Contains(t, compare, env, "every env is priced")
+	}
+	assert.Contains(t, compare, `--compare "origin/$BASE_REF" --markdown`)
+	assert.Equal(t, "estimate", w.Jobs["comment"].needs())
+}
