@@ -3,7 +3,7 @@
 //	stackrun validate [-out cdktf.out]      terraform init + validate of every stack whose providers are mirrored
 //	stackrun bootstrap -env dev             apply <env>-state, then migrate its state into its own bucket
 //	stackrun e2e -env dev                   emulated deploy of the env's AWS-side stacks to moto_server
-//	stackrun with-moto -- CMD ...           run CMD with MOTO_ENDPOINT set to a fresh moto_server
+//	stackrun with-moto [-grace 10s] -- CMD  run CMD with MOTO_ENDPOINT set to a fresh moto_server
 //
 // The Makefile calls it (`make validate`, `make bootstrap`, `make e2e`).
 // Where Terraform or a provider mirror is missing, validate and e2e print one
@@ -48,7 +48,10 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
+	var status exitStatus
 	switch {
+	case errors.As(err, &status):
+		os.Exit(int(status))
 	case errors.Is(err, errSkipped):
 		if os.Getenv(requireEnv) == "1" {
 			fmt.Fprintf(os.Stderr, "%s=1: a skipped run is a failure here\n", requireEnv)
@@ -66,9 +69,19 @@ func usage() {
   stackrun bootstrap -env <env> [-out cdktf.out]
                                             apply <env>-state and migrate its state into its own bucket
   stackrun e2e -env <env> [-keep]           apply the env's AWS-side stacks to moto_server, re-plan, destroy
-  stackrun with-moto -- <command> [args]    run a command with MOTO_ENDPOINT set to a fresh moto_server
+  stackrun with-moto [-grace 10s] -- <command> [args]
+                                            run a command with MOTO_ENDPOINT set to a fresh moto_server;
+                                            SIGINT/SIGTERM reach the command's process group, then both
+                                            stop; exit status is the command's, or 128+signal
 `)
 }
+
+// exitStatus ends stackrun with this status and no further message: the
+// command already said what happened (with-moto passes on its command's
+// status, or 128+signal when it was interrupted).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 // repoRoot is where the Makefile runs us; generated files go under it.
 func repoRoot() string {
