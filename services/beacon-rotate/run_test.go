@@ -25,8 +25,20 @@ import (
 )
 
 // TestMain stops the moto_server motoserver.Endpoint started for a
-// standalone run (under `make test` the shared MOTO_ENDPOINT is used).
-func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
+// standalone run (under `make test` the shared MOTO_ENDPOINT is used). With
+// BEACON_ROTATE_TEST_MAIN=1 the test binary is beacon-rotate itself, run
+// with the arguments after "--beacon-rotate" (subprocess tests).
+func TestMain(m *testing.M) {
+	if os.Getenv("BEACON_ROTATE_TEST_MAIN") == "1" {
+		for i, a := range os.Args {
+			if a == "--beacon-rotate" {
+				os.Args = append([]string{"beacon-rotate"}, os.Args[i+1:]...)
+			}
+		}
+		main()
+	}
+	os.Exit(motoserver.Run(m))
+}
 
 // logLines decodes the JSON log lines the job wrote.
 func logLines(t *testing.T, out string) []map[string]any {
