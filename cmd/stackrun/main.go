@@ -12,11 +12,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 )
 
 // requireEnv turns "cannot run here" into a failure (CI sets it).
@@ -24,6 +28,26 @@ const requireEnv = "REQUIRE_E2E"
 
 // errSkipped marks a command that could not run on this machine.
 var errSkipped = errors.New("skipped")
+
+// runCtx ends at the first SIGINT or SIGTERM: the terraform a command is
+// running gets SIGINT (it saves its state and releases its lock), the
+// command stops, its deferred cleanup (moto_server) runs, and stackrun exits
+// 128+signal. A second signal ends stackrun at once.
+var runCtx, signalled = signalContext()
+
+func signalContext() (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	var got atomic.Value
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		got.Store(s)
+		signal.Stop(sigs)
+		cancel()
+	}()
+	return ctx, func() os.Signal { s, _ := got.Load().(os.Signal); return s }
+}
 
 func main() {
 	if len(os.Args) < 2 {
@@ -49,6 +73,13 @@ func main() {
 		os.Exit(2)
 	}
 	var status exitStatus
+	if sig, ok := signalled().(syscall.Signal); ok && !errors.As(err, &status) {
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "error: %v\n", err)
+		}
+		fmt.Fprintf(os.Stderr, "stackrun %s: interrupted by %s; rerunning is safe\n", os.Args[1], sig)
+		os.Exit(128 + int(sig))
+	}
 	switch {
 	case errors.As(err, &status):
 		os.Exit(int(status))
