@@ -161,7 +161,7 @@ func (a *awsChecks) publishGate(ctx context.Context) (string, error) {
 	bucket := a.names.DataBucket("packs")
 	out, err := a.d.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
 	if err != nil {
-		return "", absentErr(err, bucket, "no bucket policy")
+		return "", a.bucketErr(err, bucket, "no bucket policy")
 	}
 	var doc struct {
 		Statement []struct {

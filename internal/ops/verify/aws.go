@@ -39,6 +39,9 @@ type awsChecks struct {
 	clusterErr error
 	dist       *cftypes.Distribution
 	distErr    error
+	// existsCheck maps a bucket to the id of the check that reports its
+	// absence, so its other checks do not report it again.
+	existsCheck map[string]string
 }
 
 // clusterInfo describes the cluster once.
@@ -133,7 +136,7 @@ func (a *awsChecks) bucketEncryption(kind, bucket string) func(context.Context) 
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)})
 		if err != nil {
-			return "", absentErr(err, bucket, "no default encryption")
+			return "", a.bucketErr(err, bucket, "no default encryption")
 		}
 		if out.ServerSideEncryptionConfiguration == nil || len(out.ServerSideEncryptionConfiguration.Rules) == 0 ||
 			out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault == nil {
@@ -161,7 +164,7 @@ func (a *awsChecks) bucketVersioning(bucket string) func(context.Context) (strin
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
 		if apiCode(err) == "NoSuchBucket" {
-			return "", noBucket(bucket)
+			return "", a.noBucket(bucket)
 		}
 		if err != nil {
 			return "", callErr(err, bucket+": versioning")
@@ -181,7 +184,7 @@ func (a *awsChecks) bucketPublicAccess(bucket string) func(context.Context) (str
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 		if err != nil {
-			return "", absentErr(err, bucket, "no public access block")
+			return "", a.bucketErr(err, bucket, "no public access block")
 		}
 		c := out.PublicAccessBlockConfiguration
 		if c == nil || !aws.ToBool(c.BlockPublicAcls) || !aws.ToBool(c.IgnorePublicAcls) || !aws.ToBool(c.BlockPublicPolicy) || !aws.ToBool(c.RestrictPublicBuckets) {
@@ -195,7 +198,7 @@ func (a *awsChecks) bucketLifecycle(bucket string) func(context.Context) (string
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
 		if err != nil {
-			return "", absentErr(err, bucket, "no lifecycle configuration")
+			return "", a.bucketErr(err, bucket, "no lifecycle configuration")
 		}
 		var active []string
 		for _, r := range out.Rules {
@@ -216,7 +219,7 @@ func (a *awsChecks) bucketCors(bucket string) func(context.Context) (string, err
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String(bucket)})
 		if apiCode(err) == "NoSuchBucket" {
-			return "", noBucket(bucket)
+			return "", a.noBucket(bucket)
 		}
 		if err != nil && !isNotFound(err) {
 			return "", callErr(err, bucket+": CORS")

@@ -17,7 +17,7 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		d.Now = time.Now
 	}
 	names := naming.New(cfg.Org, cfg.Env, cfg.Region)
-	a := &awsChecks{cfg: cfg, names: names, d: &d}
+	a := &awsChecks{cfg: cfg, names: names, d: &d, existsCheck: map[string]string{}}
 	h := &httpChecks{a: a}
 	k := &kubeChecks{a: a}
 	env := cfg.Env
@@ -38,6 +38,7 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 	storage := redeploy(env, naming.ComponentStorage)
 	for _, kind := range naming.DataBucketKinds {
 		b := names.DataBucket(kind)
+		a.existsCheck[b] = "e1.2/" + kind + "/exists"
 		sec := "E1.2 Object Storage"
 		cs = append(cs,
 			Check{ID: "e1.2/" + kind + "/exists", Section: sec, Title: "bucket " + b + " exists", Run: a.bucketExists(b), Fix: storage},

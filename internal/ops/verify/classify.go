@@ -31,19 +31,29 @@ func callErr(err error, what string) error {
 // absentErr is callErr for a read of a setting: its absence is the
 // finding absent ("no lifecycle configuration").
 func absentErr(err error, what, absent string) error {
-	if apiCode(err) == "NoSuchBucket" {
-		return noBucket(what)
-	}
 	if isNotFound(err) {
 		return failf("%s: %s (%s)", what, absent, apiCode(err))
 	}
 	return notRunf("%s: could not read its %s: %s", what, strings.TrimPrefix(absent, "no "), brief(err))
 }
 
-// noBucket is a bucket setting that cannot be read because the bucket
-// does not exist: the bucket's own "exists" check reports that.
-func noBucket(bucket string) error {
-	return notRunf("bucket %s does not exist (its \"exists\" check fails)", bucket)
+// noBucket is the outcome of reading a setting of a bucket that does not
+// exist: "not run" when the bucket has its own "exists" check (which
+// reports the absence once), else the absence itself.
+func (a *awsChecks) noBucket(bucket string) error {
+	if id, ok := a.existsCheck[bucket]; ok {
+		return notRunf("bucket %s does not exist (see %s)", bucket, id)
+	}
+	return failf("bucket %s does not exist", bucket)
+}
+
+// bucketErr is absentErr for a bucket setting, with a missing bucket
+// reported as such.
+func (a *awsChecks) bucketErr(err error, bucket, absent string) error {
+	if apiCode(err) == "NoSuchBucket" {
+		return a.noBucket(bucket)
+	}
+	return absentErr(err, bucket, absent)
 }
 
 // isNotFound reports whether err is an answer saying the resource (or the

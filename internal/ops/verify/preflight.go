@@ -90,7 +90,7 @@ func probeCredentials(ctx context.Context, cfg *envs.Config, d Deps, timeout tim
 }
 
 func credentialsProblem(msg string) *Problem {
-	return &Problem{Code: ExitCredentials, Kind: "credentials", Message: msg, Short: "AWS credentials: see the first line"}
+	return &Problem{Code: ExitCredentials, Kind: "credentials", Message: msg, Short: "AWS credentials missing, expired or rejected"}
 }
 
 // unreachable is AWS not answering at all in the region.
@@ -150,7 +150,7 @@ func probeCluster(ctx context.Context, cfg *envs.Config, d Deps, timeout time.Du
 		}
 		return &Problem{Code: ExitCluster, Kind: "cluster",
 			Message: fmt.Sprintf("no access to cluster %s (%s): in-cluster checks not run; %s, or pass --kubeconfig", cluster, why, fix),
-			Short:   "no cluster access (see the last line)"}
+			Short:   "no access to the cluster"}
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -169,7 +169,7 @@ func probeCluster(ctx context.Context, cfg *envs.Config, d Deps, timeout time.Du
 	}
 	return &Problem{Code: ExitCluster, Kind: "cluster",
 		Message: fmt.Sprintf("cluster %s: %s; in-cluster checks not run (%s)", cluster, why, fix),
-		Short:   "cluster did not answer (see the last line)"}
+		Short:   "the cluster's API did not answer or refused access"}
 }
 
 // serverVersion asks the API server for /version under ctx. client-go's
