@@ -12,10 +12,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
-func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
+// TestMain runs the tests; with SPCTL_TEST_MAIN=1 the test binary is spctl
+// itself (subprocess tests send it real signals).
+func TestMain(m *testing.M) {
+	faultnet.ChildMain("SPCTL_TEST_MAIN", "--spctl", "spctl", main)
+	os.Exit(motoserver.Run(m))
+}
 
 func spctl(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/awsenv"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/opstest"
@@ -78,7 +79,7 @@ func TestRollbackStopsOnSignal(t *testing.T) {
 // THEN its first AWS call fails within the per-attempt timeout (shortened
 // here from 30 s) and the SDK's 3 attempts, exit 1, instead of hanging.
 func TestRollbackWhenAWSNeverAnswers(t *testing.T) {
-	awsTestEnv(t, "http://"+silentServer(t), true)
+	awsTestEnv(t, "http://"+faultnet.Silent(t), true)
 	old := awsenv.HTTPTimeout
 	awsenv.HTTPTimeout = 300 * time.Millisecond
 	t.Cleanup(func() { awsenv.HTTPTimeout = old })

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/awsenv"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/opstest"
@@ -77,29 +77,6 @@ func fast(t *testing.T) {
 	verifyTimeouts.probe, verifyTimeouts.check = 3*time.Second, 5*time.Second
 	awsenv.HTTPTimeout, kubeTimeout = 3*time.Second, 3*time.Second
 	t.Cleanup(func() { verifyTimeouts, awsenv.HTTPTimeout, kubeTimeout = old, oldHTTP, oldKube })
-}
-
-// silentServer accepts connections and never answers.
-func silentServer(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		l.Close()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return l.Addr().String()
 }
 
 // kubeconfigFor writes a kubeconfig whose cluster is at server.
@@ -207,11 +184,7 @@ func TestVerifyWithAWrongRegion(t *testing.T) {
 // GIVEN AWS's endpoint closed THEN exit 4: AWS did not answer in the region.
 func TestVerifyWhenAWSDoesNotAnswer(t *testing.T) {
 	fast(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	closed := "http://" + l.Addr().String()
-	l.Close()
-	for name, endpoint := range map[string]string{"closed": closed, "never answers": "http://" + silentServer(t)} {
+	for name, endpoint := range map[string]string{"closed": "http://" + faultnet.Closed(t), "never answers": "http://" + faultnet.Silent(t)} {
 		t.Run(name, func(t *testing.T) {
 			awsTestEnv(t, endpoint, true)
 			code, _, errOut := timed(t, 30*time.Second, "verify", "--env", "dev")
@@ -230,7 +203,7 @@ func TestVerifyAgainstAClusterThatNeverAnswers(t *testing.T) {
 	awsTestEnv(t, motoserver.Endpoint(t), true)
 	deployedOrg(t)
 	warm(t, motoserver.Region)
-	t.Setenv("KUBECONFIG", kubeconfigFor(t, "http://"+silentServer(t)))
+	t.Setenv("KUBECONFIG", kubeconfigFor(t, "http://"+faultnet.Silent(t)))
 	code, out, errOut := timed(t, 30*time.Second, "verify", "--env", "dev", "--json")
 	assert.Equal(t, 5, code, errOut)
 	var rep verifyJSON
@@ -253,23 +226,10 @@ func TestVerifyAgainstAClusterThatNeverAnswers(t *testing.T) {
 	assert.Contains(t, out, "⏭  Nodes Ready — not run: the cluster's API did not answer or refused access")
 }
 
-// TestMain in main_test.go; this lets the test binary be spctl.
-func init() {
-	if os.Getenv("SPCTL_TEST_MAIN") == "1" {
-		for i, a := range os.Args {
-			if a == "--spctl" {
-				os.Args = append([]string{"spctl"}, os.Args[i+1:]...)
-			}
-		}
-		main()
-	}
-}
-
-// spctlProcess starts the real binary (this test binary as spctl) with
-// the real deadlines.
+// spctlProcess starts the real binary (this test binary as spctl, see
+// TestMain) with the real deadlines.
 func spctlProcess(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--spctl"}, args...)...)
-	cmd.Env = append(os.Environ(), append(env, "SPCTL_TEST_MAIN=1")...)
+	cmd := faultnet.Child("SPCTL_TEST_MAIN", "--spctl", env, args...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	require.NoError(t, cmd.Start())
@@ -278,16 +238,7 @@ func spctlProcess(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes
 
 func waitProcess(t *testing.T, cmd *exec.Cmd, limit time.Duration) time.Duration {
 	t.Helper()
-	start := time.Now()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-		_ = cmd.Process.Kill()
-		t.Fatalf("spctl still running after %s", limit)
-	}
-	return time.Since(start)
+	return faultnet.Wait(t, cmd, limit)
 }
 
 // The end-to-end bound, with the real deadlines (no test shortening): a
@@ -298,7 +249,7 @@ func TestVerifyEndToEndBoundWithRealDeadlines(t *testing.T) {
 	}
 	awsTestEnv(t, motoserver.Endpoint(t), true)
 	org := deployedOrg(t)
-	cmd, out, errOut := spctlProcess(t, []string{"ORG=" + org, "KUBECONFIG=" + kubeconfigFor(t, "http://"+silentServer(t))}, "verify", "--env", "dev")
+	cmd, out, errOut := spctlProcess(t, []string{"ORG=" + org, "KUBECONFIG=" + kubeconfigFor(t, "http://"+faultnet.Silent(t))}, "verify", "--env", "dev")
 	took := waitProcess(t, cmd, 60*time.Second)
 	assert.Less(t, took, 30*time.Second)
 	assert.Equal(t, 5, cmd.ProcessState.ExitCode(), errOut.String())
@@ -309,7 +260,7 @@ func TestVerifyEndToEndBoundWithRealDeadlines(t *testing.T) {
 // SIGINT or SIGTERM THEN it stops within a second or two, says so, and
 // exits 130 or 143.
 func TestVerifyStopsOnSignal(t *testing.T) {
-	awsTestEnv(t, "http://"+silentServer(t), true)
+	awsTestEnv(t, "http://"+faultnet.Silent(t), true)
 	for sig, want := range map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd, _, errOut := spctlProcess(t, nil, "verify", "--env", "dev")

@@ -16,29 +16,21 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 )
 
 // TestMain lets the test binary stand in for stackrun: with
-// STACKRUN_TEST_MAIN=1 it runs main() with the arguments after "--".
+// STACKRUN_TEST_MAIN=1 it runs main() with the arguments after "--stackrun".
 func TestMain(m *testing.M) {
-	if os.Getenv("STACKRUN_TEST_MAIN") == "1" {
-		for i, a := range os.Args {
-			if a == "--stackrun" {
-				os.Args = append([]string{"stackrun"}, os.Args[i+1:]...)
-				break
-			}
-		}
-		main()
-		os.Exit(0)
-	}
+	faultnet.ChildMain("STACKRUN_TEST_MAIN", "--stackrun", "stackrun", main)
 	os.Exit(m.Run())
 }
 
 // stackrun starts this test binary as stackrun with args.
 func stackrun(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bufio.Reader) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--stackrun"}, args...)...)
-	cmd.Env = append(os.Environ(), "STACKRUN_TEST_MAIN=1")
+	cmd := faultnet.Child("STACKRUN_TEST_MAIN", "--stackrun", nil, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -57,21 +49,6 @@ func alive(pid int) bool {
 	}
 	fields := strings.Fields(string(stat))
 	return len(fields) > 2 && fields[2] != "Z"
-}
-
-// waitBounded waits for cmd, killing it and failing the test after d.
-func waitBounded(t *testing.T, cmd *exec.Cmd, d time.Duration) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(d):
-		_ = cmd.Process.Kill()
-		t.Fatalf("stackrun still running %s after the signal", d)
-		return nil
-	}
 }
 
 func waitFile(t *testing.T, path string) string {
@@ -120,11 +97,9 @@ func TestWithMotoStopsEverythingOnSignal(t *testing.T) {
 
 			start := time.Now()
 			require.NoError(t, cmd.Process.Signal(c.sig))
-			err = waitBounded(t, cmd, 10*time.Second)
+			faultnet.Wait(t, cmd, 10*time.Second)
 			took := time.Since(start)
-			var ee *exec.ExitError
-			require.True(t, errors.As(err, &ee), "with-moto must exit non-zero, got %v", err)
-			assert.Equal(t, c.want, ee.ExitCode(), stderr.String())
+			assert.Equal(t, c.want, cmd.ProcessState.ExitCode(), stderr.String())
 			assert.Less(t, took, 5*time.Second, "with-moto must stop promptly")
 			assert.Contains(t, stderr.String(), "interrupted by")
 			assert.False(t, alive(cmdPid), "the command must not outlive with-moto")

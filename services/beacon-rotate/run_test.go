@@ -21,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
@@ -29,14 +30,7 @@ import (
 // BEACON_ROTATE_TEST_MAIN=1 the test binary is beacon-rotate itself, run
 // with the arguments after "--beacon-rotate" (subprocess tests).
 func TestMain(m *testing.M) {
-	if os.Getenv("BEACON_ROTATE_TEST_MAIN") == "1" {
-		for i, a := range os.Args {
-			if a == "--beacon-rotate" {
-				os.Args = append([]string{"beacon-rotate"}, os.Args[i+1:]...)
-			}
-		}
-		main()
-	}
+	faultnet.ChildMain("BEACON_ROTATE_TEST_MAIN", "--beacon-rotate", "beacon-rotate", main)
 	os.Exit(motoserver.Run(m))
 }
 

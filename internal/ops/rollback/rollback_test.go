@@ -204,18 +204,10 @@ func TestRevokeExactlyTheCohort(t *testing.T) {
 		}
 		put(t, db, table, item)
 	}
-	pcaClient := acmpca.NewFromConfig(cfg)
-	ca, err := pcaClient.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
-		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeSubordinate,
-		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1,
-			SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa, Subject: &pcatypes.ASN1Subject{CommonName: aws.String("devices")}},
-	})
-	require.NoError(t, err)
-	_, err = pcaClient.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: ca.CertificateAuthorityArn, Status: pcatypes.CertificateAuthorityStatusActive})
-	require.NoError(t, err)
-	pca := &recordingPCA{Client: pcaClient}
+	pca := &recordingPCA{Client: acmpca.NewFromConfig(cfg)}
+	caArn := deviceCA(t, pca.Client)
 
-	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-perth-2026q4"}, now)
+	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"0a01", "0a02"}, revoked)
 	assert.Equal(t, []string{"0a01", "0a02"}, pca.serials, "the CA saw exactly these serials")
@@ -224,11 +216,11 @@ func TestRevokeExactlyTheCohort(t *testing.T) {
 	for _, e := range entries {
 		assert.False(t, e.Revoked, "other cohorts are untouched")
 	}
-	again, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-perth-2026q4"}, now)
+	again, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
 	require.NoError(t, err)
 	assert.Empty(t, again, "the ledger marks make a rerun a no-op")
 
-	_, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-typo"}, now)
+	_, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-typo"}, now)
 	assert.ErrorContains(t, err, `cohort "venue-typo" has no certificate`)
 }
 
