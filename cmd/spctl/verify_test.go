@@ -181,15 +181,17 @@ func TestVerifyWithAWrongRegion(t *testing.T) {
 	assert.NotContains(t, out, "not deployed in region")
 }
 
-// GIVEN AWS's endpoint closed THEN exit 4: AWS did not answer in the region.
+// GIVEN AWS's endpoint closed, never answering, or breaking off its answer
+// THEN exit 4: AWS gave no usable answer in the region.
 func TestVerifyWhenAWSDoesNotAnswer(t *testing.T) {
 	fast(t)
-	for name, endpoint := range map[string]string{"closed": "http://" + faultnet.Closed(t), "never answers": "http://" + faultnet.Silent(t)} {
+	for name, endpoint := range map[string]string{"closed": "http://" + faultnet.Closed(t), "never answers": "http://" + faultnet.Silent(t),
+		"half way": "http://" + faultnet.HalfWay(t)} {
 		t.Run(name, func(t *testing.T) {
 			awsTestEnv(t, endpoint, true)
 			code, _, errOut := timed(t, 30*time.Second, "verify", "--env", "dev")
 			assert.Equal(t, 4, code, errOut)
-			assert.Contains(t, errOut, "AWS STS did not answer in region ap-southeast-2")
+			assert.Contains(t, errOut, "AWS STS gave no usable answer in region ap-southeast-2")
 		})
 	}
 }

@@ -104,8 +104,8 @@ func unreachable(cfg *envs.Config, what string, err error, timeout time.Duration
 		why = fmt.Sprintf("no answer within %s", timeout)
 	}
 	return &Problem{Code: ExitRegion, Kind: "region",
-		Message: fmt.Sprintf("%s did not answer in region %s (%s): check the region and the network, then rerun", what, cfg.Region, why),
-		Short:   "AWS did not answer in region " + cfg.Region}
+		Message: fmt.Sprintf("%s gave no usable answer in region %s (%s): check the region and the network, then rerun", what, cfg.Region, why),
+		Short:   "AWS gave no usable answer in region " + cfg.Region}
 }
 
 func probeRegion(ctx context.Context, cfg *envs.Config, fileRegion string, d Deps, timeout time.Duration) *Problem {

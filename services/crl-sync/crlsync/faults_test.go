@@ -169,3 +169,29 @@ func TestEveryCallUnderFaultsEndsAndConverges(t *testing.T) {
 		}
 	}
 }
+
+// GIVEN poison input (the CRL object is not a CRL; the state record is not
+// JSON) THEN a garbage CRL is refused with nothing changed, and a garbage
+// record is treated as none: the run attaches the current CRL and removes
+// every other list, ending with exactly one.
+func TestPoisonInputIsRefusedOrRepaired(t *testing.T) {
+	e := newEnv(t)
+	e.put(t, crlKey, e.ca.crl(t, 1, now.Add(-2*time.Hour), 101))
+	_, err := e.run(t)
+	require.NoError(t, err)
+
+	e.put(t, crlKey, []byte("<html>503 Service Unavailable</html>"))
+	_, err = e.run(t)
+	require.ErrorIs(t, err, ErrRefused)
+	assert.ErrorContains(t, err, "not a DER CRL")
+	assert.Equal(t, []string{"add 1"}, e.elb.calls, "nothing changes")
+
+	e.put(t, crlKey, e.ca.crl(t, 2, now.Add(-time.Hour), 205))
+	e.put(t, StateKey, []byte("{not json"))
+	res, err := e.run(t)
+	require.NoError(t, err)
+	assert.True(t, res.Changed)
+	assert.Equal(t, 1, e.elb.count())
+	assert.Equal(t, []string{"205"}, e.elb.revoked())
+	assert.Contains(t, e.logs.String(), "unreadable state record")
+}
