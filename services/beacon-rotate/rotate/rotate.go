@@ -187,6 +187,7 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
+	r.pubDown = nil // each run gives NATS a fresh chance
 	now := r.now().Unix()
 	items, err := r.scan(ctx, now)
 	if err != nil {
