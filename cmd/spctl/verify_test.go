@@ -275,3 +275,20 @@ func TestVerifyStopsOnSignal(t *testing.T) {
 		})
 	}
 }
+
+// GIVEN verify --help THEN it lists every exit code the command can end
+// with, the same table docs/spctl-verify.md gives.
+func TestVerifyHelpListsItsExitCodes(t *testing.T) {
+	code, out, _ := spctl(t, "verify", "--help")
+	require.Equal(t, 0, code)
+	for _, line := range []string{"0  every check ran", "1  a check ran and found", "2  bad usage", "3  AWS credentials missing, expired or rejected",
+		"4  AWS did not answer in the env's region, or the env is not deployed there", "5  the cluster's API did not answer or refused access",
+		"6  some checks could not run", "130, 143  interrupted by SIGINT or SIGTERM"} {
+		assert.Contains(t, out, line)
+	}
+	doc, err := os.ReadFile("../../docs/spctl-verify.md")
+	require.NoError(t, err)
+	for _, code := range []string{"| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 130, 143 |"} {
+		assert.Contains(t, string(doc), code, "the runbook documents exit code %s", code)
+	}
+}
