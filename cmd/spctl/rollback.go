@@ -95,7 +95,8 @@ func newRollbackCmd() *cobra.Command {
 			} else {
 				revoked, err := rollback.RevokeCohorts(ctx, out, db, acmpca.NewFromConfig(ac), n.DeviceLedgerTable(), caArn, cohorts, time.Now())
 				if err != nil {
-					return fmt.Errorf("%w (revoked before the error: %v; rerun skips them)", err, revoked)
+					return fmt.Errorf("%w\nRevoked and marked in the ledger before the error: %v. "+
+						"Run the same command again: it skips what the ledger marks, and a certificate the CA already revoked is marked and passed", err, revoked)
 				}
 			}
 

@@ -202,7 +202,7 @@ func (e *e2e) startEmulator() (*motoserver.Server, error) {
 
 // run is the deploy itself; it stops at the first failure.
 func (e *e2e) run() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
+	ctx, cancel := context.WithTimeout(runCtx, 45*time.Minute)
 	defer cancel()
 	if err := e.createZones(); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -69,17 +70,95 @@ func TestDrainTimesOutThenDrains(t *testing.T) {
 
 // recordingPCA passes revocations to moto's ACM PCA (which checks the CA
 // and the request) and records the serials, which moto does not return.
+// moto accepts a second revocation of a serial; AWS answers it with
+// RequestAlreadyProcessedException ("Your request has already been
+// completed"), and so does this wrapper.
 type recordingPCA struct {
 	*acmpca.Client
 	serials []string
 }
 
 func (r *recordingPCA) RevokeCertificate(ctx context.Context, in *acmpca.RevokeCertificateInput, o ...func(*acmpca.Options)) (*acmpca.RevokeCertificateOutput, error) {
+	if slices.Contains(r.serials, aws.ToString(in.CertificateSerial)) {
+		return nil, &pcatypes.RequestAlreadyProcessedException{Message: aws.String("Your request has already been completed.")}
+	}
 	out, err := r.Client.RevokeCertificate(ctx, in, o...)
 	if err == nil {
 		r.serials = append(r.serials, aws.ToString(in.CertificateSerial))
 	}
 	return out, err
+}
+
+// ledgerDown fails UpdateItem after the first n calls, as a run stopped
+// (or a DynamoDB outage) between the CA and the ledger does.
+type ledgerDown struct {
+	*dynamodb.Client
+	n int
+}
+
+func (l *ledgerDown) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if l.n <= 0 {
+		return nil, errors.New("connection reset by peer")
+	}
+	l.n--
+	return l.Client.UpdateItem(ctx, in, o...)
+}
+
+// deviceCA creates an ACTIVE private CA on moto.
+func deviceCA(t *testing.T, c *acmpca.Client) string {
+	ctx := context.Background()
+	ca, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
+		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeSubordinate,
+		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1,
+			SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa, Subject: &pcatypes.ASN1Subject{CommonName: aws.String("devices")}},
+	})
+	require.NoError(t, err)
+	_, err = c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: ca.CertificateAuthorityArn, Status: pcatypes.CertificateAuthorityStatusActive})
+	require.NoError(t, err)
+	return aws.ToString(ca.CertificateAuthorityArn)
+}
+
+// GIVEN a cohort of three live certificates WHEN the ledger stops
+// answering after the first is marked (the second is revoked at the CA,
+// not in the ledger) THEN the run stops naming that serial; WHEN the same
+// command runs again THEN the CA's "already processed" answer for the
+// second marks it, the third is revoked, and the run ends without error;
+// a third run revokes nothing.
+func TestRevokeRerunAfterInterruptionBetweenCAAndLedger(t *testing.T) {
+	ctx := context.Background()
+	cfg := opstest.AWS(t, motoserver.Region)
+	db := dynamodb.NewFromConfig(cfg)
+	table := naming.New(motoserver.UniqueName("t"), "dev", motoserver.Region).DeviceLedgerTable()
+	ledgerTable(t, db, table)
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	for _, serial := range []string{"0c01", "0c02", "0c03"} {
+		put(t, db, table, map[string]ddbtypes.AttributeValue{"serial": s(serial), "cohort": s("venue-perth-2026q4"), "device": s("dev-" + serial),
+			"notAfter": s(now.Add(24 * time.Hour).Format(time.RFC3339))})
+	}
+	pca := &recordingPCA{Client: acmpca.NewFromConfig(cfg)}
+	caArn := deviceCA(t, pca.Client)
+
+	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, &ledgerDown{Client: db, n: 1}, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
+	require.ErrorContains(t, err, "0c02", "the error names the serial the CA revoked and the ledger does not record")
+	assert.Equal(t, []string{"0c01"}, revoked)
+	assert.Equal(t, []string{"0c01", "0c02"}, pca.serials)
+
+	var out bytes.Buffer
+	revoked, err = RevokeCohorts(ctx, &out, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
+	require.NoError(t, err, "a rerun must get past the certificate the CA already revoked")
+	assert.Equal(t, []string{"0c02", "0c03"}, revoked)
+	assert.Equal(t, []string{"0c01", "0c02", "0c03"}, pca.serials, "each serial reached the CA once")
+	assert.Contains(t, out.String(), "2 of 3 certificates revoked now")
+	assert.Contains(t, out.String(), "1 of them already revoked at the CA by an interrupted run")
+	entries, err := CohortEntries(ctx, db, table, "venue-perth-2026q4")
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.True(t, e.Revoked, "%s is marked in the ledger", e.Serial)
+	}
+
+	revoked, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
+	require.NoError(t, err)
+	assert.Empty(t, revoked)
 }
 
 func ledgerTable(t *testing.T, db *dynamodb.Client, name string) {
@@ -125,18 +204,10 @@ func TestRevokeExactlyTheCohort(t *testing.T) {
 		}
 		put(t, db, table, item)
 	}
-	pcaClient := acmpca.NewFromConfig(cfg)
-	ca, err := pcaClient.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
-		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeSubordinate,
-		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1,
-			SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa, Subject: &pcatypes.ASN1Subject{CommonName: aws.String("devices")}},
-	})
-	require.NoError(t, err)
-	_, err = pcaClient.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: ca.CertificateAuthorityArn, Status: pcatypes.CertificateAuthorityStatusActive})
-	require.NoError(t, err)
-	pca := &recordingPCA{Client: pcaClient}
+	pca := &recordingPCA{Client: acmpca.NewFromConfig(cfg)}
+	caArn := deviceCA(t, pca.Client)
 
-	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-perth-2026q4"}, now)
+	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"0a01", "0a02"}, revoked)
 	assert.Equal(t, []string{"0a01", "0a02"}, pca.serials, "the CA saw exactly these serials")
@@ -145,11 +216,11 @@ func TestRevokeExactlyTheCohort(t *testing.T) {
 	for _, e := range entries {
 		assert.False(t, e.Revoked, "other cohorts are untouched")
 	}
-	again, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-perth-2026q4"}, now)
+	again, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
 	require.NoError(t, err)
 	assert.Empty(t, again, "the ledger marks make a rerun a no-op")
 
-	_, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-typo"}, now)
+	_, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-typo"}, now)
 	assert.ErrorContains(t, err, `cohort "venue-typo" has no certificate`)
 }
 

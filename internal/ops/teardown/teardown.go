@@ -271,6 +271,10 @@ func Run(ctx context.Context, out io.Writer, env string, steps []Step, o Options
 	return nil
 }
 
+// InterruptGrace is how long an interrupted helm or cdktf (and the
+// terraform it runs) may take to stop cleanly before it is killed.
+var InterruptGrace = 2 * time.Minute
+
 // HelmCLI runs the helm binary.
 type HelmCLI struct{ Kubeconfig, Context string }
 
@@ -283,7 +287,9 @@ func (h HelmCLI) Uninstall(ctx context.Context, ns, release string) error {
 	if h.Context != "" {
 		args = append(args, "--kube-context", h.Context)
 	}
-	out, err := exec.CommandContext(ctx, "helm", args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "helm", args...)
+	stopGroupOnCancel(cmd, InterruptGrace)
+	out, err := cmd.CombinedOutput()
 	if err != nil && strings.Contains(string(out), "not found") {
 		return nil
 	}
@@ -302,6 +308,7 @@ type CDKTFCLI struct {
 // Destroy runs `npx --no-install cdktf destroy <stack> --auto-approve`.
 func (c CDKTFCLI) Destroy(ctx context.Context, stackID string) error {
 	cmd := exec.CommandContext(ctx, "npx", "--no-install", "cdktf", "destroy", stackID, "--auto-approve")
+	stopGroupOnCancel(cmd, InterruptGrace)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = c.Dir, c.Out, c.Out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("cdktf destroy %s: %w", stackID, err)

@@ -32,7 +32,7 @@ func (h *httpChecks) asset(ctx context.Context) (string, error) {
 	bucket := h.a.names.DataBucket("packs")
 	out, err := h.a.d.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), MaxKeys: aws.Int32(100)})
 	if err != nil {
-		return "", failf("cannot pick an asset to probe from %s: %v (pass --asset)", bucket, err)
+		return "", notRunf("no asset to probe: cannot list %s: %s (pass --asset)", bucket, brief(err))
 	}
 	for _, o := range out.Contents {
 		if aws.ToInt64(o.Size) > 0 {
@@ -40,7 +40,7 @@ func (h *httpChecks) asset(ctx context.Context) (string, error) {
 			return h.key, nil
 		}
 	}
-	return "", failf("%s is empty: upload one asset (any .pmtiles) or pass --asset", bucket)
+	return "", notRunf("no asset to probe: %s is empty: upload one asset (any .pmtiles) or pass --asset", bucket)
 }
 
 func (h *httpChecks) get(ctx context.Context, key string, header http.Header) (*http.Response, error) {
@@ -56,7 +56,7 @@ func (h *httpChecks) get(ctx context.Context, key string, header http.Header) (*
 	req.Header = header
 	resp, err := h.a.d.HTTP.Do(req)
 	if err != nil {
-		return nil, failf("GET %s: %v", u, err)
+		return nil, notRunf("GET %s: could not reach the CDN: %v", u, err)
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()

@@ -40,6 +40,7 @@ type env struct {
 	table string
 	js    jetstream.JetStream // the job's connection (beacon-rotate user)
 	admin jetstream.JetStream // the test's own connection
+	srv   *server.Server
 	now   time.Time
 }
 
@@ -72,6 +73,7 @@ func (e *env) startNATS() {
 	go s.Start()
 	require.True(t, s.ReadyForConnections(10*time.Second), "nats-server did not start")
 	t.Cleanup(s.Shutdown)
+	e.srv = s
 	connect := func(user, pass string) jetstream.JetStream {
 		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, pass))
 		require.NoError(t, err)
@@ -106,10 +108,14 @@ func (e *env) rotator(db DynamoDB, pub Publisher) *Rotator {
 	if pub == nil {
 		pub = JetStream{JS: e.js}
 	}
-	return &Rotator{
+	r := &Rotator{
 		DB: db, Pub: pub, Table: e.table, Period: 24 * time.Hour, Grace: time.Hour,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return e.now },
 	}
+	if _, crash := pub.(*lostPublish); crash {
+		r.PublishAttempts = 1 // a process that dies tries once
+	}
+	return r
 }
 
 // put writes an item as an administrator would (no contract check), so a

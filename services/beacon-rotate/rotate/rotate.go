@@ -18,6 +18,14 @@
 // next run finishes it with the same successor and the same Msg-Id. A fully
 // rotated item matches nothing, so a second run has nothing to do.
 //
+// Every DynamoDB call has its own deadline (CallTimeout) and every publish
+// attempt its own (PublishTimeout), with at most PublishAttempts tries
+// (backoff with jitter; the Msg-Id makes a retry harmless). When an
+// announcement still fails, NATS is taken as unavailable for the rest of
+// the run: no further beacon is claimed (each is counted Deferred), so an
+// outage costs one announcement's attempts, not the run's whole timeout,
+// and leaves one claimed rotation for the next run to finish.
+//
 // Every request names only edge.BeaconAttributes, asks for
 // SPECIFIC_ATTRIBUTES and returns NONE: exactly what the IAM role
 // irsa-beacon-rotate (stacks/edge_beacons.go) allows.
@@ -31,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
@@ -105,7 +114,29 @@ type Rotator struct {
 	// Now and NewID default to the clock and NewBeaconID; tests set them.
 	Now   func() time.Time
 	NewID func() (string, error)
+	// CallTimeout bounds each DynamoDB call, the SDK's retries included;
+	// 0 means DefaultCallTimeout.
+	CallTimeout time.Duration
+	// PublishTimeout bounds each publish attempt, the wait for the stream's
+	// acknowledgement included; 0 means DefaultPublishTimeout.
+	PublishTimeout time.Duration
+	// PublishAttempts bounds the tries of one announcement; 0 means
+	// DefaultPublishAttempts.
+	PublishAttempts int
+	// pubDown is set when an announcement failed all its attempts: the
+	// rest of the run claims nothing more.
+	pubDown error
 }
+
+// Defaults of the per-call bounds.
+const (
+	DefaultCallTimeout     = 10 * time.Second
+	DefaultPublishTimeout  = 5 * time.Second
+	DefaultPublishAttempts = 3
+	// publishBackoff is the wait after the first failed attempt; it doubles
+	// after each, with up to as much again of random jitter.
+	publishBackoff = 200 * time.Millisecond
+)
 
 // Summary counts one run's outcome.
 type Summary struct {
@@ -125,6 +156,9 @@ type Summary struct {
 	// Failed counts rotations that stopped on an error; the next run
 	// finishes them.
 	Failed int `json:"failed"`
+	// Deferred counts due beacons this run did not start because NATS was
+	// unavailable or the run was out of time; the next run does them.
+	Deferred int `json:"deferred"`
 }
 
 // Validate checks the settings before any request is made.
@@ -153,6 +187,7 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
+	r.pubDown = nil // each run gives NATS a fresh chance
 	now := r.now().Unix()
 	items, err := r.scan(ctx, now)
 	if err != nil {
@@ -160,6 +195,10 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	}
 	s.Scanned = len(items)
 	for _, item := range items {
+		if r.pubDown != nil || ctx.Err() != nil {
+			s.Deferred++
+			continue
+		}
 		b, err := decode(item)
 		if err != nil {
 			s.Refused++
@@ -175,9 +214,15 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	}
 	r.Log.Info("beacon rotation summary", "table", r.Table, "dryRun", r.DryRun,
 		"scanned", s.Scanned, "rotated", s.Rotated, "recovered", s.Recovered, "duplicates", s.Duplicates,
-		"skipped", s.Skipped, "refused", s.Refused, "failed", s.Failed)
-	if s.Failed > 0 || s.Refused > 0 {
-		return s, fmt.Errorf("rotate: %d rotation(s) failed and %d record(s) refused; the next run retries the failed ones", s.Failed, s.Refused)
+		"skipped", s.Skipped, "refused", s.Refused, "failed", s.Failed, "deferred", s.Deferred)
+	if s.Failed > 0 || s.Refused > 0 || s.Deferred > 0 {
+		err := fmt.Errorf("rotate: %d rotation(s) failed, %d record(s) refused, %d deferred; the next run retries the failed and deferred ones", s.Failed, s.Refused, s.Deferred)
+		if r.pubDown != nil {
+			err = fmt.Errorf("%w; NATS unavailable: %v", err, r.pubDown)
+		} else if ctx.Err() != nil {
+			err = fmt.Errorf("%w; run ended early: %v", err, ctx.Err())
+		}
+		return s, err
 	}
 	return s, nil
 }
@@ -217,16 +262,19 @@ func (r *Rotator) rotate(ctx context.Context, b edge.Beacon, s *Summary) {
 	// an item made without a grace window (rotatesAt == expiresAt) gets one
 	// second of it so that "claimed, not yet announced" stays visible.
 	pending := min(b.RotatesAt, b.ExpiresAt-1)
-	_, err = r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(r.Table),
-		Key:                      key(b.VenueID, b.BeaconID),
-		UpdateExpression:         aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
-		ConditionExpression:      aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
-		ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":successor": str(id), ":pending": num(pending), ":rotatesAt": num(b.RotatesAt), ":expiresAt": num(b.ExpiresAt),
-		},
-		ReturnValues: types.ReturnValueNone,
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(r.Table),
+			Key:                      key(b.VenueID, b.BeaconID),
+			UpdateExpression:         aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
+			ConditionExpression:      aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
+			ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":successor": str(id), ":pending": num(pending), ":rotatesAt": num(b.RotatesAt), ":expiresAt": num(b.ExpiresAt),
+			},
+			ReturnValues: types.ReturnValueNone,
+		})
+		return err
 	})
 	if conditionFailed(err) {
 		s.Skipped++
@@ -288,21 +336,25 @@ func (r *Rotator) finish(ctx context.Context, b edge.Beacon, recovering bool, s 
 		fail("publish", err)
 		return
 	}
-	dup, err := r.Pub.Publish(ctx, msgID, body)
+	dup, err := r.publish(ctx, msgID, body)
 	if err != nil {
+		r.pubDown = err
 		fail("publish", err)
 		return
 	}
-	_, err = r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(r.Table),
-		Key:                      key(b.VenueID, b.BeaconID),
-		UpdateExpression:         aws.String("SET #rotatesAt = :expiresAt"),
-		ConditionExpression:      aws.String("#successorId = :successor AND #expiresAt = :expiresAt"),
-		ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":successor": str(b.SuccessorID), ":expiresAt": num(b.ExpiresAt),
-		},
-		ReturnValues: types.ReturnValueNone,
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(r.Table),
+			Key:                      key(b.VenueID, b.BeaconID),
+			UpdateExpression:         aws.String("SET #rotatesAt = :expiresAt"),
+			ConditionExpression:      aws.String("#successorId = :successor AND #expiresAt = :expiresAt"),
+			ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":successor": str(b.SuccessorID), ":expiresAt": num(b.ExpiresAt),
+			},
+			ReturnValues: types.ReturnValueNone,
+		})
+		return err
 	})
 	if err != nil && !conditionFailed(err) {
 		fail("mark announced", err)
@@ -320,6 +372,51 @@ func (r *Rotator) finish(ctx context.Context, b edge.Beacon, recovering bool, s 
 		"newExpiresAt", succ.ExpiresAt, "recovered", recovering, "duplicate", dup)
 }
 
+// call runs one DynamoDB call under its own deadline.
+func (r *Rotator) call(ctx context.Context, f func(context.Context) error) error {
+	d := r.CallTimeout
+	if d <= 0 {
+		d = DefaultCallTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
+}
+
+// publish announces one rotation: each attempt under its own deadline, at
+// most PublishAttempts of them, waiting between them with backoff and
+// jitter. Repeating is harmless: JetStream drops a repeated Msg-Id.
+func (r *Rotator) publish(ctx context.Context, msgID string, body []byte) (bool, error) {
+	timeout, attempts := r.PublishTimeout, r.PublishAttempts
+	if timeout <= 0 {
+		timeout = DefaultPublishTimeout
+	}
+	if attempts <= 0 {
+		attempts = DefaultPublishAttempts
+	}
+	var err error
+	wait := publishBackoff
+	for attempt := 1; ; attempt++ {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		var dup bool
+		dup, err = r.Pub.Publish(pctx, msgID, body)
+		cancel()
+		if err == nil {
+			return dup, nil
+		}
+		if attempt == attempts || ctx.Err() != nil {
+			return false, fmt.Errorf("%w (%d attempt(s), %s each)", err, attempt, timeout)
+		}
+		jitter := time.Duration(mrand.Int64N(int64(wait) + 1))
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("%w (%d attempt(s), %s each; %v)", err, attempt, timeout, ctx.Err())
+		case <-time.After(wait + jitter):
+		}
+		wait *= 2
+	}
+}
+
 // scan returns the due and the unannounced items, contract attributes only.
 func (r *Rotator) scan(ctx context.Context, now int64) ([]map[string]types.AttributeValue, error) {
 	in := &dynamodb.ScanInput{
@@ -334,7 +431,8 @@ func (r *Rotator) scan(ctx context.Context, now int64) ([]map[string]types.Attri
 	}
 	var out []map[string]types.AttributeValue
 	for {
-		page, err := r.DB.Scan(ctx, in)
+		var page *dynamodb.ScanOutput
+		err := r.call(ctx, func(ctx context.Context) (err error) { page, err = r.DB.Scan(ctx, in); return err })
 		if err != nil {
 			return nil, fmt.Errorf("rotate: scan %s: %w", r.Table, err)
 		}
@@ -348,12 +446,16 @@ func (r *Rotator) scan(ctx context.Context, now int64) ([]map[string]types.Attri
 
 // get reads one item, contract attributes only.
 func (r *Rotator) get(ctx context.Context, venueID, beaconID string) (edge.Beacon, error) {
-	out, err := r.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:                aws.String(r.Table),
-		Key:                      key(venueID, beaconID),
-		ProjectionExpression:     aws.String(projection()),
-		ExpressionAttributeNames: names(edge.BeaconAttributes...),
-		ConsistentRead:           aws.Bool(true),
+	var out *dynamodb.GetItemOutput
+	err := r.call(ctx, func(ctx context.Context) (err error) {
+		out, err = r.DB.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:                aws.String(r.Table),
+			Key:                      key(venueID, beaconID),
+			ProjectionExpression:     aws.String(projection()),
+			ExpressionAttributeNames: names(edge.BeaconAttributes...),
+			ConsistentRead:           aws.Bool(true),
+		})
+		return err
 	})
 	if err != nil {
 		return edge.Beacon{}, err
@@ -371,12 +473,15 @@ func (r *Rotator) putNew(ctx context.Context, b edge.Beacon) (written bool, err 
 	if err != nil {
 		return false, err
 	}
-	_, err = r.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(r.Table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#beaconId)"),
-		ExpressionAttributeNames: names(edge.BeaconAttrBeaconID),
-		ReturnValues:             types.ReturnValueNone,
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.DB.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                aws.String(r.Table),
+			Item:                     item,
+			ConditionExpression:      aws.String("attribute_not_exists(#beaconId)"),
+			ExpressionAttributeNames: names(edge.BeaconAttrBeaconID),
+			ReturnValues:             types.ReturnValueNone,
+		})
+		return err
 	})
 	if conditionFailed(err) {
 		return false, nil
