@@ -10,7 +10,8 @@
 //     partitions.json) at the SDK version go.mod pins.
 //   - ec2.tsv: for each region, its availability zones and the zones each
 //     instance type is offered in: EC2's own DescribeAvailabilityZones and
-//     DescribeInstanceTypeOfferings answers, as read on the date in its
+//     DescribeInstanceTypeOfferings answers, and each type's processor
+//     architectures (DescribeInstanceTypes), as read on the date in its
 //     header.
 //
 // A region the SDK knows but ec2.tsv has no zones for is reported as such
@@ -45,6 +46,8 @@ type Catalog struct {
 	// offers[region][instanceType] are the zone letters offering it.
 	offers map[string]map[string]string
 	types  map[string]bool
+	// arch of each instance type ("x86_64", "arm64", ...).
+	arch map[string][]string
 	// RegionsSource and EC2Source are the files' provenance lines.
 	RegionsSource, EC2Source string
 }
@@ -66,7 +69,7 @@ func Default() *Catalog {
 
 // Parse reads the two files' contents.
 func Parse(regions, ec2 string) (*Catalog, error) {
-	c := &Catalog{partition: map[string]string{}, zones: map[string]string{}, offers: map[string]map[string]string{}, types: map[string]bool{}}
+	c := &Catalog{partition: map[string]string{}, zones: map[string]string{}, offers: map[string]map[string]string{}, types: map[string]bool{}, arch: map[string][]string{}}
 	for i, line := range strings.Split(regions, "\n") {
 		if src, ok := strings.CutPrefix(line, "# source: "); ok {
 			c.RegionsSource = src
@@ -92,6 +95,10 @@ func Parse(regions, ec2 string) (*Catalog, error) {
 			return nil, fmt.Errorf("ec2.tsv:%d: want \"<region>\\t<type or zones>\\t<zone letters>\", got %q", i+1, line)
 		}
 		region, what, letters := f[0], f[1], f[2]
+		if region == "arch" {
+			c.arch[what] = strings.Split(letters, ",")
+			continue
+		}
 		if what == "zones" {
 			c.zones[region] = letters
 			continue
@@ -130,6 +137,10 @@ func (c *Catalog) InstanceTypes() []string { return sortedKeys(c.types) }
 // OfferedIn returns the zone letters of region that offer typ ("" when
 // none does).
 func (c *Catalog) OfferedIn(region, typ string) string { return c.offers[region][typ] }
+
+// Architectures returns the processor architectures of typ (x86_64,
+// arm64, ...), or nil when DescribeInstanceTypes did not list it.
+func (c *Catalog) Architectures(typ string) []string { return c.arch[typ] }
 
 // TypesIn lists the instance types region offers in at least one zone.
 func (c *Catalog) TypesIn(region string) []string { return sortedKeys(c.offers[region]) }

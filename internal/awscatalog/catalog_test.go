@@ -40,3 +40,9 @@ func TestParseRefusesABrokenLine(t *testing.T) {
 	_, err := Parse("aws ap-southeast-2\n", "ap-southeast-2\tm6i.large\n")
 	require.EqualError(t, err, `ec2.tsv:1: want "<region>\t<type or zones>\t<zone letters>", got "ap-southeast-2\tm6i.large"`)
 }
+
+func TestArchitectures(t *testing.T) {
+	c := Default()
+	assert.Equal(t, []string{"x86_64"}, c.Architectures("m6i.large"))
+	assert.Equal(t, []string{"arm64"}, c.Architectures("m7g.large"))
+}

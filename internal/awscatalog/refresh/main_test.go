@@ -48,4 +48,5 @@ func TestRefreshWritesWhatEC2Answers(t *testing.T) {
 	assert.False(t, ok, "a region EC2 did not answer for is left out, not guessed")
 	assert.Contains(t, log.String(), "sa-west-1: left out of ec2.tsv")
 	assert.Equal(t, awscatalog.Default().Regions(), c.Regions(), "regions come from the SDK go.mod pins, as the committed file does")
+	assert.Equal(t, []string{"x86_64"}, c.Architectures("m6i.large"))
 }
