@@ -116,31 +116,36 @@ func Load(env string, ov Overrides) (*Config, error) {
 // validation as 0 instead of silently becoming the default. A key written
 // with no value (`minSize:` or `minSize: ~`) counts as absent.
 func Parse(file string, data []byte, ov Overrides) (*Config, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(file, data, err)
+	}
+	if err := checkShape(file, &doc); err != nil {
+		return nil, err
+	}
 	cfg := &Config{file: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, data, err)
 	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(file, data, err)
-	}
 	applyDefaults(cfg)
+	src := &source{file: file, lines: map[string]int{}}
+	src.index(&doc, "")
 	if len(doc.Content) > 0 {
 		dropNulls(doc.Content[0])
 		if err := doc.Content[0].Decode(cfg); err != nil {
 			return nil, yamlError(file, data, err)
 		}
 	}
-	src := sources{}
+	over := overrides{}
 	if ov.Org != "" {
-		cfg.Org, src["org"] = ov.Org, "ORG"
+		cfg.Org, over["org"] = ov.Org, "ORG"
 	}
 	if ov.Region != "" {
-		cfg.Region, src["region"] = ov.Region, "AWS_REGION"
+		cfg.Region, over["region"] = ov.Region, "AWS_REGION"
 	}
-	if err := validate(cfg, src); err != nil {
+	if err := validate(cfg, src, over); err != nil {
 		return nil, err
 	}
 	return cfg, nil
@@ -164,6 +169,6 @@ func dropNulls(n *yaml.Node) {
 	}
 }
 
-// sources records which fields came from session variables, so an error
+// overrides records which fields came from session variables, so an error
 // points at the variable the user set rather than at the file.
-type sources map[string]string
+type overrides map[string]string
