@@ -280,8 +280,6 @@ func (c *Config) At(field string) string {
 	return c.src.at(field)
 }
 
-
-
 // InfraEnvironment is the GitHub environment infra deploys run in,
 // "<env>-infra". Service deploys run in "<env>": the two never share a sub
 // claim, so a service workflow can never assume the infra deploy role.

@@ -28,11 +28,11 @@ import (
 // again, see TestMain), so they can crash it mid-swap, run it as another
 // user, or run several at once.
 const (
-	helperOut     = "SYNTH_HELPER_OUT"     // output folder; set means "be the helper"
-	helperVersion = "SYNTH_HELPER_VERSION" // written into every stack, to tell outputs apart
-	helperCrashAt = "SYNTH_HELPER_CRASH"   // step at which the helper dies (exit 3)
-	helperStackIDs = "SYNTH_HELPER_STACKS" // comma-separated stack ids (default helperStacks)
-	helperOnly     = "SYNTH_HELPER_ONLY"   // the env synthesized, as ENV=<env> selects
+	helperOut      = "SYNTH_HELPER_OUT"     // output folder; set means "be the helper"
+	helperVersion  = "SYNTH_HELPER_VERSION" // written into every stack, to tell outputs apart
+	helperCrashAt  = "SYNTH_HELPER_CRASH"   // step at which the helper dies (exit 3)
+	helperStackIDs = "SYNTH_HELPER_STACKS"  // comma-separated stack ids (default helperStacks)
+	helperOnly     = "SYNTH_HELPER_ONLY"    // the env synthesized, as ENV=<env> selects
 )
 
 var helperStacks = []string{"dev-network", "dev-cluster"}
