@@ -87,9 +87,10 @@ func validateInstanceType(p *problems, c *Config, field, typ string, regionOK bo
 		p.add(field, "%q is not offered in %s%s%s", typ, c.Region, from(p, "region"), or(suggest.DidYouMean(typ, cat.TypesIn(c.Region)), ""))
 		return
 	}
+	zones, _ := cat.Zones(c.Region)
 	var missing []string
 	for _, az := range c.Network.AZs {
-		if len(az) == 1 && !strings.Contains(offered, az) {
+		if len(az) == 1 && strings.Contains(zones, az) && !strings.Contains(offered, az) { // a zone the region lacks is reported once, on network.azs
 			missing = append(missing, c.Region+az)
 		}
 	}

@@ -32,13 +32,15 @@ func checkShape(file string, root *yaml.Node) error {
 		return fmt.Errorf("%s:%d: the file must be a mapping of keys (%s), not %s", file, doc.Line,
 			strings.Join(yamlKeys(reflect.TypeOf(Config{}))[:3], ":, ")+": ...", describe(doc))
 	}
-	walkShape(doc, reflect.TypeOf(Config{}), "", add)
+	walkShape(doc, doc.Line, reflect.TypeOf(Config{}), "", add)
 	return errors.Join(errs...)
 }
 
 type addFunc func(line int, path, format string, args ...any)
 
-func walkShape(n *yaml.Node, t reflect.Type, path string, add addFunc) {
+// walkShape checks n against t; line is where the key (or list item) that
+// holds n is written, which is what a message about its shape points at.
+func walkShape(n *yaml.Node, line int, t reflect.Type, path string, add addFunc) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -51,7 +53,7 @@ func walkShape(n *yaml.Node, t reflect.Type, path string, add addFunc) {
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			add(n.Line, path, "is %s, but %s takes keys: %s", describe(n), last(path), strings.Join(yamlKeys(t), ", "))
+			add(line, path, "is %s, but %s takes keys: %s", describe(n), last(path), strings.Join(yamlKeys(t), ", "))
 			return
 		}
 		known := yamlKeys(t)
@@ -77,29 +79,29 @@ func walkShape(n *yaml.Node, t reflect.Type, path string, add addFunc) {
 				}
 				continue
 			}
-			walkShape(v, f.Type, p, add)
+			walkShape(v, k.Line, f.Type, p, add)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			add(n.Line, path, "is %s, but %s takes a list, e.g. %s: [%s]", describe(n), last(path), last(path), exampleItem(n))
+			add(line, path, "is %s, but %s takes a list, e.g. %s: [%s]", describe(n), last(path), last(path), exampleItem(n))
 			return
 		}
 		for i, c := range n.Content {
-			walkShape(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), add)
+			walkShape(c, c.Line, t.Elem(), fmt.Sprintf("%s[%d]", path, i), add)
 		}
 	default:
 		if n.Kind != yaml.ScalarNode {
-			add(n.Line, path, "is %s, but %s takes a single value (%s)", describe(n), last(path), kindName(t))
+			add(line, path, "is %s, but %s takes a single value (%s)", describe(n), last(path), kindName(t))
 			return
 		}
 		switch t.Kind() {
 		case reflect.Int:
 			if n.Tag != "!!int" {
-				add(n.Line, path, "%q is not a whole number", n.Value)
+				add(line, path, "%q is not a whole number", n.Value)
 			}
 		case reflect.Bool:
 			if n.Tag != "!!bool" {
-				add(n.Line, path, "%q is not true or false", n.Value)
+				add(line, path, "%q is not true or false", n.Value)
 			}
 		}
 	}
