@@ -81,6 +81,7 @@ func TestCommandLine(t *testing.T) {
 		manifest := readFile(t, filepath.Join(full, "cdktf.out", "manifest.json"))
 		for _, env := range []string{"dev", "staging", "prod"} {
 			assert.Contains(t, manifest, `"`+env+`-marketplace"`, "the manifest still lists %s", env)
+			assert.FileExists(t, filepath.Join(full, "cdktf.out", "config", env+".json"), "spctl's record of the configuration %s was synthesized from", env)
 		}
 	})
 

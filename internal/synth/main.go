@@ -65,7 +65,13 @@ func Main(o Options) int {
 	if ov.Env != "" {
 		only = []string{ov.Env}
 	}
-	written, err := synthesize(outdir(o.Getenv), only, build)
+	records := map[string][]byte{}
+	for _, cfg := range cfgs {
+		if records[cfg.Env], err = envs.Record(cfg); err != nil {
+			return fail(o.Stderr, "synthesis failed; nothing was written", err)
+		}
+	}
+	written, err := synthesize(outdir(o.Getenv), only, records, build)
 	if err != nil {
 		return fail(o.Stderr, "synthesis failed; nothing was written", err)
 	}

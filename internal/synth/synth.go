@@ -51,8 +51,11 @@ var stepHook = func(step string) {}
 // (and listed in its manifest) before the swap, so `ENV=dev make synth`
 // replaces dev's stacks and leaves staging's and prod's as they were. With
 // only empty, the whole output is replaced.
+//
+// records are the configurations the envs were built from (envs.Record),
+// written to config/<env>.json beside the stacks for spctl to compare.
 // It returns the stack ids written, in deploy order.
-func synthesize(dir string, only []string, build func(app constructs.Construct) error) (written []string, err error) {
+func synthesize(dir string, only []string, records map[string][]byte, build func(app constructs.Construct) error) (written []string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -87,6 +90,9 @@ func synthesize(dir string, only []string, build func(app constructs.Construct) 
 	}
 	app.Synth()
 	if written, err = stackIDs(stage); err != nil {
+		return nil, err
+	}
+	if err := writeRecords(stage, records); err != nil {
 		return nil, err
 	}
 	kept, err := keepOtherEnvs(abs, stage, only)
@@ -319,6 +325,17 @@ func keepOtherEnvs(dir, stage string, only []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, env := range envs.Order {
+		from := filepath.Join(dir, envs.RecordDir, env+".json")
+		if slices.Contains(only, env) {
+			continue
+		}
+		if raw, err := os.ReadFile(from); err == nil {
+			if err := os.WriteFile(filepath.Join(stage, envs.RecordDir, env+".json"), raw, 0o644); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var kept []string
 	for id, entry := range old.stacks {
 		if ofEnvs(id, only) {
@@ -405,4 +422,16 @@ func copyTree(from, to string) error {
 		}
 		return os.WriteFile(target, raw, info.Mode().Perm())
 	})
+}
+
+func writeRecords(stage string, records map[string][]byte) error {
+	if err := os.MkdirAll(filepath.Join(stage, envs.RecordDir), 0o755); err != nil {
+		return err
+	}
+	for env, raw := range records {
+		if err := os.WriteFile(filepath.Join(stage, envs.RecordDir, env+".json"), raw, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 		if v := os.Getenv(helperOnly); v != "" {
 			only = []string{v}
 		}
-		written, err := synthesize(out, only, func(app constructs.Construct) error {
+		written, err := synthesize(out, only, nil, func(app constructs.Construct) error {
 			for _, id := range ids {
 				stack := cdktf.NewTerraformStack(app, jsii.String(id))
 				cdktf.NewTerraformOutput(stack, jsii.String("version"), &cdktf.TerraformOutputConfig{Value: os.Getenv(helperVersion)})
@@ -207,7 +207,7 @@ func TestGuardrailFailureWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, "previous"), nil, 0o644))
 
 	// WHEN a stack without a backend is synthesized
-	_, err := synthesize(out, nil, func(app constructs.Construct) error {
+	_, err := synthesize(out, nil, nil, func(app constructs.Construct) error {
 		stack := cdktf.NewTerraformStack(app, jsii.String("dev-broken"))
 		sp.AddGuardrails(stack)
 		return nil
