@@ -176,3 +176,25 @@ func TestMakeUsesAProviderPluginCache(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(home, ".terraform.d", "plugin-cache")+" unset", strings.TrimSpace(string(out)), stdout)
 }
+
+// TestMakeListsEveryTarget: `make` alone is the index of targets (README),
+// so every documented target appears, names with digits (e2e) included.
+func TestMakeListsEveryTarget(t *testing.T) {
+	stdout, stderr, code := makeIn(t, "..", nil, "help")
+	require.Equal(t, 0, code, stderr)
+	var documented []string
+	for _, line := range strings.Split(readFile(t, "../Makefile"), "\n") {
+		if name, rest, ok := strings.Cut(line, ":"); ok && strings.Contains(rest, "## ") && !strings.ContainsAny(name, " \t$=") {
+			documented = append(documented, name)
+		}
+	}
+	require.Contains(t, documented, "e2e")
+	for _, target := range documented {
+		assert.Regexp(t, `(?m)^  (\x1b\[36m)?`+target+`\s`, stdout, "make does not list %s", target)
+	}
+	cmd := exec.Command("make", "--no-print-directory")
+	cmd.Dir, cmd.Env = "..", freshEnv()
+	plain, err := cmd.Output()
+	require.NoError(t, err)
+	assert.Equal(t, stdout, string(plain), "make with no target is make help")
+}

@@ -233,3 +233,32 @@ func previousOutput(t *testing.T, parent string) string {
 	}
 	return out
 }
+
+// TestReadmeBadInputExample runs the README's example of bad input (two
+// mistakes in dev.yaml) and expects exactly the output the README shows.
+func TestReadmeBadInputExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, after, ok := strings.Cut(string(readme), "Bad input stops the command with one line per problem")
+	require.True(t, ok)
+	_, block, ok := strings.Cut(after, "```\n")
+	require.True(t, ok)
+	block, _, _ = strings.Cut(block, "```")
+
+	raw, err := fs.ReadFile(envs.Embedded(), "dev.yaml")
+	require.NoError(t, err)
+	dev := strings.Replace(strings.Replace(string(raw), "10.0.2.0/24", "10.9.2.0/24", 1), "instanceTypes: [m6i.large]", "instanceTypes: [m6i.lrage]", 1)
+	files := fstest.MapFS{"dev.yaml": {Data: []byte(dev)}}
+	for _, env := range []string{"staging", "prod"} {
+		raw, err := fs.ReadFile(envs.Embedded(), env+".yaml")
+		require.NoError(t, err)
+		files[env+".yaml"] = &fstest.MapFile{Data: raw}
+	}
+	var stdout, stderr bytes.Buffer
+	code := Main(Options{Getenv: func(k string) string {
+		return map[string]string{"ENV": "dev", "CDKTF_OUTDIR": filepath.Join(t.TempDir(), "out")}[k]
+	}, Stdout: &stdout, Stderr: &stderr, Envs: files,
+		Build: func(constructs.Construct, *envs.Config) error { return nil }})
+	assert.Equal(t, 1, code)
+	assert.Equal(t, block, stderr.String())
+}
