@@ -89,8 +89,8 @@ GO_PROGRESS = awk '/^go: downloading/ {d++; if (d % 25 == 1) printf "  downloadi
 	{print} END {if (d + n > 0) printf "  done: %d modules downloaded, %d packages compiled\n", d, n}' >&2
 
 spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback, cost)
-	@echo "building bin/spctl (a first build downloads and compiles ~1,000 packages: several minutes on 2 cores; later builds take seconds)" >&2
-	@go build -v -o bin/spctl ./cmd/spctl 2>&1 | $(GO_PROGRESS)
+	@echo "building bin/spctl (a first build downloads its modules and compiles about 770 packages: several minutes on 2 cores; later builds take seconds)" >&2
+	@go build -v -ldflags "-X main.revision=$$(git describe --always --dirty 2>/dev/null)" -o bin/spctl ./cmd/spctl 2>&1 | $(GO_PROGRESS)
 
 synth: check-envs gen ## Synthesize every stack of every env into cdktf.out/ (ENV=dev: only dev's stacks are replaced); keeps each stack's .terraform
 	go run .

@@ -110,6 +110,10 @@ func exitStatusHelp() string {
 	return b.String()
 }
 
+// revision is set by `make spctl` (-ldflags -X main.revision=...) for
+// builds Go cannot stamp itself (a git worktree).
+var revision string
+
 // version is the module version and VCS revision spctl was built from.
 func version() string {
 	info, ok := debug.ReadBuildInfo()
@@ -129,8 +133,11 @@ func version() string {
 			}
 		}
 	}
+	if rev == "" && revision != "" {
+		return fmt.Sprintf("%s (commit %s)", v, revision)
+	}
 	if rev == "" {
-		return v + " (no VCS information: built outside a git checkout)"
+		return v + " (no VCS information in this build)"
 	}
 	return fmt.Sprintf("%s (commit %.12s, %s%s)", v, rev, when, dirty)
 }
