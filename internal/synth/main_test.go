@@ -192,3 +192,21 @@ func TestOneEnvCrashKeepsTheOtherEnvs(t *testing.T) {
 		})
 	}
 }
+
+// GIVEN folders in $TMPDIR that look like a dead run's scratch folder but
+// lack its marker (another tool's, such as the tests' own synth folders)
+// WHEN a synth runs THEN they are left alone; a real dead run's goes.
+func TestSweepRemovesOnlyDeadRunsScratch(t *testing.T) {
+	tmp, out := t.TempDir(), filepath.Join(t.TempDir(), "cdktf.out")
+	others := []string{"spatialprops-synth-966115212", tempPrefix + "999999999-abc", "spatialprops-synth-1-x"}
+	for _, d := range others {
+		require.NoError(t, os.Mkdir(filepath.Join(tmp, d), 0o755))
+	}
+	dead := filepath.Join(tmp, tempPrefix+"999999998-def")
+	require.NoError(t, os.Mkdir(dead, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dead, scratchMarker), nil, 0o600))
+
+	r := run(t, mainIn(t, tmp, out))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.ElementsMatch(t, others, entries(t, tmp))
+}

@@ -17,8 +17,13 @@ import (
 )
 
 // tempPrefix names the private scratch folder of one run in $TMPDIR:
-// "spatialprops-synth-<pid>-<random>".
-const tempPrefix = "spatialprops-synth-"
+// "spatialprops-synth-scratch-<pid>-<random>", holding scratchMarker. Only
+// folders with both are ever swept: other tools (the tests among them) use
+// similar names for folders that are not ours to remove.
+const (
+	tempPrefix    = "spatialprops-synth-scratch-"
+	scratchMarker = ".spatialprops-synth-scratch"
+)
 
 // scratchVar tells the re-executed process which scratch folder is its own.
 const scratchVar = "SPATIALPROPS_SYNTH_SCRATCH"
@@ -42,6 +47,10 @@ func IsolateTemp() {
 	sweepDeadRuns(base)
 	dir, err := os.MkdirTemp(base, tempPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, scratchMarker), nil, 0o600); err != nil {
+		os.RemoveAll(dir)
 		return
 	}
 	exe, err := os.Executable()
@@ -97,6 +106,9 @@ func sweepDeadRuns(base string) {
 		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(f), tempPrefix), "-")
 		pid, err := strconv.Atoi(pidText)
 		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(f, scratchMarker)); err != nil {
 			continue
 		}
 		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
