@@ -63,9 +63,10 @@ func IsolateTemp() {
 			}
 		}
 		env = append(env, "TMPDIR="+dir, scratchVar+"="+dir)
-		err = syscall.Exec(exe, os.Args, env)
+		err = syscall.Exec(exe, os.Args, env) // returns only when it failed
 	}
-	os.RemoveAll(dir) // only reached when the exec failed
+	fmt.Fprintf(os.Stderr, "note: synth runs without its own scratch folder (%v); jsii may leave files in %s\n", err, base)
+	os.RemoveAll(dir)
 }
 
 // guardScratch removes the scratch folder dir when the run ends: the
