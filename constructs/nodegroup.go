@@ -12,6 +12,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/launchtemplate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
 // NodePolicies are the AWS managed policies every EKS worker needs: join
@@ -142,7 +144,7 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 		NodeGroupNamePrefix: jsii.String("main-"),
 		NodeRoleArn:         role.Arn(),
 		SubnetIds:           &props.SubnetIDs,
-		AmiType:             jsii.String("AL2023_x86_64_STANDARD"),
+		AmiType:             jsii.String(naming.NodeAMIType),
 		CapacityType:        jsii.String(capacity),
 		InstanceTypes:       jsii.Strings(props.InstanceTypes...),
 		ScalingConfig: &eksnodegroup.EksNodeGroupScalingConfig{

@@ -38,6 +38,8 @@ type Config struct {
 
 	// file is the embedded file the config came from, used in error messages.
 	file string
+	// src locates each key in the file (line numbers for messages).
+	src *source
 }
 
 // RequiredTags are the tags the policy checks demand beyond Environment,
@@ -274,6 +276,15 @@ type AccountBaseline struct {
 
 // File is the embedded file this config was read from, e.g. "envs/dev.yaml".
 func (c *Config) File() string { return c.file }
+
+// At is where field is written, "envs/dev.yaml:14", or the nearest key
+// that encloses it; the file alone when it writes neither.
+func (c *Config) At(field string) string {
+	if c.src == nil {
+		return c.file
+	}
+	return c.src.at(field)
+}
 
 // InfraEnvironment is the GitHub environment infra deploys run in,
 // "<env>-infra". Service deploys run in "<env>": the two never share a sub

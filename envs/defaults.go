@@ -53,6 +53,7 @@ var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway", "dtn-g
 // applyDefaults fills zero values. Parse then decodes the file over the
 // result, so a value the file sets (even 0 or "") is never replaced.
 func applyDefaults(c *Config) {
+	applyProdDefaults(c)
 	n := &c.Network
 	setStr(&n.NatMode, DefaultNatMode)
 	setInt(&n.FlowLogRetentionDays, DefaultFlowLogRetentionDays)

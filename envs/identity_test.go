@@ -41,7 +41,7 @@ func TestIdentityExplicitValuesAreKept(t *testing.T) {
 
 func TestIdentityBadValuesAreRefused(t *testing.T) {
 	for _, tc := range []struct{ path, value, want string }{
-		{"identity.deviceCertDays", "31", "envs/dev.yaml: identity.deviceCertDays: 31 must be between 1 and 30 days"},
+		{"identity.deviceCertDays", "31", "envs/dev.yaml:18: identity.deviceCertDays: 31 must be between 1 and 30 days"},
 		{"identity.deviceCertDays", "365", "identity.deviceCertDays: 365 must be between 1 and 30"},
 		{"identity.deviceCertDays", "0", "identity.deviceCertDays: 0 must be between 1 and 30"},
 		{"identity.deviceCertDays", "-1", "identity.deviceCertDays: -1 must be between 1 and 30"},

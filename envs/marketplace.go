@@ -87,7 +87,4 @@ func validateMarketplace(p *problems, c *Config, env string) {
 	case strings.HasPrefix(name, c.Org+"/") || strings.HasPrefix(name, "/"):
 		p.add("marketplace.billingConnectorSecret", "%q must be relative to %s/%s/ (the stacks add the prefix); write e.g. billing-connector", name, c.Org, env)
 	}
-	if m.EnableWAF != nil && !*m.EnableWAF && c.IsProd() {
-		p.add("marketplace.enableWaf", "is false in prod; the public storefront must sit behind a web ACL, remove the key or set it true")
-	}
 }

@@ -12,7 +12,7 @@ var (
 		Name:       "metrics-server", Version: "3.13.1", AppVersion: "0.8.1",
 	}
 	// ClusterAutoscalerChart scales the managed node group. Its image tag
-	// is set per Kubernetes minor from AutoscalerImageTags.
+	// is set per Kubernetes minor from envs.KubernetesVersions.
 	ClusterAutoscalerChart = sp.Chart{
 		Repository: "https://kubernetes.github.io/autoscaler",
 		Name:       "cluster-autoscaler", Version: "9.59.0", AppVersion: "1.35.0",
@@ -23,14 +23,6 @@ var (
 		Name:       "aws-load-balancer-controller", Version: "3.5.0", AppVersion: sp.LoadBalancerControllerVersion,
 	}
 )
-
-// AutoscalerImageTags maps a Kubernetes minor to the cluster-autoscaler
-// release built for it; upstream supports only matching minors.
-var AutoscalerImageTags = map[string]string{
-	"1.33": "v1.33.6",
-	"1.34": "v1.34.5",
-	"1.35": "v1.35.2",
-}
 
 // Observability charts. Grafana's Loki and Tempo charts moved to the
 // grafana-community repository in 2026; Alloy stays in grafana's.

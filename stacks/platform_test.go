@@ -23,5 +23,5 @@ func TestPlatformRefusesAClusterVersionWithoutAnAutoscalerPin(t *testing.T) {
 	// instead of running an autoscaler built for another minor.
 	_, err = NewPlatformStack(app, cfg, &NetworkOutputs{VpcID: jsii.String("vpc-1")}, cluster)
 	require.Error(t, err)
-	assert.Equal(t, "cluster.version 1.36 has no pinned cluster-autoscaler image; add one to AutoscalerImageTags in stacks/charts.go (known: 1.33, 1.34, 1.35)", err.Error())
+	assert.Equal(t, "cluster.version 1.36 is not supported; use one of 1.33, 1.34, 1.35", err.Error())
 }

@@ -18,10 +18,10 @@ import (
 )
 
 func newRollbackCmd() *cobra.Command {
-	var env, caArn, exportDir string
+	var env, caArn, exportDir, confirm string
 	var cohorts []string
 	var drainTimeout time.Duration
-	var skipDrain, dryRun bool
+	var skipDrain, dryRun, breakGlass, asJSON bool
 	var kf kubeFlags
 	c := &cobra.Command{
 		Use:   "rollback --env <env> [--cohort C ...] [--ca-arn ARN]",
@@ -31,8 +31,10 @@ func newRollbackCmd() *cobra.Command {
 			"and no in-flight message; 3) revoke, at the private CA, every live certificate the device ledger\n" +
 			"<org>-<env>-device-ledger lists for the named cohorts and mark them revoked; 4) export the beacon\n" +
 			"registry <org>-<env>-beacons per venue as JSON Lines to the logs bucket under\n" +
-			"exports/beacons/<venue>/<timestamp>.jsonl (and --export-dir).",
-		Example: "  spctl edge rollback --env staging --cohort venue-perth-2026q4 \\\n" +
+			"exports/beacons/<venue>/<timestamp>.jsonl (and --export-dir). Every env needs its name typed back\n" +
+			"with --confirm (not with --dry-run); prod also needs --break-glass, for an audited emergency only.",
+		Example: "  spctl edge rollback --env staging --dry-run\n" +
+			"  spctl edge rollback --env staging --confirm staging --cohort venue-perth-2026q4 \\\n" +
 			"    --ca-arn arn:aws:acm-pca:ap-southeast-2:111122223333:certificate-authority/abcd --export-dir ./beacons",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -46,8 +48,14 @@ func newRollbackCmd() *cobra.Command {
 			if len(cohorts) > 0 && caArn == "" {
 				return usagef("--cohort needs --ca-arn (the private CA that issued the device certificates)")
 			}
+			if err := confirmDestructive(cfg.Env, confirm, breakGlass, dryRun, "rolling the edge back in", "spctl edge rollback --env "+cfg.Env); err != nil {
+				return err
+			}
 			n := naming.New(cfg.Org, cfg.Env, cfg.Region)
 			out := cmd.OutOrStdout()
+			if asJSON { // progress goes to stderr; stdout holds one JSON document
+				out = cmd.ErrOrStderr()
+			}
 			steps := []string{
 				"1/4 disable the P2P bridge",
 				fmt.Sprintf("2/4 drain %v (timeout %s)", n.DTNQueues(), drainTimeout),
@@ -57,6 +65,9 @@ func newRollbackCmd() *cobra.Command {
 			if dryRun {
 				for _, s := range steps {
 					fmt.Fprintf(out, "%s (dry run: nothing done)\n", s)
+				}
+				if asJSON {
+					return writeJSON(cmd.OutOrStdout(), rollbackReport{Env: cfg.Env, DryRun: true, Steps: steps})
 				}
 				return nil
 			}
@@ -112,6 +123,9 @@ func newRollbackCmd() *cobra.Command {
 				total += c
 			}
 			fmt.Fprintf(out, "edge rollback of %s done: %d beacons exported from %d venues\n", cfg.Env, total, len(counts))
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), rollbackReport{Env: cfg.Env, Steps: steps, Done: true, BeaconsByVenue: counts})
+			}
 			return nil
 		},
 	}
@@ -122,6 +136,18 @@ func newRollbackCmd() *cobra.Command {
 	c.Flags().DurationVar(&drainTimeout, "drain-timeout", 15*time.Minute, "how long to wait for the DTN queues to drain")
 	c.Flags().BoolVar(&skipDrain, "skip-drain", false, "do not wait for the DTN queues (after a drain timeout)")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "list the steps and change nothing")
+	c.Flags().StringVar(&confirm, "confirm", "", "the env name typed back, e.g. --confirm staging (every env; not needed with --dry-run)")
+	c.Flags().BoolVar(&breakGlass, "break-glass", false, "allow prod, for an audited emergency only (with --confirm prod); see docs/spctl-edge-rollback.md")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the steps and the export counts as JSON on stdout (progress goes to stderr)")
 	kf.add(c)
 	return c
+}
+
+// rollbackReport is `edge rollback --json`.
+type rollbackReport struct {
+	Env            string         `json:"env"`
+	DryRun         bool           `json:"dryRun"`
+	Steps          []string       `json:"steps"`
+	Done           bool           `json:"done"`
+	BeaconsByVenue map[string]int `json:"beaconsByVenue,omitempty"`
 }

@@ -75,3 +75,11 @@ func BeaconExportKey(venue, timestamp string) string {
 
 // OIDCGitHubHost is the issuer host of GitHub Actions' OIDC tokens.
 const OIDCGitHubHost = "token.actions.githubusercontent.com"
+
+// NodeAMIType is the managed node group's AMI type (EKS-optimized Amazon
+// Linux 2023, x86_64), and NodeArchitecture the processor architecture
+// every node instance type must support to run it.
+const (
+	NodeAMIType      = "AL2023_x86_64_STANDARD"
+	NodeArchitecture = "x86_64"
+)

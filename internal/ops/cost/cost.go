@@ -43,6 +43,8 @@ type Stack struct {
 	// usageOf holds every type present that also has usage prices, priced
 	// ones included (a NAT gateway's hours are fixed, its bytes are usage).
 	usageOf map[string]bool
+	// unknownNodes are node group instance types without a price.
+	unknownNodes []string
 }
 
 // Estimate is the whole environment.
@@ -53,6 +55,34 @@ type Estimate struct {
 	Total    float64                 `json:"totalMonthlyUsd"`
 	Usage    map[string][]UsagePrice `json:"usagePrices"`
 	Unpriced []string                `json:"unpriced"`
+	// Region is the region the stacks were synthesized for (their AWS
+	// provider's), which must be PriceRegion.
+	Region string `json:"region"`
+	// UnknownNodeTypes are node instance types the table has no price for;
+	// the estimate is incomplete while any is listed.
+	UnknownNodeTypes []string `json:"unknownNodeTypes,omitempty"`
+}
+
+// ErrRegionNotPriced refuses stacks synthesized for a region the pinned
+// table does not cover: its prices would be another region's.
+var ErrRegionNotPriced = errors.New("region not in the price table")
+
+// Region returns the region the stacks' default AWS provider deploys to.
+func Region(docs map[string][]byte, ids []string) (string, error) {
+	for _, id := range ids {
+		var region string
+		gjson.GetBytes(docs[id], "provider.aws").ForEach(func(_, p gjson.Result) bool {
+			if !p.Get("alias").Exists() && p.Get("region").String() != "" {
+				region = p.Get("region").String()
+				return false
+			}
+			return true
+		})
+		if region != "" {
+			return region, nil
+		}
+	}
+	return "", errors.New("no stack names an AWS provider region; re-run make synth")
 }
 
 // ErrNotSynthesized says cdktf.out has no stack of the env.
@@ -81,7 +111,16 @@ func Load(outdir, env string) (map[string][]byte, []string, error) {
 
 // Compute prices the stacks (ids in order).
 func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error) {
-	est := &Estimate{Env: env, Source: PriceSource, Usage: map[string][]UsagePrice{}}
+	region, err := Region(docs, ids)
+	if err != nil {
+		return nil, err
+	}
+	if region != PriceRegion {
+		return nil, fmt.Errorf("%w: the %s stacks were synthesized for %s, but the pinned price table (internal/ops/cost/prices.go) has %s prices only; an estimate from them would be wrong. Synthesize for %s (unset AWS_REGION) to compare, or add %s's prices to the table",
+			ErrRegionNotPriced, env, region, PriceRegion, PriceRegion, region)
+	}
+	est := &Estimate{Env: env, Source: PriceSource, Usage: map[string][]UsagePrice{}, Region: region}
+	unknownNodes := map[string]bool{}
 	unpriced := map[string]bool{}
 	for _, id := range ids {
 		if !gjson.ValidBytes(docs[id]) {
@@ -94,6 +133,9 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 		for t := range st.Unpriced {
 			unpriced[t] = true
 		}
+		for _, t := range st.unknownNodes {
+			unknownNodes[t] = true
+		}
 		est.Total += st.Subtotal
 		est.Stacks = append(est.Stacks, st)
 	}
@@ -103,6 +145,10 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 		est.Unpriced = append(est.Unpriced, t)
 	}
 	sort.Strings(est.Unpriced)
+	for t := range unknownNodes {
+		est.UnknownNodeTypes = append(est.UnknownNodeTypes, t)
+	}
+	sort.Strings(est.UnknownNodeTypes)
 	return est, nil
 }
 
@@ -143,6 +189,9 @@ func priceStack(id string, doc gjson.Result) Stack {
 				st.Free++
 			default:
 				st.Unpriced[typ]++
+				if typ == "aws_eks_node_group" {
+					st.unknownNodes = append(st.unknownNodes, r.Get("instance_types.0").String())
+				}
 			}
 		}
 	}

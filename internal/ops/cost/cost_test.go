@@ -25,7 +25,7 @@ const clusterStack = `{"resource":{
 func write(t *testing.T, dir, id, doc string) {
 	p := filepath.Join(dir, "stacks", id)
 	require.NoError(t, os.MkdirAll(p, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(doc), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(strings.Replace(doc, "{", sydney, 1)), 0o644))
 }
 
 // GIVEN a stack with a cluster, a node group, free, usage-priced and an
@@ -57,7 +57,7 @@ func TestComputePricesKnownAndReportsUnknown(t *testing.T) {
 
 // GIVEN an unknown instance type THEN the node group is unpriced, not zero.
 func TestUnknownInstanceTypeIsUnpriced(t *testing.T) {
-	docs := map[string][]byte{"dev-cluster": []byte(`{"resource":{"aws_eks_node_group":{"n":{"instance_types":["x9.huge"],"scaling_config":{"desired_size":3}}}}}`)}
+	docs := map[string][]byte{"dev-cluster": []byte(sydney + `"resource":{"aws_eks_node_group":{"n":{"instance_types":["x9.huge"],"scaling_config":{"desired_size":3}}}}}`)}
 	est, err := Compute("dev", docs, []string{"dev-cluster"})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"aws_eks_node_group"}, est.Unpriced)
@@ -73,7 +73,7 @@ func TestMissingSynthSaysRunMakeSynth(t *testing.T) {
 
 // GIVEN a WAF ACL with three rules in rule_json THEN 5 + 3 × 1 USD.
 func TestWAFRulesCounted(t *testing.T) {
-	docs := map[string][]byte{"prod-cdn": []byte(`{"resource":{"aws_wafv2_web_acl":{"w":{"rule_json":"[{},{},{}]"}}}}`)}
+	docs := map[string][]byte{"prod-cdn": []byte(sydney + `"resource":{"aws_wafv2_web_acl":{"w":{"rule_json":"[{},{},{}]"}}}}`)}
 	est, err := Compute("prod", docs, []string{"prod-cdn"})
 	require.NoError(t, err)
 	assert.InDelta(t, 8.0, est.Total, 0.001)
@@ -83,7 +83,7 @@ func TestWAFRulesCounted(t *testing.T) {
 // and a LoadBalancer Service THEN two ALBs and one NLB are priced: the LB
 // controller creates them at run time, so they never appear as aws_lb.
 func TestRuntimeLoadBalancersArePriced(t *testing.T) {
-	docs := map[string][]byte{"dev-edge": []byte(`{"resource":{
+	docs := map[string][]byte{"dev-edge": []byte(sydney + `"resource":{
 	 "kubernetes_ingress_v1":{
 	  "a":{"metadata":[{"annotations":{"alb.ingress.kubernetes.io/group.name":"shared"}}],"spec":[{"ingress_class_name":"alb"}]},
 	  "b":{"metadata":[{"annotations":{"alb.ingress.kubernetes.io/group.name":"shared"}}],"spec":[{"ingress_class_name":"alb"}]},
@@ -103,7 +103,7 @@ func TestRuntimeLoadBalancersArePriced(t *testing.T) {
 // GIVEN a priced resource that is also billed by use (a NAT gateway, a
 // private CA) THEN its unit prices are listed too, not only its hours.
 func TestPricedTypesStillListTheirUsagePrices(t *testing.T) {
-	docs := map[string][]byte{"dev-identity": []byte(`{"resource":{
+	docs := map[string][]byte{"dev-identity": []byte(sydney + `"resource":{
 	 "aws_acmpca_certificate_authority":{"ca":{}},
 	 "aws_nat_gateway":{"nat":{}}}}`)}
 	est, err := Compute("dev", docs, []string{"dev-identity"})
@@ -172,4 +172,26 @@ func TestParseCron(t *testing.T) {
 		_, err := parseCron(bad)
 		assert.Error(t, err, bad)
 	}
+}
+
+// sydney opens a stack document whose AWS provider deploys to the region
+// the price table covers.
+const sydney = `{"provider":{"aws":[{"region":"ap-southeast-2"}]},`
+
+// GIVEN stacks synthesized for another region WHEN estimated THEN refused:
+// Sydney's prices would be presented as that region's.
+func TestOtherRegionsAreRefused(t *testing.T) {
+	docs := map[string][]byte{"dev-network": []byte(`{"provider":{"aws":[{"region":"us-east-1"},{"alias":"x","region":"ap-southeast-2"}]}}`)}
+	_, err := Compute("dev", docs, []string{"dev-network"})
+	require.ErrorIs(t, err, ErrRegionNotPriced)
+	assert.Contains(t, err.Error(), "synthesized for us-east-1, but the pinned price table (internal/ops/cost/prices.go) has ap-southeast-2 prices only")
+}
+
+// GIVEN a node group of a type the table does not price WHEN estimated THEN
+// the type is named, so the caller can refuse an incomplete total.
+func TestUnknownNodeTypeIsNamed(t *testing.T) {
+	docs := map[string][]byte{"dev-cluster": []byte(sydney + `"resource":{"aws_eks_node_group":{"n":{"instance_types":["m7i.lrage"]}}}}`)}
+	est, err := Compute("dev", docs, []string{"dev-cluster"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"m7i.lrage"}, est.UnknownNodeTypes)
 }

@@ -1,5 +1,9 @@
 package cost
 
+// PriceRegion is the one region the table prices; spctl cost refuses
+// stacks synthesized for another.
+const PriceRegion = "ap-southeast-2"
+
 // HoursPerMonth is AWS's own convention for monthly estimates (8760 / 12).
 const HoursPerMonth = 730
 

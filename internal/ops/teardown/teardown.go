@@ -61,6 +61,8 @@ type Options struct {
 	// IncludeState also destroys the state stack (bucket and lock table).
 	IncludeState bool
 	DryRun       bool
+	// BreakGlass allows prod, for an audited emergency (with Confirm "prod").
+	BreakGlass bool
 	// ProgressFile records finished steps; empty disables resuming.
 	ProgressFile string
 }
@@ -76,8 +78,8 @@ var ErrRefused = errors.New("refused")
 
 // Check applies the safety rules before anything happens.
 func Check(cfg *envs.Config, o Options) error {
-	if cfg.IsProd() {
-		return fmt.Errorf("%w: spctl never tears down prod. Remove a prod resource by changing its stack and deploying through review (docs/spctl-teardown.md)", ErrRefused)
+	if cfg.IsProd() && !o.BreakGlass && !o.DryRun {
+		return fmt.Errorf("%w: spctl does not tear down prod: remove a prod resource by changing its stack and deploying through review (docs/spctl-teardown.md); in an audited emergency only, add --break-glass --confirm prod", ErrRefused)
 	}
 	if !o.DryRun && o.Confirm != cfg.Env {
 		return fmt.Errorf("%w: type the env name back to confirm: --confirm %s (or look first with --dry-run)", ErrRefused, cfg.Env)
@@ -237,6 +239,25 @@ func (p *progress) save(path string) error {
 	}
 	raw, _ := json.MarshalIndent(p, "", "  ")
 	return os.WriteFile(path, raw, 0o644)
+}
+
+// StepStatus is one step and whether an earlier run finished it.
+type StepStatus struct {
+	Name string `json:"name"`
+	Done bool   `json:"done"`
+}
+
+// Statuses reports each step as done (recorded in the progress file) or not.
+func Statuses(env string, steps []Step, o Options) ([]StepStatus, error) {
+	p, err := readProgress(o.ProgressFile, env)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StepStatus, len(steps))
+	for i, s := range steps {
+		out[i] = StepStatus{Name: s.Name, Done: slices.Contains(p.Done, s.Name)}
+	}
+	return out, nil
 }
 
 // Run executes the steps, skipping those the progress file marks done, and

@@ -214,8 +214,9 @@ func TestPlanOrderAndResume(t *testing.T) {
 	assert.Error(t, err, "namespace deleted")
 }
 
-// GIVEN prod THEN refused outright; GIVEN staging without --confirm THEN
-// refused; with --confirm staging or --dry-run THEN allowed.
+// GIVEN prod THEN refused even with --confirm prod, and allowed only with
+// --break-glass as well (or as a dry run); GIVEN staging without --confirm
+// THEN refused; with --confirm staging or --dry-run THEN allowed.
 func TestSafetyRules(t *testing.T) {
 	for _, env := range []string{"prod", "staging"} {
 		cfg, err := envs.Load(env, envs.Overrides{Env: env})
@@ -223,7 +224,10 @@ func TestSafetyRules(t *testing.T) {
 		err = Check(cfg, Options{Confirm: env})
 		if env == "prod" {
 			require.ErrorIs(t, err, ErrRefused)
-			assert.Contains(t, err.Error(), "never tears down prod")
+			assert.Contains(t, err.Error(), "spctl does not tear down prod")
+			assert.ErrorIs(t, Check(cfg, Options{BreakGlass: true}), ErrRefused, "break-glass still needs the name typed back")
+			assert.NoError(t, Check(cfg, Options{Confirm: "prod", BreakGlass: true}))
+			assert.NoError(t, Check(cfg, Options{DryRun: true}))
 			continue
 		}
 		assert.NoError(t, err)

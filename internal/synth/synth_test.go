@@ -1,4 +1,4 @@
-package main
+package synth
 
 import (
 	"bytes"
@@ -28,22 +28,35 @@ import (
 // again, see TestMain), so they can crash it mid-swap, run it as another
 // user, or run several at once.
 const (
-	helperOut     = "SYNTH_HELPER_OUT"     // output folder; set means "be the helper"
-	helperVersion = "SYNTH_HELPER_VERSION" // written into every stack, to tell outputs apart
-	helperCrashAt = "SYNTH_HELPER_CRASH"   // step at which the helper dies (exit 3)
+	helperOut      = "SYNTH_HELPER_OUT"     // output folder; set means "be the helper"
+	helperVersion  = "SYNTH_HELPER_VERSION" // written into every stack, to tell outputs apart
+	helperCrashAt  = "SYNTH_HELPER_CRASH"   // step at which the helper dies (exit 3)
+	helperStackIDs = "SYNTH_HELPER_STACKS"  // comma-separated stack ids (default helperStacks)
+	helperOnly     = "SYNTH_HELPER_ONLY"    // the env synthesized, as ENV=<env> selects
 )
 
 var helperStacks = []string{"dev-network", "dev-cluster"}
 
 func TestMain(m *testing.M) {
+	if os.Getenv(mainHelper) != "" {
+		os.Exit(runMainHelper())
+	}
 	if out := os.Getenv(helperOut); out != "" {
 		stepHook = func(step string) {
 			if step == os.Getenv(helperCrashAt) {
 				os.Exit(3)
 			}
 		}
-		written, err := synthesize(out, func(app constructs.Construct) error {
-			for _, id := range helperStacks {
+		ids := helperStacks
+		if v := os.Getenv(helperStackIDs); v != "" {
+			ids = strings.Split(v, ",")
+		}
+		var only []string
+		if v := os.Getenv(helperOnly); v != "" {
+			only = []string{v}
+		}
+		written, err := synthesize(out, only, nil, func(app constructs.Construct) error {
+			for _, id := range ids {
 				stack := cdktf.NewTerraformStack(app, jsii.String(id))
 				cdktf.NewTerraformOutput(stack, jsii.String("version"), &cdktf.TerraformOutputConfig{Value: os.Getenv(helperVersion)})
 			}
@@ -194,7 +207,7 @@ func TestGuardrailFailureWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, "previous"), nil, 0o644))
 
 	// WHEN a stack without a backend is synthesized
-	_, err := synthesize(out, func(app constructs.Construct) error {
+	_, err := synthesize(out, nil, nil, func(app constructs.Construct) error {
 		stack := cdktf.NewTerraformStack(app, jsii.String("dev-broken"))
 		sp.AddGuardrails(stack)
 		return nil

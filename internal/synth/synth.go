@@ -1,4 +1,4 @@
-package main
+package synth
 
 import (
 	"encoding/json"
@@ -14,14 +14,14 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
-	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
 // outdir is where the cdktf CLI asked us to write (CDKTF_OUTDIR), or the
 // cdktf.json default.
-func outdir() string {
-	if d := os.Getenv("CDKTF_OUTDIR"); d != "" {
+func outdir(getenv func(string) string) string {
+	if d := getenv("CDKTF_OUTDIR"); d != "" {
 		return d
 	}
 	return "cdktf.out"
@@ -45,8 +45,17 @@ var stepHook = func(step string) {}
 // before the rename (bad props, a guardrail, a permission error) moves the
 // working state back. Concurrent runs wait for each other on a lock file
 // beside dir, and a run cleans up what a crashed run left behind.
+//
+// only names the envs being synthesized when ENV picks some: the stacks of
+// every other env are copied from the old output into the staging folder
+// (and listed in its manifest) before the swap, so `ENV=dev make synth`
+// replaces dev's stacks and leaves staging's and prod's as they were. With
+// only empty, the whole output is replaced.
+//
+// records are the configurations the envs were built from (envs.Record),
+// written to config/<env>.json beside the stacks for spctl to compare.
 // It returns the stack ids written, in deploy order.
-func synthesize(dir string, build func(app constructs.Construct) error) (written []string, err error) {
+func synthesize(dir string, only []string, records map[string][]byte, build func(app constructs.Construct) error) (written []string, err error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -83,9 +92,16 @@ func synthesize(dir string, build func(app constructs.Construct) error) (written
 	if written, err = stackIDs(stage); err != nil {
 		return nil, err
 	}
+	if err := writeRecords(stage, records); err != nil {
+		return nil, err
+	}
+	kept, err := keepOtherEnvs(abs, stage, only)
+	if err != nil {
+		return nil, fmt.Errorf("cannot keep the other envs' stacks of %s: %w", dir, err)
+	}
 	stepHook("staged")
 
-	moved, err := carryWorkingState(abs, stage, written)
+	moved, err := carryWorkingState(abs, stage, append(slices.Clone(written), kept...))
 	if err != nil {
 		return nil, err
 	}
@@ -259,11 +275,11 @@ func stackIDs(dir string) ([]string, error) {
 }
 
 // deployOrder sorts stack ids by environment (promotion order), then by
-// component (stacks.DeployOrder).
+// component (naming.DeployOrder).
 func deployOrder(ids []string) []string {
 	rank := func(id string) (int, int) {
 		env, component, _ := strings.Cut(id, "-")
-		return slices.Index(envs.Order, env), slices.Index(stacks.DeployOrder, component)
+		return slices.Index(envs.Order, env), slices.Index(naming.DeployOrder, component)
 	}
 	slices.SortFunc(ids, func(a, b string) int {
 		ea, ca := rank(a)
@@ -277,4 +293,145 @@ func deployOrder(ids []string) []string {
 		return strings.Compare(a, b)
 	})
 	return ids
+}
+
+// ofEnvs reports whether stack id belongs to one of envs ("<env>-<component>").
+func ofEnvs(id string, envNames []string) bool {
+	for _, e := range envNames {
+		if c, ok := strings.CutPrefix(id, e+"-"); ok && slices.Contains(naming.DeployOrder, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepOtherEnvs copies every stack of the old output in dir that does not
+// belong to the envs in only into stage, without its Terraform working
+// state (carryWorkingState moves that, with everything else's), and adds
+// those stacks to stage's manifest. It returns their ids. The old output
+// is only read, so a failure or a crash here leaves it whole.
+func keepOtherEnvs(dir, stage string, only []string) ([]string, error) {
+	if len(only) == 0 {
+		return nil, nil
+	}
+	old, err := readManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cur, err := readManifest(stage)
+	if err != nil {
+		return nil, err
+	}
+	for _, env := range envs.Order {
+		from := filepath.Join(dir, envs.RecordDir, env+".json")
+		if slices.Contains(only, env) {
+			continue
+		}
+		if raw, err := os.ReadFile(from); err == nil {
+			if err := os.WriteFile(filepath.Join(stage, envs.RecordDir, env+".json"), raw, 0o644); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var kept []string
+	for id, entry := range old.stacks {
+		if ofEnvs(id, only) {
+			continue
+		}
+		if err := copyTree(filepath.Join(dir, "stacks", id), filepath.Join(stage, "stacks", id)); err != nil {
+			return nil, err
+		}
+		cur.stacks[id] = entry
+		kept = append(kept, id)
+	}
+	return deployOrder(kept), cur.write(stage)
+}
+
+// manifest is CDKTF's manifest.json, kept as raw JSON except its stacks.
+type manifest struct {
+	top    map[string]json.RawMessage
+	stacks map[string]json.RawMessage
+}
+
+func readManifest(dir string) (*manifest, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	m := &manifest{}
+	if err := json.Unmarshal(raw, &m.top); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	m.stacks = map[string]json.RawMessage{}
+	if s, ok := m.top["stacks"]; ok {
+		if err := json.Unmarshal(s, &m.stacks); err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
+		}
+	}
+	return m, nil
+}
+
+func (m *manifest) write(dir string) error {
+	stacks, err := json.Marshal(m.stacks)
+	if err != nil {
+		return err
+	}
+	m.top["stacks"] = stacks
+	raw, err := json.MarshalIndent(m.top, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "manifest.json"), append(raw, '\n'), 0o644)
+}
+
+// copyTree copies the folder from into to, leaving out Terraform's working
+// state at its top. Symbolic links are copied as links.
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(from, p)
+		if slices.Contains(workingState, rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(to, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, info.Mode().Perm()|0o700)
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		}
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, raw, info.Mode().Perm())
+	})
+}
+
+func writeRecords(stage string, records map[string][]byte) error {
+	if err := os.MkdirAll(filepath.Join(stage, envs.RecordDir), 0o755); err != nil {
+		return err
+	}
+	for env, raw := range records {
+		if err := os.WriteFile(filepath.Join(stage, envs.RecordDir, env+".json"), raw, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
