@@ -76,7 +76,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	arns := newRoleARNs(cfg, b.names, *b.accountID())
 
 	serviceDeploy, err := sp.NewGitHubRole(b.stack, "gha-service-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, Subjects: []string{ServiceDeploySubject(cfg)},
+		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, SubjectPatterns: []string{ServiceDeploySubject(cfg)},
 		Statements: []sp.Statement{
 			{Sid: "EcrLogin", Actions: []string{"ecr:GetAuthorizationToken"}, Resources: []string{"*"}},
 			{Sid: "PushServiceImages", Actions: EcrPushActions, Resources: repoArns},
@@ -86,8 +86,9 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	if err != nil {
 		return nil, err
 	}
+	planExact, planPatterns := PlanSubjects(cfg)
 	plan, err := sp.NewGitHubRole(b.stack, "gha-infra-plan", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider, Subjects: PlanSubjects(cfg),
+		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider, Subjects: planExact, SubjectPatterns: planPatterns,
 		Statements: arns.planStatements(),
 	})
 	if err != nil {
@@ -100,7 +101,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	identity := newManagedPolicy(b, "gha-infra-deploy-identity", "Private CA, CA bundle and device trust store changes of the infra deploy role", arns.deployIdentityStatements())
 	services := newManagedPolicy(b, "gha-infra-deploy-services", "DynamoDB tables, alarms, WAF logging, queues and secrets of the infra deploy role", arns.deployServiceStatements())
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{InfraDeploySubject(cfg)},
+		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: InfraDeploySubjects(cfg),
 		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity, *services},
 	})
 	if err != nil {

@@ -546,27 +546,58 @@ func (a roleARNs) deployDenies() []sp.Statement {
 	}
 }
 
-// Subjects the GitHub roles trust (docs/cicd.md has the table).
-func githubSubject(cfg *envs.Config, suffix string) string {
-	return "repo:" + cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo + ":" + suffix
+// Subjects the GitHub roles trust (docs/cicd.md has the table). The
+// repository's OIDC subject template (the github stack) puts the job's
+// workflow file and ref into the sub claim:
+// repo:<org>/<repo>:<context>:job_workflow_ref:<org>/<repo>/.github/workflows/<file>@<ref>.
+// A role is thereby tied to reviewed workflow files on main, not only to a
+// GitHub environment: a branch's edited copy of a workflow, dispatched into
+// the environment, carries its own ref and is refused.
+
+// Workflow files the roles trust.
+const (
+	InfraCIWorkflow     = "infra-ci.yml"
+	InfraDeployWorkflow = "infra-deploy.yml"
+	SecurityWorkflow    = "security.yml"
+	// ServiceDeployWorkflows are the service deploy workflows, one per
+	// service: deploy-<service>.yml.
+	ServiceDeployWorkflows = "deploy-*.yml"
+	// MainRef is the only ref deploys run from.
+	MainRef = "refs/heads/main"
+	// PullRequestRef is the merge ref of any pull request.
+	PullRequestRef = "refs/pull/*/merge"
+)
+
+// SubjectClaimKeys are the claims of the repository's OIDC subject
+// template, in order.
+var SubjectClaimKeys = []string{"repo", "context", "job_workflow_ref"}
+
+func githubSubject(cfg *envs.Config, context, workflow, ref string) string {
+	repo := cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo
+	return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
 }
 
-// PlanSubjects: pull requests (or, where cicd.planEnvironment is set, only
-// jobs its reviewers approved) and the main branch for drift checks.
-func PlanSubjects(cfg *envs.Config) []string {
-	first := githubSubject(cfg, "pull_request")
+// PlanSubjects: drift checks of security.yml on main (exact), and the PR
+// plans of infra-ci.yml on any pull request's merge ref (a pattern); where
+// cicd.planEnvironment is set, only PR jobs its reviewers approved.
+func PlanSubjects(cfg *envs.Config) (exact, patterns []string) {
+	pr := "pull_request"
 	if cfg.CICD.PlanEnvironment != "" {
-		first = githubSubject(cfg, "environment:"+cfg.CICD.PlanEnvironment)
+		pr = "environment:" + cfg.CICD.PlanEnvironment
 	}
-	return []string{first, githubSubject(cfg, "ref:refs/heads/main")}
+	return []string{githubSubject(cfg, "ref:"+MainRef, SecurityWorkflow, MainRef)},
+		[]string{githubSubject(cfg, pr, InfraCIWorkflow, PullRequestRef)}
 }
 
-// InfraDeploySubject is the "<env>-infra" GitHub environment.
-func InfraDeploySubject(cfg *envs.Config) string {
-	return githubSubject(cfg, "environment:"+cfg.InfraEnvironment())
+// InfraDeploySubjects are the "<env>-infra" GitHub environment's jobs of
+// infra-deploy.yml and of security.yml (the cluster baseline), on main.
+func InfraDeploySubjects(cfg *envs.Config) []string {
+	env := "environment:" + cfg.InfraEnvironment()
+	return []string{githubSubject(cfg, env, InfraDeployWorkflow, MainRef), githubSubject(cfg, env, SecurityWorkflow, MainRef)}
 }
 
-// ServiceDeploySubject is the "<env>" GitHub environment.
+// ServiceDeploySubject is the "<env>" GitHub environment's jobs of any
+// deploy-<service>.yml on main.
 func ServiceDeploySubject(cfg *envs.Config) string {
-	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment())
+	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment(), ServiceDeployWorkflows, MainRef)
 }

@@ -280,3 +280,47 @@ func TestIAMPoliciesFitIAMsLimits(t *testing.T) {
 		}
 	}
 }
+
+// Finding 5: the GitHub roles trust reviewed workflow files on main, not
+// only a GitHub environment's name. The repository's subject template
+// (the github stack) puts job_workflow_ref into the sub claim.
+func TestIAMGitHubRolesTrustReviewedWorkflowsOnMain(t *testing.T) {
+	const repo = "spatialprops/spatialprops-infra"
+	provider := "arn:aws:iam::" + iameval.Account + ":oidc-provider/token.actions.githubusercontent.com"
+	sub := func(context, workflow, ref string) string {
+		return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
+	}
+	assume := func(allow bool, role, subject string) iameval.Check {
+		c := iameval.Deny(provider, "sts:AssumeRoleWithWebIdentity", roleArn("/", role),
+			"token.actions.githubusercontent.com:sub", subject, "token.actions.githubusercontent.com:aud", "sts.amazonaws.com")
+		c.Want = allow
+		return c.Because(subject)
+	}
+	for _, env := range iamEnvs {
+		t.Run(env, func(t *testing.T) {
+			infra, svc := "environment:"+env+"-infra", "environment:"+env
+			checks := []iameval.Check{
+				assume(true, deployRole(env), sub(infra, "infra-deploy.yml", "refs/heads/main")),
+				assume(true, deployRole(env), sub(infra, "security.yml", "refs/heads/main")),
+				assume(false, deployRole(env), sub(infra, "infra-deploy.yml", "refs/heads/attacker")).Because("a branch's own copy of the workflow"),
+				assume(false, deployRole(env), sub(infra, "edited.yml", "refs/heads/main")),
+				assume(false, deployRole(env), "repo:"+repo+":"+infra).Because("an environment name alone is not enough"),
+				assume(false, deployRole(env), sub("pull_request", "infra-ci.yml", "refs/pull/7/merge")),
+				assume(true, prefix(env)+"-gha-service-deploy", sub(svc, "deploy-pack-service.yml", "refs/heads/main")),
+				assume(false, prefix(env)+"-gha-service-deploy", sub(svc, "deploy-pack-service.yml", "refs/heads/attacker")),
+				assume(false, prefix(env)+"-gha-service-deploy", sub(svc, "infra-deploy.yml", "refs/heads/main")),
+				assume(false, prefix(env)+"-gha-service-deploy", sub(infra, "deploy-pack-service.yml", "refs/heads/main")),
+				assume(true, planRole(env), sub("ref:refs/heads/main", "security.yml", "refs/heads/main")).Because("weekly drift"),
+				assume(false, planRole(env), sub("pull_request", "edited.yml", "refs/pull/7/merge")),
+			}
+			if env == "prod" {
+				checks = append(checks,
+					assume(true, planRole(env), sub("environment:prod-plan", "infra-ci.yml", "refs/pull/7/merge")).Because("an approved prod plan"),
+					assume(false, planRole(env), sub("pull_request", "infra-ci.yml", "refs/pull/7/merge")).Because("unreviewed PR code never gets prod credentials"))
+			} else {
+				checks = append(checks, assume(true, planRole(env), sub("pull_request", "infra-ci.yml", "refs/pull/7/merge")))
+			}
+			iameval.Expect(t, iamModel(t, env), checks...)
+		})
+	}
+}
