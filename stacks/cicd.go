@@ -117,7 +117,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	b.output("device_revocation_role_arn", "Role operators assume (with MFA) to revoke device certificates", revoke, false)
 	out.RevocationRole = revoke
 
-	runner, err := newRunner(b, net, cluster)
+	runner, planRunner, err := newRunners(b, net, cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,8 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	b.output("service_deploy_role_arn", "Role for deploy-<service> workflows (secret AWS_SERVICE_DEPLOY_ROLE_ARN)", serviceDeploy.Arn, false)
 	b.output("infra_plan_role_arn", "Role for infra-ci.yml and drift (secret AWS_INFRA_PLAN_ROLE_ARN)", plan.Arn, false)
 	b.output("infra_deploy_role_arn", "Role for infra-deploy.yml (secret AWS_INFRA_DEPLOY_ROLE_ARN)", deploy.Arn, false)
-	b.output("runner_project", "CodeBuild project of the in-VPC runners (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
+	b.output("runner_project", "CodeBuild project of the in-VPC deploy runners, main only (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
+	b.output("plan_runner_project", "CodeBuild project of the in-VPC pull-request plan runners", planRunner.ProjectName, false)
 	b.output("github_connection_arn", "CodeConnections connection; complete its GitHub handshake once in the console", runner.ConnectionArn, false)
 	out.ServiceDeployRole, out.InfraPlanRole, out.InfraDeployRole = serviceDeploy.Arn, plan.Arn, deploy.Arn
 	out.RunnerProject = runner.ProjectName

@@ -124,6 +124,10 @@ func (n Names) WorkloadBoundary() string { return n.Prefix() + "-workload-bounda
 // runs-on: codebuild-<project>-<run id>-<attempt>.
 func (n Names) RunnerProject() string { return n.Prefix() + "-gha-runner" }
 
+// PlanRunnerProject hosts the env's pull-request plans: a project of its
+// own, so the deploy runners run only workflows on main.
+func (n Names) PlanRunnerProject() string { return n.Prefix() + "-gha-plan-runner" }
+
 // GitHubConnection is the CodeConnections connection to GitHub the runner
 // project authenticates with (AWS limits the name to 32 characters).
 func (n Names) GitHubConnection() string { return n.Prefix() + "-github" }
@@ -165,6 +169,7 @@ var RolePurposes = []string{
 	"gha-infra-plan",
 	"gha-infra-deploy",
 	"gha-runner",
+	"gha-plan-runner",
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
 	"irsa-alertmanager",

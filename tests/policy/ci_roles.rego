@@ -235,5 +235,5 @@ operator_role(r) if endswith(r.name, "-device-revocation")
 # The GitHub roles are deployed by a human and are out of CI's reach.
 github_role(r) if {
 	contains(r.name, "-gha-")
-	not endswith(r.name, "-gha-runner")
+	not endswith(r.name, "-runner")
 }
