@@ -137,8 +137,8 @@ test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and c
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory e2e
 
-update-golden: gen ## Refresh tests/testdata after an intended change; review the diff
-	go test ./tests -run TestGolden -update
+update-golden: gen ## Refresh tests/testdata and docs/cicd.md's evaluated role table after an intended change; review the diff
+	go test ./tests -run 'TestGolden|TestIAMRoleTableInTheDocs' -update
 
 scan: synth-hcl $(TRIVY) ## Trivy misconfiguration scan of the HCL; fails on HIGH/CRITICAL
 	$(TRIVY) config --quiet --skip-check-update --skip-version-check --disable-telemetry \
