@@ -19,6 +19,7 @@ require (
 	github.com/aws/jsii-runtime-go v1.111.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/cdktf/cdktf-provider-aws-go/aws/v19 v19.65.1
+	github.com/cdktf/cdktf-provider-github-go/github/v14 v14.6.0
 	github.com/cdktf/cdktf-provider-helm-go/helm/v10 v10.5.0
 	github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 v11.12.1
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
@@ -132,9 +133,11 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-// The helm and kubernetes provider bindings are not served by the Go module
-// proxy; `make gen` generates them from the pinned npm packages (same jsii
-// assemblies, same versions) into the git-ignored .gen/ folder.
+// The helm, kubernetes and github provider bindings are not served by the Go
+// module proxy; `make gen` generates them from the pinned npm packages (same
+// jsii assemblies, same versions) into the git-ignored .gen/ folder.
 replace github.com/cdktf/cdktf-provider-helm-go/helm/v10 => ./.gen/go/helm
 
 replace github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 => ./.gen/go/kubernetes
+
+replace github.com/cdktf/cdktf-provider-github-go/github/v14 => ./.gen/go/github

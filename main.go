@@ -35,6 +35,11 @@ func main() {
 				return fmt.Errorf("%s: %w", cfg.File(), err)
 			}
 		}
+		// The repository's side (environments, OIDC subject template) spans
+		// every env: synthesized when all of them are.
+		if len(cfgs) == len(envs.Order) {
+			return stacks.NewGitHubStack(app, cfgs)
+		}
 		return nil
 	}
 	if *list {
