@@ -55,10 +55,9 @@ func workloadBoundaryStatements(b *base) []sp.Statement {
 		{Sid: "UploadAndPublishPacks", Actions: []string{"s3:PutObject"}, Resources: []string{
 			bucket("packs") + "/" + naming.PacksStagingPrefix + "*", bucket("packs") + "/" + naming.PacksPublishedPrefix + "*"}},
 		{Sid: "ListWorkloadBuckets", Actions: []string{"s3:ListBucket"}, Resources: []string{bucket("dtn"), bucket(naming.PKIBucketKind)}},
-		{Sid: "ThisEnvsTables", Actions: []string{
-			"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
-			"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
-		}, Resources: []string{arn("dynamodb", "table/"+prefix+"-*"), arn("dynamodb", "table/"+prefix+"-*/index/*")}},
+		// "*Item": Get, Put, Update, Delete, ConditionCheck and their Batch
+		// forms, nothing that changes a table.
+		{Sid: "ThisEnvsTables", Actions: []string{"dynamodb:*Item", "dynamodb:DescribeTable", "dynamodb:Query", "dynamodb:Scan"}, Resources: []string{arn("dynamodb", "table/"+prefix+"-*"), arn("dynamodb", "table/"+prefix+"-*/index/*")}},
 		{Sid: "ThisEnvsQueues", Actions: []string{
 			"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
 			"sqs:ReceiveMessage", "sqs:SendMessage",
@@ -69,8 +68,13 @@ func workloadBoundaryStatements(b *base) []sp.Statement {
 		// env's keys only (the state key is denied below by alias).
 		{Sid: "ThisEnvsKeys", Actions: []string{
 			"kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:GetPublicKey",
-			"kms:ReEncrypt*", "kms:Sign", "kms:Verify",
+			"kms:ReEncrypt*", "kms:Verify",
 		}, Resources: []string{arn("kms", "key/*")}, Conditions: []sp.Condition{envTag}},
+		// Signing only with the provenance attestation key: no other
+		// asymmetric key of the env (a CA's root key included) signs for a
+		// bounded role.
+		{Sid: "SignAttestationsOnly", Actions: []string{"kms:Sign"}, Resources: []string{arn("kms", "key/*")},
+			Conditions: []sp.Condition{envTag, {Test: "ForAnyValue:StringEquals", Variable: "kms:ResourceAliases", Values: []string{n.ProvenanceKeyAlias()}}}},
 		{Sid: "EndEntityCertificatesOnly", Actions: []string{"acm-pca:IssueCertificate"}, Resources: []string{arn("acm-pca", "certificate-authority/*")},
 			Conditions: []sp.Condition{envTag, {Test: "StringEquals", Variable: "acm-pca:TemplateArn", Values: EndEntityTemplates}}},
 		{Sid: "ReadThisEnvsCAs", Actions: []string{"acm-pca:Describe*", "acm-pca:Get*", "acm-pca:List*"}, Resources: []string{arn("acm-pca", "certificate-authority/*")}, Conditions: []sp.Condition{envTag}},

@@ -324,3 +324,32 @@ func TestIAMGitHubRolesTrustReviewedWorkflowsOnMain(t *testing.T) {
 		})
 	}
 }
+
+// A role under the boundary signs only with the provenance attestation
+// key: no other asymmetric key of the env (a CA's KMS root key, say)
+// signs for a role CI could create.
+func TestIAMBoundarySignsOnlyAttestations(t *testing.T) {
+	for _, env := range iamEnvs {
+		t.Run(env, func(t *testing.T) {
+			m := iamModel(t, env)
+			anyRole := roleArn(workloadPath, prefix(env)+"-whatever")
+			var provenance, other string
+			for key, aliases := range m.KeyAliases {
+				for _, a := range aliases {
+					switch {
+					case a == "alias/"+prefix(env)+"-provenance":
+						provenance = key
+					case m.ResourceTags[key]["Environment"] == env && other == "":
+						other = key
+					}
+				}
+			}
+			require.NotEmpty(t, provenance, "the marketplace's attestation key")
+			require.NotEmpty(t, other)
+			iameval.Expect(t, m,
+				iameval.Allow(anyRole, "kms:Sign", provenance).As(boundaryArn(env), iameval.AllowAll),
+				iameval.Deny(anyRole, "kms:Sign", other).As(boundaryArn(env), iameval.AllowAll).Because("only attestations are signed"),
+			)
+		})
+	}
+}
