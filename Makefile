@@ -53,10 +53,10 @@ $(NODE_STAMP): package.json package-lock.json
 $(GEN_STAMP): $(NODE_STAMP)
 	rm -rf .gen/go
 	npx --no-install jsii-pacmak --targets go --code-only --outdir .gen \
-	  node_modules/@cdktf/provider-helm node_modules/@cdktf/provider-kubernetes 2>/dev/null
+	  node_modules/@cdktf/provider-helm node_modules/@cdktf/provider-kubernetes node_modules/@cdktf/provider-github 2>/dev/null
 	@touch $@
 
-gen: $(GEN_STAMP) ## Generate the helm and kubernetes provider bindings into .gen/ (pinned npm packages)
+gen: $(GEN_STAMP) ## Generate the helm, kubernetes and github provider bindings into .gen/ (pinned npm packages)
 
 # go:embed refuses a symlinked or unreadable envs/*.yaml with a compile
 # error about load.go; say what is wrong with the file instead.
@@ -172,8 +172,8 @@ test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and c
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory e2e
 
-update-golden: gen ## Refresh tests/testdata after an intended change; review the diff
-	go test ./tests -run TestGolden -update
+update-golden: gen ## Refresh tests/testdata and docs/cicd.md's evaluated role table after an intended change; review the diff
+	go test ./tests -run 'TestGolden|TestIAMRoleTableInTheDocs' -update
 
 scan: synth-hcl $(TRIVY) ## Trivy misconfiguration scan of the HCL; fails on HIGH/CRITICAL
 	$(TRIVY) config --quiet --skip-check-update --skip-version-check --disable-telemetry \

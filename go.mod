@@ -21,14 +21,17 @@ require (
 	github.com/aws/jsii-runtime-go v1.111.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/cdktf/cdktf-provider-aws-go/aws/v19 v19.65.1
+	github.com/cdktf/cdktf-provider-github-go/github/v14 v14.6.0
 	github.com/cdktf/cdktf-provider-helm-go/helm/v10 v10.5.0
 	github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 v11.12.1
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
+	github.com/hashicorp/hcl/v2 v2.24.0
 	github.com/hashicorp/terraform-cdk-go/cdktf v0.20.12
 	github.com/open-policy-agent/opa v1.22.3
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 	github.com/tidwall/gjson v1.20.2
+	github.com/zclconf/go-cty v1.19.0
 	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
 	k8s.io/api v0.37.2
@@ -38,7 +41,10 @@ require (
 
 require (
 	github.com/Masterminds/semver/v3 v3.3.1 // indirect
+	github.com/agext/levenshtein v1.2.1 // indirect
 	github.com/agnivade/levenshtein v1.2.2 // indirect
+	github.com/apparentlymart/go-textseg/v15 v15.0.0 // indirect
+	github.com/apparentlymart/go-textseg/v17 v17.0.1 // indirect
 	github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream v1.7.27 // indirect
 	github.com/aws/aws-sdk-go-v2/feature/ec2/imds v1.20.9 // indirect
 	github.com/aws/aws-sdk-go-v2/internal/configsources v1.5.12 // indirect
@@ -88,6 +94,7 @@ require (
 	github.com/lestrrat-go/option/v2 v2.0.0 // indirect
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
+	github.com/mitchellh/go-wordwrap v1.0.1 // indirect
 	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
 	github.com/modern-go/reflect2 v1.0.3-0.20250322232337-35a7c28c31ee // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
@@ -126,9 +133,11 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-// The helm and kubernetes provider bindings are not served by the Go module
-// proxy; `make gen` generates them from the pinned npm packages (same jsii
-// assemblies, same versions) into the git-ignored .gen/ folder.
+// The helm, kubernetes and github provider bindings are not served by the Go
+// module proxy; `make gen` generates them from the pinned npm packages (same
+// jsii assemblies, same versions) into the git-ignored .gen/ folder.
 replace github.com/cdktf/cdktf-provider-helm-go/helm/v10 => ./.gen/go/helm
 
 replace github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 => ./.gen/go/kubernetes
+
+replace github.com/cdktf/cdktf-provider-github-go/github/v14 => ./.gen/go/github

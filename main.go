@@ -30,5 +30,9 @@ func main() {
 			_, err := stacks.NewEnvironment(app, cfg)
 			return err
 		},
+		// The repository's side (environments, OIDC subject template)
+		// spans every env: synthesized when all of them are, kept as it
+		// was by a one-env synth.
+		BuildShared: stacks.NewGitHubStack,
 	}))
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
 // ControlPlaneLogTypes are every control-plane log EKS can ship: API
@@ -113,7 +115,8 @@ func NewEksCluster(scope constructs.Construct, id string, props *EksClusterProps
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"eks.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(), PermissionsBoundary: props.PermissionsBoundary,
+		Name: jsii.String(props.RoleName), Path: jsii.String(naming.WorkloadRolePath), AssumeRolePolicy: trust.Json(),
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	attach := iamrolepolicyattachment.NewIamRolePolicyAttachment(node, jsii.String("cluster-policy"), &iamrolepolicyattachment.IamRolePolicyAttachmentConfig{
 		Role: role.Name(), PolicyArn: jsii.String("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"),

@@ -10,6 +10,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
 // StsAudience is the audience EKS-projected service-account tokens carry.
@@ -49,8 +51,8 @@ type IrsaRole struct {
 
 var k8sName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
-// NewIrsaRole creates a role whose trust policy admits exactly one service
-// account: the token's sub must equal system:serviceaccount:<ns>:<sa> and
+// NewIrsaRole creates a role on the workload path (naming.WorkloadRolePath)
+// whose trust policy admits exactly one service account: the token's sub must equal system:serviceaccount:<ns>:<sa> and
 // its aud must be sts.amazonaws.com, both with StringEquals so no wildcard
 // can widen it.
 func NewIrsaRole(scope constructs.Construct, id string, props *IrsaRoleProps) (*IrsaRole, error) {
@@ -67,6 +69,7 @@ func NewIrsaRole(scope constructs.Construct, id string, props *IrsaRoleProps) (*
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
 		Name:                jsii.String(props.RoleName),
+		Path:                jsii.String(naming.WorkloadRolePath),
 		Description:         jsii.String(fmt.Sprintf("IRSA for %s/%s", props.Namespace, props.ServiceAccount)),
 		AssumeRolePolicy:    trust.Json(),
 		PermissionsBoundary: props.PermissionsBoundary,

@@ -101,7 +101,8 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 		Principals: []Principal{{Type: "Service", Identifiers: []string{"ec2.amazonaws.com"}}},
 	})
 	role := iamrole.NewIamRole(node, jsii.String("role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(props.RoleName), AssumeRolePolicy: trust.Json(), PermissionsBoundary: props.PermissionsBoundary,
+		Name: jsii.String(props.RoleName), Path: jsii.String(naming.WorkloadRolePath), AssumeRolePolicy: trust.Json(),
+		PermissionsBoundary: props.PermissionsBoundary,
 	})
 	deps := []cdktf.ITerraformDependable{props.DependsOn}
 	for i, arn := range NodePolicies {

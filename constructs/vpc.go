@@ -18,6 +18,8 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/subnet"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpc"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 )
 
 // VpcProps describes a three-tier-ready VPC for EKS.
@@ -179,6 +181,7 @@ func newFlowLogs(scope constructs.Construct, vpcID *string, props *VpcProps) err
 	})
 	role := iamrole.NewIamRole(scope, jsii.String("flow-logs-role"), &iamrole.IamRoleConfig{
 		Name:                jsii.String(props.FlowLogRoleName),
+		Path:                jsii.String(naming.WorkloadRolePath),
 		AssumeRolePolicy:    trust.Json(),
 		PermissionsBoundary: props.PermissionsBoundary,
 	})

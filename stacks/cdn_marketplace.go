@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
@@ -12,7 +10,7 @@ import (
 // stack names it before the marketplace stack creates it (the marketplace
 // stack deploys last), so it is built from the deterministic role name.
 func (b *base) ProvenanceGateRoleArn() string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/%s", *b.accountID(), b.names.ProvenanceGateRole())
+	return b.names.WorkloadRoleArn(*b.accountID(), naming.ProvenanceGatePurpose)
 }
 
 // publishedDeny is the statement the packs bucket's single policy carries

@@ -34,11 +34,14 @@ type CICDOutputs struct {
 	InfraDeployRole   *string
 	// RunnerProject is the CodeBuild project of the in-VPC runners.
 	RunnerProject string
+	// RevocationRole is the operators' device-revocation role.
+	RevocationRole *string
 }
 
 // NewCICDStack creates the ECR repositories, the GitHub Actions OIDC
 // provider (or a reference to it), the three GitHub roles with their EKS
-// access, and the in-VPC CodeBuild runners. It is deployed by a human with
+// access, the operators' device-revocation role, and the in-VPC CodeBuild
+// runners. It is deployed by a human with
 // the bootstrap admin role: the infra-deploy role cannot change its own
 // permissions (see docs/cicd.md).
 func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutputs, cluster *ClusterOutputs) (*CICDOutputs, error) {
@@ -73,7 +76,7 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	arns := newRoleARNs(cfg, b.names, *b.accountID())
 
 	serviceDeploy, err := sp.NewGitHubRole(b.stack, "gha-service-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, Subjects: []string{ServiceDeploySubject(cfg)},
+		RoleName: b.names.Role("gha-service-deploy"), OidcProviderArn: provider, SubjectPatterns: []string{ServiceDeploySubject(cfg)},
 		Statements: []sp.Statement{
 			{Sid: "EcrLogin", Actions: []string{"ecr:GetAuthorizationToken"}, Resources: []string{"*"}},
 			{Sid: "PushServiceImages", Actions: EcrPushActions, Resources: repoArns},
@@ -83,8 +86,9 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	if err != nil {
 		return nil, err
 	}
+	planExact, planPatterns := PlanSubjects(cfg)
 	plan, err := sp.NewGitHubRole(b.stack, "gha-infra-plan", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider, Subjects: PlanSubjects(cfg),
+		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider, Subjects: planExact, SubjectPatterns: planPatterns,
 		Statements: arns.planStatements(),
 	})
 	if err != nil {
@@ -95,9 +99,10 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	network := newManagedPolicy(b, "gha-infra-deploy-network", "EC2 changes of the infra deploy role, scoped by the Environment tag", arns.deployNetworkStatements())
 	guardrails := newManagedPolicy(b, "gha-infra-deploy-guardrails", "Denies that keep the infra deploy role off the state store, the GitHub roles, the boundary and device certificates", arns.deployDenies())
 	identity := newManagedPolicy(b, "gha-infra-deploy-identity", "Private CA, CA bundle and device trust store changes of the infra deploy role", arns.deployIdentityStatements())
+	services := newManagedPolicy(b, "gha-infra-deploy-services", "DynamoDB tables, alarms, WAF logging, queues and secrets of the infra deploy role", arns.deployServiceStatements())
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{InfraDeploySubject(cfg)},
-		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity},
+		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: InfraDeploySubjects(cfg),
+		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity, *services},
 	})
 	if err != nil {
 		return nil, err
@@ -108,7 +113,11 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 		{"infra-deploy", *deploy.Arn, sp.ClusterAdminPolicyArn, nil},
 	})
 
-	runner, err := newRunner(b, net, cluster)
+	revoke := newRevocationRole(b)
+	b.output("device_revocation_role_arn", "Role operators assume (with MFA) to revoke device certificates", revoke, false)
+	out.RevocationRole = revoke
+
+	runner, planRunner, err := newRunners(b, net, cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +125,8 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	b.output("service_deploy_role_arn", "Role for deploy-<service> workflows (secret AWS_SERVICE_DEPLOY_ROLE_ARN)", serviceDeploy.Arn, false)
 	b.output("infra_plan_role_arn", "Role for infra-ci.yml and drift (secret AWS_INFRA_PLAN_ROLE_ARN)", plan.Arn, false)
 	b.output("infra_deploy_role_arn", "Role for infra-deploy.yml (secret AWS_INFRA_DEPLOY_ROLE_ARN)", deploy.Arn, false)
-	b.output("runner_project", "CodeBuild project of the in-VPC runners (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
+	b.output("runner_project", "CodeBuild project of the in-VPC deploy runners, main only (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
+	b.output("plan_runner_project", "CodeBuild project of the in-VPC pull-request plan runners", planRunner.ProjectName, false)
 	b.output("github_connection_arn", "CodeConnections connection; complete its GitHub handshake once in the console", runner.ConnectionArn, false)
 	out.ServiceDeployRole, out.InfraPlanRole, out.InfraDeployRole = serviceDeploy.Arn, plan.Arn, deploy.Arn
 	out.RunnerProject = runner.ProjectName

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"path"
+	"strings"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
@@ -62,6 +63,7 @@ var RefreshReadActions = []string{
 // ssm:Get*, sqs:Receive*) are avoided here too.
 var DeployReadActions = []string{
 	"acm:DescribeCertificate", "acm:List*", "autoscaling:Describe*", "cloudfront:Get*", "cloudfront:List*",
+	"cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource",
 	"codebuild:BatchGetProjects", "dynamodb:Describe*", "dynamodb:ListTagsOfResource", "ec2:Describe*",
 	"ecr:Describe*", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource",
 	"eks:Describe*", "eks:List*", "elasticloadbalancing:Describe*", "iam:Get*", "iam:List*", "kms:Describe*", "kms:GetKeyPolicy",
@@ -221,7 +223,7 @@ func (a roleARNs) caBundle() string { return a.pkiBucket() + "/" + TrustBundleKe
 func (a roleARNs) deployStatements() []sp.Statement {
 	cfg, n, region := a.cfg, a.names, a.cfg.Region
 	prefix := n.Prefix()
-	iamRole := fmt.Sprintf("arn:aws:iam::%s:role/%s-*", a.account, prefix)
+	iamRole := a.workloadRoles()
 	cluster := n.Cluster()
 	eksArns := []string{
 		a.arn("eks", region, "cluster/"+cluster),
@@ -230,9 +232,6 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		a.arn("eks", region, "access-entry/"+cluster+"/*"),
 	}
 	dataBuckets := a.dataBuckets()
-	// The identity stack's CRL host has its own distribution, certificate
-	// (validation records under it) and alias records.
-	crlHost := cfg.ServiceHost(CRLHostService)
 	st := []sp.Statement{
 		{Sid: "RefreshMetadata", Actions: DeployReadActions, Resources: []string{"*"}},
 		{Sid: "ListState", Actions: []string{"s3:ListBucket"}, Resources: []string{a.stateBucket}},
@@ -242,6 +241,10 @@ func (a roleARNs) deployStatements() []sp.Statement {
 
 		// EKS: the env's cluster, by name
 		{Sid: "ThisEnvsCluster", Actions: []string{"eks:*"}, Resources: eksArns},
+		// CreateCluster takes no resource: the cluster is created tagged
+		// with this env (and named by ThisEnvsCluster for everything after).
+		{Sid: "CreateTheClusterTaggedForThisEnv", Actions: []string{"eks:CreateCluster"}, Resources: []string{"*"},
+			Conditions: a.tagOnCreate()},
 		{Sid: "PassRolesToEksAndFlowLogs", Actions: []string{"iam:PassRole"}, Resources: []string{iamRole},
 			Conditions: []sp.Condition{{Test: "StringEquals", Variable: "iam:PassedToService", Values: PassRoleServices}}},
 
@@ -252,31 +255,16 @@ func (a roleARNs) deployStatements() []sp.Statement {
 			"kms:CreateAlias", "kms:CreateGrant", "kms:DeleteAlias", "kms:DescribeKey", "kms:EnableKeyRotation",
 			"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource",
 			"kms:UpdateAlias", "kms:UpdateKeyDescription",
-		}, Resources: []string{a.arn("kms", region, "key/*")}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
+		}, Resources: a.regionalArns("kms", "key/*"), Conditions: []sp.Condition{a.envTag("ResourceTag")}},
 		{Sid: "ThisEnvsAliases", Actions: []string{"kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"},
-			Resources: []string{a.arn("kms", region, "alias/"+prefix+"-*")}},
+			Resources: a.regionalArns("kms", "alias/"+prefix+"-*")},
 
 		// CloudWatch Logs: groups whose name carries "<org>-<env>-"
 		{Sid: "ThisEnvsLogGroups", Actions: []string{
 			"logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy",
 			"logs:DisassociateKmsKey", "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource",
 			"logs:UntagLogGroup", "logs:UntagResource",
-		}, Resources: []string{a.arn("logs", region, "log-group:*"+prefix+"-*")}},
-
-		// Secrets Manager: secrets created empty (values come from External
-		// Secrets in the cluster), tagged with this env; never their values
-		{Sid: "CreateSecretsTaggedForThisEnv", Actions: []string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"},
-			Resources: []string{"*"}, Conditions: a.tagOnCreate()},
-		{Sid: "ChangeThisEnvsSecrets", Actions: []string{
-			"secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy",
-			"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret",
-		}, Resources: []string{a.arn("secretsmanager", region, "secret:*")}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
-
-		// SQS: queues named "<org>-<env>-*", configuration only
-		{Sid: "ThisEnvsQueues", Actions: []string{
-			"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue",
-		}, Resources: []string{a.arn("sqs", region, prefix+"-*")}},
-
+		}, Resources: a.regionalArns("logs", "log-group:*"+prefix+"-*")},
 		// S3: the env's data buckets by name, configuration only
 		{Sid: "ThisEnvsBuckets", Actions: InfraDeployS3Actions, Resources: dataBuckets},
 
@@ -288,8 +276,11 @@ func (a roleARNs) deployStatements() []sp.Statement {
 			"acm:DeleteCertificate", "acm:RemoveTagsFromCertificate",
 			"cloudfront:DeleteDistribution", "cloudfront:UntagResource", "cloudfront:UpdateDistribution",
 		}, Resources: []string{"*"}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
+		// Creating an origin access control or a response headers policy
+		// takes no resource.
+		{Sid: "CreateCdnPolicies", Actions: []string{"cloudfront:CreateOriginAccessControl", "cloudfront:CreateResponseHeadersPolicy"},
+			Resources: []string{"*"}},
 		{Sid: "CdnPolicies", Actions: []string{
-			"cloudfront:CreateOriginAccessControl", "cloudfront:CreateResponseHeadersPolicy",
 			"cloudfront:DeleteOriginAccessControl", "cloudfront:DeleteResponseHeadersPolicy",
 			"cloudfront:UpdateOriginAccessControl", "cloudfront:UpdateResponseHeadersPolicy",
 		}, Resources: []string{
@@ -300,14 +291,18 @@ func (a roleARNs) deployStatements() []sp.Statement {
 			"wafv2:CreateWebACL", "wafv2:DeleteLoggingConfiguration", "wafv2:DeleteWebACL", "wafv2:PutLoggingConfiguration",
 			"wafv2:TagResource", "wafv2:UntagResource", "wafv2:UpdateWebACL",
 		}, Resources: []string{
-			a.arn("wafv2", "us-east-1", "global/webacl/"+prefix+"-*"),
-			a.arn("wafv2", "us-east-1", "global/managedruleset/*"),
+			a.arn("wafv2", CertificateRegion, "global/webacl/"+prefix+"-*"),
+			a.arn("wafv2", CertificateRegion, "global/managedruleset/*"),
+			// the marketplace's regional web ACL
+			a.arn("wafv2", region, "regional/webacl/"+prefix+"-*"),
+			a.arn("wafv2", region, "regional/managedruleset/*"),
 		}},
-		{Sid: "ThisEnvsCdnRecords", Actions: []string{"route53:ChangeResourceRecordSets"}, Resources: []string{"arn:aws:route53:::hostedzone/*"},
+		{Sid: "ThisEnvsRecords", Actions: []string{"route53:ChangeResourceRecordSets"}, Resources: []string{"arn:aws:route53:::hostedzone/*"},
 			Conditions: []sp.Condition{{Test: "ForAllValues:StringLike", Variable: "route53:ChangeResourceRecordSetsNormalizedRecordNames",
-				Values: []string{cfg.CDN.Domain, "*." + cfg.CDN.Domain, crlHost, "*." + crlHost}}}},
+				Values: a.recordNames()}}},
 
-		// IAM: roles named "<org>-<env>-*" and only under the boundary
+		// IAM: roles on the workload path named "<org>-<env>-*", and only
+		// under the boundary
 		{Sid: "CreateRolesUnderTheBoundary", Actions: []string{
 			"iam:CreateRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
 		}, Resources: []string{iamRole}, Conditions: []sp.Condition{a.boundaryTest()}},
@@ -332,6 +327,60 @@ func (a roleARNs) deployStatements() []sp.Statement {
 	return st
 }
 
+// apiNames strips the service prefix: ec2:CreateAction holds the API name
+// ("CreateVpc"), not the IAM action.
+func apiNames(actions []string) []string {
+	out := make([]string, 0, len(actions))
+	for _, a := range actions {
+		out = append(out, a[strings.Index(a, ":")+1:])
+	}
+	return out
+}
+
+// regions are where the env has resources: its own region and us-east-1
+// (CloudFront's certificates, the CDN's web ACL and its logs and key).
+func (a roleARNs) regionalArns(service, resource string) []string {
+	return []string{a.arn(service, a.cfg.Region, resource), a.arn(service, CertificateRegion, resource)}
+}
+
+// deployServiceStatements: tables, alarms, WAF logging, queues and
+// secrets. A managed policy of its own, to keep the inline policy under
+// IAM's size limit.
+func (a roleARNs) deployServiceStatements() []sp.Statement {
+	region, prefix := a.cfg.Region, a.names.Prefix()
+	return []sp.Statement{
+		// WAF logging: the log delivery and the log group's resource policy
+		// (these actions take no resource).
+		{Sid: "WafLogDelivery", Actions: []string{
+			"logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DeleteResourcePolicy", "logs:DescribeResourcePolicies",
+			"logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+		}, Resources: []string{"*"}},
+
+		// DynamoDB tables (beacons, device ledger) and CloudWatch alarms, by name
+		{Sid: "ThisEnvsTables", Actions: []string{
+			"dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:TagResource", "dynamodb:UntagResource",
+			"dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive",
+		}, Resources: []string{a.arn("dynamodb", region, "table/"+prefix+"-*")}},
+		{Sid: "ThisEnvsAlarms", Actions: []string{
+			"cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource",
+		}, Resources: []string{a.arn("cloudwatch", region, "alarm:"+prefix+"-*")}},
+
+		// Secrets Manager: secrets created empty (values come from External
+		// Secrets in the cluster), tagged with this env; never their values
+		{Sid: "CreateSecretsTaggedForThisEnv", Actions: []string{"secretsmanager:CreateSecret", "secretsmanager:TagResource"},
+			Resources: []string{"*"}, Conditions: a.tagOnCreate()},
+		{Sid: "ChangeThisEnvsSecrets", Actions: []string{
+			"secretsmanager:DeleteResourcePolicy", "secretsmanager:DeleteSecret", "secretsmanager:PutResourcePolicy",
+			"secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:UpdateSecret",
+		}, Resources: []string{a.arn("secretsmanager", region, "secret:*")}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
+
+		// SQS: queues named "<org>-<env>-*", configuration only
+		{Sid: "ThisEnvsQueues", Actions: []string{
+			"sqs:CreateQueue", "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:TagQueue", "sqs:UntagQueue",
+		}, Resources: []string{a.arn("sqs", region, prefix+"-*")}},
+	}
+}
+
 // tagOnCreate admits a create (or the tagging call that comes with it) only
 // when it tags the new resource with this env; IfExists on the resource
 // tag stops the same grant from re-tagging another env's resource.
@@ -349,7 +398,12 @@ func (a roleARNs) deployNetworkStatements() []sp.Statement {
 		{Sid: "CreateNetworkTaggedForThisEnv", Actions: ec2CreateActions, Resources: []string{"*"},
 			Conditions: []sp.Condition{a.envTag("RequestTag")}},
 		{Sid: "TagOnCreate", Actions: []string{"ec2:CreateTags"}, Resources: []string{"*"},
-			Conditions: []sp.Condition{{Test: "StringEquals", Variable: "ec2:CreateAction", Values: ec2CreateActions}}},
+			Conditions: []sp.Condition{{Test: "StringEquals", Variable: "ec2:CreateAction", Values: apiNames(ec2CreateActions)}}},
+		// The VPC's default security group exists before Terraform adopts
+		// it, untagged: it may be tagged into this env once, never retagged.
+		{Sid: "AdoptTheDefaultSecurityGroup", Actions: []string{"ec2:CreateTags"},
+			Resources:  []string{a.arn("ec2", a.cfg.Region, "security-group/*")},
+			Conditions: []sp.Condition{a.envTag("RequestTag"), {Test: "Null", Variable: "aws:ResourceTag/Environment", Values: []string{"true"}}}},
 		{Sid: "ChangeThisEnvsNetwork", Actions: ec2ChangeActions, Resources: []string{"*"},
 			Conditions: []sp.Condition{a.envTag("ResourceTag")}},
 	}
@@ -400,6 +454,23 @@ func (a roleARNs) deployIdentityStatements() []sp.Statement {
 	}
 }
 
+// PublicHostServices are the services with a public name of their own
+// (cfg.ServiceHost): the identity stack's CRL host, the edge NATS
+// endpoint, the presigner, the beacons admin UI and the marketplace. Each
+// has alias records and a certificate whose validation records sit under it.
+var PublicHostServices = []string{CRLHostService, "edge", "presign", BeaconsAdminAccount, "market"}
+
+// recordNames are the DNS names the deploy role may change: the CDN's and
+// each service host's, and the validation records under them.
+func (a roleARNs) recordNames() []string {
+	out := []string{a.cfg.CDN.Domain, "*." + a.cfg.CDN.Domain}
+	for _, svc := range PublicHostServices {
+		host := a.cfg.ServiceHost(svc)
+		out = append(out, host, "*."+host)
+	}
+	return out
+}
+
 // dataBuckets are the ARNs of the env's buckets other than the state bucket.
 func (a roleARNs) dataBuckets() []string {
 	var out []string
@@ -409,6 +480,21 @@ func (a roleARNs) dataBuckets() []string {
 		}
 	}
 	return out
+}
+
+// workloadRoles are the roles CI creates: "<org>-<env>-*" on the workload
+// path. Every other role of the account (the GitHub and operator roles,
+// break-glass, anything on "/") is out of the deploy role's reach.
+func (a roleARNs) workloadRoles() string {
+	return fmt.Sprintf("arn:aws:iam::%s:role%s%s-*", a.account, naming.WorkloadRolePath, a.names.Prefix())
+}
+
+// RoleWriteActions change whether a role exists, who may assume it, what
+// it may do, or hand it to a service.
+var RoleWriteActions = []string{
+	"iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePermissionsBoundary", "iam:DeleteRolePolicy",
+	"iam:DetachRolePolicy", "iam:PassRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy", "iam:TagRole",
+	"iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
 }
 
 func (a roleARNs) boundaryTest() sp.Condition {
@@ -423,8 +509,21 @@ func (a roleARNs) boundaryTest() sp.Condition {
 func (a roleARNs) deployDenies() []sp.Statement {
 	prefix := a.names.Prefix()
 	return []sp.Statement{
-		{Sid: "NoSelfEscalation", Effect: "Deny", Actions: []string{"iam:*"},
-			Resources: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s-gha-*", a.account, prefix), a.boundary}},
+		// The roles CI must never touch, by name on any path (the GitHub
+		// roles, the operators' revocation role, break-glass), and the
+		// boundary; then every role write outside the workload path, so no
+		// other role can be re-trusted, extended, or deleted and re-created
+		// under its name.
+		{Sid: "NoSelfEscalation", Effect: "Deny", Actions: []string{"iam:*"}, Resources: []string{
+			fmt.Sprintf("arn:aws:iam::%s:role/*%s-gha-*", a.account, prefix),
+			fmt.Sprintf("arn:aws:iam::%s:role/*%s-%s", a.account, prefix, DeviceRevocationPurpose),
+			fmt.Sprintf("arn:aws:iam::%s:role/*%s-break-glass", a.account, prefix),
+			a.cfg.Cluster.BreakGlassRoleArn,
+			a.boundary,
+		}},
+		{Sid: "OnlyWorkloadRoles", Effect: "Deny", Actions: RoleWriteActions, NotResources: []string{
+			a.workloadRoles(), fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/*", a.account),
+		}},
 		{Sid: "BoundaryStays", Effect: "Deny", Actions: []string{"iam:DeleteRolePermissionsBoundary"}, Resources: []string{"*"}},
 		{Sid: "NoRoleChaining", Effect: "Deny", Actions: []string{"sts:AssumeRole"}, Resources: []string{"*"}},
 		{Sid: "StateStoreIsHumanOnly", Effect: "Deny", Actions: []string{
@@ -447,27 +546,58 @@ func (a roleARNs) deployDenies() []sp.Statement {
 	}
 }
 
-// Subjects the GitHub roles trust (docs/cicd.md has the table).
-func githubSubject(cfg *envs.Config, suffix string) string {
-	return "repo:" + cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo + ":" + suffix
+// Subjects the GitHub roles trust (docs/cicd.md has the table). The
+// repository's OIDC subject template (the github stack) puts the job's
+// workflow file and ref into the sub claim:
+// repo:<org>/<repo>:<context>:job_workflow_ref:<org>/<repo>/.github/workflows/<file>@<ref>.
+// A role is thereby tied to reviewed workflow files on main, not only to a
+// GitHub environment: a branch's edited copy of a workflow, dispatched into
+// the environment, carries its own ref and is refused.
+
+// Workflow files the roles trust.
+const (
+	InfraCIWorkflow     = "infra-ci.yml"
+	InfraDeployWorkflow = "infra-deploy.yml"
+	SecurityWorkflow    = "security.yml"
+	// ServiceDeployWorkflows are the service deploy workflows, one per
+	// service: deploy-<service>.yml.
+	ServiceDeployWorkflows = "deploy-*.yml"
+	// MainRef is the only ref deploys run from.
+	MainRef = "refs/heads/main"
+	// PullRequestRef is the merge ref of any pull request.
+	PullRequestRef = "refs/pull/*/merge"
+)
+
+// SubjectClaimKeys are the claims of the repository's OIDC subject
+// template, in order.
+var SubjectClaimKeys = []string{"repo", "context", "job_workflow_ref"}
+
+func githubSubject(cfg *envs.Config, context, workflow, ref string) string {
+	repo := cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo
+	return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
 }
 
-// PlanSubjects: pull requests (or, where cicd.planEnvironment is set, only
-// jobs its reviewers approved) and the main branch for drift checks.
-func PlanSubjects(cfg *envs.Config) []string {
-	first := githubSubject(cfg, "pull_request")
+// PlanSubjects: drift checks of security.yml on main (exact), and the PR
+// plans of infra-ci.yml on any pull request's merge ref (a pattern); where
+// cicd.planEnvironment is set, only PR jobs its reviewers approved.
+func PlanSubjects(cfg *envs.Config) (exact, patterns []string) {
+	pr := "pull_request"
 	if cfg.CICD.PlanEnvironment != "" {
-		first = githubSubject(cfg, "environment:"+cfg.CICD.PlanEnvironment)
+		pr = "environment:" + cfg.CICD.PlanEnvironment
 	}
-	return []string{first, githubSubject(cfg, "ref:refs/heads/main")}
+	return []string{githubSubject(cfg, "ref:"+MainRef, SecurityWorkflow, MainRef)},
+		[]string{githubSubject(cfg, pr, InfraCIWorkflow, PullRequestRef)}
 }
 
-// InfraDeploySubject is the "<env>-infra" GitHub environment.
-func InfraDeploySubject(cfg *envs.Config) string {
-	return githubSubject(cfg, "environment:"+cfg.InfraEnvironment())
+// InfraDeploySubjects are the "<env>-infra" GitHub environment's jobs of
+// infra-deploy.yml and of security.yml (the cluster baseline), on main.
+func InfraDeploySubjects(cfg *envs.Config) []string {
+	env := "environment:" + cfg.InfraEnvironment()
+	return []string{githubSubject(cfg, env, InfraDeployWorkflow, MainRef), githubSubject(cfg, env, SecurityWorkflow, MainRef)}
 }
 
-// ServiceDeploySubject is the "<env>" GitHub environment.
+// ServiceDeploySubject is the "<env>" GitHub environment's jobs of any
+// deploy-<service>.yml on main.
 func ServiceDeploySubject(cfg *envs.Config) string {
-	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment())
+	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment(), ServiceDeployWorkflows, MainRef)
 }

@@ -9,8 +9,6 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificate"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthority"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/acmpcacertificateauthoritycertificate"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
-	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtruststore"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route53record"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
@@ -87,7 +85,6 @@ type IdentityOutputs struct {
 	CAArn             *string
 	PCAIssuerRoleArn  *string
 	EnrollmentRoleArn *string
-	RevocationRoleArn *string
 	// CRLSyncRoleArn is the crl-sync CronJob's IRSA role.
 	CRLSyncRoleArn *string
 	PKIBucket      *string
@@ -322,28 +319,8 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		return nil, err
 	}
 
-	// The revocation role is assumed by people (operators, and the rollback
-	// tool run by one), so it trusts the account's principals only with MFA,
-	// and carries the workload boundary like every role CI creates.
-	trust := sp.NewPolicyDocument(b.stack, "revocation-trust", sp.Statement{
-		Sid: "OperatorsWithMFA", Actions: []string{"sts:AssumeRole"},
-		Principals: []sp.Principal{{Type: "AWS", Identifiers: []string{"arn:aws:iam::" + account + ":root"}}},
-		Conditions: []sp.Condition{{Test: "Bool", Variable: "aws:MultiFactorAuthPresent", Values: []string{"true"}}},
-	})
-	revoke := iamrole.NewIamRole(b.stack, jsii.String("revocation-role"), &iamrole.IamRoleConfig{
-		Name: jsii.String(b.names.Role("device-revocation")), AssumeRolePolicy: trust.Json(), PermissionsBoundary: b.boundaryArn(),
-		Description:        jsii.String("Revokes device certificates of " + b.names.Prefix() + " (docs/edge-identity.md)"),
-		MaxSessionDuration: jsii.Number(3600),
-	})
-	revokePerms := sp.NewPolicyDocument(b.stack, "revocation-permissions",
-		sp.Statement{Sid: "RevokeOnThisCA", Actions: []string{"acm-pca:RevokeCertificate", "acm-pca:DescribeCertificateAuthority"}, Resources: []string{caArn}},
-		sp.Statement{Sid: "ReadCohortSerials", Actions: []string{"dynamodb:Query", "dynamodb:GetItem"},
-			Resources: []string{ledgerArn, ledgerArn + "/index/" + naming.DeviceLedgerCohortIndex}},
-	)
-	iamrolepolicy.NewIamRolePolicy(b.stack, jsii.String("revocation-policy"), &iamrolepolicy.IamRolePolicyConfig{Role: revoke.Id(), Policy: revokePerms.Json()})
-
 	out := &IdentityOutputs{
-		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn, RevocationRoleArn: revoke.Arn(),
+		CAArn: ca.Arn(), PCAIssuerRoleArn: issuer.RoleArn, EnrollmentRoleArn: enroll.RoleArn,
 		CRLSyncRoleArn: crlSync.RoleArn,
 		PKIBucket:      bucket.Name, PKIKeyArn: key.KeyArn, TrustStoreArn: trustStore.Arn(), DeviceCertDays: id.DeviceCertDays,
 		CRLHost: crlHost, CRLDistributionID: crl.ID,
@@ -351,7 +328,6 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 	b.output("ca_arn", "ARN of the private CA", ca.Arn(), false)
 	b.output("pca_issuer_role_arn", "IRSA role of aws-privateca-issuer", issuer.RoleArn, false)
 	b.output("device_enrollment_role_arn", "IRSA role of the device enrollment service", enroll.RoleArn, false)
-	b.output("device_revocation_role_arn", "Role operators assume to revoke device certificates", revoke.Arn(), false)
 	b.output("device_trust_store_arn", "ALB trust store of device certificates", trustStore.Arn(), false)
 	b.output("crl_sync_role_arn", "IRSA role of the crl-sync CronJob (service account cdn-presigner/crl-sync)", crlSync.RoleArn, false)
 	b.output("pki_bucket", "Bucket holding the CRL and CA bundle", bucket.Name, false)

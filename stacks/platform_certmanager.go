@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
@@ -40,7 +38,7 @@ var certManagerControllerLabels = map[string]string{
 // not exist, which is harmless: the issuer calls AWS only for an
 // AWSPCAClusterIssuer, and the edge stack (after identity) creates that.
 func (b *base) pcaIssuerRoleArn() string {
-	return fmt.Sprintf("arn:aws:iam::%s:role/%s", *b.accountID(), b.names.Role(PCAIssuerRolePurpose))
+	return b.names.WorkloadRoleArn(*b.accountID(), PCAIssuerRolePurpose)
 }
 
 // newCertManager installs cert-manager (with its CRDs) and

@@ -79,6 +79,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	if _, err := sp.NewWorkloadBoundary(b.stack, "workload-boundary", &sp.WorkloadBoundaryProps{
 		Name: b.names.WorkloadBoundary(), StateBucket: b.names.StateBucket(), LockTableArn: *table.Arn(),
 		StateKeyAlias: "alias/" + b.names.Prefix() + "-tfstate",
+		Allow:         workloadBoundaryStatements(b), WholeServices: BoundaryWholeServices,
 	}); err != nil {
 		return err
 	}

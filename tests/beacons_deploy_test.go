@@ -66,7 +66,7 @@ func TestBeaconDeployWorkflows(t *testing.T) {
 			assert.Contains(t, helm, `image.tag="$IMAGE_TAG"`, "%s/%s", svc, env)
 			// ${{ vars.ORG }} stands for the org; the rest is naming's.
 			names := naming.New("${{ vars.ORG }}", env, "ap-southeast-2")
-			assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/`+names.Role(purpose)+`"`, "%s/%s", svc, env)
+			assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/workload/`+names.Role(purpose)+`"`, "%s/%s", svc, env)
 			table := `env.BEACON_TABLE="` + names.BeaconTable() + `"`
 			if svc == "beacon-rotate" {
 				table = `beaconTable="` + names.BeaconTable() + `"`

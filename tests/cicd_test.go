@@ -9,9 +9,10 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// githubTrust returns the sub and aud of the GitHub trust statement of the
-// role whose trust document id starts with prefix.
-func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []string) {
+// githubTrust returns the exact subjects (StringEquals), the subject
+// patterns (StringLike) and the audiences of the GitHub trust statements of
+// the role whose trust document id starts with prefix.
+func githubTrust(t *testing.T, doc gjson.Result, prefix string) (exact, patterns, aud []string) {
 	t.Helper()
 	found := false
 	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
@@ -19,45 +20,63 @@ func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []stri
 			return true
 		}
 		found = true
-		for _, c := range d.Get("statement.0.condition").Array() {
-			require.Equal(t, "StringEquals", c.Get("test").String(), "wildcard-capable tests widen the trust")
-			switch c.Get("variable").String() {
-			case "token.actions.githubusercontent.com:sub":
-				sub = strs(c.Get("values"))
-			case "token.actions.githubusercontent.com:aud":
-				aud = strs(c.Get("values"))
+		for _, st := range d.Get("statement").Array() {
+			for _, c := range st.Get("condition").Array() {
+				switch c.Get("variable").String() {
+				case "token.actions.githubusercontent.com:sub":
+					if c.Get("test").String() == "StringLike" {
+						patterns = append(patterns, strs(c.Get("values"))...)
+					} else {
+						require.Equal(t, "StringEquals", c.Get("test").String())
+						exact = append(exact, strs(c.Get("values"))...)
+					}
+				case "token.actions.githubusercontent.com:aud":
+					require.Equal(t, "StringEquals", c.Get("test").String())
+					aud = append(aud, strs(c.Get("values"))...)
+				}
 			}
 		}
 		return false
 	})
 	require.True(t, found, "no trust document for %s", prefix)
-	return sub, aud
+	return exact, patterns, aud
 }
 
 func TestGitHubRoleTrusts(t *testing.T) {
-	// Each role trusts exactly one kind of job. A service workflow
-	// (environment "<env>") can never present the infra subject
-	// ("<env>-infra"); dev trusts environments, not a branch; prod's plan
-	// role does not trust pull requests at all.
-	repo := "repo:spatialprops/spatialprops-infra"
+	// Each role trusts exactly one kind of job, and names the workflow file
+	// and ref (job_workflow_ref, in the sub through the repository's
+	// subject template). A service workflow (environment "<env>") can never
+	// present the infra subject ("<env>-infra"); prod's plan role does not
+	// trust pull requests at all. Wildcards stand only for a pull
+	// request's number and for the service deploy workflow family.
+	repo := "spatialprops/spatialprops-infra"
+	sub := func(context, workflow, ref string) string {
+		return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
+	}
+	main := "refs/heads/main"
+	drift := sub("ref:"+main, "security.yml", main)
 	cases := []struct {
-		env, role string
-		sub       []string
+		env, role       string
+		exact, patterns []string
 	}{
-		{"dev", "gha-service-deploy", []string{repo + ":environment:dev"}},
-		{"dev", "gha-infra-plan", []string{repo + ":pull_request", repo + ":ref:refs/heads/main"}},
-		{"dev", "gha-infra-deploy", []string{repo + ":environment:dev-infra"}},
-		{"staging", "gha-service-deploy", []string{repo + ":environment:staging"}},
-		{"staging", "gha-infra-deploy", []string{repo + ":environment:staging-infra"}},
-		{"prod", "gha-service-deploy", []string{repo + ":environment:prod"}},
-		{"prod", "gha-infra-plan", []string{repo + ":environment:prod-plan", repo + ":ref:refs/heads/main"}},
-		{"prod", "gha-infra-deploy", []string{repo + ":environment:prod-infra"}},
+		{"dev", "gha-service-deploy", nil, []string{sub("environment:dev", "deploy-*.yml", main)}},
+		{"dev", "gha-infra-plan", []string{drift}, []string{sub("pull_request", "infra-ci.yml", "refs/pull/*/merge")}},
+		{"dev", "gha-infra-deploy", []string{sub("environment:dev-infra", "infra-deploy.yml", main), sub("environment:dev-infra", "security.yml", main)}, nil},
+		{"staging", "gha-service-deploy", nil, []string{sub("environment:staging", "deploy-*.yml", main)}},
+		{"staging", "gha-infra-deploy", []string{sub("environment:staging-infra", "infra-deploy.yml", main), sub("environment:staging-infra", "security.yml", main)}, nil},
+		{"prod", "gha-service-deploy", nil, []string{sub("environment:prod", "deploy-*.yml", main)}},
+		{"prod", "gha-infra-plan", []string{drift}, []string{sub("environment:prod-plan", "infra-ci.yml", "refs/pull/*/merge")}},
+		{"prod", "gha-infra-deploy", []string{sub("environment:prod-infra", "infra-deploy.yml", main), sub("environment:prod-infra", "security.yml", main)}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"/"+tc.role, func(t *testing.T) {
-			sub, aud := githubTrust(t, stack(t, tc.env+"-cicd").Doc, tc.role)
-			assert.Equal(t, tc.sub, sub)
-			assert.Equal(t, []string{"sts.amazonaws.com"}, aud)
+			exact, patterns, aud := githubTrust(t, stack(t, tc.env+"-cicd").Doc, tc.role)
+			assert.Equal(t, tc.exact, exact)
+			assert.Equal(t, tc.patterns, patterns)
+			for _, a := range aud {
+				assert.Equal(t, "sts.amazonaws.com", a, "every statement pins the audience")
+			}
+			assert.NotEmpty(t, aud)
 		})
 	}
 }

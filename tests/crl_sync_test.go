@@ -35,7 +35,7 @@ func TestCRLSyncDeployWorkflow(t *testing.T) {
 		names := naming.New("${{ vars.ORG }}", env, "${{ vars.AWS_REGION }}")
 		assert.Contains(t, helm, "--namespace "+naming.ServiceNamespace("crl-sync"), env)
 		assert.Contains(t, helm, "--atomic --wait", env)
-		assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/`+names.Role(stacks.CRLSyncRolePurpose)+`"`, env)
+		assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/workload/`+names.Role(stacks.CRLSyncRolePurpose)+`"`, env)
 		assert.Contains(t, helm, `awsRegion="${{ vars.AWS_REGION }}"`, env)
 		assert.NotContains(t, helm, "vars.CA_ARN", "%s: the ARNs come from the edge stack's ConfigMap, not from hand-copied variables", env)
 	}

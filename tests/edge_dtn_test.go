@@ -55,7 +55,7 @@ func TestDTNDeployWorkflows(t *testing.T) {
 			assert.Contains(t, helm, "--namespace edge-sync", "%s/%s", svc, env)
 			assert.Contains(t, helm, `image.tag="$IMAGE_TAG"`, "%s/%s", svc, env)
 			if svc == "dtn-gateway" {
-				assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/${{ vars.ORG }}-`+env+`-irsa-dtn-gateway"`, env)
+				assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/workload/${{ vars.ORG }}-`+env+`-irsa-dtn-gateway"`, env)
 			} else {
 				assert.NotContains(t, helm, "roleArn", "%s needs no AWS access", svc)
 			}

@@ -106,7 +106,7 @@ func TestPCAIssuerTrustMatchesTheChartsServiceAccount(t *testing.T) {
 		})
 		require.NotEmpty(t, roleName, env)
 		arn := sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"].(string)
-		assert.Equal(t, "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:role/"+roleName, arn, env)
+		assert.Equal(t, "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:role/workload/"+roleName, arn, env)
 
 		// cert-manager's controller is the account the issuer chart lets
 		// approve awspca requests; otherwise every request stays unapproved.

@@ -213,7 +213,7 @@ func TestCIRolesCoverTheIdentityStack(t *testing.T) {
 				inline[st.Get("sid").String()] = st
 			}
 			assert.Contains(t, strs(inline["ThisEnvsBuckets"].Get("resources")), pki)
-			_, names := condition(inline["ThisEnvsCdnRecords"], "route53:ChangeResourceRecordSetsNormalizedRecordNames")
+			_, names := condition(inline["ThisEnvsRecords"], "route53:ChangeResourceRecordSetsNormalizedRecordNames")
 			assert.Subset(t, names, []string{crlHost(env), "*." + crlHost(env)}, "alias and certificate validation records")
 
 			// the plan role refreshes the CA and trust store, and changes nothing

@@ -58,7 +58,7 @@ func TestPublishedPrefixDenyIsInTheOnePacksBucketPolicy(t *testing.T) {
 			cond := deny.Get("condition.0")
 			assert.Equal(t, "ArnNotEquals", cond.Get("test").String())
 			assert.Equal(t, "aws:PrincipalArn", cond.Get("variable").String())
-			assert.True(t, strings.HasSuffix(cond.Get("values.0").String(), ":role/spatialprops-"+env+"-irsa-provenance-gate"))
+			assert.True(t, strings.HasSuffix(cond.Get("values.0").String(), ":role/workload/spatialprops-"+env+"-irsa-provenance-gate"), "aws:PrincipalArn carries the role's path")
 			// The exempted ARN is exactly the role the marketplace stack creates.
 			m := stack(t, env+"-marketplace").Doc
 			var gateRole bool

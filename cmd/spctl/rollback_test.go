@@ -55,7 +55,7 @@ func TestRollbackStopsOnSignal(t *testing.T) {
 			_, err = q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: created.QueueUrl})
 			require.NoError(t, err)
 
-			cmd, out, errOut := spctlProcess(t, []string{"ORG=" + org, "KUBECONFIG=" + emptyCluster(t)}, "edge", "rollback", "--env", "dev")
+			cmd, out, errOut := spctlProcess(t, []string{"ORG=" + org, "KUBECONFIG=" + emptyCluster(t)}, "edge", "rollback", "--env", "dev", "--confirm", "dev")
 			deadline := time.Now().Add(30 * time.Second)
 			for !strings.Contains(out.String(), "in flight") {
 				require.True(t, time.Now().Before(deadline), "rollback never started draining:\n%s\n%s", out.String(), errOut.String())
@@ -85,7 +85,7 @@ func TestRollbackWhenAWSNeverAnswers(t *testing.T) {
 	t.Cleanup(func() { awsenv.HTTPTimeout = old })
 	t.Setenv("KUBECONFIG", emptyCluster(t))
 	start := time.Now()
-	code, out, errOut := spctl(t, "edge", "rollback", "--env", "dev")
+	code, out, errOut := spctl(t, "edge", "rollback", "--env", "dev", "--confirm", "dev")
 	assert.Less(t, time.Since(start), 10*time.Second)
 	assert.Equal(t, 1, code, out)
 	assert.Contains(t, errOut, "queue ")

@@ -83,7 +83,8 @@ func (k *kubeFlags) clients() (kubernetes.Interface, kubeapi.ServiceGetter) {
 // verifyTimeouts are the bounds of one verify run; tests shorten them.
 var verifyTimeouts = struct{ probe, check time.Duration }{verify.DefaultProbeTimeout, verify.DefaultCheckTimeout}
 
-const verifyExitCodes = `Exit codes:
+const verifyExitCodes = `
+Exit status:
   0  every check ran and passed
   1  a check ran and found something wrong (its fix is printed under it)
   2  bad usage
@@ -105,8 +106,7 @@ func newVerifyCmd() *cobra.Command {
 			"accepts the credentials, that the env is deployed in the region and that the cluster answers; each problem\n" +
 			"there is one line and its own exit code. AWS through the standard credential chain; the cluster through\n" +
 			"your kubeconfig; Prometheus, Loki, Tempo, Grafana and NATS monitoring through the API server's service\n" +
-			"proxy (needs get on services/proxy; no port-forward). Every call has a deadline; Ctrl-C stops the run.\n\n" +
-			verifyExitCodes,
+			"proxy (needs get on services/proxy; no port-forward). Every call has a deadline; Ctrl-C stops the run.",
 		Example: "  aws eks update-kubeconfig --name spatialprops-dev-eks --region ap-southeast-2\n  spctl verify --env dev\n  spctl verify --env dev --json | jq '.results[] | select(.status != \"passed\")'",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -158,5 +158,7 @@ func newVerifyCmd() *cobra.Command {
 	c.Flags().StringVar(&asset, "asset", "", "object key probed through the CDN for Range and CORS (default: first object in the packs bucket)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON for machines")
 	kf.add(c)
+	// verify's own exit statuses replace the shared table.
+	c.SetUsageTemplate((&cobra.Command{}).UsageTemplate() + verifyExitCodes + "\n")
 	return c
 }

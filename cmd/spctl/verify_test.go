@@ -286,7 +286,7 @@ func TestVerifyHelpListsItsExitCodes(t *testing.T) {
 		"6  some checks could not run", "130, 143  interrupted by SIGINT or SIGTERM"} {
 		assert.Contains(t, out, line)
 	}
-	doc, err := os.ReadFile("../../docs/spctl-verify.md")
+	doc, err := os.ReadFile("docs/spctl-verify.md")
 	require.NoError(t, err)
 	for _, code := range []string{"| 3 |", "| 4 |", "| 5 |", "| 6 |", "| 130, 143 |"} {
 		assert.Contains(t, string(doc), code, "the runbook documents exit code %s", code)

@@ -124,6 +124,10 @@ func (n Names) WorkloadBoundary() string { return n.Prefix() + "-workload-bounda
 // runs-on: codebuild-<project>-<run id>-<attempt>.
 func (n Names) RunnerProject() string { return n.Prefix() + "-gha-runner" }
 
+// PlanRunnerProject hosts the env's pull-request plans: a project of its
+// own, so the deploy runners run only workflows on main.
+func (n Names) PlanRunnerProject() string { return n.Prefix() + "-gha-plan-runner" }
+
 // GitHubConnection is the CodeConnections connection to GitHub the runner
 // project authenticates with (AWS limits the name to 32 characters).
 func (n Names) GitHubConnection() string { return n.Prefix() + "-github" }
@@ -137,6 +141,17 @@ func (n Names) Secret(name string) string { return n.SecretPrefix() + name }
 
 // Role is an IAM role name scoped to this environment: "<org>-<env>-<purpose>".
 func (n Names) Role(purpose string) string { return n.Prefix() + "-" + purpose }
+
+// WorkloadRolePath is the IAM path of every role CI creates (IRSA, the
+// cluster, node and flow-log roles): the infra deploy role may create and
+// change roles only on it, so the GitHub roles, the operators' roles and
+// the break-glass role, all on "/", are out of its reach by ARN.
+const WorkloadRolePath = "/workload/"
+
+// WorkloadRoleArn is the ARN of the workload role with the given purpose.
+func (n Names) WorkloadRoleArn(account, purpose string) string {
+	return "arn:aws:iam::" + account + ":role" + WorkloadRolePath + n.Role(purpose)
+}
 
 // DataBucketKinds are the three buckets of E1.2, in a stable order.
 var DataBucketKinds = []string{"packs", "stac", "logs"}
@@ -154,6 +169,7 @@ var RolePurposes = []string{
 	"gha-infra-plan",
 	"gha-infra-deploy",
 	"gha-runner",
+	"gha-plan-runner",
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
 	"irsa-alertmanager",

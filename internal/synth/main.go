@@ -25,6 +25,10 @@ type Options struct {
 	Envs fs.FS
 	// Build adds every stack of cfg's environment to app.
 	Build func(app constructs.Construct, cfg *envs.Config) error
+	// BuildShared, when set, adds the stacks that belong to no single env
+	// (ids without an "<env>-" prefix). It runs only when every env is
+	// selected; a one-env synth keeps those stacks as they were.
+	BuildShared func(app constructs.Construct, cfgs []*envs.Config) error
 }
 
 // Main runs the app and returns its exit code: 0 written (or listed), 1 a
@@ -48,6 +52,9 @@ func Main(o Options) int {
 			if err := o.Build(app, cfg); err != nil {
 				return fmt.Errorf("%s: %w", cfg.File(), err)
 			}
+		}
+		if o.BuildShared != nil && len(cfgs) == len(envs.Order) {
+			return o.BuildShared(app, cfgs)
 		}
 		return nil
 	}

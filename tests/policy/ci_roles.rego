@@ -10,8 +10,8 @@
 #   the protected-against role could change.
 # - Roles that deploy trust GitHub environments, never a branch, and no two
 #   roles share a subject (a service workflow cannot assume the infra role).
-# - Every role the stacks create, except the human-deployed GitHub roles,
-#   carries a permissions boundary.
+# - Every role the stacks create, except the human-deployed GitHub and
+#   operator roles, carries a permissions boundary.
 package spatialprops
 
 import rego.v1
@@ -224,11 +224,16 @@ deny contains msg if {
 	is_string(r.name)
 	not r.permissions_boundary
 	not github_role(r)
+	not operator_role(r)
 	msg := sprintf("ci: role %v has no permissions boundary; CI may only create roles under <org>-<env>-workload-boundary", [role])
 }
+
+# The operators' revocation role is human-deployed (cicd) and may revoke,
+# which the boundary denies to every role CI creates.
+operator_role(r) if endswith(r.name, "-device-revocation")
 
 # The GitHub roles are deployed by a human and are out of CI's reach.
 github_role(r) if {
 	contains(r.name, "-gha-")
-	not endswith(r.name, "-gha-runner")
+	not endswith(r.name, "-runner")
 }

@@ -18,15 +18,15 @@ import (
 // the lines that caused it; unchanged stacks read 0.00.
 func TestCompareShowsEachStackAndLine(t *testing.T) {
 	base, err := Compute("dev", map[string][]byte{
-		"dev-network": []byte(`{"resource":{"aws_nat_gateway":{"a":{},"b":{}},"aws_kms_key":{"k":{}}}}`),
-		"dev-state":   []byte(`{"resource":{"aws_kms_key":{"s":{}}}}`),
-		"dev-old":     []byte(`{"resource":{"aws_kms_key":{"o":{}}}}`),
+		"dev-network": []byte(sydney + `"resource":{"aws_nat_gateway":{"a":{},"b":{}},"aws_kms_key":{"k":{}}}}`),
+		"dev-state":   []byte(sydney + `"resource":{"aws_kms_key":{"s":{}}}}`),
+		"dev-old":     []byte(sydney + `"resource":{"aws_kms_key":{"o":{}}}}`),
 	}, []string{"dev-state", "dev-network", "dev-old"})
 	require.NoError(t, err)
 	head, err := Compute("dev", map[string][]byte{
-		"dev-network": []byte(`{"resource":{"aws_nat_gateway":{"a":{}},"aws_kms_key":{"k":{}}}}`),
-		"dev-state":   []byte(`{"resource":{"aws_kms_key":{"s":{}}}}`),
-		"dev-new":     []byte(`{"resource":{"aws_route53_zone":{"z":{}}}}`),
+		"dev-network": []byte(sydney + `"resource":{"aws_nat_gateway":{"a":{}},"aws_kms_key":{"k":{}}}}`),
+		"dev-state":   []byte(sydney + `"resource":{"aws_kms_key":{"s":{}}}}`),
+		"dev-new":     []byte(sydney + `"resource":{"aws_route53_zone":{"z":{}}}}`),
 	}, []string{"dev-state", "dev-network", "dev-new"})
 	require.NoError(t, err)
 
@@ -100,7 +100,7 @@ func fakeSynth(ctx context.Context, dir, env string) error {
 	if err := os.MkdirAll(p, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(`{"resource":{"aws_nat_gateway":{`+strings.Join(nats, ",")+`}}}`), 0o644)
+	return os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(sydney + `"resource":{"aws_nat_gateway":{`+strings.Join(nats, ",")+`}}}`), 0o644)
 }
 
 // GIVEN a repository WHEN a ref is synthesized for comparison THEN it is

@@ -116,7 +116,7 @@ func TestPricedTypesStillListTheirUsagePrices(t *testing.T) {
 // GIVEN a Spot node group across three pools THEN it is priced at the
 // dearest pool's Spot rate from the table, and the line says so.
 func TestSpotNodeGroupIsPricedAtTheDearestPool(t *testing.T) {
-	docs := map[string][]byte{"dev-cluster": []byte(`{"resource":{"aws_eks_node_group":{"n":{
+	docs := map[string][]byte{"dev-cluster": []byte(sydney + `"resource":{"aws_eks_node_group":{"n":{
 	 "capacity_type":"SPOT","instance_types":["m5.large","m6i.large","m7a.large"],"scaling_config":{"desired_size":3}}}}}`)}
 	est, err := Compute("dev", docs, []string{"dev-cluster"})
 	require.NoError(t, err)
@@ -125,7 +125,7 @@ func TestSpotNodeGroupIsPricedAtTheDearestPool(t *testing.T) {
 	assert.Contains(t, est.Stacks[0].Lines[0].Detail, "Spot (3 types, dearest m6i.large; on-demand 0.12)")
 
 	// A Spot type the table lacks leaves the group unpriced, not cheap.
-	docs["dev-cluster"] = []byte(`{"resource":{"aws_eks_node_group":{"n":{
+	docs["dev-cluster"] = []byte(sydney + `"resource":{"aws_eks_node_group":{"n":{
 	 "capacity_type":"SPOT","instance_types":["m6i.large","x9.huge"],"scaling_config":{"desired_size":3}}}}}`)
 	est, err = Compute("dev", docs, []string{"dev-cluster"})
 	require.NoError(t, err)
@@ -138,7 +138,7 @@ func TestSpotNodeGroupIsPricedAtTheDearestPool(t *testing.T) {
 func TestScheduledNodeGroupIsPricedForTheHoursItRuns(t *testing.T) {
 	const group = `"aws_eks_node_group":{"n":{"instance_types":["m6i.large"],"scaling_config":{"desired_size":2}}}`
 	asg := `${aws_eks_node_group.n.resources[0].autoscaling_groups[0].name}`
-	docs := map[string][]byte{"dev-cluster": []byte(`{"resource":{` + group + `,
+	docs := map[string][]byte{"dev-cluster": []byte(sydney + `"resource":{` + group + `,
 	 "aws_autoscaling_schedule":{
 	  "up":{"autoscaling_group_name":"` + asg + `","recurrence":"0 7 * * MON-FRI","desired_capacity":2,"max_size":6,"min_size":2},
 	  "down":{"autoscaling_group_name":"` + asg + `","recurrence":"0 19 * * MON,TUE,WED,THU,FRI","desired_capacity":0,"max_size":0,"min_size":0},
