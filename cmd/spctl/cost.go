@@ -28,7 +28,7 @@ func newCostCmd() *cobra.Command {
 		Example: "  make synth && spctl cost --env prod\n" +
 			"  spctl cost --env dev --json | jq .totalMonthlyUsd\n" +
 			"  make synth && spctl cost --env dev --compare origin/main   # per-stack change against main's synth",
-		Args:    cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := loadEnv(env)
 			if err != nil {

@@ -100,7 +100,7 @@ func fakeSynth(ctx context.Context, dir, env string) error {
 	if err := os.MkdirAll(p, 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(sydney + `"resource":{"aws_nat_gateway":{`+strings.Join(nats, ",")+`}}}`), 0o644)
+	return os.WriteFile(filepath.Join(p, "cdk.tf.json"), []byte(sydney+`"resource":{"aws_nat_gateway":{`+strings.Join(nats, ",")+`}}}`), 0o644)
 }
 
 // GIVEN a repository WHEN a ref is synthesized for comparison THEN it is
