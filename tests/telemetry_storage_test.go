@@ -130,12 +130,18 @@ func TestTheWritePathCheckRejectsWhatWouldLoseData(t *testing.T) {
 	// WHEN any one property is weakened THEN the check names it: each is a
 	// way a prod install would silently keep a single copy.
 	for name, w := range map[string]func(writePath) writePath{
-		"replication factor 1":  func(w writePath) writePath { w.replicationFactor = 1; return w },
-		"five writers, RF 3":    func(w writePath) writePath { w.replicas = 5; return w },
-		"spread only preferred": func(w writePath) writePath { w.spread = withSpread(w.spread, "whenUnsatisfiable", "ScheduleAnyway"); return w },
-		"spread by host only":   func(w writePath) writePath { w.spread = withSpread(w.spread, "topologyKey", "kubernetes.io/hostname"); return w },
-		"selector of no pod":    func(w writePath) writePath { w.component = "ingester"; return w },
-		"WAL on an emptyDir":    func(w writePath) writePath { w.persistent = false; return w },
+		"replication factor 1": func(w writePath) writePath { w.replicationFactor = 1; return w },
+		"five writers, RF 3":   func(w writePath) writePath { w.replicas = 5; return w },
+		"spread only preferred": func(w writePath) writePath {
+			w.spread = withSpread(w.spread, "whenUnsatisfiable", "ScheduleAnyway")
+			return w
+		},
+		"spread by host only": func(w writePath) writePath {
+			w.spread = withSpread(w.spread, "topologyKey", "kubernetes.io/hostname")
+			return w
+		},
+		"selector of no pod": func(w writePath) writePath { w.component = "ingester"; return w },
+		"WAL on an emptyDir": func(w writePath) writePath { w.persistent = false; return w },
 	} {
 		assert.Error(t, w(good).survivesOneZoneLoss(3), name)
 	}
