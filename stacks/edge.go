@@ -54,10 +54,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if !cfg.Edge.Enabled {
 		return nil, nil
 	}
-	replicas := 1
-	if cfg.IsProd() {
-		replicas = 3
-	}
+	replicas := NATSReplicas(cfg)
 	streams, err := edge.Streams(cfg.Edge.EnvelopeMaxBytes, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
@@ -174,6 +171,18 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
 		DeviceLedgerTable: ledger.Name(), Beacons: beacons, PresignerHost: presignHost,
 	}, nil
+}
+
+// NATSReplicas is how many NATS servers run and how many copies each
+// stream keeps: three outside dev, so one server or AZ can go without
+// losing a stored message or the streams' quorum. In staging that costs
+// two more JetStream volumes (`spctl cost --env staging` prices them); the
+// servers fit on the existing nodes. dev keeps one server and R1 streams.
+func NATSReplicas(cfg *envs.Config) int {
+	if cfg.Protect() {
+		return 3
+	}
+	return 1
 }
 
 // newDeviceLedger creates the device-certificate ledger: one item per

@@ -97,7 +97,6 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 		est.Stacks = append(est.Stacks, st)
 	}
 	est.Usage["data-transfer"] = Usage["data-transfer"]
-	est.Usage["persistent-volumes"] = Usage["persistent-volumes"]
 	for t := range unpriced {
 		est.Unpriced = append(est.Unpriced, t)
 	}
@@ -212,6 +211,8 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		return []Line{monthly(res, 1, Route53Zone)}, priced
 	case "aws_secretsmanager_secret":
 		return []Line{monthly(res, 1, SecretsManagerSecret)}, priced
+	case "helm_release":
+		return helmVolumes(res, r)
 	case "aws_cloudwatch_log_group":
 		l := monthly(res, LogGroupGBPerMonth, LogsIngestion)
 		l.Detail += fmt.Sprintf(" (assumes %d GB ingested/month)", LogGroupGBPerMonth)
@@ -291,7 +292,6 @@ var freeTypes = map[string]bool{
 	"aws_codebuild_webhook": true, "aws_codeconnections_connection": true,
 	"aws_vpc_security_group_ingress_rule": true, "aws_vpc_security_group_egress_rule": true,
 	"aws_cloudwatch_log_resource_policy": true, "aws_wafv2_web_acl_logging_configuration": true,
-	"helm_release": true,
 	// PKI plumbing: the CA's own certificate and its installation, policies
 	// and permissions; issued certificates are usage (see Usage).
 	"aws_acmpca_certificate": true, "aws_acmpca_certificate_authority_certificate": true,

@@ -54,7 +54,8 @@ var (
 	SecretsManagerSecret = Price{USD: 0.40, Unit: "secret-month", Note: "global list price, not confirmed from a source here"}
 	// Route53Zone per hosted zone per month (first 25 zones). Global price.
 	Route53Zone = Price{USD: 0.50, Unit: "zone-month", Confirmed: true}
-	// EBSgp3 per GB-month (node root volumes; PVCs too, see Usage).
+	// EBSgp3 per GB-month: node root volumes, and the persistent volumes
+	// the Helm releases ask for (volumes.go).
 	EBSgp3 = Price{USD: 0.096, Unit: "GB-month", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.08)"}
 	// LogsIngestion per GB ingested into CloudWatch Logs (standard class).
 	LogsIngestion = Price{USD: 0.57, Unit: "GB ingested", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.50)"}
@@ -117,8 +118,5 @@ var Usage = map[string][]UsagePrice{
 	},
 	"aws_ecr_repository": {
 		{What: "ECR storage", USD: 0.10, Unit: "GB-month", Assumption: "lifecycle keeps the last tagged images only"},
-	},
-	"persistent-volumes": {
-		{What: "EBS gp3 for Prometheus/Loki/Tempo/NATS volumes", USD: EBSgp3.USD, Unit: "GB-month", Assumption: "sizes from envs/<env>.yaml observability and edge settings; not read from the charts"},
 	},
 }
