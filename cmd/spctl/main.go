@@ -1,7 +1,8 @@
 // Command spctl is the operator CLI of spatialprops-infra: verify a live
 // environment against the guide's exit checklist, tear a non-production
-// environment down in the guide's order, roll the edge additions back, and
-// estimate what an environment costs. Names come from envs/ and
+// environment down in the guide's order, roll the edge additions back,
+// estimate what an environment costs, and restore data from versions, PITR
+// and state history. Names come from envs/ and
 // constructs/naming, the same code the stacks are built from.
 //
 // Exit codes: 0 all good, 1 a check or the work failed, 2 bad usage.
@@ -59,14 +60,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "spctl",
-		Short:         "Operate Spatial Properties environments: verify, teardown, edge rollback, cost",
+		Short:         "Operate Spatial Properties environments: verify, teardown, edge rollback, cost, restore",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newVerifyCmd(), newTeardownCmd(), newEdgeCmd(), newCostCmd())
+	root.AddCommand(newVerifyCmd(), newTeardownCmd(), newEdgeCmd(), newCostCmd(), newRestoreCmd())
 	return root
 }
 
