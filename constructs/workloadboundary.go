@@ -14,11 +14,13 @@ import (
 // Secrets, Alertmanager's SNS publisher), the DTN gateway, VPC flow logs,
 // the CI runner, and the identity roles (aws-privateca-issuer, device
 // enrollment and revocation on ACM PCA, the device ledger and beacon
-// tables on DynamoDB). A boundary only caps: each role's own policy still
-// grants far less, and the state store's lock table stays denied.
+// tables on DynamoDB), and AWS Backup's role in prod (backup, and events
+// for the rules AWS Backup keeps for S3). A boundary only caps: each
+// role's own policy still grants far less, and the state store's lock
+// table stays denied.
 var WorkloadServices = []string{
-	"acm", "acm-pca", "autoscaling", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
-	"dynamodb", "ec2", "ecr", "eks", "elasticloadbalancing", "kms", "logs", "s3", "secretsmanager",
+	"acm", "acm-pca", "autoscaling", "backup", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
+	"dynamodb", "ec2", "ecr", "eks", "elasticloadbalancing", "events", "kms", "logs", "s3", "secretsmanager",
 	"shield", "sns", "sqs", "tag", "waf-regional", "wafv2",
 }
 

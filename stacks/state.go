@@ -26,7 +26,8 @@ const StateNoncurrentDays = 90
 // bucket, and, when accountBaseline.create is set, the account's
 // CloudTrail, GuardDuty and AWS Config live here too: this stack is
 // deployed by a human administrator, never by CI, so no workflow plans or
-// applies a change to the audit trail.
+// applies a change to the audit trail. For the same reason the AWS Backup
+// vaults and plan live here when backup.enabled is set (backup.go).
 //
 // Other stacks derive the bucket and key names from constructs/naming
 // rather than reading this stack's outputs: a stack's backend must be known
@@ -76,11 +77,17 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	// role is the first role created and must already find it, and like the
 	// state store it is something CI can never change (only this
 	// human-deployed stack manages it).
-	if _, err := sp.NewWorkloadBoundary(b.stack, "workload-boundary", &sp.WorkloadBoundaryProps{
+	boundary, err := sp.NewWorkloadBoundary(b.stack, "workload-boundary", &sp.WorkloadBoundaryProps{
 		Name: b.names.WorkloadBoundary(), StateBucket: b.names.StateBucket(), LockTableArn: *table.Arn(),
 		StateKeyAlias: "alias/" + b.names.Prefix() + "-tfstate",
-	}); err != nil {
+	})
+	if err != nil {
 		return err
+	}
+	if cfg.Backup.Enabled {
+		if err := newBackup(b, boundary.Arn); err != nil {
+			return err
+		}
 	}
 	if cfg.AccountBaseline.Create {
 		if err := newAccountBaseline(b, logs); err != nil {

@@ -171,6 +171,7 @@ var RolePurposes = []string{
 	"device-revocation",
 	"irsa-loki",
 	"irsa-tempo",
+	"backup",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
@@ -183,6 +184,14 @@ var TelemetryBucketKinds = []string{"loki", "tempo"}
 // TelemetryKeyAlias is the alias of the key that encrypts the telemetry
 // buckets. Loki and Tempo may use it; neither may use the data key.
 func (n Names) TelemetryKeyAlias() string { return "alias/" + n.Prefix() + "-telemetry" }
+
+// BackupVault is the AWS Backup vault of the env, in its region and in the
+// copy region alike: "<org>-<env>-backup".
+func (n Names) BackupVault() string { return n.Prefix() + "-backup" }
+
+// BackupKeyAlias is the alias of the key that encrypts the vault (one key
+// per region).
+func (n Names) BackupKeyAlias() string { return "alias/" + n.Prefix() + "-backup" }
 
 // PKIBucketKind is the identity stack's bucket (CRLs and the CA bundle):
 // spatial-pki-<org>-<env>-<region>.

@@ -302,6 +302,8 @@ var freeTypes = map[string]bool{
 	"aws_wafv2_web_acl_association": true, "aws_sqs_queue_policy": true,
 	"aws_sqs_queue_redrive_policy": true, "aws_sqs_queue_redrive_allow_policy": true,
 	"aws_ssm_parameter": true,
+	// AWS Backup bills stored recovery points (usage, on the vault) only.
+	"aws_backup_plan": true, "aws_backup_selection": true, "aws_backup_vault_lock_configuration": true,
 }
 
 func isFree(typ string) bool {

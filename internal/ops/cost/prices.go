@@ -116,6 +116,11 @@ var Usage = map[string][]UsagePrice{
 		{What: "KMS requests (symmetric)", USD: 0.03, Unit: "10,000 requests", Assumption: "S3 bucket keys keep data-key calls low"},
 		{What: "KMS asymmetric Sign/Verify requests", USD: 0.15, Unit: "10,000 requests", Assumption: "one Sign per published pack and one Verify per listing check (rate not confirmed from a source here)"},
 	},
+	"aws_backup_vault": {
+		{What: "AWS Backup storage, S3 (warm)", USD: 0.05, Unit: "GB-month", Assumption: "not estimated: one daily recovery point of the packs bucket per vault, kept backup.retentionDays; each vault holds the bucket's size plus what changed (us-east-1 list price; Sydney and Melbourne not confirmed from a source here)"},
+		{What: "AWS Backup storage, DynamoDB (warm)", USD: 0.10, Unit: "GB-month", Assumption: "the beacons and device-ledger tables: under 1 GB, pennies (us-east-1 list price; not confirmed for Sydney here)"},
+		{What: "Cross-region copy (data transfer between regions)", USD: 0.02, Unit: "GB", Assumption: "not estimated: each daily copy moves what changed since the last (rate not confirmed from a source here)"},
+	},
 	"aws_ecr_repository": {
 		{What: "ECR storage", USD: 0.10, Unit: "GB-month", Assumption: "lifecycle keeps the last tagged images only"},
 	},
