@@ -14,15 +14,18 @@ import (
 // Secrets, Alertmanager's SNS publisher), the DTN gateway, VPC flow logs,
 // the CI runner, and the identity roles (aws-privateca-issuer, device
 // enrollment and revocation on ACM PCA, the device ledger and beacon
-// tables on DynamoDB), and AWS Backup's role in prod (backup, and events
-// for the rules AWS Backup keeps for S3). A boundary only caps: each
-// role's own policy still grants far less, and the state store's lock
-// table stays denied.
+// tables on DynamoDB). A boundary only caps: each role's own policy still
+// grants far less, and the state store's lock table stays denied.
 var WorkloadServices = []string{
-	"acm", "acm-pca", "autoscaling", "backup", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
-	"dynamodb", "ec2", "ecr", "eks", "elasticloadbalancing", "events", "kms", "logs", "s3", "secretsmanager",
+	"acm", "acm-pca", "autoscaling", "cloudwatch", "codeconnections", "codestar-connections", "cognito-idp",
+	"dynamodb", "ec2", "ecr", "eks", "elasticloadbalancing", "kms", "logs", "s3", "secretsmanager",
 	"shield", "sns", "sqs", "tag", "waf-regional", "wafv2",
 }
+
+// BackupServices are added to the boundary where AWS Backup runs (prod):
+// its role copies into vaults (backup) and keeps EventBridge rules for S3
+// backups (events).
+var BackupServices = []string{"backup", "events"}
 
 // WorkloadIamActions are the only IAM actions under the boundary besides
 // service-linked roles: the load balancer controller reads server
@@ -45,6 +48,9 @@ type WorkloadBoundaryProps struct {
 	LockTableArn string
 	// StateKeyAlias is the alias of the key that encrypts the state.
 	StateKeyAlias string
+	// ExtraServices are admitted besides WorkloadServices (BackupServices
+	// where AWS Backup runs).
+	ExtraServices []string
 }
 
 // WorkloadBoundary is the managed policy every role the stacks create
@@ -64,7 +70,7 @@ func NewWorkloadBoundary(scope constructs.Construct, id string, props *WorkloadB
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	var actions []string
-	for _, s := range WorkloadServices {
+	for _, s := range append(append([]string(nil), WorkloadServices...), props.ExtraServices...) {
 		actions = append(actions, s+":*")
 	}
 	bucket := "arn:aws:s3:::" + props.StateBucket

@@ -77,10 +77,14 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 	// role is the first role created and must already find it, and like the
 	// state store it is something CI can never change (only this
 	// human-deployed stack manages it).
-	boundary, err := sp.NewWorkloadBoundary(b.stack, "workload-boundary", &sp.WorkloadBoundaryProps{
+	props := &sp.WorkloadBoundaryProps{
 		Name: b.names.WorkloadBoundary(), StateBucket: b.names.StateBucket(), LockTableArn: *table.Arn(),
 		StateKeyAlias: "alias/" + b.names.Prefix() + "-tfstate",
-	})
+	}
+	if cfg.Backup.Enabled {
+		props.ExtraServices = sp.BackupServices
+	}
+	boundary, err := sp.NewWorkloadBoundary(b.stack, "workload-boundary", props)
 	if err != nil {
 		return err
 	}

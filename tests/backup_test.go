@@ -90,10 +90,28 @@ func TestProdBacksUpPacksAndTablesToALockedVaultInTwoRegions(t *testing.T) {
 	assert.Equal(t, "aws:SourceAccount", trust.Get("condition.0.variable").String(), "no confused deputy from another account")
 }
 
+// boundaryActions are the actions the env's workload boundary admits.
+func boundaryActions(t *testing.T, env string) []string {
+	var out []string
+	stack(t, env+"-state").Doc.Get("data.aws_iam_policy_document").ForEach(func(k, d gjson.Result) bool {
+		if strings.HasPrefix(k.String(), "workload-boundary") {
+			for _, a := range d.Get("statement.0.actions").Array() {
+				out = append(out, a.String())
+			}
+		}
+		return true
+	})
+	require.NotEmpty(t, out, env)
+	return out
+}
+
 func TestOnlyProdHasBackups(t *testing.T) {
 	for _, env := range []string{"dev", "staging"} {
 		doc := stack(t, env+"-state").Doc
 		assert.False(t, doc.Get("resource.aws_backup_vault").Exists(), env)
 		assert.Len(t, doc.Get("provider.aws").Array(), 1, "%s: no second region", env)
+		assert.NotContains(t, boundaryActions(t, env), "backup:*", "%s: roles need no AWS Backup where it does not run", env)
+		assert.NotContains(t, boundaryActions(t, env), "events:*", env)
 	}
+	assert.Subset(t, boundaryActions(t, "prod"), []string{"backup:*", "events:*"}, "prod's backup role works under the boundary")
 }
