@@ -8,6 +8,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/backupselection"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/backupvault"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/backupvaultlockconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
@@ -145,4 +146,13 @@ func newBackup(b *base, boundaryArn *string) error {
 	})
 	b.output("backup_vault", "AWS Backup vault (locked) of this env, in its region and in "+bk.CopyRegion, primary.Name(), false)
 	return nil
+}
+
+// PITRDays is how far back point-in-time recovery reaches on every table:
+// 35 days, DynamoDB's maximum, written out so docs/recovery.md's window is
+// a setting in the synthesized stack rather than an AWS default.
+const PITRDays = 35
+
+func pointInTimeRecovery() *dynamodbtable.DynamodbTablePointInTimeRecovery {
+	return &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true), RecoveryPeriodInDays: jsii.Number(PITRDays)}
 }

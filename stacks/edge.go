@@ -205,7 +205,7 @@ func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
 		GlobalSecondaryIndex: &[]*dynamodbtable.DynamodbTableGlobalSecondaryIndex{{
 			Name: jsii.String(naming.DeviceLedgerCohortIndex), HashKey: jsii.String("cohort"), ProjectionType: jsii.String("ALL"),
 		}},
-		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: keyArn},
 		DeletionProtectionEnabled: jsii.Bool(protect),
 		Lifecycle:                 sp.Lifecycle(protect),

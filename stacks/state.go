@@ -68,7 +68,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{{
 			Name: jsii.String("LockID"), Type: jsii.String("S"),
 		}},
-		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: key.KeyArn},
 		DeletionProtectionEnabled: jsii.Bool(true),
 		Lifecycle:                 sp.Lifecycle(true),

@@ -130,7 +130,7 @@ func newRestoreObjectsCmd() *cobra.Command {
 
 func newRestoreTableCmd() *cobra.Command {
 	var f restoreFlags
-	var table string
+	var table, fromTable string
 	var overwrite, keep bool
 	var timeout time.Duration
 	known := make([]string, 0, len(restore.Tables))
@@ -145,12 +145,16 @@ func newRestoreTableCmd() *cobra.Command {
 			"back into the live table: missing items always, items that differ only with --overwrite (never one\n" +
 			"that would un-revoke a certificate), items past their TTL never. Items written since --to are kept.\n" +
 			"The restored table is deleted afterwards unless --keep-restored. Tables: " + strings.Join(known, ", ") + ".\n" +
-			"Interrupted, the same command resumes from the restored table.",
+			"Interrupted, the same command resumes from the restored table. --from-table copies back from a\n" +
+			"table restored by other means (an AWS Backup recovery point) instead, and needs no --to.",
 		Example: "  spctl restore table --env prod --table device-ledger --to 2026-12-07T09:30:00Z --dry-run\n" +
 			"  spctl restore table --env dev --table beacons --to 2026-12-07T09:30:00Z --overwrite --confirm dev",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, at, err := f.load(false)
+			if fromTable != "" && f.to != "" {
+				return usagef("give --to (restore from PITR) or --from-table (copy back an already restored table), not both")
+			}
+			cfg, at, err := f.load(fromTable != "")
 			if err != nil {
 				return err
 			}
@@ -163,7 +167,7 @@ func newRestoreTableCmd() *cobra.Command {
 				return err
 			}
 			_, err = restore.RestoreTable(cmd.Context(), cmd.OutOrStdout(), dynamodb.NewFromConfig(ac), name, at, restore.TableOptions{
-				Overwrite: overwrite, KeepRestored: keep, DryRun: f.dryRun, Timeout: timeout, Wait: wait.Options{Interval: 15 * time.Second},
+				Overwrite: overwrite, KeepRestored: keep, DryRun: f.dryRun, FromTable: fromTable, Timeout: timeout, Wait: wait.Options{Interval: 15 * time.Second},
 			})
 			return err
 		},
@@ -173,6 +177,7 @@ func newRestoreTableCmd() *cobra.Command {
 	c.Flags().StringVar(&table, "table", "", "table: "+strings.Join(known, ", "))
 	c.Flags().BoolVar(&overwrite, "overwrite", false, "also replace live items that differ from their restored version")
 	c.Flags().BoolVar(&keep, "keep-restored", false, "leave the restored table in place for inspection")
+	c.Flags().StringVar(&fromTable, "from-table", "", "copy back from this already restored table (e.g. from an AWS Backup recovery point) instead of PITR")
 	c.Flags().DurationVar(&timeout, "timeout", time.Hour, "how long to wait for the restored table")
 	return c
 }

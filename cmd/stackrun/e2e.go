@@ -131,8 +131,11 @@ func (e *e2e) prepare() error {
 	if len(e.stacks) == 0 || !strings.HasSuffix(e.stacks[0].ID, "-state") {
 		return fmt.Errorf("synth of %s produced no state stack first (got %v)", e.env, order)
 	}
+	if err := e.buildSpctl(); err != nil {
+		return err
+	}
 	e.add(terraform.Step{Stack: e.env, Phase: "synth", Took: time.Since(start), OK: true,
-		Detail: fmt.Sprintf("%d AWS-side stacks copied to %s; adaptations: %s", len(e.stacks), e.path("stacks"), describeChanges(changes))})
+		Detail: fmt.Sprintf("%d AWS-side stacks copied to %s; adaptations: %s; spctl built", len(e.stacks), e.path("stacks"), describeChanges(changes))})
 	for _, s := range skippedStacks {
 		fmt.Printf("  not deployed: %s: its providers are not mirrored here\n", s)
 	}

@@ -17,17 +17,19 @@ import (
 	"github.com/spatialprops/spatialprops-infra/internal/terraform"
 )
 
-// spctl runs the operator CLI (built once) against the emulator and
-// returns its combined output and exit code.
-func (e *e2e) spctl(ctx context.Context, args ...string) (string, int) {
-	bin := e.path("spctl")
-	if _, err := os.Stat(bin); err != nil {
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/spctl")
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Sprintf("go build ./cmd/spctl: %v\n%s", err, out), -1
-		}
+// buildSpctl builds the operator CLI once for the verify and restore steps.
+func (e *e2e) buildSpctl() error {
+	out, err := exec.Command("go", "build", "-o", e.path("spctl"), "./cmd/spctl").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build ./cmd/spctl: %v\n%s", err, out)
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	return nil
+}
+
+// spctl runs the operator CLI against the emulator and returns its
+// combined output and exit code.
+func (e *e2e) spctl(ctx context.Context, args ...string) (string, int) {
+	cmd := exec.CommandContext(ctx, e.path("spctl"), args...)
 	cmd.Env = e.tfEnv
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

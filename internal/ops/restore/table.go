@@ -39,6 +39,10 @@ type TableOptions struct {
 	// deleted otherwise.
 	KeepRestored bool
 	DryRun       bool
+	// FromTable copies back from this table instead of restoring from
+	// PITR: a table restored from an AWS Backup recovery point (or any
+	// earlier restore). It is left in place.
+	FromTable string
 	// Timeout bounds the wait for the restored table (DynamoDB takes
 	// minutes for small tables, longer for large ones).
 	Timeout time.Duration
@@ -84,6 +88,9 @@ func RestoreName(table string, at time.Time) string {
 func RestoreTable(ctx context.Context, out io.Writer, d DynamoAPI, table string, at time.Time, o TableOptions) (*TableReport, error) {
 	if o.Timeout == 0 {
 		o.Timeout = time.Hour
+	}
+	if o.FromTable != "" {
+		return copyFrom(ctx, out, d, o.FromTable, table, o)
 	}
 	if err := checkWindow(ctx, d, table, at); err != nil {
 		return nil, err
@@ -131,6 +138,29 @@ func RestoreTable(ctx context.Context, out io.Writer, d DynamoAPI, table string,
 		return rep, fmt.Errorf("delete %s: %w", target, err)
 	}
 	fmt.Fprintf(out, "  %s deleted\n", target)
+	return rep, nil
+}
+
+// copyFrom copies an existing restored table back into the live one, with
+// the same rules as after a PITR restore.
+func copyFrom(ctx context.Context, out io.Writer, d DynamoAPI, from, table string, o TableOptions) (*TableReport, error) {
+	dctx, cancel := context.WithTimeout(ctx, callTimeout)
+	src, err := d.DescribeTable(dctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	cancel()
+	if err != nil {
+		return nil, fmt.Errorf("describe %s: %w", table, err)
+	}
+	rep := &TableReport{Restored: from}
+	fmt.Fprintf(out, "items of %s copied back into %s (missing ones%s); %s is left in place\n",
+		from, table, map[bool]string{true: " and differing ones", false: ""}[o.Overwrite], from)
+	if o.DryRun {
+		return rep, nil
+	}
+	if err := copyBack(ctx, d, from, table, keyNames(src.Table), o.Overwrite, rep); err != nil {
+		return rep, fmt.Errorf("copy %s back into %s (run again to resume): %w", from, table, err)
+	}
+	fmt.Fprintf(out, "  copied back: %d written, %d overwritten, %d differing kept, %d unchanged, %d expired skipped, %d newer kept\n",
+		rep.Written, rep.Overwritten, rep.Differ, rep.Unchanged, rep.Expired, rep.Newer)
 	return rep, nil
 }
 

@@ -171,3 +171,20 @@ func TestRestoreTableRunsPITRThenCopiesBackAndCleansUp(t *testing.T) {
 	_, err = db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(rep.Restored)})
 	assert.True(t, isNotFound(err), "a dry run creates nothing")
 }
+
+// GIVEN a table restored from a vault recovery point (any table of the
+// same key) WHEN copied back with FromTable THEN the same rules apply, no
+// PITR is asked for, and the source table is left in place.
+func TestRestoreTableFromARestoredTable(t *testing.T) {
+	ctx := context.Background()
+	db := dynamo(t)
+	fromVault, live := ledger(t, db), ledger(t, db)
+	putItem(t, db, fromVault, cert("lost", "d1", false, time.Now().Add(time.Hour)))
+	var out bytes.Buffer
+	rep, err := RestoreTable(ctx, &out, db, live, time.Time{}, TableOptions{FromTable: fromVault})
+	require.NoError(t, err, "no PITR on either table, and none needed")
+	assert.Equal(t, 1, rep.Written)
+	assert.NotEmpty(t, getItem(t, db, live, "lost"))
+	_, err = db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(fromVault)})
+	assert.NoError(t, err, "the source table stays")
+}
