@@ -111,29 +111,9 @@ func PlanObjects(ctx context.Context, s3c S3API, bucket string, sel Selector, at
 	if v.Status != s3types.BucketVersioningStatusEnabled {
 		return nil, fmt.Errorf("%s is not versioned (status %q): there is no earlier version to restore", bucket, v.Status)
 	}
-	keys := map[string][]entry{}
-	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(sel.listPrefix())}
-	for {
-		lctx, cancel := context.WithTimeout(ctx, callTimeout)
-		page, err := s3c.ListObjectVersions(lctx, in)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, sel.listPrefix(), err)
-		}
-		for _, o := range page.Versions {
-			if k := aws.ToString(o.Key); sel.matches(k) {
-				keys[k] = append(keys[k], entry{aws.ToString(o.VersionId), aws.ToTime(o.LastModified), aws.ToBool(o.IsLatest), false, aws.ToInt64(o.Size)})
-			}
-		}
-		for _, m := range page.DeleteMarkers {
-			if k := aws.ToString(m.Key); sel.matches(k) {
-				keys[k] = append(keys[k], entry{aws.ToString(m.VersionId), aws.ToTime(m.LastModified), aws.ToBool(m.IsLatest), true, 0})
-			}
-		}
-		if !aws.ToBool(page.IsTruncated) {
-			break
-		}
-		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+	keys, err := listEntries(ctx, s3c, bucket, sel.listPrefix(), sel.matches)
+	if err != nil {
+		return nil, err
 	}
 	plan := &ObjectsPlan{Bucket: bucket, Selector: sel, At: at}
 	names := make([]string, 0, len(keys))
@@ -213,6 +193,40 @@ func restoreTagging(ctx context.Context, s3c S3API, bucket, key, versionID strin
 		q.Set(RestoredFromTag, versionID)
 	}
 	return q.Encode(), nil
+}
+
+// listEntries lists every version and delete marker under prefix whose key
+// keep accepts, by key: each key's versions in S3's order (newest first),
+// then its delete markers.
+func listEntries(ctx context.Context, s3c S3API, bucket, prefix string, keep func(string) bool) (map[string][]entry, error) {
+	versions, markers := map[string][]entry{}, map[string][]entry{}
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(prefix)}
+	for {
+		lctx, cancel := context.WithTimeout(ctx, callTimeout)
+		page, err := s3c.ListObjectVersions(lctx, in)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, prefix, err)
+		}
+		for _, o := range page.Versions {
+			if k := aws.ToString(o.Key); keep(k) {
+				versions[k] = append(versions[k], entry{aws.ToString(o.VersionId), aws.ToTime(o.LastModified), aws.ToBool(o.IsLatest), false, aws.ToInt64(o.Size)})
+			}
+		}
+		for _, m := range page.DeleteMarkers {
+			if k := aws.ToString(m.Key); keep(k) {
+				markers[k] = append(markers[k], entry{aws.ToString(m.VersionId), aws.ToTime(m.LastModified), aws.ToBool(m.IsLatest), true, 0})
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			break
+		}
+		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+	}
+	for k, m := range markers {
+		versions[k] = append(versions[k], m...)
+	}
+	return versions, nil
 }
 
 // stateAt is the newest entry written at or before at. S3 lists each

@@ -146,31 +146,11 @@ func orNone(s string) string {
 // stateVersions lists the entries of exactly key (the prefix also matches
 // the .tflock object): its versions newest first, then its delete markers.
 func stateVersions(ctx context.Context, s3c S3API, bucket, key string) ([]entry, *entry, error) {
-	var es, markers []entry
-	in := &s3.ListObjectVersionsInput{Bucket: aws.String(bucket), Prefix: aws.String(key)}
-	for {
-		lctx, cancel := context.WithTimeout(ctx, callTimeout)
-		page, err := s3c.ListObjectVersions(lctx, in)
-		cancel()
-		if err != nil {
-			return nil, nil, fmt.Errorf("list versions of s3://%s/%s: %w", bucket, key, err)
-		}
-		for _, v := range page.Versions {
-			if aws.ToString(v.Key) == key {
-				es = append(es, entry{aws.ToString(v.VersionId), aws.ToTime(v.LastModified), aws.ToBool(v.IsLatest), false, aws.ToInt64(v.Size)})
-			}
-		}
-		for _, m := range page.DeleteMarkers {
-			if aws.ToString(m.Key) == key {
-				markers = append(markers, entry{aws.ToString(m.VersionId), aws.ToTime(m.LastModified), aws.ToBool(m.IsLatest), true, 0})
-			}
-		}
-		if !aws.ToBool(page.IsTruncated) {
-			break
-		}
-		in.KeyMarker, in.VersionIdMarker = page.NextKeyMarker, page.NextVersionIdMarker
+	byKey, err := listEntries(ctx, s3c, bucket, key, func(k string) bool { return k == key })
+	if err != nil {
+		return nil, nil, err
 	}
-	es = append(es, markers...)
+	es := byKey[key]
 	if len(es) == 0 {
 		return nil, nil, fmt.Errorf("s3://%s/%s has no version: is the stack deployed, and is --stack right?", bucket, key)
 	}

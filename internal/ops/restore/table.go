@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
-	"sort"
 	"strconv"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/spatialprops/spatialprops-infra/internal/ops/ddbitem"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/wait"
 )
 
@@ -348,63 +347,10 @@ func pick(item map[string]ddbtypes.AttributeValue, keys []string) map[string]ddb
 
 // itemID is a printable identity of an item's key.
 func itemID(item map[string]ddbtypes.AttributeValue, keys []string) string {
-	return fmt.Sprint(plainMap(pick(item, keys)))
+	return fmt.Sprint(ddbitem.PlainMap(pick(item, keys)))
 }
 
-func sameItem(a, b map[string]ddbtypes.AttributeValue) bool {
-	return reflect.DeepEqual(plainMap(a), plainMap(b))
-}
-
-func plainMap(m map[string]ddbtypes.AttributeValue) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = plain(v)
-	}
-	return out
-}
-
-// plain turns an attribute value into comparable Go values, so two items
-// compare by content (the SDK's types carry unexported fields). Sets are
-// sorted: DynamoDB returns their members in any order.
-func plain(v ddbtypes.AttributeValue) any {
-	switch t := v.(type) {
-	case *ddbtypes.AttributeValueMemberS:
-		return "S:" + t.Value
-	case *ddbtypes.AttributeValueMemberN:
-		return "N:" + t.Value
-	case *ddbtypes.AttributeValueMemberB:
-		return "B:" + string(t.Value)
-	case *ddbtypes.AttributeValueMemberBOOL:
-		return t.Value
-	case *ddbtypes.AttributeValueMemberNULL:
-		return nil
-	case *ddbtypes.AttributeValueMemberSS:
-		return sortedCopy(t.Value)
-	case *ddbtypes.AttributeValueMemberNS:
-		return sortedCopy(t.Value)
-	case *ddbtypes.AttributeValueMemberBS:
-		var s []string
-		for _, b := range t.Value {
-			s = append(s, string(b))
-		}
-		return sortedCopy(s)
-	case *ddbtypes.AttributeValueMemberL:
-		out := make([]any, len(t.Value))
-		for i, e := range t.Value {
-			out[i] = plain(e)
-		}
-		return out
-	case *ddbtypes.AttributeValueMemberM:
-		return plainMap(t.Value)
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
-}
+func sameItem(a, b map[string]ddbtypes.AttributeValue) bool { return ddbitem.Equal(a, b) }
 
 func unrevokes(live, restored map[string]ddbtypes.AttributeValue) bool {
 	isTrue := func(v ddbtypes.AttributeValue) bool {
