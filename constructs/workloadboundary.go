@@ -6,6 +6,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iampolicy"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
 // WorkloadServices are the services a role the stacks create may ever use:
@@ -57,6 +58,9 @@ type WorkloadBoundaryProps struct {
 // carries as its permissions boundary.
 type WorkloadBoundary struct {
 	Arn *string
+	// Policy is the policy resource, for roles in the same stack that name
+	// the boundary by its ARN string and must be created after it.
+	Policy cdktf.ITerraformDependable
 }
 
 // NewWorkloadBoundary creates the policy. Under it a role can use only the
@@ -90,5 +94,5 @@ func NewWorkloadBoundary(scope constructs.Construct, id string, props *WorkloadB
 		Description: jsii.String("Permissions boundary of every role the stacks create; CI may create roles only with it"),
 		Policy:      doc.Json(),
 	})
-	return &WorkloadBoundary{Arn: policy.Arn()}, nil
+	return &WorkloadBoundary{Arn: policy.Arn(), Policy: policy}, nil
 }

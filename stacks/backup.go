@@ -64,7 +64,7 @@ func BackupTargets(n naming.Names, account string) []string {
 // uses (under the workload boundary); and the selection of BackupTargets.
 // The account's AWS Backup settings (S3 opted in, DynamoDB advanced
 // features on) are account-wide and set once by hand (docs/recovery.md).
-func newBackup(b *base, boundaryArn *string) error {
+func newBackup(b *base, boundary cdktf.ITerraformDependable) error {
 	bk := b.cfg.Backup
 	copyProvider, err := sp.NewAwsProvider(b.stack, "aws-backup-copy", b.providerProps(State, bk.CopyRegion, "backup_copy"))
 	if err != nil {
@@ -123,7 +123,9 @@ func newBackup(b *base, boundaryArn *string) error {
 		Name:                jsii.String(b.names.Role("backup")),
 		Description:         jsii.String("AWS Backup: back up and restore the packs bucket and the edge tables"),
 		AssumeRolePolicy:    trust.Json(),
-		PermissionsBoundary: boundaryArn,
+		PermissionsBoundary: b.boundaryArn(),
+		// The boundary is in this stack: create the role after it.
+		DependsOn: &[]cdktf.ITerraformDependable{boundary},
 	})
 	for i, arn := range awsBackupPolicies {
 		iamrolepolicyattachment.NewIamRolePolicyAttachment(b.stack, jsii.String(fmt.Sprintf("backup-role-managed-%d", i)),

@@ -89,7 +89,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		return err
 	}
 	if cfg.Backup.Enabled {
-		if err := newBackup(b, boundary.Arn); err != nil {
+		if err := newBackup(b, boundary.Policy); err != nil {
 			return err
 		}
 	}
