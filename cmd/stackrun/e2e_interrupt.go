@@ -62,8 +62,8 @@ func (e *e2e) lockID(bucket, key string) (string, error) {
 // interruptedApply applies st the way a cancelled CI job and a lost runner
 // would, and proves the rerun converges:
 //  1. SIGINT once some resources exist (CI cancellation and Ctrl-C send it):
-//     Terraform stops after what is in flight, saves the state and releases
-//     the lock;
+//     Terraform stops the operations in flight (saving those it had started
+//     as tainted), saves the state and releases the lock;
 //  2. SIGKILL while the rerun holds the lock and refreshes (a runner that
 //     vanished): nothing can release the lock;
 //  3. the next apply stops at once on the lock and names it, and so does
@@ -108,7 +108,7 @@ func (e *e2e) interruptedApply(ctx context.Context, st terraform.Stack) error {
 		if saved < int(created.Load()) {
 			return "", fmt.Errorf("%d resources were created but the state records %d", created.Load(), saved)
 		}
-		return fmt.Sprintf("SIGINT once %d resources were created: Terraform finished what was in flight (%d created), saved %d addresses in state, released the lock",
+		return fmt.Sprintf("SIGINT once %d resources were created: Terraform stopped with %d created, saved %d addresses in state (what it had started, tainted) and released the lock",
 			interruptAfter, created.Load(), saved), nil
 	}); err != nil {
 		return err
