@@ -107,13 +107,20 @@ func (e *e2e) restores(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if err := e.writeFixtures(n, tables); err != nil {
-		return err
-	}
-	time.Sleep(1100 * time.Millisecond) // S3 versions carry whole seconds
-	at := time.Now().UTC()
-	time.Sleep(1100 * time.Millisecond)
-	if err := e.damage(n, tables); err != nil {
+	var at time.Time
+	if err := e.do(terraform.Stack{ID: e.env}, "damage", func() (string, error) {
+		if err := e.writeFixtures(n, tables); err != nil {
+			return "", err
+		}
+		time.Sleep(1100 * time.Millisecond) // S3 versions carry whole seconds
+		at = time.Now().UTC()
+		time.Sleep(1100 * time.Millisecond)
+		if err := e.damage(n, tables); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("fixtures written, time noted (%s), then objects overwritten and deleted, items deleted and changed, newer ones added",
+			at.Format(time.RFC3339)), nil
+	}); err != nil {
 		return err
 	}
 	to := at.Format(time.RFC3339)
