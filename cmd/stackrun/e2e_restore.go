@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
@@ -124,15 +125,16 @@ func (e *e2e) restores(ctx context.Context) error {
 		return err
 	}
 	to := at.Format(time.RFC3339)
+	// The five restores touch different stores: run them side by side.
+	var jobs []job
 	for _, f := range objectFixtures {
-		if err := e.do(storage, "restore", func() (string, error) { return e.restoreObjects(ctx, n, f, to) }); err != nil {
-			return err
-		}
+		jobs = append(jobs, job{storage, func() (string, error) { return e.restoreObjects(ctx, n, f, to) }})
 	}
 	for _, f := range tableFixtures {
-		if err := e.do(edge, "restore", func() (string, error) { return e.restoreTable(ctx, tables[f.which], f, at) }); err != nil {
-			return err
-		}
+		jobs = append(jobs, job{edge, func() (string, error) { return e.restoreTable(ctx, tables[f.which], f, at) }})
+	}
+	if err := e.doAll("restore", jobs); err != nil {
+		return err
 	}
 	for _, name := range tables {
 		if err := e.aws(nil, "dynamodb", "delete-table", "--table-name", name); err != nil {
@@ -140,6 +142,40 @@ func (e *e2e) restores(ctx context.Context) error {
 		}
 	}
 	return e.do(storage, "restore", func() (string, error) { return e.restoreState(ctx, storage) })
+}
+
+// job is one step of doAll.
+type job struct {
+	st terraform.Stack
+	f  func() (string, error)
+}
+
+// doAll runs independent steps at the same time and records them in the
+// order given, each with its own time; it returns the first failure.
+func (e *e2e) doAll(phase string, jobs []job) error {
+	steps := make([]terraform.Step, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			detail, err := j.f()
+			steps[i] = terraform.Step{Stack: j.st.ID, Phase: phase, Took: time.Since(start), OK: err == nil, Detail: detail}
+			if err != nil {
+				steps[i].Detail = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for _, s := range steps {
+		e.add(s)
+		if !s.OK {
+			errs = append(errs, fmt.Errorf("%s %s: %s", s.Stack, phase, s.Detail))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (e *e2e) stackByID(id string) (terraform.Stack, bool) {
@@ -269,7 +305,7 @@ func (e *e2e) putObject(bucket, key, body string) error {
 }
 
 func (e *e2e) getObject(bucket, key string) (string, error) {
-	f := e.path("fixtures/got")
+	f := e.path(filepath.Join("fixtures", "got-"+strings.ReplaceAll(bucket+"/"+key, "/", "_")))
 	if err := e.aws(nil, "s3api", "get-object", "--bucket", bucket, "--key", key, f); err != nil {
 		if strings.Contains(err.Error(), "NoSuchKey") {
 			return "", nil

@@ -14,6 +14,7 @@
 import copy
 import datetime
 import sys
+import threading
 import time
 
 try:
@@ -31,12 +32,27 @@ try:
         desc = table.continuous_backups.get("PointInTimeRecoveryDescription", {})
         return desc if desc.get("PointInTimeRecoveryStatus") == "ENABLED" else None
 
-    def _record(backend):
+    _lock = threading.Lock()  # moto_server answers requests on threads
+
+    def _written(body):
+        """The tables a write names (all, when it names none we know)."""
+        names = set()
+        if body.get("TableName"):
+            names.add(body["TableName"])
+        names.update((body.get("RequestItems") or {}).keys())
+        for t in body.get("TransactItems") or []:
+            for op in t.values():
+                if isinstance(op, dict) and op.get("TableName"):
+                    names.add(op["TableName"])
+        return names or None
+
+    def _record(backend, names):
         now = time.time()
-        for name, table in list(backend.tables.items()):
-            if _pitr(table) is not None:
-                key = (backend.account_id, backend.region_name, name)
-                _history.setdefault(key, []).append((now, copy.deepcopy(table.items)))
+        with _lock:
+            for name, table in list(backend.tables.items()):
+                if (names is None or name in names) and _pitr(table) is not None:
+                    key = (backend.account_id, backend.region_name, name)
+                    _history.setdefault(key, []).append((now, copy.deepcopy(table.items)))
 
     _call_action = _responses.DynamoHandler.call_action
 
@@ -44,7 +60,7 @@ try:
         result = _call_action(self)
         try:
             if self._get_action() in _WRITES:
-                _record(self.dynamodb_backend)
+                _record(self.dynamodb_backend, _written(self.body))
         except Exception as e:  # never break the emulator itself
             print("moto_pitr: not recorded: %r" % (e,), file=sys.stderr)
         return result
@@ -74,7 +90,8 @@ try:
         if body.get("RestoreDateTime") is not None and not body.get("UseLatestRestorableTime"):
             at = _seconds(body["RestoreDateTime"])
             key = (self.dynamodb_backend.account_id, self.dynamodb_backend.region_name, source)
-            snaps = [items for t, items in _history.get(key, []) if t <= at]
+            with _lock:
+                snaps = [items for t, items in _history.get(key, []) if t <= at]
             if snaps:
                 restored.items = copy.deepcopy(snaps[-1])
             else:
