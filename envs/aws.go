@@ -35,6 +35,12 @@ func validateRegion(p *problems, c *Config) bool {
 	return true
 }
 
+// isRegion reports whether name is a region of the pinned catalogue.
+func isRegion(name string) bool {
+	_, ok := awscatalog.Default().Partition(name)
+	return ok
+}
+
 // validateZones checks each AZ letter against the region's zones.
 func validateZones(p *problems, c *Config) {
 	zones, _ := awscatalog.Default().Zones(c.Region)

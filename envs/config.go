@@ -35,6 +35,8 @@ type Config struct {
 	Identity Identity `yaml:"identity"`
 	// AccountBaseline switches the account-level detection services.
 	AccountBaseline AccountBaseline `yaml:"accountBaseline"`
+	// Backup switches AWS Backup's locked, cross-region copies (backup.go).
+	Backup Backup `yaml:"backup"`
 
 	// file is the embedded file the config came from, used in error messages.
 	file string

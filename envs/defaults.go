@@ -125,6 +125,7 @@ func applyDefaults(c *Config) {
 
 	defaultMarketplace(c)
 	applyIdentityDefaults(c)
+	applyBackupDefaults(c)
 }
 
 func setStr(p *string, v string) {

@@ -82,6 +82,7 @@ func validate(c *Config, src *source, over overrides) error {
 	validateEdge(p, c)
 	validateMarketplace(p, c, want)
 	validateIdentity(p, c)
+	validateBackup(p, c)
 	if c.AccountBaseline.RetentionDays < 1 {
 		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
 	}

@@ -39,9 +39,17 @@ var (
 		Repository: "https://grafana.github.io/helm-charts",
 		Name:       "alloy", Version: "1.11.1", AppVersion: "v1.18.1",
 	}
+	// TempoChart is the single-binary Tempo dev runs.
 	TempoChart = sp.Chart{
 		Repository: "https://grafana-community.github.io/helm-charts",
 		Name:       "tempo", Version: "2.2.4", AppVersion: "2.10.8",
+	}
+	// TempoDistributedChart runs Tempo's components apart, with replicated
+	// ingesters (staging and prod). 2.26.2 is the last release on Tempo
+	// 2.x: tempo-distributed 3.x runs Tempo 3, whose write path needs Kafka.
+	TempoDistributedChart = sp.Chart{
+		Repository: "https://grafana-community.github.io/helm-charts",
+		Name:       "tempo-distributed", Version: "2.26.2", AppVersion: "2.10.7",
 	}
 	OTelCollectorChart = sp.Chart{
 		Repository: "https://open-telemetry.github.io/opentelemetry-helm-charts",

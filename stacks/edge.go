@@ -54,10 +54,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if !cfg.Edge.Enabled {
 		return nil, nil
 	}
-	replicas := 1
-	if cfg.IsProd() {
-		replicas = 3
-	}
+	replicas := NATSReplicas(cfg)
 	streams, err := edge.Streams(cfg.Edge.EnvelopeMaxBytes, replicas)
 	if err != nil {
 		return nil, fmt.Errorf("edge: %w", err)
@@ -176,6 +173,18 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}, nil
 }
 
+// NATSReplicas is how many NATS servers run and how many copies each
+// stream keeps: three outside dev, so one server or AZ can go without
+// losing a stored message or the streams' quorum. In staging that costs
+// two more JetStream volumes (`spctl cost --env staging` prices them); the
+// servers fit on the existing nodes. dev keeps one server and R1 streams.
+func NATSReplicas(cfg *envs.Config) int {
+	if cfg.Protect() {
+		return 3
+	}
+	return 1
+}
+
 // newDeviceLedger creates the device-certificate ledger: one item per
 // issued certificate, keyed by serial, with a cohort index so `spctl edge
 // rollback --cohort` can find exactly a cohort's serials to revoke. The
@@ -196,7 +205,7 @@ func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
 		GlobalSecondaryIndex: &[]*dynamodbtable.DynamodbTableGlobalSecondaryIndex{{
 			Name: jsii.String(naming.DeviceLedgerCohortIndex), HashKey: jsii.String("cohort"), ProjectionType: jsii.String("ALL"),
 		}},
-		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: keyArn},
 		DeletionProtectionEnabled: jsii.Bool(protect),
 		Lifecycle:                 sp.Lifecycle(protect),

@@ -78,7 +78,7 @@ func NewEnvironment(scope constructs.Construct, cfg *envs.Config) (*Environment,
 	if e.CDN, err = NewCDNStack(scope, cfg, e.Storage); err != nil {
 		return nil, err
 	}
-	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform); err != nil {
+	if e.Obs, err = NewObservabilityStack(scope, cfg, e.Cluster, e.Platform, e.Storage); err != nil {
 		return nil, err
 	}
 	if e.Edge, err = NewEdgeStack(scope, cfg, e.Cluster, e.Platform, e.Storage, e.Identity); err != nil {

@@ -16,6 +16,8 @@ type StorageOutputs struct {
 	KeyArn *string
 	// Buckets by kind: "packs", "stac", "logs".
 	Buckets map[string]*sp.SecureBucket
+	// Telemetry holds Loki's and Tempo's buckets and their key.
+	Telemetry *TelemetryStorage
 }
 
 // CorsExposeHeaders are the response headers a browser reading PMTiles or
@@ -54,7 +56,8 @@ func sidWord(kind string) string {
 	return strings.ToUpper(kind[:1]) + kind[1:]
 }
 
-// NewStorageStack creates the data key and the packs, stac and logs buckets.
+// NewStorageStack creates the data key and the packs, stac and logs
+// buckets, and the telemetry key with Loki's and Tempo's buckets.
 //
 // The packs bucket policy is owned by the cdn stack: it must name the
 // distribution's ARN, and a bucket has exactly one policy document, so the
@@ -140,6 +143,9 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
 		out.Buckets[kind] = bucket
+	}
+	if out.Telemetry, err = newTelemetryStorage(b, protect); err != nil {
+		return nil, err
 	}
 	b.output("data_key_arn", "KMS key encrypting packs and stac", key.KeyArn, false)
 	for _, kind := range []string{"packs", "stac", "logs"} {

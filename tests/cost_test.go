@@ -86,3 +86,49 @@ func estimate(t *testing.T, env string) *cost.Estimate {
 	require.NoError(t, err, env)
 	return est
 }
+
+// GIVEN the real stacks WHEN spctl cost prices them THEN every persistent
+// volume a Helm release asks for is a fixed line with its replica count:
+// three JetStream volumes outside dev (NATS R3), three Loki writers and
+// three Tempo ingesters in staging and prod, one of each in dev. A size
+// left to a chart's default would be a line priced at nothing.
+func TestCostPricesTheReleasesVolumes(t *testing.T) {
+	allStacks(t)
+	want := map[string]map[string]string{
+		"dev": {
+			"helm_release.nats JetStream volumes":         "1 × 10 GB",
+			"helm_release.loki Loki singleBinary volumes": "1 × 10 GB",
+			"helm_release.tempo Tempo volumes":            "1 × 10 GB",
+		},
+		"staging": {
+			"helm_release.nats JetStream volumes":       "3 × 10 GB",
+			"helm_release.loki Loki write volumes":      "3 × 10 GB",
+			"helm_release.loki Loki backend volumes":    "3 × 10 GB",
+			"helm_release.tempo Tempo ingester volumes": "3 × 10 GB",
+		},
+		"prod": {
+			"helm_release.nats JetStream volumes":       "3 × 10 GB",
+			"helm_release.loki Loki write volumes":      "3 × 50 GB",
+			"helm_release.loki Loki backend volumes":    "3 × 10 GB",
+			"helm_release.tempo Tempo ingester volumes": "3 × 20 GB",
+		},
+	}
+	for env, lines := range want {
+		docs, ids, err := cost.Load(synthDir, env)
+		require.NoError(t, err, env)
+		est, err := cost.Compute(env, docs, ids)
+		require.NoError(t, err, env)
+		got := map[string]string{}
+		for _, s := range est.Stacks {
+			for _, l := range s.Lines {
+				if strings.HasPrefix(l.Resource, "helm_release.") {
+					assert.Positive(t, l.Monthly, "%s: %s: %s", env, l.Resource, l.Detail)
+					if _, ok := lines[l.Resource]; ok {
+						got[l.Resource], _, _ = strings.Cut(l.Detail, " gp3")
+					}
+				}
+			}
+		}
+		assert.Equal(t, lines, got, env)
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
-	for env, replicas := range map[string]int64{"dev": 1, "prod": 3} {
+	for env, replicas := range map[string]int64{"dev": 1, "staging": 3, "prod": 3} {
 		doc := stack(t, env+"-edge").Doc
 		var names []string
 		for _, ns := range resources(doc, "kubernetes_namespace_v1") {

@@ -35,6 +35,14 @@ func workloadCalls(t *testing.T, m *iameval.Model, env string) map[string][2]iam
 			iameval.Allow(role("irsa-dtn-gateway"), "sqs:SendMessage", iamArn("sqs", p+"-dtn-outbox")),
 			iameval.Deny(role("irsa-dtn-gateway"), "s3:GetObject", bucket("packs")+"/published/a.pmtiles"),
 		},
+		"irsa-loki": {
+			iameval.Allow(role("irsa-loki"), "s3:PutObject", bucket("loki")+"/fake/chunk"),
+			iameval.Deny(role("irsa-loki"), "s3:GetObject", bucket("tempo")+"/single-tenant/block/data.parquet"),
+		},
+		"irsa-tempo": {
+			iameval.Allow(role("irsa-tempo"), "s3:PutObject", bucket("tempo")+"/single-tenant/block/data.parquet"),
+			iameval.Deny(role("irsa-tempo"), "s3:GetObject", bucket("loki")+"/fake/chunk"),
+		},
 		"irsa-external-secrets": {
 			iameval.Allow(role("irsa-external-secrets"), "secretsmanager:GetSecretValue", iamArn("secretsmanager", "secret:spatialprops/"+env+"/grafana-AbCdEf")),
 			iameval.Deny(role("irsa-external-secrets"), "secretsmanager:PutSecretValue", iamArn("secretsmanager", "secret:spatialprops/"+env+"/grafana-AbCdEf")),

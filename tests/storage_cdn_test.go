@@ -57,7 +57,9 @@ func TestStorageBuckets(t *testing.T) {
 			for n := range parts.ref {
 				names = append(names, n)
 			}
-			assert.ElementsMatch(t, []string{dataBucket("packs", env), dataBucket("stac", env), dataBucket("logs", env)}, names)
+			// and Loki's and Tempo's (telemetry_storage_test.go)
+			assert.ElementsMatch(t, []string{dataBucket("packs", env), dataBucket("stac", env), dataBucket("logs", env),
+				dataBucket("loki", env), dataBucket("tempo", env)}, names)
 
 			for _, kind := range []string{"packs", "stac", "logs"} {
 				name := dataBucket(kind, env)
@@ -109,13 +111,17 @@ func TestStorageBuckets(t *testing.T) {
 
 func TestDataKey(t *testing.T) {
 	doc := stack(t, "dev-storage").Doc
-	key := resources(doc, "aws_kms_key")
-	require.Len(t, key, 1)
-	assert.True(t, key[0].Get("enable_key_rotation").Bool())
-	assert.Equal(t, int64(30), key[0].Get("deletion_window_in_days").Int())
-	alias := resources(doc, "aws_kms_alias")
-	require.Len(t, alias, 1)
-	assert.Equal(t, "alias/spatialprops-dev-data", alias[0].Get("name").String())
+	keys := resources(doc, "aws_kms_key")
+	require.Len(t, keys, 2, "the data key and the telemetry key")
+	for _, key := range keys {
+		assert.True(t, key.Get("enable_key_rotation").Bool())
+		assert.Equal(t, int64(30), key.Get("deletion_window_in_days").Int())
+	}
+	var aliases []string
+	for _, a := range resources(doc, "aws_kms_alias") {
+		aliases = append(aliases, a.Get("name").String())
+	}
+	assert.ElementsMatch(t, []string{"alias/spatialprops-dev-data", "alias/spatialprops-dev-telemetry"}, aliases)
 
 	// CloudFront may decrypt, but only for distributions of this account
 	st := policyStatement(t, doc, "AllowCloudFrontDecryptForThisAccount")

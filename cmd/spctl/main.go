@@ -1,9 +1,9 @@
 // Command spctl is the operator CLI of spatialprops-infra: verify a live
 // environment against the guide's exit checklist, tear a non-production
-// environment down in the guide's order, roll the edge additions back, and
-// estimate what an environment costs. Names come from the env files on
-// disk (envs/, read at run time) and constructs/naming, the same code the
-// stacks are built from.
+// environment down in the guide's order, roll the edge additions back,
+// estimate what an environment costs, and restore data from versions, PITR
+// and state history. Names come from the env files on disk (envs/, read at
+// run time) and constructs/naming, the same code the stacks are built from.
 //
 // Exit codes are listed in exitCodes and printed by every --help.
 package main
@@ -140,7 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "spctl",
-		Short:         "Operate Spatial Properties environments: verify, teardown, edge rollback, cost",
+		Short:         "Operate Spatial Properties environments: verify, teardown, edge rollback, cost, restore",
 		Long:          "Operate Spatial Properties environments. Run it from the repository root: it reads the env files\n(envs/<env>.yaml) and the synthesized stacks (cdktf.out) at run time, never a copy built into it.",
 		Version:       version(),
 		SilenceUsage:  true,
@@ -152,7 +152,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetUsageTemplate(root.UsageTemplate() + exitStatusHelp())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&configDir, "config-dir", defaultConfigDir, "folder holding the env files <env>.yaml, read at run time")
-	root.AddCommand(newVerifyCmd(), newTeardownCmd(), newEdgeCmd(), newCostCmd())
+	root.AddCommand(newVerifyCmd(), newTeardownCmd(), newEdgeCmd(), newCostCmd(), newRestoreCmd())
 	return root
 }
 

@@ -4,17 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
 	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
+	"github.com/spatialprops/spatialprops-infra/internal/ops/opstest"
 )
 
 // TestMain runs the tests from the repository root, where spctl is run:
@@ -39,7 +45,8 @@ func spctl(t *testing.T, args ...string) (int, string, string) {
 // GIVEN each command WHEN --help THEN it exits 0 and shows a real example
 // and the exit statuses; every command a machine reads has --json.
 func TestHelpForEveryCommand(t *testing.T) {
-	for _, args := range [][]string{{"verify"}, {"teardown"}, {"edge", "rollback"}, {"cost"}} {
+	for _, args := range [][]string{{"verify"}, {"teardown"}, {"edge", "rollback"}, {"cost"},
+		{"restore", "objects"}, {"restore", "table"}, {"restore", "state"}} {
 		code, out, _ := spctl(t, append(args, "--help")...)
 		assert.Equal(t, 0, code, args)
 		assert.Contains(t, out, "spctl "+strings.Join(args, " "), args)
@@ -67,6 +74,14 @@ func TestBadUsageExitsTwo(t *testing.T) {
 		"error: unknown flag: --bogus\nRun 'spctl verify --help' for the flags and an example.":                         {"verify", "--env", "dev", "--bogus"},
 		"error: --cohort needs --ca-arn":               {"edge", "rollback", "--env", "dev", "--cohort", "x"},
 		`invalid argument "soon" for "--timeout" flag`: {"teardown", "--env", "dev", "--timeout", "soon"},
+		"prod needs --break-glass":                     {"restore", "objects", "--env", "prod", "--bucket", "packs", "--key", "k", "--to", "2026-01-01T00:00:00Z", "--confirm", "prod"},
+		"--confirm dev":                                {"restore", "table", "--env", "dev", "--table", "beacons", "--to", "2026-01-01T00:00:00Z"},
+		"--to is required":                             {"restore", "objects", "--env", "dev", "--bucket", "packs", "--key", "k", "--dry-run"},
+		"give a time as RFC 3339":                      {"restore", "objects", "--env", "dev", "--bucket", "packs", "--key", "k", "--to", "yesterday", "--dry-run"},
+		"restore works on packs":                       {"restore", "objects", "--env", "dev", "--bucket", "pki", "--key", "k", "--to", "2026-01-01T00:00:00Z", "--dry-run"},
+		"not both":                                     {"restore", "objects", "--env", "dev", "--bucket", "packs", "--key", "k", "--prefix", "p", "--to", "2026-01-01T00:00:00Z"},
+		`--table "ledger"`:                             {"restore", "table", "--env", "dev", "--table", "ledger", "--to", "2026-01-01T00:00:00Z", "--dry-run"},
+		`--stack "prod-network"`:                       {"restore", "state", "--env", "dev", "--stack", "prod-network", "--dry-run"},
 	}
 	for want, args := range cases {
 		code, _, stderr := spctl(t, args...)
@@ -262,4 +277,66 @@ func TestRollbackDryRunJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
 	assert.Equal(t, "staging", rep.Env)
 	assert.Len(t, rep.Steps, 4)
+}
+
+// GIVEN a dev packs bucket (moto) whose pack file was overwritten WHEN
+// spctl restore objects runs with the env typed back THEN exit 0 and the
+// file is as it was; the same with --dry-run changes nothing.
+func TestRestoreObjectsCommand(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", motoserver.Endpoint(t))
+	t.Setenv("AWS_ACCESS_KEY_ID", "testing")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "testing")
+	org := motoserver.UniqueName("t")
+	t.Setenv("ORG", org)
+	ctx := context.Background()
+	c := s3.NewFromConfig(opstest.AWS(t, motoserver.Region), func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := naming.New(org, "dev", motoserver.Region).DataBucket("packs")
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket, CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: motoserver.Region}})
+	require.NoError(t, err)
+	_, err = c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: &bucket, VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}})
+	require.NoError(t, err)
+	key := "published/open/parcels/3/parcels.pmtiles"
+	write := func(body string) {
+		_, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key, Body: strings.NewReader(body)})
+		require.NoError(t, err)
+	}
+	read := func() string {
+		o, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+		require.NoError(t, err)
+		defer o.Body.Close()
+		b, _ := io.ReadAll(o.Body)
+		return string(b)
+	}
+	write("good tiles")
+	time.Sleep(1100 * time.Millisecond)
+	at := time.Now().UTC().Format(time.RFC3339)
+	time.Sleep(1100 * time.Millisecond)
+	write("bad tiles")
+
+	code, out, stderr := spctl(t, "restore", "objects", "--env", "dev", "--bucket", "packs", "--prefix", "published/open/parcels/", "--to", at, "--dry-run")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "1 to restore")
+	assert.Equal(t, "bad tiles", read(), "a dry run changes nothing")
+	code, out, stderr = spctl(t, "restore", "objects", "--env", "dev", "--bucket", "packs", "--prefix", "published/open/parcels/", "--to", at, "--confirm", "dev")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "restored 1 object(s)")
+	assert.Equal(t, "good tiles", read())
+
+	// --json: the plan and the result on stdout for a machine, progress on
+	// stderr; a second run has nothing left to restore.
+	code, out, stderr = spctl(t, "restore", "objects", "--env", "dev", "--bucket", "packs", "--prefix", "published/open/parcels/", "--to", at, "--confirm", "dev", "--json")
+	require.Equal(t, 0, code, stderr)
+	var res struct {
+		Plan struct {
+			Bucket    string
+			Restore   []struct{ Key string }
+			Unchanged int
+		}
+		Restored int
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
+	assert.Equal(t, bucket, res.Plan.Bucket)
+	assert.Empty(t, res.Plan.Restore, "restored already: a rerun changes nothing")
+	assert.Equal(t, 1, res.Plan.Unchanged)
+	assert.Zero(t, res.Restored)
 }

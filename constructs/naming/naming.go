@@ -185,10 +185,29 @@ var RolePurposes = []string{
 	"irsa-device-enrollment",
 	"irsa-crl-sync",
 	"device-revocation",
+	"irsa-loki",
+	"irsa-tempo",
+	"backup",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
 var EdgeBucketKinds = []string{"dtn"}
+
+// TelemetryBucketKinds are the storage stack's buckets for Loki's chunks
+// and index and Tempo's trace blocks.
+var TelemetryBucketKinds = []string{"loki", "tempo"}
+
+// TelemetryKeyAlias is the alias of the key that encrypts the telemetry
+// buckets. Loki and Tempo may use it; neither may use the data key.
+func (n Names) TelemetryKeyAlias() string { return "alias/" + n.Prefix() + "-telemetry" }
+
+// BackupVault is the AWS Backup vault of the env, in its region and in the
+// copy region alike: "<org>-<env>-backup".
+func (n Names) BackupVault() string { return n.Prefix() + "-backup" }
+
+// BackupKeyAlias is the alias of the key that encrypts the vault (one key
+// per region).
+func (n Names) BackupKeyAlias() string { return "alias/" + n.Prefix() + "-backup" }
 
 // PKIBucketKind is the identity stack's bucket (CRLs and the CA bundle):
 // spatial-pki-<org>-<env>-<region>.
@@ -197,7 +216,8 @@ const PKIBucketKind = "pki"
 // Buckets returns every S3 bucket name of the environment.
 func (n Names) Buckets() []string {
 	out := []string{n.StateBucket(), n.StateLogsBucket(), n.TrailBucket()}
-	for _, k := range append(append([]string(nil), DataBucketKinds...), EdgeBucketKinds...) {
+	kinds := append(append(append([]string(nil), DataBucketKinds...), TelemetryBucketKinds...), EdgeBucketKinds...)
+	for _, k := range kinds {
 		out = append(out, n.DataBucket(k))
 	}
 	return append(out, n.DataBucket(PKIBucketKind))

@@ -140,7 +140,6 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 		est.Stacks = append(est.Stacks, st)
 	}
 	est.Usage["data-transfer"] = Usage["data-transfer"]
-	est.Usage["persistent-volumes"] = Usage["persistent-volumes"]
 	for t := range unpriced {
 		est.Unpriced = append(est.Unpriced, t)
 	}
@@ -262,6 +261,8 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		return []Line{monthly(res, 1, Route53Zone)}, priced
 	case "aws_secretsmanager_secret":
 		return []Line{monthly(res, 1, SecretsManagerSecret)}, priced
+	case "helm_release":
+		return helmVolumes(res, r)
 	case "aws_cloudwatch_log_group":
 		l := monthly(res, LogGroupGBPerMonth, LogsIngestion)
 		l.Detail += fmt.Sprintf(" (assumes %d GB ingested/month)", LogGroupGBPerMonth)
@@ -508,7 +509,6 @@ var freeTypes = map[string]bool{
 	"aws_codebuild_webhook": true, "aws_codeconnections_connection": true,
 	"aws_vpc_security_group_ingress_rule": true, "aws_vpc_security_group_egress_rule": true,
 	"aws_cloudwatch_log_resource_policy": true, "aws_wafv2_web_acl_logging_configuration": true,
-	"helm_release": true,
 	// PKI plumbing: the CA's own certificate and its installation, policies
 	// and permissions; issued certificates are usage (see Usage).
 	"aws_acmpca_certificate": true, "aws_acmpca_certificate_authority_certificate": true,
@@ -521,6 +521,8 @@ var freeTypes = map[string]bool{
 	"aws_ssm_parameter": true,
 	// Scheduled actions cost nothing; the node group's line prices their effect.
 	"aws_autoscaling_schedule": true,
+	// AWS Backup bills stored recovery points (usage, on the vault) only.
+	"aws_backup_plan": true, "aws_backup_selection": true, "aws_backup_vault_lock_configuration": true,
 }
 
 func isFree(typ string) bool {

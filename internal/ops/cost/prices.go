@@ -73,7 +73,8 @@ var (
 	SecretsManagerSecret = Price{USD: 0.40, Unit: "secret-month", Note: "global list price typed on 2026-11-26; not confirmed by any source reachable here"}
 	// Route53Zone per hosted zone per month (first 25 zones). Global price.
 	Route53Zone = Price{USD: 0.50, Unit: "zone-month", Confirmed: true}
-	// EBSgp3 per GB-month (node root volumes; PVCs too, see Usage).
+	// EBSgp3 per GB-month: node root volumes, and the persistent volumes
+	// the Helm releases ask for (volumes.go).
 	EBSgp3 = Price{USD: 0.096, Unit: "GB-month", Note: unsourced + " (us-east-1 is 0.08)"}
 	// LogsIngestion per GB ingested into CloudWatch Logs (standard class).
 	LogsIngestion = Price{USD: 0.57, Unit: "GB ingested", Note: unsourced + " (us-east-1 is 0.50)"}
@@ -159,10 +160,12 @@ var Usage = map[string][]UsagePrice{
 		{What: "KMS requests (symmetric)", USD: 0.03, Unit: "10,000 requests", Assumption: "S3 bucket keys keep data-key calls low"},
 		{What: "KMS asymmetric Sign/Verify requests", USD: 0.15, Unit: "10,000 requests", Assumption: "one Sign per published pack and one Verify per listing check (rate not confirmed from a source here)"},
 	},
+	"aws_backup_vault": {
+		{What: "AWS Backup storage, S3 (warm)", USD: 0.05, Unit: "GB-month", Assumption: "not estimated: one daily recovery point of the packs bucket per vault, kept backup.retentionDays; each vault holds the bucket's size plus what changed (us-east-1 list price; Sydney and Melbourne not confirmed from a source here)"},
+		{What: "AWS Backup storage, DynamoDB (warm)", USD: 0.10, Unit: "GB-month", Assumption: "the beacons and device-ledger tables: under 1 GB, pennies (us-east-1 list price; not confirmed for Sydney here)"},
+		{What: "Cross-region copy (data transfer between regions)", USD: 0.02, Unit: "GB", Assumption: "not estimated: each daily copy moves what changed since the last (rate not confirmed from a source here)"},
+	},
 	"aws_ecr_repository": {
 		{What: "ECR storage", USD: 0.10, Unit: "GB-month", Assumption: "lifecycle keeps the last tagged images only"},
-	},
-	"persistent-volumes": {
-		{What: "EBS gp3 for Prometheus/Loki/Tempo/NATS volumes", USD: EBSgp3.USD, Unit: "GB-month", Assumption: "sizes from envs/<env>.yaml observability and edge settings; not read from the charts"},
 	},
 }

@@ -202,6 +202,9 @@ func (k *kubeChecks) serviceTarget(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d %s targets up", up, PackService), nil
 }
 
+// endpoints are the Loki and Tempo Services of this env's deployment.
+func (k *kubeChecks) endpoints() obs.Endpoints { return obs.EndpointsFor(obs.Replicated(k.a.cfg)) }
+
 func (k *kubeChecks) lokiLogs(ctx context.Context) (string, error) {
 	now := k.a.d.Now()
 	q := url.Values{
@@ -217,7 +220,8 @@ func (k *kubeChecks) lokiLogs(ctx context.Context) (string, error) {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := k.getJSON(ctx, obs.Namespace, obs.LokiRelease, obs.LokiPort, "/loki/api/v1/query_range", q, &r); err != nil {
+	loki := k.endpoints().LokiQuery
+	if err := k.getJSON(ctx, obs.Namespace, loki.Name, loki.Port, "/loki/api/v1/query_range", q, &r); err != nil {
 		return "", kubeErr(err, "Loki")
 	}
 	for _, s := range r.Data.Result {
@@ -241,14 +245,15 @@ func (k *kubeChecks) tempoTrace(ctx context.Context) (string, error) {
 			TraceID string `json:"traceID"`
 		} `json:"traces"`
 	}
-	if err := k.getJSON(ctx, obs.Namespace, obs.TempoRelease, obs.TempoQueryPort, "/api/search", q, &r); err != nil {
+	tempo := k.endpoints().TempoQuery
+	if err := k.getJSON(ctx, obs.Namespace, tempo.Name, tempo.Port, "/api/search", q, &r); err != nil {
 		return "", kubeErr(err, "Tempo")
 	}
 	if len(r.Traces) == 0 {
 		return "", failf("Tempo found no %s trace in the last hour", PackService)
 	}
 	id := r.Traces[0].TraceID
-	if err := k.getJSON(ctx, obs.Namespace, obs.TempoRelease, obs.TempoQueryPort, "/api/traces/"+id, nil, nil); err != nil {
+	if err := k.getJSON(ctx, obs.Namespace, tempo.Name, tempo.Port, "/api/traces/"+id, nil, nil); err != nil {
 		return "", kubeErr(err, "Tempo listed trace "+id+" but returning it")
 	}
 	return "trace " + id + " from " + PackService, nil
@@ -286,8 +291,8 @@ func (k *kubeChecks) grafanaDatasources(ctx context.Context) (string, error) {
 	}{
 		{obs.PrometheusUID, obs.KubePrometheusRelease + "-prometheus", obs.PrometheusPort, "/-/ready"},
 		{obs.AlertmanagerUID, obs.KubePrometheusRelease + "-alertmanager", obs.AlertmanagerPort, "/-/ready"},
-		{obs.LokiUID, obs.LokiRelease, obs.LokiPort, "/ready"},
-		{obs.TempoUID, obs.TempoRelease, obs.TempoQueryPort, "/ready"},
+		{obs.LokiUID, k.endpoints().LokiQuery.Name, k.endpoints().LokiQuery.Port, "/ready"},
+		{obs.TempoUID, k.endpoints().TempoQuery.Name, k.endpoints().TempoQuery.Port, "/ready"},
 	}
 	var bad, unread, ok []string
 	for _, b := range backends {
