@@ -339,8 +339,7 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			assert.Equal(t, sm.Spec.Selector.MatchLabels, subset(r.Service.Labels, sm.Spec.Selector.MatchLabels), "selector matches the Service's labels")
 			assert.Empty(t, sm.Spec.NamespaceSelector.MatchNames, "same namespace as the Service")
 			require.Len(t, sm.Spec.Endpoints, 1)
-			assert.Equal(t, r.Service.Spec.Ports[0].Name, sm.Spec.Endpoints[0].Port, "scrapes a port the Service has, by name")
-			assert.Equal(t, "/metrics", sm.Spec.Endpoints[0].Path)
+			assertScrapesTheOpsPort(t, r)
 			// the Service, HPA and PDB point at this Deployment's pods
 			assert.Equal(t, r.Deployment.Spec.Selector.MatchLabels, r.Service.Spec.Selector)
 			assert.Equal(t, r.Deployment.Spec.Selector.MatchLabels, r.PDB.Spec.Selector.MatchLabels)
@@ -350,6 +349,38 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			assert.Empty(t, r.ServiceAccount.Annotations, "no IRSA role unless one is given")
 		})
 	}
+}
+
+// kitOpsPort is services/kit's DefaultOpsPort: where every service on the
+// kit serves /metrics, apart from its API (services/edge-e2e checks each
+// chart's metrics.port against the constant itself).
+const kitOpsPort = 9090
+
+// assertScrapesTheOpsPort: the ServiceMonitor scrapes /metrics on a
+// Service port, by name, whose target is the container port "metrics",
+// the kit's operations listener.
+func assertScrapesTheOpsPort(t *testing.T, r *rendered) {
+	t.Helper()
+	require.NotNil(t, r.ServiceMonitor)
+	require.Len(t, r.ServiceMonitor.Spec.Endpoints, 1)
+	ep := r.ServiceMonitor.Spec.Endpoints[0]
+	assert.Equal(t, "/metrics", ep.Path)
+	var target string
+	for _, p := range r.Service.Spec.Ports {
+		if p.Name == ep.Port {
+			target = p.TargetPort.String()
+		}
+	}
+	require.NotEmpty(t, target, "the ServiceMonitor scrapes port %q, which the Service lacks", ep.Port)
+	c := r.Deployment.Spec.Template.Spec.Containers[0]
+	var container int32
+	for _, p := range c.Ports {
+		if p.Name == target {
+			container = p.ContainerPort
+		}
+	}
+	assert.Equal(t, "metrics", target, "metrics are scraped on the operations port, not the API")
+	assert.Equal(t, int32(kitOpsPort), container, "the container port is where the kit serves /metrics")
 }
 
 // subset returns the entries of all whose keys are in want, so a label
@@ -438,18 +469,8 @@ func TestPackServiceWiring(t *testing.T) {
 	assert.Equal(t, "pack-service", env["OTEL_SERVICE_NAME"], "spctl verify searches Tempo for this service.name")
 	assert.Equal(t, int32(8080), c.Ports[0].ContainerPort)
 	// Prometheus scrapes it through the ServiceMonitor, on the Service port
-	// that targets this container port, at the path the service serves.
-	require.NotNil(t, r.ServiceMonitor)
-	require.NotEmpty(t, r.ServiceMonitor.Spec.Endpoints)
-	ep := r.ServiceMonitor.Spec.Endpoints[0]
-	assert.Equal(t, "/metrics", ep.Path)
-	var target string
-	for _, p := range r.Service.Spec.Ports {
-		if p.Name == ep.Port {
-			target = p.TargetPort.String()
-		}
-	}
-	assert.Contains(t, []string{"8080", c.Ports[0].Name}, target, "the scraped Service port reaches pack-service's listener")
+	// that targets the kit's operations listener, at the path it serves.
+	assertScrapesTheOpsPort(t, r)
 	assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
 }
 

@@ -47,12 +47,8 @@ func TestBeaconDeployWorkflows(t *testing.T) {
 		if svc == "beacon-rotate" {
 			// the module imports the root module's edge package: the
 			// context is the repository root, and a contract change redeploys
-			assert.Contains(t, text, "BUILD_CONTEXT: .\n  DOCKERFILE: services/beacon-rotate/Dockerfile\n", svc)
-			for _, p := range []string{"services/beacon-rotate", "edge"} {
-				assert.Contains(t, text, `      - "`+p+`/**"`+"\n", "%s: a change to what it builds redeploys it", svc)
-			}
-			assert.Contains(t, text, `docker build --pull -f "$DOCKERFILE" -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
-			assert.FileExists(t, filepath.Join("..", "services", "beacon-rotate", "Dockerfile"))
+			sharedImageBuild(t, text, svc)
+			assert.Contains(t, text, `      - "edge/**"`+"\n", "%s: a contract change redeploys it", svc)
 		} else {
 			assert.Contains(t, text, "BUILD_CONTEXT: services/edge-placeholder\n", svc)
 			assert.Contains(t, text, `      - "services/edge-placeholder/**"`+"\n", "%s: a change to what it builds redeploys it", svc)

@@ -317,29 +317,57 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 	assert.Equal(t, []string{"dev", "staging"}, planned)
 }
 
-// GIVEN deploy-pack-service WHEN it builds the image THEN the build context
-// it names is a directory holding a Dockerfile and its own Go module, so
-// `docker build services/pack-service` is self-contained (a missing
-// directory made E1.4's "merges push images" impossible before).
-func TestPackServiceBuildContextExists(t *testing.T) {
-	wf := loadWorkflows(t)["deploy-pack-service.yml"]
-	require.NotEmpty(t, wf.Jobs)
-	built := false
-	for _, j := range wf.Jobs {
-		for _, s := range j.Steps {
-			if strings.Contains(s.Run, "docker build") {
-				require.Contains(t, s.Run, `"services/$SERVICE"`, "the build context is the service's own directory")
-				built = true
-			}
+// sharedImageBuild checks that a deploy workflow builds its service with
+// the one shared recipe (services/Dockerfile, from the repository root,
+// SERVICE naming the service's module directory) and redeploys when the
+// recipe or the service changes.
+func sharedImageBuild(t *testing.T, text, svc string) {
+	t.Helper()
+	assert.Contains(t, text, "  SERVICE: "+svc+"\n", svc)
+	assert.Contains(t, text, "  BUILD_CONTEXT: .\n  DOCKERFILE: services/Dockerfile\n", svc)
+	assert.Contains(t, text, `docker build --pull -f "$DOCKERFILE" --build-arg SERVICE="$SERVICE" -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
+	for _, p := range []string{"services/" + svc, "services/Dockerfile*"} {
+		if !strings.HasSuffix(p, "*") {
+			p += "/**"
 		}
+		assert.Contains(t, text, `      - "`+p+`"`+"\n", "%s: a change to what it builds redeploys it", svc)
 	}
-	require.True(t, built)
-	for _, f := range []string{"Dockerfile", "go.mod", "go.sum", "main.go"} {
-		_, err := os.Stat(filepath.Join("..", "services", "pack-service", f))
-		assert.NoError(t, err, "services/pack-service/%s", f)
+	for _, f := range []string{"go.mod", "go.sum", "main.go"} {
+		assert.FileExists(t, filepath.Join("..", "services", svc, f), "%s: SERVICE must name a module directory with a main package", svc)
 	}
-	dockerfile, err := os.ReadFile("../services/pack-service/Dockerfile")
+}
+
+// GIVEN the service workflows THEN every Go service is built by the one
+// shared recipe, which is distroless and non-root, and no service carries
+// a Dockerfile of its own (the pinned uplink placeholder excepted).
+func TestServiceImagesShareOneDockerfile(t *testing.T) {
+	dockerfile, err := os.ReadFile("../services/Dockerfile")
 	require.NoError(t, err)
 	assert.Regexp(t, `(?m)^FROM gcr\.io/distroless/static-debian12:nonroot$`, string(dockerfile), "distroless, non-root runtime image pinned by tag")
 	assert.Regexp(t, `(?m)^USER 65532:65532$`, string(dockerfile), "runs as the distroless nonroot user")
+	assert.Regexp(t, `(?m)^ARG SERVICE$`, string(dockerfile))
+	own, err := filepath.Glob("../services/*/Dockerfile*")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"../services/edge-placeholder/Dockerfile"}, own, "one shared recipe, not a copy per service")
+	built := 0
+	for _, f := range mustGlob(t, "../.github/workflows/deploy-*.yml") {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		text := string(raw)
+		if !strings.Contains(text, "DOCKERFILE: services/Dockerfile") {
+			continue
+		}
+		svc := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "deploy-"), ".yml")
+		sharedImageBuild(t, text, svc)
+		built++
+	}
+	assert.GreaterOrEqual(t, built, 4, "pack-service, billing-stub, beacon-rotate and crl-sync at least")
+}
+
+func mustGlob(t *testing.T, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	require.NoError(t, err)
+	require.NotEmpty(t, m, pattern)
+	return m
 }

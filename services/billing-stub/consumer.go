@@ -2,14 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spatialprops/spatialprops-infra/marketplace"
+	"github.com/spatialprops/spatialprops-infra/services/kit"
 )
 
 // SQSAPI is the part of the SQS client the consumer uses.
@@ -18,7 +22,12 @@ type SQSAPI interface {
 	DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInput, opts ...func(*sqs.Options)) (*sqs.DeleteMessageOutput, error)
 }
 
-// Consumer drains the billing-events queue.
+// Consumer drains the billing-events queue. It deletes (acknowledges) a
+// message only once it was a valid billing event and was handled (logged
+// and counted); anything else stays in the queue, comes back after the
+// visibility timeout, and after maxReceiveCount receives moves to the
+// dead-letter queue, where a person looks at it. Logs carry message ids,
+// purchase ids and sizes, never a body: an event is customer data.
 type Consumer struct {
 	SQS      SQSAPI
 	QueueURL string
@@ -26,72 +35,87 @@ type Consumer struct {
 	// WaitSeconds is the long-poll wait (SQS maximum 20).
 	WaitSeconds int32
 
-	events  atomic.Uint64 // logged and acknowledged
-	errors  atomic.Uint64 // receive or delete failures
-	healthy atomic.Bool   // last receive succeeded
+	events, invalid, errors prometheus.Counter
+	healthy                 atomic.Bool // the last receive succeeded
 }
 
-// Poll receives one batch, logs and deletes each event, and returns how
-// many it acknowledged. An event whose delete fails is not counted: SQS
-// redelivers it after the visibility timeout (and moves it to the DLQ
-// after maxReceiveCount), so a billing event is never silently lost.
+// NewConsumer builds a consumer and registers its counters in reg.
+func NewConsumer(q SQSAPI, queueURL string, log *slog.Logger, wait int32, reg prometheus.Registerer) *Consumer {
+	c := &Consumer{SQS: q, QueueURL: queueURL, Log: log, WaitSeconds: wait,
+		events: prometheus.NewCounter(prometheus.CounterOpts{Name: "billing_events_total",
+			Help: "Billing events that were valid, handled and acknowledged (deleted from the queue)."}),
+		invalid: prometheus.NewCounter(prometheus.CounterOpts{Name: "billing_invalid_events_total",
+			Help: "Messages that were not valid billing events; left in the queue for the redrive policy (DLQ)."}),
+		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "billing_consumer_errors_total",
+			Help: "Failed receives and acknowledgements."}),
+	}
+	reg.MustRegister(c.events, c.invalid, c.errors)
+	return c
+}
+
+// Ready is the readiness check: the last receive succeeded.
+func (c *Consumer) Ready(context.Context) error {
+	if !c.healthy.Load() {
+		return errors.New("no successful receive from the billing queue yet")
+	}
+	return nil
+}
+
+// Poll receives one batch and handles each message; it returns how many
+// it acknowledged.
 func (c *Consumer) Poll(ctx context.Context) (int, error) {
 	out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
 		QueueUrl: aws.String(c.QueueURL), MaxNumberOfMessages: 10, WaitTimeSeconds: c.WaitSeconds,
 	})
 	if err != nil {
-		c.errors.Add(1)
+		c.errors.Inc()
 		c.healthy.Store(false)
 		return 0, fmt.Errorf("receive: %w", err)
 	}
 	c.healthy.Store(true)
 	acked := 0
 	for _, m := range out.Messages {
-		c.Log.Info("billing event", "messageId", aws.ToString(m.MessageId), "body", aws.ToString(m.Body))
-		if _, err := c.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(c.QueueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
-			c.errors.Add(1)
-			c.Log.Error("ack failed; SQS will redeliver", "messageId", aws.ToString(m.MessageId), "err", err)
+		id, body := aws.ToString(m.MessageId), aws.ToString(m.Body)
+		e, err := decode(body)
+		if err != nil {
+			c.invalid.Inc()
+			c.Log.WarnContext(ctx, "not a valid billing event; left for the dead-letter queue", "messageId", id, "bytes", len(body), "reason", err.Error())
 			continue
 		}
-		c.events.Add(1)
+		c.Log.InfoContext(ctx, "billing event", "messageId", id, "purchaseId", e.PurchaseID, "type", e.Type, "pack", e.Pack, "bytes", len(body))
+		if _, err := c.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(c.QueueURL), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			c.errors.Inc()
+			c.Log.ErrorContext(ctx, "ack failed; SQS will redeliver", "messageId", id, "error", err.Error())
+			continue
+		}
+		c.events.Inc()
 		acked++
 	}
 	return acked, nil
 }
 
-// Run polls until ctx ends, backing off after errors.
-func (c *Consumer) Run(ctx context.Context) {
+// Run polls until ctx ends, backing off after a failed receive.
+func (c *Consumer) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		if _, err := c.Poll(ctx); err != nil && ctx.Err() == nil {
-			c.Log.Error("poll", "err", err)
+			c.Log.Error("poll", "error", err.Error())
 			select {
 			case <-ctx.Done():
 			case <-time.After(5 * time.Second):
 			}
 		}
 	}
+	return nil
 }
 
-// Events is billing_events_total.
-func (c *Consumer) Events() uint64 { return c.events.Load() }
-
-// Handler serves /metrics (Prometheus text format), /healthz and /readyz.
-func (c *Consumer) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		fmt.Fprintf(w, "# HELP billing_events_total Billing events logged and acknowledged (deleted from the queue).\n")
-		fmt.Fprintf(w, "# TYPE billing_events_total counter\nbilling_events_total %d\n", c.events.Load())
-		fmt.Fprintf(w, "# HELP billing_consumer_errors_total Failed receives and acknowledgements.\n")
-		fmt.Fprintf(w, "# TYPE billing_consumer_errors_total counter\nbilling_consumer_errors_total %d\n", c.errors.Load())
-	})
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !c.healthy.Load() {
-			http.Error(w, "no successful receive yet", http.StatusServiceUnavailable)
-			return
-		}
-		w.WriteHeader(http.StatusOK)
-	})
-	return mux
+// decode accepts exactly one valid billing event.
+func decode(body string) (marketplace.BillingEvent, error) {
+	var e marketplace.BillingEvent
+	if len(body) > marketplace.MaxBillingEventBytes {
+		return e, fmt.Errorf("%d bytes is over the %d-byte limit of a billing event", len(body), marketplace.MaxBillingEventBytes)
+	}
+	if err := kit.DecodeStrict([]byte(body), &e); err != nil {
+		return e, err
+	}
+	return e, e.Validate()
 }

@@ -2,97 +2,132 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/spatialprops/spatialprops-infra/internal/edgeworld"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
+	"github.com/spatialprops/spatialprops-infra/marketplace"
+	"github.com/spatialprops/spatialprops-infra/services/kit"
+	"github.com/spatialprops/spatialprops-infra/services/kit/kittest"
 )
 
 // TestMain stops the moto_server motoserver.Endpoint started for a
 // standalone run (under `make test` the shared MOTO_ENDPOINT is used).
 func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
 
-func client(endpoint string) *sqs.Client {
-	return sqs.New(sqs.Options{
-		Region: "ap-southeast-2", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	})
+func event(id string) string {
+	b, _ := json.Marshal(marketplace.BillingEvent{Type: marketplace.EventPackPurchased, PurchaseID: "purchase-" + id,
+		Subject: marketplace.DeviceSubject("dev-1"), Pack: "perth-cbd", LicenseID: "spatialprops-commercial-1.0", At: time.Unix(1800000000, 0)})
+	return string(b)
 }
 
-func newQueue(t *testing.T, c *sqs.Client) string {
+func send(t *testing.T, q *sqs.Client, url, body string) {
 	t.Helper()
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	out, err := c.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("billing-events-" + hex.EncodeToString(b))})
-	if err != nil {
+	if _, err := q.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(body)}); err != nil {
 		t.Fatal(err)
 	}
-	return aws.ToString(out.QueueUrl)
 }
 
-func TestConsumesLogsAcksAndCounts(t *testing.T) {
-	c := client(motoserver.Endpoint(t))
-	url := newQueue(t, c)
-	ctx := context.Background()
-	bodies := []string{`{"type":"pack.purchased","pack":"p1"}`, `{"type":"pack.purchased","pack":"p2"}`, `{"type":"license.renewed","pack":"p3"}`}
-	for _, b := range bodies {
-		if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(b)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var logs strings.Builder
-	cons := &Consumer{SQS: c, QueueURL: url, Log: slog.New(slog.NewJSONHandler(&logs, nil)), WaitSeconds: 1}
-	for i := 0; i < 5 && cons.Events() < 3; i++ {
-		if _, err := cons.Poll(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if cons.Events() != 3 {
-		t.Fatalf("billing_events_total = %d, want 3", cons.Events())
-	}
-	for _, b := range bodies {
-		if !strings.Contains(logs.String(), strings.ReplaceAll(b, `"`, `\"`)) {
-			t.Errorf("event %s was not logged:\n%s", b, logs.String())
-		}
-	}
-	// Acknowledged: nothing is left, even after the visibility timeout.
-	attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: []types.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+func count(t *testing.T, q *sqs.Client, url string) int {
+	t.Helper()
+	a, err := q.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
+		AttributeNames: []types.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range attrs.Attributes {
-		if v != "0" {
-			t.Errorf("%s = %s after acknowledging every event", k, v)
+	n := 0
+	for _, v := range a.Attributes {
+		i, _ := strconv.Atoi(v)
+		n += i
+	}
+	return n
+}
+
+// GIVEN three valid billing events THEN each is logged by ids and size,
+// acknowledged and counted, and the queue is empty.
+func TestValidEventsAreHandledAndAcknowledged(t *testing.T) {
+	w := edgeworld.New(t, edgeworld.Options{})
+	q := sqs.NewFromConfig(w.AWS)
+	for _, id := range []string{"0001", "0002", "0003"} {
+		send(t, q, w.BillingQueueURL, event(id))
+	}
+	var logs kittest.Logs
+	c := NewConsumer(q, w.BillingQueueURL, kit.NewLogger(&logs, 0), 1, prometheus.NewRegistry())
+	for i := 0; i < 5 && testutil.ToFloat64(c.events) < 3; i++ {
+		if _, err := c.Poll(context.Background()); err != nil {
+			t.Fatal(err)
 		}
 	}
-	// The counter is on /metrics in Prometheus text format.
-	srv := httptest.NewServer(cons.Handler())
-	defer srv.Close()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	if got := testutil.ToFloat64(c.events); got != 3 {
+		t.Fatalf("billing_events_total = %v, want 3", got)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "# TYPE billing_events_total counter\nbilling_events_total 3\n") {
-		t.Errorf("/metrics lacks billing_events_total 3:\n%s", body)
+	for _, id := range []string{"purchase-0001", "purchase-0002", "purchase-0003"} {
+		if !strings.Contains(logs.String(), `"purchaseId":"`+id+`"`) {
+			t.Errorf("purchase %s not logged:\n%s", id, logs.String())
+		}
 	}
-	if r, _ := http.Get(srv.URL + "/readyz"); r.StatusCode != http.StatusOK {
-		t.Errorf("ready after a successful receive, got %d", r.StatusCode)
+	if strings.Contains(logs.String(), "spatialprops-commercial-1.0") || strings.Contains(logs.String(), "dev-1") {
+		t.Errorf("logs must carry ids and sizes, not event bodies:\n%s", logs.String())
+	}
+	if n := count(t, q, w.BillingQueueURL); n != 0 {
+		t.Errorf("%d messages left after acknowledging every event", n)
+	}
+	if err := c.Ready(context.Background()); err != nil {
+		t.Errorf("ready after a successful receive: %v", err)
+	}
+}
+
+// GIVEN a poison message (an e-mail address and an API key in a body that
+// is no billing event) THEN the consumer never deletes it: it comes back
+// until the redrive policy moves it to the DLQ; it is counted as invalid,
+// never as billed; its body never reaches the logs. (Issue 24: the stub
+// deleted every message and logged whole bodies.)
+func TestPoisonMessageIsLeftForTheDeadLetterQueue(t *testing.T) {
+	w := edgeworld.New(t, edgeworld.Options{VisibilitySeconds: 1, MaxReceives: 2})
+	q := sqs.NewFromConfig(w.AWS)
+	poison := `{"type":"pack.purchased","email":"alice@example.com","api_key":"sk_live_0123456789"}`
+	send(t, q, w.BillingQueueURL, poison)
+	var logs kittest.Logs
+	c := NewConsumer(q, w.BillingQueueURL, kit.NewLogger(&logs, 0), 1, prometheus.NewRegistry())
+	deadline := time.Now().Add(15 * time.Second)
+	for count(t, q, w.BillingDLQURL) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the poison message never reached the DLQ; queue holds %d", count(t, q, w.BillingQueueURL))
+		}
+		if _, err := c.Poll(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if testutil.ToFloat64(c.events) != 0 || testutil.ToFloat64(c.invalid) < 1 {
+		t.Fatalf("billed=%v invalid=%v; junk must never count as billed", testutil.ToFloat64(c.events), testutil.ToFloat64(c.invalid))
+	}
+	for _, secret := range []string{"alice@example.com", "sk_live_0123456789"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log carries %q from the message body:\n%s", secret, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), fmt.Sprintf(`"bytes":%d`, len(poison))) {
+		t.Errorf("the log names the message by id and size:\n%s", logs.String())
+	}
+	long := strings.Repeat("x", 250*1024)
+	if _, err := decode(long); err == nil || !strings.Contains(err.Error(), "over the 4096-byte limit") {
+		t.Errorf("a 250 KB body must be refused by size: %v", err)
 	}
 }
 
@@ -104,34 +139,48 @@ func (f failingDelete) DeleteMessage(context.Context, *sqs.DeleteMessageInput, .
 }
 
 func TestAFailedAckIsNotCountedAndTheEventComesBack(t *testing.T) {
-	c := client(motoserver.Endpoint(t))
-	url := newQueue(t, c)
-	ctx := context.Background()
-	if _, err := c.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: map[string]string{"VisibilityTimeout": "1"}}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(url), MessageBody: aws.String(`{"type":"pack.purchased"}`)}); err != nil {
-		t.Fatal(err)
-	}
-	bad := &Consumer{SQS: failingDelete{c}, QueueURL: url, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), WaitSeconds: 1}
-	if n, err := bad.Poll(ctx); err != nil || n != 0 || bad.Events() != 0 {
-		t.Fatalf("failed ack: n=%d events=%d err=%v; want nothing counted", n, bad.Events(), err)
+	w := edgeworld.New(t, edgeworld.Options{VisibilitySeconds: 1, MaxReceives: 5})
+	q := sqs.NewFromConfig(w.AWS)
+	send(t, q, w.BillingQueueURL, event("0009"))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	bad := NewConsumer(failingDelete{q}, w.BillingQueueURL, log, 1, prometheus.NewRegistry())
+	if n, err := bad.Poll(context.Background()); err != nil || n != 0 || testutil.ToFloat64(bad.events) != 0 {
+		t.Fatalf("failed ack: n=%d err=%v; want nothing counted", n, err)
 	}
 	time.Sleep(1500 * time.Millisecond)
-	good := &Consumer{SQS: c, QueueURL: url, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), WaitSeconds: 1}
-	if n, err := good.Poll(ctx); err != nil || n != 1 {
+	good := NewConsumer(q, w.BillingQueueURL, log, 1, prometheus.NewRegistry())
+	if n, err := good.Poll(context.Background()); err != nil || n != 1 {
 		t.Fatalf("the unacknowledged event must be redelivered: n=%d err=%v", n, err)
 	}
 }
 
 func TestNotReadyBeforeAReceive(t *testing.T) {
-	srv := httptest.NewServer((&Consumer{}).Handler())
-	defer srv.Close()
-	r, err := http.Get(srv.URL + "/readyz")
+	c := NewConsumer(nil, "", slog.New(slog.NewTextHandler(io.Discard, nil)), 1, prometheus.NewRegistry())
+	if err := c.Ready(context.Background()); err == nil {
+		t.Error("ready before any receive")
+	}
+}
+
+// GIVEN the metrics port is taken THEN billing-stub exits 1 naming it
+// (issue 24: it logged and exited 0, so a consumer ran unscraped).
+func TestExitsNonZeroWhenTheMetricsPortIsTaken(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.StatusCode != http.StatusServiceUnavailable {
-		t.Errorf("/readyz = %d before any receive, want 503", r.StatusCode)
+	defer taken.Close()
+	_, port, _ := net.SplitHostPort(taken.Addr().String())
+	free, _ := net.Listen("tcp", "127.0.0.1:0")
+	_, api, _ := net.SplitHostPort(free.Addr().String())
+	free.Close()
+	env := map[string]string{"QUEUE_URL": "https://sqs.ap-southeast-2.amazonaws.com/111122223333/q", "AWS_REGION": "ap-southeast-2", "PORT": api, "OPS_PORT": port}
+	var logs kittest.Logs
+	code := kit.Program{Name: "billing-stub", Setup: setup}.Run(context.Background(), func(k string) string { return env[k] }, &logs)
+	if code != kit.ExitFailed || !strings.Contains(logs.String(), "OPS_PORT "+port) {
+		t.Fatalf("exit %d, logs:\n%s", code, logs.String())
+	}
+	code = kit.Program{Name: "billing-stub", Setup: setup}.Run(context.Background(), func(string) string { return "" }, &logs)
+	if code != kit.ExitConfig || !strings.Contains(logs.String(), "QUEUE_URL is required") {
+		t.Fatalf("missing QUEUE_URL: exit %d", code)
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package kit
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 
 // NewLogger writes JSON lines to w and adds trace_id and span_id to every
 // record logged with a context that carries a span, so Grafana can jump
-// from a Loki line to its Tempo trace.
+// from a Loki line to its Tempo trace. Services log ids and sizes, never
+// request or message bodies (they may carry personal data or keys).
 func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(traceHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
 }
