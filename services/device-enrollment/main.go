@@ -27,8 +27,8 @@ import (
 	"os"
 	"time"
 
-	pcatypes "github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	pcatypes "github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/spatialprops/spatialprops-infra/edge"

@@ -355,8 +355,8 @@ func (s *Service) issue(ctx context.Context, id, cohort string, csr *x509.Certif
 			edge.LedgerNotAfter: str(cert.NotAfter.UTC().Format(time.RFC3339)), edge.LedgerRevoked: &ddbtypes.AttributeValueMemberBOOL{Value: false},
 			edge.LedgerFingerprint: str(edge.Fingerprint(cert.Raw)), edge.LedgerIssuedAt: str(s.Now().UTC().Format(time.RFC3339)),
 		},
-		ConditionExpression:      aws.String("attribute_not_exists(#s) OR #f = :f"),
-		ExpressionAttributeNames: map[string]string{"#s": edge.LedgerSerial, "#f": edge.LedgerFingerprint},
+		ConditionExpression:       aws.String("attribute_not_exists(#s) OR #f = :f"),
+		ExpressionAttributeNames:  map[string]string{"#s": edge.LedgerSerial, "#f": edge.LedgerFingerprint},
 		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":f": str(edge.Fingerprint(cert.Raw))},
 	})
 	if err != nil {
