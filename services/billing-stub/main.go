@@ -23,6 +23,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/spatialprops/spatialprops-infra/services/billing-stub/billing"
 	"github.com/spatialprops/spatialprops-infra/services/kit"
 	"github.com/spatialprops/spatialprops-infra/services/kit/awskit"
 )
@@ -42,7 +43,7 @@ func setup(ctx context.Context, env *kit.Env, s *kit.Service) error {
 	if err != nil {
 		return err
 	}
-	c := NewConsumer(sqs.NewFromConfig(cfg), queueURL, s.Log, longPoll, s.Metrics)
+	c := billing.NewConsumer(sqs.NewFromConfig(cfg), queueURL, s.Log, longPoll, s.Metrics)
 	s.ReadyWhen("billing queue", c.Ready)
 	s.Go("consume", c.Run)
 	return nil

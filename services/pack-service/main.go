@@ -22,6 +22,7 @@ import (
 
 	"github.com/spatialprops/spatialprops-infra/services/kit"
 	"github.com/spatialprops/spatialprops-infra/services/kit/awskit"
+	"github.com/spatialprops/spatialprops-infra/services/pack-service/catalog"
 )
 
 func main() { kit.Program{Name: "pack-service", Setup: setup}.Main() }
@@ -36,7 +37,7 @@ func setup(ctx context.Context, env *kit.Env, s *kit.Service) error {
 	if err != nil {
 		return err
 	}
-	c := &Catalog{
+	c := &catalog.Catalog{
 		Store: awskit.Bucket{S3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = awskit.PathStyle(cfg) }), Name: bucket},
 		KMS:   kms.NewFromConfig(cfg), KeyID: keyID, Log: s.Log,
 	}
@@ -45,10 +46,10 @@ func setup(ctx context.Context, env *kit.Env, s *kit.Service) error {
 }
 
 // Routes adds pack-service's API to s.
-func Routes(s *kit.Service, c *Catalog) {
+func Routes(s *kit.Service, c *catalog.Catalog) {
 	s.Handle("GET /v1/info", func(w http.ResponseWriter, _ *http.Request) {
 		kit.WriteJSON(w, http.StatusOK, map[string]string{"service": "pack-service", "status": "walking skeleton"})
 	})
 	s.Handle("GET /v1/packs", c.List)
-	s.ReadyWhen("provenance key", func(ctx context.Context) error { _, err := c.publicKey(ctx); return err })
+	s.ReadyWhen("provenance key", func(ctx context.Context) error { _, err := c.PublicKey(ctx); return err })
 }

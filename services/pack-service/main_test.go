@@ -22,6 +22,7 @@ import (
 	"github.com/spatialprops/spatialprops-infra/services/kit"
 	"github.com/spatialprops/spatialprops-infra/services/kit/awskit"
 	"github.com/spatialprops/spatialprops-infra/services/kit/kittest"
+	"github.com/spatialprops/spatialprops-infra/services/pack-service/catalog"
 )
 
 func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
@@ -113,7 +114,7 @@ func TestPacksListsOnlyVerifiedPublishedPacks(t *testing.T) {
 	publish(*other.KeyMetadata.Arn, marketplace.Pack{Pack: "forged", Version: "1", File: "tiles.pmtiles"})
 
 	svc := kittest.New("pack-service", 0)
-	Routes(svc.Service, &Catalog{Store: awskit.Bucket{S3: s3c, Name: w.PacksBucket}, KMS: k, KeyID: w.Names.ProvenanceKeyAlias(), Log: svc.Log})
+	Routes(svc.Service, &catalog.Catalog{Store: awskit.Bucket{S3: s3c, Name: w.PacksBucket}, KMS: k, KeyID: w.Names.ProvenanceKeyAlias(), Log: svc.Log})
 	r := kittest.Start(t, svc.Service)
 	c, body := kittest.Get(r.API + "/v1/packs")
 	if c != 200 {

@@ -1,4 +1,5 @@
-package main
+// Package billing is the dev billing consumer (services/billing-stub).
+package billing
 
 import (
 	"context"
