@@ -8,7 +8,9 @@
 package edgeworld
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -29,6 +31,7 @@ import (
 	"github.com/spatialprops/spatialprops-infra/edge"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/opstest"
+	"github.com/spatialprops/spatialprops-infra/marketplace"
 )
 
 // World is one test's set of resources.
@@ -201,4 +204,27 @@ func (w *World) Env() map[string]string {
 		"BEACON_TABLE": w.BeaconsTable, "DTN_QUEUE_URL": w.DTNQueueURL, "BILLING_QUEUE_URL": w.BillingQueueURL,
 		"PROVENANCE_KEY_ID": w.Names.ProvenanceKeyAlias(), "CDN_SIGNING_KEY_ID": w.CDNSignerKey, "DEVICE_CA_ARN": w.DeviceCA,
 	}
+}
+
+// Publish puts a pack version into published/ the way the provenance gate
+// leaves it (the file, and attestation.json signed with the provenance
+// key), for tests of the services that read the catalogue. The gate's own
+// tests and the end-to-end scenario publish through the gate itself.
+func (w *World) Publish(t testing.TB, access string, p marketplace.Pack, body []byte, licence, publisher string) marketplace.Document {
+	t.Helper()
+	ctx := context.Background()
+	st := marketplace.Statement{PackDigest: marketplace.PackDigest(body), LicenseID: licence, Publisher: publisher, IssuedAt: time.Now().UTC().Truncate(time.Second)}
+	sig, err := kms.NewFromConfig(w.AWS).Sign(ctx, &kms.SignInput{KeyId: aws.String(w.ProvenanceKey), Message: st.Canonical(),
+		MessageType: kmstypes.MessageTypeRaw, SigningAlgorithm: kmstypes.SigningAlgorithmSpecEcdsaSha256})
+	if err != nil {
+		t.Fatalf("edgeworld: sign: %v", err)
+	}
+	doc := marketplace.NewDocument(access, p, marketplace.Attestation{Statement: st, Signature: sig.Signature}, w.ProvenanceKey)
+	raw, _ := json.Marshal(doc)
+	for key, b := range map[string][]byte{marketplace.PublishedKey(access, p): body, marketplace.AttestationKey(access, p): raw} {
+		if _, err := w.S3().PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(w.PacksBucket), Key: aws.String(key), Body: bytes.NewReader(b)}); err != nil {
+			t.Fatalf("edgeworld: put %s: %v", key, err)
+		}
+	}
+	return doc
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/spatialprops/spatialprops-infra/services/kit"
@@ -227,5 +228,28 @@ func TestProgramExitCodes(t *testing.T) {
 	code = p.Run(ctx, env(map[string]string{"QUEUE_URL": "q", "PORT": free(), "OPS_PORT": free(), "DRAIN_DELAY": "0s"}), &logs)
 	if code != kit.ExitOK {
 		t.Fatalf("clean stop: exit %d\n%s", code, logs.String())
+	}
+}
+
+// GIVEN a static site THEN / is its index page with a strict CSP, files are
+// served by path, a missing one is 404, and the health routes still answer.
+func TestStatic(t *testing.T) {
+	s := kittest.New("site", 0)
+	kit.Static(s.Service, fstest.MapFS{"index.html": {Data: []byte("<h1>Spatial Packs</h1>")}, "app.js": {Data: []byte("//")}})
+	r := kittest.Start(t, s.Service)
+	c, body := kittest.Get(r.API + "/")
+	if c != 200 || body != "<h1>Spatial Packs</h1>" {
+		t.Fatalf("/ = %d %q", c, body)
+	}
+	resp, err := http.Get(r.API + "/app.js")
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
+		t.Fatalf("app.js: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if c, _ := kittest.Get(r.API + "/missing.js"); c != 404 {
+		t.Fatalf("missing file = %d", c)
+	}
+	if c, _ := kittest.Get(r.API + "/readyz"); c != 200 {
+		t.Fatalf("readyz = %d", c)
 	}
 }
