@@ -32,8 +32,10 @@ STATICCHK  := bin/staticcheck
 STACK      ?=
 STACKRUN   := go run ./cmd/stackrun
 # The service modules under services/ (each its own Go module on the kit),
-# tested and linted one after the other against one shared moto_server.
-SERVICE_MODULES := kit pack-service billing-stub beacon-rotate crl-sync
+# tested and linted one after the other against one shared moto_server;
+# edge-e2e, last, is the end-to-end edge scenario over all of them.
+SERVICE_MODULES := kit pack-service billing-stub beacon-rotate crl-sync device-enrollment cdn-presigner dtn-gateway \
+	beacons beacons-admin provenance-gate marketplace-api marketplace-ui frontend mcp-gateway edge-sync edge-e2e
 # Go packages of this module; node_modules ships a stray Go package (flatted)
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
