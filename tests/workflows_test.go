@@ -308,7 +308,7 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 3+1+18+18+18+6+2+3+3, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs x 3 services, the same for the 3 DTN services and the 3 beacon registry services, 2 x 3 for crl-sync, billing-stub (dev image + dev) and the marketplace api and ui (one deploy per env; their images are the marketplace team's)")
+	assert.Equal(t, 3+1+18+18+18+6+6+12+2+9, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs for the guide's 3 services, the 3 DTN services, the 3 beacon registry services, crl-sync, edge-sync and the marketplace api and ui; billing-stub (dev image + dev); and an image job per env for the 3 privileged services the infra stacks deploy")
 	// prod must not sneak back into the PR plan matrix, which runs unapproved
 	var planned []string
 	for _, m := range loadWorkflows(t)["infra-ci.yml"].Jobs["diff"].Strategy.Matrix.Include {
@@ -370,4 +370,41 @@ func mustGlob(t *testing.T, pattern string) []string {
 	require.NoError(t, err)
 	require.NotEmpty(t, m, pattern)
 	return m
+}
+
+// GIVEN the service modules THEN every root-module package their programs
+// import is in the shared image's build context (services/Dockerfile.
+// dockerignore), or `docker build` fails in CI with a missing package.
+func TestImageContextHoldsWhatServicesImport(t *testing.T) {
+	ignore, err := os.ReadFile("../services/Dockerfile.dockerignore")
+	require.NoError(t, err)
+	included := map[string]bool{}
+	for _, line := range strings.Split(string(ignore), "\n") {
+		if dir, ok := strings.CutPrefix(strings.TrimSpace(line), "!"); ok {
+			included[strings.TrimSuffix(dir, "/")] = true
+		}
+	}
+	imported := map[string]string{}
+	const root = "github.com/spatialprops/spatialprops-infra/"
+	err = filepath.WalkDir("../services", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			strings.Contains(path, "/edge-e2e/") || strings.Contains(path, "/kittest/") || strings.Contains(path, "/internal/beacontest/") {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range regexp.MustCompile(`"`+regexp.QuoteMeta(root)+`([\w./-]+)"`).FindAllStringSubmatch(string(raw), -1) {
+			if !strings.HasPrefix(m[1], "services/") {
+				imported[m[1]] = path
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Contains(t, imported, "edge", "the scan must see the services' imports")
+	for pkg, from := range imported {
+		assert.True(t, included[pkg], "%s imports %s, which services/Dockerfile.dockerignore leaves out of the build context", from, pkg)
+	}
 }

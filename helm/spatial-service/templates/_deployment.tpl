@@ -89,9 +89,16 @@ spec:
             capabilities:
               drop: ["ALL"]
           volumeMounts:
+            {{- with .Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
             - name: tmp
               mountPath: /tmp
       volumes:
+        {{- /* e.g. a cert-manager client certificate Secret (helm/edge-sync) */}}
+        {{- with .Values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
         # The root filesystem is read-only; /tmp is the one writable place.
         - name: tmp
           emptyDir:
