@@ -378,4 +378,6 @@ func TestEdgeScenario(t *testing.T) {
 		require.Eventually(t, func() bool { info, err := st.Info(ctx); return err == nil && info.State.Msgs == 1 }, 5*time.Second, 50*time.Millisecond,
 			"the alert is on stream SECURITY")
 	})
+
+	step("every series the edge alerts read is exported, and guarded by absent()", func(t *testing.T) { checkAlertSeries(t, x) })
 }

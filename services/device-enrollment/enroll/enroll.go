@@ -79,21 +79,24 @@ type Service struct {
 	// IssueWait bounds the wait for ACM PCA to finish issuing (default 30 s).
 	IssueWait time.Duration
 
-	issued  *prometheus.CounterVec
-	refused *prometheus.CounterVec
+	issued   *prometheus.CounterVec
+	refused  *prometheus.CounterVec
+	failures prometheus.Counter
 }
 
 // Register adds the service's counters to reg: certificates issued by kind
-// (enroll, renew) and requests refused by reason.
+// (enroll, renew), requests refused by reason, and issue failures.
 func (s *Service) Register(reg prometheus.Registerer) {
 	s.issued = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "device_certificates_issued_total",
 		Help: "Device certificates issued, by kind (enroll, renew)."}, []string{"kind"})
 	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "device_enrollment_refusals_total",
 		Help: "Enrollment and renewal requests refused, by reason."}, []string{"reason"})
+	s.failures = prometheus.NewCounter(prometheus.CounterOpts{Name: "device_certificate_issue_failures_total",
+		Help: "Requests that passed every check but could not get a certificate from the CA (the DeviceEnrollmentIssueFailures alert)."})
 	for _, k := range []string{"enroll", "renew"} {
 		s.issued.WithLabelValues(k)
 	}
-	reg.MustRegister(s.issued, s.refused)
+	reg.MustRegister(s.issued, s.refused, s.failures)
 }
 
 // Refusal is a request the service will not serve: an HTTP status, a

@@ -1,15 +1,18 @@
 package enroll
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"sync"
@@ -22,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -273,4 +277,32 @@ func TestRenewRefusesAnExpiredCertificate(t *testing.T) {
 	proof, _ := Proof(k, der2)
 	_, err = f.svc.Renew(context.Background(), RenewRequest{Certificate: first.Certificate, CSR: csr2, Proof: proof})
 	assert.Equal(t, "certificate_expired", refusal(t, err))
+}
+
+// failingPCA is a CA that refuses to issue (throttled, or down).
+type failingPCA struct{ *acmpca.Client }
+
+func (failingPCA) IssueCertificate(context.Context, *acmpca.IssueCertificateInput, ...func(*acmpca.Options)) (*acmpca.IssueCertificateOutput, error) {
+	return nil, errors.New("ThrottlingException: rate exceeded")
+}
+
+// GIVEN a CA that fails THEN the device gets a 502 it may retry, the token
+// survives for that retry, and device_certificate_issue_failures_total
+// (the DeviceEnrollmentIssueFailures alert's series) counts it.
+func TestAFailingCAIsCountedAndTheTokenSurvives(t *testing.T) {
+	f := newFixture(t)
+	f.svc.PCA = failingPCA{}
+	ks := kittest.New("device-enrollment", 0)
+	f.svc.Register(ks.Metrics)
+	Routes(ks.Service, f.svc)
+	url := kittest.Start(t, ks.Service).API
+	tok := f.token(t, "dev-0007", "pilot-a")
+	csr, _, _ := CSR(key(t), "dev-0007", "pilot-a")
+	body, _ := json.Marshal(EnrollRequest{Device: "dev-0007", Token: tok, CSR: csr})
+	resp, err := http.Post(url+"/v1/enroll", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	assert.Equal(t, 1.0, testutil.ToFloat64(f.svc.failures))
+	assert.NotNil(t, f.device(t, "dev-0007")[edge.DeviceTokenHash], "the token is still there for the retry")
 }

@@ -38,6 +38,7 @@ func answer(w http.ResponseWriter, r *http.Request, svc *Service, do func() (*Is
 		svc.Log.WarnContext(r.Context(), "refused", "code", refusal.Code, "reason", refusal.Message)
 		kit.WriteProblem(w, refusal.Status, refusal.Code, "%s", refusal.Message)
 	case err != nil:
+		svc.failures.Inc()
 		svc.Log.ErrorContext(r.Context(), "issuance failed", "error", err.Error())
 		kit.WriteProblem(w, http.StatusBadGateway, "issuance_failed", "the certificate could not be issued; retry with the same CSR")
 	default:

@@ -106,6 +106,8 @@ func (g *Gateway) Register(reg prometheus.Registerer) {
 	g.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dtn_envelopes_rejected_total", Help: "Envelopes refused, by reason."}, []string{"reason"})
 	g.forwarded = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dtn_envelopes_forwarded_total", Help: "Envelopes delivered to an uplink, by uplink."}, []string{"uplink"})
 	g.failures = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dtn_forward_failures_total", Help: "Pointers left for redelivery (and, after maxReceiveCount, the DLQ), by reason."}, []string{"reason"})
+	g.accepted.WithLabelValues("false")
+	g.accepted.WithLabelValues("true")
 	for _, r := range []string{"too_large", "no_key", "conflict", "empty"} {
 		g.rejected.WithLabelValues(r)
 	}

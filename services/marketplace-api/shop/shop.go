@@ -55,13 +55,16 @@ type Shop struct {
 	Log    *slog.Logger
 
 	purchases prometheus.Counter
-	delists   *prometheus.CounterVec
+	delists   prometheus.Counter
 }
 
 // Register adds marketplace_purchases_total and marketplace_delists_total.
 func (s *Shop) Register(reg prometheus.Registerer) {
 	s.purchases = prometheus.NewCounter(prometheus.CounterOpts{Name: "marketplace_purchases_total", Help: "Licences sold (entitlement written, billing event sent)."})
-	s.delists = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "marketplace_delists_total", Help: "Pack versions delisted, by reason."}, []string{"reason"})
+	// One series, exported from start-up at zero, so the MarketplaceDelistSpike
+	// alert's absent() rule can tell a quiet marketplace from a missing one;
+	// the reason goes to the log line.
+	s.delists = prometheus.NewCounter(prometheus.CounterOpts{Name: "marketplace_delists_total", Help: "Pack versions delisted through the provenance gate."})
 	reg.MustRegister(s.purchases, s.delists)
 }
 
@@ -174,7 +177,7 @@ func (s *Shop) delist(w http.ResponseWriter, r *http.Request) {
 		kit.WriteProblem(w, http.StatusBadGateway, "gate_unavailable", "the provenance gate did not delist the pack; retry")
 		return
 	}
-	s.delists.WithLabelValues(req.Reason).Inc()
+	s.delists.Inc()
 	s.Log.InfoContext(r.Context(), "delisted", "pack", r.PathValue("pack"), "version", r.PathValue("version"), "reason", req.Reason)
 	kit.WriteJSON(w, http.StatusOK, out)
 }
