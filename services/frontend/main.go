@@ -6,9 +6,7 @@
 package main
 
 import (
-	"context"
 	"embed"
-	"io/fs"
 
 	"github.com/spatialprops/spatialprops-infra/services/kit"
 )
@@ -16,13 +14,7 @@ import (
 //go:embed site
 var site embed.FS
 
-func main() { kit.Program{Name: "frontend", Setup: setup}.Main() }
+// program is the service: the embedded site on the kit.
+var program = kit.StaticSite("frontend", site, "site")
 
-func setup(_ context.Context, _ *kit.Env, s *kit.Service) error {
-	files, err := fs.Sub(site, "site")
-	if err != nil {
-		return err
-	}
-	kit.Static(s, files)
-	return nil
-}
+func main() { program.Main() }

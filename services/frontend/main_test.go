@@ -1,29 +1,18 @@
 package main
 
 import (
-	"context"
+	"io/fs"
 	"strings"
 	"testing"
-
-	"github.com/spatialprops/spatialprops-infra/services/kit"
-	"github.com/spatialprops/spatialprops-infra/services/kit/kittest"
 )
 
-// GIVEN the service THEN / is the embedded page and the health routes
-// answer beside it (what the chart's probes and the ALB ask).
-func TestServesThePage(t *testing.T) {
-	s := kittest.New("frontend", 0)
-	if err := setup(context.Background(), kit.NewEnv(func(string) string { return "" }), s.Service); err != nil {
+// The image carries the page (serving it is the kit's, tested there).
+func TestTheSiteIsEmbedded(t *testing.T) {
+	page, err := fs.ReadFile(site, "site/index.html")
+	if err != nil || !strings.Contains(string(page), "Spatial Packs: PMTiles") {
+		t.Fatalf("index.html: %v %q", err, page)
+	}
+	if _, err := fs.Stat(site, "site/style.css"); err != nil {
 		t.Fatal(err)
-	}
-	r := kittest.Start(t, s.Service)
-	if c, body := kittest.Get(r.API + "/"); c != 200 || !strings.Contains(body, "Spatial Packs: PMTiles") {
-		t.Fatalf("/ = %d %q", c, body)
-	}
-	if c, _ := kittest.Get(r.API + "/style.css"); c != 200 {
-		t.Fatalf("style.css = %d", c)
-	}
-	if c, _ := kittest.Get(r.API + "/readyz"); c != 200 {
-		t.Fatalf("readyz = %d", c)
 	}
 }

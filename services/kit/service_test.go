@@ -253,3 +253,18 @@ func TestStatic(t *testing.T) {
 		t.Fatalf("readyz = %d", c)
 	}
 }
+
+// GIVEN a static-site program THEN it serves the embedded directory's
+// index at / and exits 0 after a clean stop.
+func TestStaticSiteProgram(t *testing.T) {
+	files := fstest.MapFS{"site/index.html": {Data: []byte("<h1>Site</h1>")}}
+	p := kit.StaticSite("site", files, "site")
+	s := kittest.New("site", 0)
+	if err := p.Setup(context.Background(), kit.NewEnv(func(string) string { return "" }), s.Service); err != nil {
+		t.Fatal(err)
+	}
+	r := kittest.Start(t, s.Service)
+	if c, body := kittest.Get(r.API + "/"); c != 200 || body != "<h1>Site</h1>" {
+		t.Fatalf("/ = %d %q", c, body)
+	}
+}

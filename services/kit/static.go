@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"context"
 	"io/fs"
 	"net/http"
 )
@@ -16,4 +17,18 @@ func Static(s *Service, files fs.FS) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		server.ServeHTTP(w, r)
 	})
+}
+
+// StaticSite is the whole program of a service that only serves a static
+// site: files' directory dir, embedded in the binary (frontend,
+// marketplace-ui). It reads no setting of its own.
+func StaticSite(name string, files fs.FS, dir string) Program {
+	return Program{Name: name, Setup: func(_ context.Context, _ *Env, s *Service) error {
+		site, err := fs.Sub(files, dir)
+		if err != nil {
+			return err
+		}
+		Static(s, site)
+		return nil
+	}}
 }

@@ -5,9 +5,7 @@
 package main
 
 import (
-	"context"
 	"embed"
-	"io/fs"
 
 	"github.com/spatialprops/spatialprops-infra/services/kit"
 )
@@ -15,13 +13,7 @@ import (
 //go:embed site
 var site embed.FS
 
-func main() { kit.Program{Name: "marketplace-ui", Setup: setup}.Main() }
+// program is the service: the embedded site on the kit.
+var program = kit.StaticSite("marketplace-ui", site, "site")
 
-func setup(_ context.Context, _ *kit.Env, s *kit.Service) error {
-	files, err := fs.Sub(site, "site")
-	if err != nil {
-		return err
-	}
-	kit.Static(s, files)
-	return nil
-}
+func main() { program.Main() }
