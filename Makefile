@@ -31,6 +31,11 @@ ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
 STACK      ?=
 STACKRUN   := go run ./cmd/stackrun
+# The service modules under services/ (each its own Go module on the kit),
+# tested and linted one after the other against one shared moto_server;
+# edge-e2e, last, is the end-to-end edge scenario over all of them.
+SERVICE_MODULES := kit pack-service billing-stub beacon-rotate crl-sync device-enrollment cdn-presigner dtn-gateway \
+	beacons beacons-admin provenance-gate marketplace-api marketplace-ui frontend mcp-gateway edge-sync edge-e2e
 # Go packages of this module; node_modules ships a stray Go package (flatted)
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
@@ -142,10 +147,7 @@ define go-tests
 	$(STACKRUN) with-moto -- go test $(1) $(PKGS)
 	cd helm && go test $(1) ./...
 	cd edge/natstest && go test $(1) ./...
-	cd services/pack-service && go test $(1) ./...
-	$(STACKRUN) with-moto -- sh -c 'cd services/billing-stub && go test $(1) ./...'
-	$(STACKRUN) with-moto -- sh -c 'cd services/beacon-rotate && go test $(1) ./...'
-	$(STACKRUN) with-moto -- sh -c 'cd services/crl-sync && go test $(1) ./...'
+	$(STACKRUN) with-moto -- sh -c 'for m in $(SERVICE_MODULES); do echo "== services/$$m"; (cd services/$$m && go test $(1) ./...) || exit 1; done'
 endef
 
 # The loop to run while editing (docs: README "While you edit"): the same
@@ -193,10 +195,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	$(STATICCHK) $(PKGS)
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
 	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/pack-service && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/billing-stub && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/beacon-rotate && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/crl-sync && go vet ./... && ../../$(STATICCHK) ./...
+	for m in $(SERVICE_MODULES); do (cd services/$$m && go vet ./... && ../../$(STATICCHK) ./...) || exit 1; done
 	cd tools/prometheus && go vet ./... && ../../$(STATICCHK) ./...
 
 # Terraform over the synthesized stacks (cmd/stackrun). validate and e2e need

@@ -47,12 +47,13 @@ func (m Marketplace) UsesBillingStub() bool { return m.BillingConnectorSecret ==
 var secretNameRe = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
 // MarketplaceServices get ECR repositories (cicd.services) when the
-// marketplace is on; billing-stub only in dev, where it runs.
+// marketplace is on (the api, the storefront and the provenance gate);
+// billing-stub only in dev, where it runs.
 func (c *Config) MarketplaceServices() []string {
 	if !c.Marketplace.Enabled {
 		return nil
 	}
-	out := []string{"marketplace-api", "marketplace-ui"}
+	out := []string{"marketplace-api", "marketplace-ui", "provenance-gate"}
 	if c.Marketplace.UsesBillingStub() {
 		out = append(out, "billing-stub")
 	}

@@ -46,8 +46,10 @@ var awsBackupPolicies = []string{
 }
 
 // BackupTargets are the ARNs of what the plan backs up: the packs bucket
-// (the product; publishers' uploads cannot be made again) and the beacons
-// and device-ledger tables (the record of issued device certificates).
+// (the product; publishers' uploads cannot be made again), the beacons
+// table, the device-ledger and devices tables (issued device certificates,
+// device status and enrollment) and the entitlements table (the licences
+// customers bought).
 // stac is derived from the packs, the telemetry buckets are for days only,
 // and the state bucket has its own history (and must stay out of CI's
 // reach, which AWS Backup's restore role would not respect).
@@ -55,7 +57,8 @@ func BackupTargets(n naming.Names, account string) []string {
 	table := func(name string) string {
 		return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", n.Region, account, name)
 	}
-	return []string{"arn:aws:s3:::" + n.DataBucket("packs"), table(n.BeaconTable()), table(n.DeviceLedgerTable())}
+	return []string{"arn:aws:s3:::" + n.DataBucket("packs"), table(n.BeaconTable()), table(n.DeviceLedgerTable()),
+		table(n.DevicesTable()), table(n.EntitlementsTable())}
 }
 
 // newBackup creates, in the state stack (deployed by a human, never by

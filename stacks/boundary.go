@@ -52,12 +52,13 @@ func workloadBoundaryStatements(b *base) []sp.Statement {
 			bucket("loki") + "/*", bucket("tempo") + "/*"}},
 		// The CA's CRLs and bundle (read only), marketplace candidates.
 		{Sid: "ReadOnlyObjects", Actions: []string{"s3:GetObject", "s3:GetObjectVersion"}, Resources: []string{
-			bucket(naming.PKIBucketKind) + "/" + CRLPrefix + "*", bucket(naming.PKIBucketKind) + "/" + TrustBundleKey,
-			bucket("packs") + "/" + naming.PacksStagingPrefix + "*"}},
-		{Sid: "PutPacks", Actions: []string{"s3:PutObject"}, Resources: []string{
+			bucket(naming.PKIBucketKind) + "/" + CRLPrefix + "*", bucket(naming.PKIBucketKind) + "/" + TrustBundleKey}},
+		// Uploads land in staging/; the provenance gate publishes (and
+		// delists) under published/, which the API and pack-service read.
+		{Sid: "Packs", Actions: objectRW, Resources: []string{
 			bucket("packs") + "/" + naming.PacksStagingPrefix + "*", bucket("packs") + "/" + naming.PacksPublishedPrefix + "*"}},
 		{Sid: "ListBuckets", Actions: []string{"s3:ListBucket"}, Resources: []string{
-			bucket("dtn"), bucket(naming.PKIBucketKind), bucket("loki"), bucket("tempo")}},
+			bucket("dtn"), bucket(naming.PKIBucketKind), bucket("loki"), bucket("tempo"), bucket("packs")}},
 		// "*Item": Get, Put, Update, Delete, ConditionCheck and their Batch
 		// forms, nothing that changes a table. The name's "*" also matches
 		// the tables' indexes ("<table>/index/<name>").
@@ -120,8 +121,14 @@ func lbcActions() []string {
 	var out []string
 	for _, s := range sp.LoadBalancerControllerStatements() {
 		for _, a := range s.Actions {
-			service, _, _ := strings.Cut(a, ":")
-			if service == "iam" || slices.Contains(BoundaryWholeServices, service) || seen[a] {
+			service, verb, _ := strings.Cut(a, ":")
+			if service == "iam" || slices.Contains(BoundaryWholeServices, service) {
+				continue
+			}
+			if short, ok := lbcShorthand[verb]; ok {
+				a = service + ":" + short
+			}
+			if seen[a] {
 				continue
 			}
 			seen[a] = true
@@ -130,4 +137,15 @@ func lbcActions() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// lbcShorthand folds the controller's WAF and Shield verbs into patterns
+// that match exactly them (the boundary must fit IAM's 6,144 characters):
+// "*ssociateWebACL" is Associate and Disassociate, never Create, Update or
+// Delete; "GetWebACL*" is GetWebACL and GetWebACLForResource; and
+// "*eProtection" is Create, Delete and Describe Protection.
+var lbcShorthand = map[string]string{
+	"AssociateWebACL": "*ssociateWebACL", "DisassociateWebACL": "*ssociateWebACL",
+	"GetWebACL": "GetWebACL*", "GetWebACLForResource": "GetWebACL*",
+	"CreateProtection": "*eProtection", "DeleteProtection": "*eProtection", "DescribeProtection": "*eProtection",
 }

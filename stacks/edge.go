@@ -123,6 +123,11 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 
 	ledger := newDeviceLedger(b, storage.KeyArn)
+	devices := newDevicesTable(b, storage.KeyArn)
+	presignerRole, err := newPresignerRole(b, cluster, *storage.KeyArn, b.names.DeviceLedgerTable(), b.names.DevicesTable(), b.names.EntitlementsTable())
+	if err != nil {
+		return nil, err
+	}
 	beacons, err := newBeaconRegistry(b, cluster)
 	if err != nil {
 		return nil, err
@@ -166,7 +171,9 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	b.output("nats_url", "In-cluster NATS URL for Edge Sync", natsURL, false)
 	b.output("dtn_queue_url", "DTN store-and-forward queue", queue.Url(), false)
 	b.output("dtn_gateway_role_arn", "IRSA role for the dtn-gateway service account", role.RoleArn, false)
-	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked)", ledger.Name(), false)
+	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked, fingerprint)", ledger.Name(), false)
+	b.output("devices_table", "Devices and their one-time enrollment tokens (device, cohort, status, tokenHash, currentSerial)", devices.Name(), false)
+	b.output("cdn_presigner_role_arn", "IRSA role of the CDN presigner (service account cdn-presigner/cdn-presigner)", presignerRole, false)
 	return &EdgeOutputs{
 		NATSURL: natsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
 		DeviceLedgerTable: ledger.Name(), Beacons: beacons, PresignerHost: presignHost,
@@ -187,9 +194,10 @@ func NATSReplicas(cfg *envs.Config) int {
 
 // newDeviceLedger creates the device-certificate ledger: one item per
 // issued certificate, keyed by serial, with a cohort index so `spctl edge
-// rollback --cohort` can find exactly a cohort's serials to revoke. The
-// enrollment service (not built yet) writes it with the identity stack's
-// enrollment role; the identity stack's revocation role reads it.
+// rollback --cohort` can find exactly a cohort's serials to revoke.
+// services/device-enrollment writes it with the identity stack's
+// enrollment role; the identity stack's revocation role and the CDN
+// presigner read it.
 // It holds device ids, so it is encrypted with the data key, recoverable
 // (PITR) and protected from destroy outside dev.
 func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
@@ -224,13 +232,14 @@ const (
 // only from NATS peers; everything else stays default-deny.
 func edgePolicies() []sp.IngressAllow {
 	nats := map[string]string{"app.kubernetes.io/name": "nats"}
-	return []sp.IngressAllow{
+	return append([]sp.IngressAllow{
 		{Name: "nats-clients", PodLabels: nats, Ports: []int{NATSClientPort},
 			AnySourceReason: "agents reach NATS through the internet-facing NLB (IP targets preserve the client address); every client must present a private-CA certificate (verify_and_map)"},
 		{Name: "nats-routes", PodLabels: nats, Ports: []int{NATSClusterPort}, From: []sp.Peer{{PodLabels: nats}}},
 		natsMetricsIngress(),
 		dtnGatewayIngress(),
-	}
+		prometheusScrape(),
+	}, uplinksFromGateway()...)
 }
 
 // newStreamSetup applies the stream definitions with the nats CLI in a Job.

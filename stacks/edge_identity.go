@@ -99,6 +99,7 @@ func newPresigner(b *base, identity *IdentityOutputs, zoneID *string) (string, e
 		Name: naming.NamespacePresigner,
 		Policies: []sp.IngressAllow{
 			{Name: "alb-to-presigner", PodLabels: labels, Ports: []int{PresignerPort}, From: albs},
+			prometheusScrape(),
 		},
 	})
 	if err != nil {

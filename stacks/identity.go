@@ -270,6 +270,7 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 		return nil, err
 	}
 	ledgerArn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.Region, account, b.names.DeviceLedgerTable())
+	devicesArn := fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", cfg.Region, account, b.names.DevicesTable())
 	enroll, err := sp.NewIrsaRole(b.stack, "device-enrollment-irsa", &sp.IrsaRoleProps{
 		RoleName: b.names.Role("irsa-device-enrollment"), OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 		PermissionsBoundary: b.boundaryArn(),
@@ -281,6 +282,10 @@ func NewIdentityStack(scope constructs.Construct, cfg *envs.Config, cluster *Clu
 			{Sid: "RecordIssuedSerials", Actions: []string{"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
 				Resources: []string{ledgerArn}},
 			{Sid: "ReadDeviceCertDaysTag", Actions: []string{"acm-pca:ListTags"}, Resources: []string{caArn}},
+			// services/device-enrollment: check a device's one-time token
+			// and consume it, in one conditional update, with the serial.
+			{Sid: "CheckAndConsumeEnrollmentTokens", Actions: []string{"dynamodb:GetItem", "dynamodb:UpdateItem"},
+				Resources: []string{devicesArn}},
 		},
 	})
 	if err != nil {

@@ -220,6 +220,11 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 				"dashboards": map[string]any{
 					"enabled": true, "label": DashboardLabel, "labelValue": SidecarValue, "searchNamespace": obs.Namespace,
 				},
+				// Grafana-managed alert rules (the CDN error rates, which
+				// read CloudWatch), from labelled ConfigMaps in observability.
+				"alerts": map[string]any{
+					"enabled": true, "label": obs.AlertLabel, "labelValue": SidecarValue, "searchNamespace": obs.Namespace,
+				},
 			},
 		},
 	}

@@ -76,10 +76,12 @@ func TestProdBacksUpPacksAndTablesToALockedVaultInTwoRegions(t *testing.T) {
 		}
 	}
 	want := []string{"arn:aws:s3:::" + packs}
-	for _, tbl := range resources(stack(t, "prod-edge").Doc, "aws_dynamodb_table") {
-		want = append(want, "arn:aws:dynamodb:"+cfg.Region+":${data.aws_caller_identity.caller.account_id}:table/"+tbl.Get("name").String())
+	for _, id := range []string{"prod-edge", "prod-marketplace"} {
+		for _, tbl := range resources(stack(t, id).Doc, "aws_dynamodb_table") {
+			want = append(want, "arn:aws:dynamodb:"+cfg.Region+":${data.aws_caller_identity.caller.account_id}:table/"+tbl.Get("name").String())
+		}
 	}
-	assert.ElementsMatch(t, want, targets, "the selection names what the storage and edge stacks create")
+	assert.ElementsMatch(t, want, targets, "the selection names every table the edge and marketplace stacks create, and the packs bucket")
 
 	roles := resources(doc, "aws_iam_role")
 	require.Len(t, roles, 1)

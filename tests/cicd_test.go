@@ -100,11 +100,13 @@ func TestEcrRepositories(t *testing.T) {
 		assert.Equal(t, "KMS", r.Get("encryption_configuration.0.encryption_type").String())
 		assert.Contains(t, r.Get("encryption_configuration.0.kms_key").String(), "aws_kms_key.")
 	}
-	// the guide's three, the DTN services, the beacon registry's, crl-sync, plus the marketplace's (billing-stub in dev only)
+	// the guide's three, the DTN services, the beacon registry's, crl-sync, enrollment, the presigner, the replay
+	// detector, plus the marketplace's (billing-stub in dev only)
 	assert.ElementsMatch(t, []string{"spatialprops/pack-service", "spatialprops/frontend", "spatialprops/mcp-gateway",
 		"spatialprops/dtn-gateway", "spatialprops/uplink-satellite", "spatialprops/uplink-lpwan",
 		"spatialprops/beacons", "spatialprops/beacons-admin", "spatialprops/beacon-rotate", "spatialprops/crl-sync",
-		"spatialprops/marketplace-api", "spatialprops/marketplace-ui", "spatialprops/billing-stub"}, names)
+		"spatialprops/device-enrollment", "spatialprops/cdn-presigner", "spatialprops/edge-sync",
+		"spatialprops/marketplace-api", "spatialprops/marketplace-ui", "spatialprops/provenance-gate", "spatialprops/billing-stub"}, names)
 	assert.Len(t, resources(doc, "aws_ecr_lifecycle_policy"), len(names), "every repository expires old images")
 	assert.Empty(t, resources(doc, "aws_ecr_repository_policy"))
 	for _, r := range resources(stack(t, "prod-cicd").Doc, "aws_ecr_repository") {
@@ -122,7 +124,7 @@ func TestServiceDeployRoleIsScopedToReposAndCluster(t *testing.T) {
 			// the one action AWS does not let you scope
 			assert.Equal(t, []string{"ecr:GetAuthorizationToken"}, actions)
 		case "PushServiceImages":
-			require.Len(t, res, 13, "the thirteen dev repositories, nothing else")
+			require.Len(t, res, 17, "the seventeen dev repositories, nothing else")
 			for _, r := range res {
 				assert.Regexp(t, `^\$\{aws_ecr_repository\.ecr-[\w-]+_repository_\w+\.arn\}$`, r)
 			}

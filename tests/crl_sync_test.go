@@ -24,11 +24,8 @@ func TestCRLSyncDeployWorkflow(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "deploy-crl-sync.yml"))
 	require.NoError(t, err)
 	text := string(raw)
-	assert.Contains(t, text, "BUILD_CONTEXT: .\n  DOCKERFILE: services/crl-sync/Dockerfile\n")
-	assert.Contains(t, text, `      - "services/crl-sync/**"`+"\n", "a change to the program redeploys it")
+	sharedImageBuild(t, text, "crl-sync")
 	assert.Contains(t, text, `      - "helm/crl-sync/**"`+"\n")
-	assert.FileExists(t, filepath.Join("..", "services", "crl-sync", "Dockerfile"))
-	assert.FileExists(t, filepath.Join("..", "services", "crl-sync", "go.mod"))
 	assert.Equal(t, naming.NamespacePresigner, naming.ServiceNamespace("crl-sync"), "teardown uninstalls it where the workflow installs it")
 	for _, env := range []string{"dev", "staging", "prod"} {
 		helm := serviceDeploy(t, w, env, "crl-sync")

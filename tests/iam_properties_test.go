@@ -182,7 +182,13 @@ func TestIAMBoundaryBoundsAnyRole(t *testing.T) {
 				deny("s3:PutObject", stateBucket+"/"+env+"/cicd.tfstate"),
 				deny("dynamodb:PutItem", lockTable),
 				deny("kms:Decrypt", stateKey[0]).With("kms:ResourceAliases", []string{"alias/" + prefix(env) + "-tfstate"}),
-				deny("s3:GetObject", bucket("packs", env)+"/published/any.pmtiles").Because("CI can neither read packs"),
+				// The catalogue services (pack-service, marketplace-api, the
+				// provenance gate) read this env's published packs, so a bounded
+				// role may; never another env's, and nothing outside staging/ and
+				// published/ (docs/cicd.md, "The workload boundary").
+				allow("s3:GetObject", bucket("packs", env)+"/published/any.pmtiles").Because("the catalogue services read published packs"),
+				deny("s3:GetObject", bucket("packs", other)+"/published/any.pmtiles").Because("another env's packs"),
+				deny("s3:GetObject", bucket("packs", env)+"/raw/any.pmtiles").Because("only staging/ and published/"),
 				deny("s3:GetObject", bucket("stac", env)+"/catalog.json"),
 				deny("s3:GetObject", bucket("logs", env)+"/any"),
 				deny("s3:PutObject", bucket("pki", env)+"/trust/ca-bundle.pem").Because("the ALB trust store trusts this bundle"),

@@ -35,6 +35,14 @@ func workloadCalls(t *testing.T, m *iameval.Model, env string) map[string][2]iam
 			iameval.Allow(role("irsa-dtn-gateway"), "sqs:SendMessage", iamArn("sqs", p+"-dtn-outbox")),
 			iameval.Deny(role("irsa-dtn-gateway"), "s3:GetObject", bucket("packs")+"/published/a.pmtiles"),
 		},
+		"irsa-cdn-presigner": {
+			iameval.Allow(role("irsa-cdn-presigner"), "dynamodb:GetItem", iamArn("dynamodb", "table/"+p+"-entitlements")),
+			iameval.Deny(role("irsa-cdn-presigner"), "dynamodb:PutItem", iamArn("dynamodb", "table/"+p+"-entitlements")),
+		},
+		"irsa-pack-service": {
+			iameval.Allow(role("irsa-pack-service"), "s3:GetObject", bucket("packs")+"/published/open/parcels/1/parcels.pmtiles"),
+			iameval.Deny(role("irsa-pack-service"), "s3:GetObject", bucket("packs")+"/staging/acme/parcels/1/parcels.pmtiles"),
+		},
 		"irsa-loki": {
 			iameval.Allow(role("irsa-loki"), "s3:PutObject", bucket("loki")+"/fake/chunk"),
 			iameval.Deny(role("irsa-loki"), "s3:GetObject", bucket("tempo")+"/single-tenant/block/data.parquet"),
@@ -81,7 +89,7 @@ func workloadCalls(t *testing.T, m *iameval.Model, env string) map[string][2]iam
 		},
 		"irsa-provenance-gate": {
 			iameval.Allow(role("irsa-provenance-gate"), "s3:PutObject", bucket("packs")+"/published/a.pmtiles"),
-			iameval.Deny(role("irsa-provenance-gate"), "s3:DeleteObject", bucket("packs")+"/published/a.pmtiles"),
+			iameval.Deny(role("irsa-provenance-gate"), "s3:DeleteObject", bucket("packs")+"/staging/acme/parcels/1/parcels.pmtiles"),
 		},
 		"irsa-pca-issuer": {
 			iameval.Allow(role("irsa-pca-issuer"), "acm-pca:IssueCertificate", ca, "acm-pca:TemplateArn", template("EndEntityServerAuthCertificate")),

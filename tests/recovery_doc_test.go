@@ -131,10 +131,14 @@ func recoveryFacts(t *testing.T) ([]figure, []string) {
 	add("`tempo` bucket (trace blocks)", colSetting, fmt.Sprintf("ingester `replication_factor` %d", tw.replicationFactor), "the setting named", false)
 
 	// Tables: PITR on, and its period.
-	edge := stack(t, "prod-edge").Doc
 	var period int64
-	for _, tbl := range resources(edge, "aws_dynamodb_table") {
-		row := map[string]string{n.BeaconTable(): "`beacons` table", n.DeviceLedgerTable(): "`device-ledger` table"}[tbl.Get("name").String()]
+	var tables []gjson.Result
+	for _, id := range []string{"prod-edge", "prod-marketplace"} {
+		tables = append(tables, resources(stack(t, id).Doc, "aws_dynamodb_table")...)
+	}
+	for _, tbl := range tables {
+		row := map[string]string{n.BeaconTable(): "`beacons` table", n.DeviceLedgerTable(): "`device-ledger` table",
+			n.DevicesTable(): "`devices` table", n.EntitlementsTable(): "`entitlements` table"}[tbl.Get("name").String()]
 		require.NotEmpty(t, row, tbl.Get("name").String())
 		pitr := tbl.Get("point_in_time_recovery")
 		if pitr.IsArray() {
@@ -160,7 +164,8 @@ func recoveryFacts(t *testing.T) ([]figure, []string) {
 			copyRegion = p.Get("region").String()
 		}
 	}
-	for _, row := range []string{"`packs` bucket, vault copy", "`beacons` table, vault copy", "`device-ledger` table, vault copy"} {
+	for _, row := range []string{"`packs` bucket, vault copy", "`beacons` table, vault copy", "`device-ledger` table, vault copy",
+		"`devices` table, vault copy", "`entitlements` table, vault copy"} {
 		add(row, colRPO, "24 hours", "daily schedule "+schedule, true)
 		add(row, colBack, fmt.Sprintf("%d days", keep), "delete_after", true)
 		add(row, colBack, "two regions", "a copy action", false)
@@ -174,7 +179,7 @@ func recoveryFacts(t *testing.T) ([]figure, []string) {
 	add("Terraform state", colBack, days(stateRule.Get("noncurrent_version_expiration.0.noncurrent_days")), "state bucket noncurrent_days", true)
 
 	// NATS: stream copies.
-	streams := configMap(t, edge, "edge-streams")
+	streams := configMap(t, stack(t, "prod-edge").Doc, "edge-streams")
 	replicas := gjson.Parse(streams.Get("data." + gjson.Escape("EDGE.json")).String()).Get("num_replicas").Int()
 	add("NATS JetStream streams", colRPO, fmt.Sprintf("0: each stream keeps %d copies on %d servers", replicas, replicas), "num_replicas", true)
 

@@ -119,6 +119,7 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 	assert.ElementsMatch(t, []string{"spatialprops/staging/pack-service", "spatialprops/staging/frontend", "spatialprops/staging/mcp-gateway",
 		"spatialprops/staging/dtn-gateway", "spatialprops/staging/uplink-satellite", "spatialprops/staging/uplink-lpwan",
 		"spatialprops/staging/beacons", "spatialprops/staging/beacons-admin", "spatialprops/staging/beacon-rotate",
-		"spatialprops/staging/crl-sync",
-		"spatialprops/staging/marketplace-api", "spatialprops/staging/marketplace-ui"}, repos)
+		"spatialprops/staging/crl-sync", "spatialprops/staging/device-enrollment", "spatialprops/staging/cdn-presigner",
+		"spatialprops/staging/edge-sync", "spatialprops/staging/marketplace-api", "spatialprops/staging/marketplace-ui",
+		"spatialprops/staging/provenance-gate"}, repos)
 }

@@ -26,8 +26,9 @@ func newRollbackCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "rollback --env <env> [--cohort C ...] [--ca-arn ARN]",
 		Short: "Roll the edge additions back: bridge off, DTN drained, cohorts revoked, beacons exported",
-		Long: "In the guide's order: 1) disable the P2P bridge (scale every edge-sync workload labelled\n" +
-			"spatial.properties/role=p2p-bridge to 0; none exists yet); 2) wait until the DTN outbox has no visible\n" +
+		Long: "In the guide's order: 1) disable the P2P bridge: remove the NATS leaf-node remote from the chart's\n" +
+			"ConfigMap edge-sync/nats-config and restart statefulset/nats (nats-server cannot drop a remote on reload);\n" +
+			"2) wait until the DTN outbox has no visible\n" +
 			"and no in-flight message; 3) revoke, at the private CA, every live certificate the device ledger\n" +
 			"<org>-<env>-device-ledger lists for the named cohorts and mark them revoked; 4) export the beacon\n" +
 			"registry <org>-<env>-beacons per venue as JSON Lines to the logs bucket under\n" +
@@ -81,7 +82,7 @@ func newRollbackCmd() *cobra.Command {
 				return errors.New("no cluster access to disable the P2P bridge: aws eks update-kubeconfig --name " + n.Cluster())
 			}
 			fmt.Fprintln(out, steps[0])
-			msg, err := rollback.KubeBridge{Kube: kube}.Disable(ctx)
+			msg, err := rollback.NATSBridge{Kube: kube, Namespace: naming.NamespaceEdge, Release: naming.ReleaseNATS, Now: time.Now}.Disable(ctx)
 			if err != nil {
 				return fmt.Errorf("disable the P2P bridge: %w (nothing else was done)", err)
 			}

@@ -59,12 +59,18 @@ func (n Names) DTNQueues() []string { return []string{n.DTNOutboxQueue()} }
 // notAfter, revoked), so a cohort's certificates can be found and revoked.
 func (n Names) DeviceLedgerTable() string { return n.Prefix() + "-device-ledger" }
 
+// DevicesTable is the DynamoDB table "<org>-<env>-devices": one item per
+// device (hash key device) with its cohort, status (active or revoked),
+// current certificate serial and, until it is used, the hash and expiry of
+// its one-time enrollment token.
+func (n Names) DevicesTable() string { return n.Prefix() + "-devices" }
+
 // DeviceLedgerCohortIndex is the ledger's global secondary index on cohort.
 const DeviceLedgerCohortIndex = "by-cohort"
 
 // BeaconTable is the beacon registry table "<org>-<env>-beacons" (beacon ->
-// packet pointers per venue, no PII). The beacon registry service that owns
-// it is not built yet; spctl edge rollback exports it.
+// packet pointers per venue, no PII). services/beacons writes it,
+// services/beacons-admin and spctl edge rollback read it.
 func (n Names) BeaconTable() string { return n.Prefix() + "-beacons" }
 
 // BeaconExportKey is where a rollback writes one venue's beacon export in

@@ -183,6 +183,8 @@ var RolePurposes = []string{
 	"irsa-billing-connector",
 	"irsa-pca-issuer",
 	"irsa-device-enrollment",
+	"irsa-cdn-presigner",
+	"irsa-pack-service",
 	"irsa-crl-sync",
 	"device-revocation",
 	"irsa-loki",

@@ -159,3 +159,52 @@ func TestP2PAccountLimits(t *testing.T) {
 	require.Error(t, err, "a payload over max_payload=1024 must be refused")
 	assert.True(t, err == nats.ErrMaxPayload || strings.Contains(strings.ToLower(err.Error()), "maximum payload"), err.Error())
 }
+
+// TestRollbackDisablesTheBridge is spctl edge rollback's first step on a
+// real server: the bridge is the leaf-node remote in the server config;
+// removing it (edge.WithoutLeafRemotes, what spctl does to the chart's
+// ConfigMap) and reloading is refused by nats-server, which cannot drop a
+// remote on reload, so the server keeps bridging; restarting it on the new
+// config (what spctl's rolling restart does) ends the leaf connection for
+// good.
+func TestRollbackDisablesTheBridge(t *testing.T) {
+	ca := newPKI(t, t.TempDir(), "private-ca")
+	h := startHub(t, ca)
+	crt, key, _ := ca.issue("server", pkix.Name{CommonName: "nats.edge-sync.svc"}, "", true)
+	store := filepath.Join(t.TempDir(), "js")
+	conf, err := edge.ServerConfig("127.0.0.1:-1", store, edge.TLSFiles{CertFile: crt, KeyFile: key, CAFile: ca.caFile}, bridgeOptions(t, ca, h, creds(t, h.account)))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	require.NoError(t, os.WriteFile(path, conf, 0o600))
+	start := func() *server.Server {
+		o, err := server.ProcessConfigFile(path)
+		require.NoError(t, err)
+		o.NoSigs = true
+		s, err := server.NewServer(o)
+		require.NoError(t, err)
+		go s.Start()
+		require.True(t, s.ReadyForConnections(10*time.Second))
+		t.Cleanup(s.Shutdown)
+		return s
+	}
+	local := start()
+	require.Eventually(t, func() bool { return local.NumLeafNodes() == 1 && h.s.NumLeafNodes() == 1 }, 10*time.Second, 50*time.Millisecond, "the bridge is up")
+
+	off, removed, err := edge.WithoutLeafRemotes(string(conf))
+	require.NoError(t, err)
+	require.True(t, removed)
+	require.NoError(t, os.WriteFile(path, []byte(off), 0o600))
+	err = local.Reload()
+	require.Error(t, err, "nats-server refuses to drop a leaf remote on reload; if this passes, spctl may reload instead of restarting")
+	assert.Contains(t, strings.ToLower(err.Error()), "leafnode")
+	assert.Equal(t, 1, h.s.NumLeafNodes(), "after the refused reload the bridge is still up")
+
+	local.Shutdown()
+	local = start()
+	require.Eventually(t, func() bool { return h.s.NumLeafNodes() == 0 }, 10*time.Second, 50*time.Millisecond, "the hub lost the leaf")
+	time.Sleep(3 * time.Second)
+	assert.Zero(t, local.NumLeafNodes(), "the restarted server does not reconnect")
+	assert.Zero(t, h.s.NumLeafNodes())
+	_, err = local.LookupAccount(edge.AccountP2P)
+	assert.NoError(t, err, "the P2P account stays: only the remote goes")
+}

@@ -87,7 +87,9 @@ func DatasourcesYAML(e Endpoints) (string, error) {
 			},
 			{
 				Name: "Alertmanager", Type: "alertmanager", UID: AlertmanagerUID, Access: "proxy", URL: AlertmanagerURL,
-				JSONData: map[string]any{"implementation": "prometheus", "handleGrafanaManagedAlerts": false},
+				// Grafana-managed alerts (the CDN rules on CloudWatch) go to
+				// this Alertmanager, so they route like the Prometheus ones.
+				JSONData: map[string]any{"implementation": "prometheus", "handleGrafanaManagedAlerts": true},
 			},
 			{
 				Name: "Loki", Type: "loki", UID: LokiUID, Access: "proxy", URL: e.LokiQuery.URL(),

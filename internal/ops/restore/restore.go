@@ -65,6 +65,8 @@ func Bucket(cfg *envs.Config, kind string) (string, error) {
 var Tables = map[string]func(naming.Names) string{
 	"beacons":       naming.Names.BeaconTable,
 	"device-ledger": naming.Names.DeviceLedgerTable,
+	"devices":       naming.Names.DevicesTable,
+	"entitlements":  naming.Names.EntitlementsTable,
 }
 
 // Table returns the DynamoDB table name of one of Tables in cfg's env.

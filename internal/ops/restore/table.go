@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/spatialprops/spatialprops-infra/edge"
 	"io"
 	"strconv"
 	"time"
@@ -227,7 +228,7 @@ func keyNames(t *ddbtypes.TableDescription) []string {
 // copyBack writes the restored items into the live table: missing items
 // always (on the condition that they are still missing, so a concurrent
 // writer wins), differing items only with overwrite, and never an item
-// that would turn a revoked certificate back to valid. Items past their
+// that would turn a revoked certificate or device back to valid. Items past their
 // TTL are skipped: DynamoDB would delete them again.
 func copyBack(ctx context.Context, d DynamoAPI, from, to string, keys []string, overwrite bool, rep *TableReport) error {
 	ttlAttr, err := ttlAttribute(ctx, d, to)
@@ -239,6 +240,10 @@ func copyBack(ctx context.Context, d DynamoAPI, from, to string, keys []string, 
 	err = scanAll(ctx, d, from, func(item map[string]ddbtypes.AttributeValue) error {
 		id := itemID(item, keys)
 		restored[id] = true
+		// A one-time enrollment token is never written back: an old copy
+		// would make a used token usable again. Issue a new one instead.
+		delete(item, edge.DeviceTokenHash)
+		delete(item, edge.DeviceTokenExpires)
 		if exp, ok := epoch(item[ttlAttr]); ttlAttr != "" && ok && exp < now {
 			rep.Expired++
 			return nil
@@ -357,5 +362,10 @@ func unrevokes(live, restored map[string]ddbtypes.AttributeValue) bool {
 		b, ok := v.(*ddbtypes.AttributeValueMemberBOOL)
 		return ok && b.Value
 	}
-	return isTrue(live[RevokedAttr]) && !isTrue(restored[RevokedAttr])
+	deviceRevoked := func(v ddbtypes.AttributeValue) bool {
+		st, ok := v.(*ddbtypes.AttributeValueMemberS)
+		return ok && st.Value == edge.DeviceRevoked
+	}
+	return isTrue(live[RevokedAttr]) && !isTrue(restored[RevokedAttr]) ||
+		deviceRevoked(live[edge.DeviceStatus]) && !deviceRevoked(restored[edge.DeviceStatus])
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/spatialprops/spatialprops-infra/edge"
 	"strconv"
 	"testing"
 	"time"
@@ -112,6 +113,39 @@ func TestCopyBackRules(t *testing.T) {
 			}
 		})
 	}
+}
+
+// GIVEN a restored copy of the devices table from before a device was
+// revoked and its token used WHEN written back with --overwrite THEN the
+// revoked device stays revoked, and no enrollment token comes back: a
+// used one-time token must never become usable again.
+func TestCopyBackNeverRevivesADeviceOrAToken(t *testing.T) {
+	ctx := context.Background()
+	db := dynamo(t)
+	restored, live := ledger(t, db), ledger(t, db) // keyed "serial"; the rules do not depend on the key
+	device := func(id, status, token string) map[string]ddbtypes.AttributeValue {
+		it := map[string]ddbtypes.AttributeValue{
+			"serial": &ddbtypes.AttributeValueMemberS{Value: id}, edge.DeviceStatus: &ddbtypes.AttributeValueMemberS{Value: status},
+		}
+		if token != "" {
+			it[edge.DeviceTokenHash] = &ddbtypes.AttributeValueMemberS{Value: token}
+			it[edge.DeviceTokenExpires] = &ddbtypes.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)}
+		}
+		return it
+	}
+	putItem(t, db, restored, device("dev-1", edge.DeviceActive, ""))
+	putItem(t, db, restored, device("dev-2", edge.DeviceActive, "sha256-of-a-used-token"))
+	putItem(t, db, live, device("dev-1", edge.DeviceRevoked, ""))
+	// dev-2 enrolled (token used) and was then deleted by accident.
+
+	rep := &TableReport{}
+	require.NoError(t, copyBack(ctx, db, restored, live, []string{"serial"}, true, rep))
+	assert.Equal(t, &ddbtypes.AttributeValueMemberS{Value: edge.DeviceRevoked}, getItem(t, db, live, "dev-1")[edge.DeviceStatus], "never un-revoked")
+	assert.Equal(t, 1, rep.Differ, "the revoked device is reported, not overwritten")
+	back := getItem(t, db, live, "dev-2")
+	require.NotEmpty(t, back, "the deleted device is back")
+	assert.NotContains(t, back, edge.DeviceTokenHash, "no enrollment token is restored")
+	assert.NotContains(t, back, edge.DeviceTokenExpires)
 }
 
 // Without PITR, or outside its window, there is nothing to restore: the

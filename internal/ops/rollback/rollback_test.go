@@ -25,10 +25,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/edge"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/opstest"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/wait"
@@ -276,28 +278,40 @@ func TestExportBeaconsPerVenueComplete(t *testing.T) {
 	}
 }
 
-// GIVEN a labelled bridge Deployment in edge-sync and an unrelated one
-// THEN only the bridge is scaled to 0; GIVEN none THEN it says so.
-func TestKubeBridgeDisable(t *testing.T) {
-	two := int32(2)
-	dep := func(name string, labels map[string]string) *appsv1.Deployment {
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "edge-sync", Labels: labels}, Spec: appsv1.DeploymentSpec{Replicas: &two}}
-	}
-	kube := fake.NewClientset(dep("leafnode-bridge", map[string]string{"spatial.properties/role": "p2p-bridge"}), dep("dtn-gateway", nil))
-	msg, err := KubeBridge{Kube: kube}.Disable(context.Background())
+// GIVEN the NATS release with the bridge's leaf remote in its ConfigMap
+// THEN the remote is removed and the StatefulSet restarted; GIVEN none (a
+// rerun, or the bridge off) THEN nothing is restarted and it says so.
+func TestNATSBridgeDisable(t *testing.T) {
+	conf, err := edge.ServerConfig("0.0.0.0:4222", "/data", edge.TLSFiles{}, edge.SecurityOptions{P2P: true,
+		Limits: edge.AccountLimits{MaxConnections: 1, MaxSubscriptions: 1, MaxPayloadBytes: 1, MaxLeafNodes: 1, JetStreamMaxFileBytes: 1},
+		Leaf:   &edge.LeafRemote{URL: "tls://hub:7422", CredentialsFile: "/c/leaf.creds"}})
 	require.NoError(t, err)
-	assert.Contains(t, msg, "deployment/leafnode-bridge")
-	assert.NotContains(t, msg, "dtn-gateway")
-	bridge, err := kube.AppsV1().Deployments("edge-sync").Get(context.Background(), "leafnode-bridge", metav1.GetOptions{})
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "nats-config", Namespace: "edge-sync"}, Data: map[string]string{"nats.conf": string(conf)}}
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "nats", Namespace: "edge-sync"}}
+	kube := fake.NewClientset(cm, sts)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	b := NATSBridge{Kube: kube, Namespace: "edge-sync", Release: "nats", Now: func() time.Time { return now }}
+	msg, err := b.Disable(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, int32(0), *bridge.Spec.Replicas)
-	other, err := kube.AppsV1().Deployments("edge-sync").Get(context.Background(), "dtn-gateway", metav1.GetOptions{})
+	assert.Contains(t, msg, "removed the leaf-node remote from configmap edge-sync/nats-config")
+	got, err := kube.CoreV1().ConfigMaps("edge-sync").Get(context.Background(), "nats-config", metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, int32(2), *other.Spec.Replicas, "only the bridge stops")
+	assert.NotContains(t, got.Data["nats.conf"], `"leafnodes"`)
+	assert.NotContains(t, got.Data["nats.conf"], "tls://hub:7422")
+	assert.Contains(t, got.Data["nats.conf"], edge.AccountP2P, "only the remote goes")
+	restarted, err := kube.AppsV1().StatefulSets("edge-sync").Get(context.Background(), "nats", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "2026-12-07T09:00:00Z", restarted.Spec.Template.Annotations[BridgeRestartAnnotation], "the pods roll onto the new config")
 
-	msg, err = KubeBridge{Kube: fake.NewClientset()}.Disable(context.Background())
+	now = now.Add(time.Hour)
+	msg, err = b.Disable(context.Background())
 	require.NoError(t, err)
-	assert.Contains(t, msg, "not deployed, nothing to disable")
+	assert.Contains(t, msg, "nothing to disable")
+	restarted, _ = kube.AppsV1().StatefulSets("edge-sync").Get(context.Background(), "nats", metav1.GetOptions{})
+	assert.Equal(t, "2026-12-07T09:00:00Z", restarted.Spec.Template.Annotations[BridgeRestartAnnotation], "a rerun restarts nothing")
+
+	_, err = NATSBridge{Kube: fake.NewClientset(), Namespace: "edge-sync", Release: "nats", Now: time.Now}.Disable(context.Background())
+	assert.ErrorContains(t, err, "configmap edge-sync/nats-config")
 }
 
 // GIVEN no beacon table (the registry is not deployed yet) THEN the export

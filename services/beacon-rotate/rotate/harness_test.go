@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/beacondb"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
@@ -131,7 +132,7 @@ func (e *env) beacon(venue, id string, rotatesIn, expiresIn time.Duration) edge.
 		VenueID: venue, BeaconID: id, Packet: "s3://spatialprops-dev-packs/" + venue + "/pack-7.json",
 		RotatesAt: e.now.Add(rotatesIn).Unix(), ExpiresAt: e.now.Add(expiresIn).Unix(),
 	}
-	item, err := encode(b)
+	item, err := beacondb.Encode(b)
 	require.NoError(e.t, err)
 	e.put(item)
 	return b

@@ -40,9 +40,6 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
-	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -50,6 +47,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/beacondb"
 )
 
 // DynamoDB is the part of the DynamoDB client the job uses. DeleteItem and
@@ -199,10 +197,10 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 			s.Deferred++
 			continue
 		}
-		b, err := decode(item)
+		b, err := beacondb.Decode(item)
 		if err != nil {
 			s.Refused++
-			r.Log.Error("refused beacon record", "venueId", keyString(item, edge.BeaconAttrVenueID), "beaconId", keyString(item, edge.BeaconAttrBeaconID), "err", err)
+			r.Log.Error("refused beacon record", "venueId", beacondb.KeyString(item, edge.BeaconAttrVenueID), "beaconId", beacondb.KeyString(item, edge.BeaconAttrBeaconID), "err", err)
 			continue
 		}
 		switch {
@@ -265,18 +263,18 @@ func (r *Rotator) rotate(ctx context.Context, b edge.Beacon, s *Summary) {
 	err = r.call(ctx, func(ctx context.Context) error {
 		_, err := r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                aws.String(r.Table),
-			Key:                      key(b.VenueID, b.BeaconID),
+			Key:                      beacondb.Key(b.VenueID, b.BeaconID),
 			UpdateExpression:         aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
 			ConditionExpression:      aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
-			ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":successor": str(id), ":pending": num(pending), ":rotatesAt": num(b.RotatesAt), ":expiresAt": num(b.ExpiresAt),
+				":successor": beacondb.Str(id), ":pending": beacondb.Num(pending), ":rotatesAt": beacondb.Num(b.RotatesAt), ":expiresAt": beacondb.Num(b.ExpiresAt),
 			},
 			ReturnValues: types.ReturnValueNone,
 		})
 		return err
 	})
-	if conditionFailed(err) {
+	if beacondb.ConditionFailed(err) {
 		s.Skipped++
 		log.Info("skipped: claimed by another run or changed since the scan")
 		return
@@ -345,18 +343,18 @@ func (r *Rotator) finish(ctx context.Context, b edge.Beacon, recovering bool, s 
 	err = r.call(ctx, func(ctx context.Context) error {
 		_, err := r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName:                aws.String(r.Table),
-			Key:                      key(b.VenueID, b.BeaconID),
+			Key:                      beacondb.Key(b.VenueID, b.BeaconID),
 			UpdateExpression:         aws.String("SET #rotatesAt = :expiresAt"),
 			ConditionExpression:      aws.String("#successorId = :successor AND #expiresAt = :expiresAt"),
-			ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
 			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":successor": str(b.SuccessorID), ":expiresAt": num(b.ExpiresAt),
+				":successor": beacondb.Str(b.SuccessorID), ":expiresAt": beacondb.Num(b.ExpiresAt),
 			},
 			ReturnValues: types.ReturnValueNone,
 		})
 		return err
 	})
-	if err != nil && !conditionFailed(err) {
+	if err != nil && !beacondb.ConditionFailed(err) {
 		fail("mark announced", err)
 		return
 	}
@@ -422,11 +420,11 @@ func (r *Rotator) scan(ctx context.Context, now int64) ([]map[string]types.Attri
 	in := &dynamodb.ScanInput{
 		TableName:                aws.String(r.Table),
 		Select:                   types.SelectSpecificAttributes,
-		ProjectionExpression:     aws.String(projection()),
+		ProjectionExpression:     aws.String(beacondb.Projection()),
 		FilterExpression:         aws.String("(attribute_not_exists(#successorId) AND #rotatesAt <= :now) OR (attribute_exists(#successorId) AND #rotatesAt < #expiresAt)"),
-		ExpressionAttributeNames: names(edge.BeaconAttributes...),
+		ExpressionAttributeNames: beacondb.Names(edge.BeaconAttributes...),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": num(now),
+			":now": beacondb.Num(now),
 		},
 	}
 	var out []map[string]types.AttributeValue
@@ -450,9 +448,9 @@ func (r *Rotator) get(ctx context.Context, venueID, beaconID string) (edge.Beaco
 	err := r.call(ctx, func(ctx context.Context) (err error) {
 		out, err = r.DB.GetItem(ctx, &dynamodb.GetItemInput{
 			TableName:                aws.String(r.Table),
-			Key:                      key(venueID, beaconID),
-			ProjectionExpression:     aws.String(projection()),
-			ExpressionAttributeNames: names(edge.BeaconAttributes...),
+			Key:                      beacondb.Key(venueID, beaconID),
+			ProjectionExpression:     aws.String(beacondb.Projection()),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttributes...),
 			ConsistentRead:           aws.Bool(true),
 		})
 		return err
@@ -463,13 +461,13 @@ func (r *Rotator) get(ctx context.Context, venueID, beaconID string) (edge.Beaco
 	if len(out.Item) == 0 {
 		return edge.Beacon{}, fmt.Errorf("beacon %s/%s not found", venueID, beaconID)
 	}
-	return decode(out.Item)
+	return beacondb.Decode(out.Item)
 }
 
 // putNew writes b unless an item with its key exists; written is false
 // when one does.
 func (r *Rotator) putNew(ctx context.Context, b edge.Beacon) (written bool, err error) {
-	item, err := encode(b)
+	item, err := beacondb.Encode(b)
 	if err != nil {
 		return false, err
 	}
@@ -478,125 +476,18 @@ func (r *Rotator) putNew(ctx context.Context, b edge.Beacon) (written bool, err 
 			TableName:                aws.String(r.Table),
 			Item:                     item,
 			ConditionExpression:      aws.String("attribute_not_exists(#beaconId)"),
-			ExpressionAttributeNames: names(edge.BeaconAttrBeaconID),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttrBeaconID),
 			ReturnValues:             types.ReturnValueNone,
 		})
 		return err
 	})
-	if conditionFailed(err) {
+	if beacondb.ConditionFailed(err) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// encode turns a valid beacon into an item of contract attributes only.
-func encode(b edge.Beacon) (map[string]types.AttributeValue, error) {
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
-	item := map[string]types.AttributeValue{
-		edge.BeaconAttrVenueID: str(b.VenueID), edge.BeaconAttrBeaconID: str(b.BeaconID), edge.BeaconAttrPacket: str(b.Packet),
-		edge.BeaconAttrRotatesAt: num(b.RotatesAt), edge.BeaconAttrExpiresAt: num(b.ExpiresAt),
-	}
-	if b.SuccessorID != "" {
-		item[edge.BeaconAttrSuccessorID] = str(b.SuccessorID)
-	}
-	return item, CheckItem(item)
-}
-
-// CheckItem refuses an item carrying any attribute outside the contract
-// (an owner's email, say): the job never writes or trusts one.
-func CheckItem(item map[string]types.AttributeValue) error {
-	keys := make([]string, 0, len(item))
-	for k := range item {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return edge.CheckBeaconFields(keys)
-}
-
-// decode reads an item strictly: contract attributes only, of the contract's
-// types, with valid values.
-func decode(item map[string]types.AttributeValue) (edge.Beacon, error) {
-	if err := CheckItem(item); err != nil {
-		return edge.Beacon{}, err
-	}
-	var b edge.Beacon
-	var err error
-	for _, f := range []struct {
-		name string
-		s    *string
-		n    *int64
-	}{
-		{edge.BeaconAttrVenueID, &b.VenueID, nil}, {edge.BeaconAttrBeaconID, &b.BeaconID, nil},
-		{edge.BeaconAttrPacket, &b.Packet, nil}, {edge.BeaconAttrSuccessorID, &b.SuccessorID, nil},
-		{edge.BeaconAttrRotatesAt, nil, &b.RotatesAt}, {edge.BeaconAttrExpiresAt, nil, &b.ExpiresAt},
-	} {
-		v, ok := item[f.name]
-		if !ok {
-			continue
-		}
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			if f.s == nil {
-				return edge.Beacon{}, fmt.Errorf("beacon: %s must be a number (epoch seconds)", f.name)
-			}
-			*f.s = v.Value
-		case *types.AttributeValueMemberN:
-			if f.n == nil {
-				return edge.Beacon{}, fmt.Errorf("beacon: %s must be a string", f.name)
-			}
-			if *f.n, err = strconv.ParseInt(v.Value, 10, 64); err != nil {
-				return edge.Beacon{}, fmt.Errorf("beacon: %s=%s must be whole epoch seconds", f.name, v.Value)
-			}
-		default:
-			return edge.Beacon{}, fmt.Errorf("beacon: %s has DynamoDB type %T, want S or N", f.name, v)
-		}
-	}
-	return b, b.Validate()
-}
-
 // beaconID reports whether id is usable as a beacon id.
 func beaconID(id string) bool {
 	return (edge.Beacon{VenueID: "v", BeaconID: id, Packet: "s3://x/p", RotatesAt: 1, ExpiresAt: 1}).Validate() == nil
-}
-
-func key(venueID, beaconID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{edge.BeaconAttrVenueID: str(venueID), edge.BeaconAttrBeaconID: str(beaconID)}
-}
-
-// names maps "#name" to name for each attribute a request uses; every
-// attribute goes through a placeholder so no contract name can collide
-// with a DynamoDB reserved word.
-func names(attrs ...string) map[string]string {
-	m := make(map[string]string, len(attrs))
-	for _, a := range attrs {
-		m["#"+a] = a
-	}
-	return m
-}
-
-func projection() string {
-	p := make([]string, len(edge.BeaconAttributes))
-	for i, a := range edge.BeaconAttributes {
-		p[i] = "#" + a
-	}
-	return strings.Join(p, ", ")
-}
-
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-}
-
-func keyString(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func conditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
 }
