@@ -101,8 +101,11 @@ func NewGitHubStack(scope constructs.Construct, cfgs []*envs.Config) error {
 		}
 		if e.Reviewed {
 			cfg.PreventSelfReview = jsii.Bool(true)
+			// One list expression rather than a list of number tokens:
+			// cdktf synth --hcl renders the latter as "$ { … }", which
+			// neither Trivy nor TFLint can parse.
 			cfg.Reviewers = &[]*repositoryenvironment.RepositoryEnvironmentReviewers{{
-				Teams: &[]*float64{cdktf.Token_AsNumber(team.Id())},
+				Teams: cdktf.Token_AsNumberList(cdktf.Fn_Tolist(&[]any{cdktf.Fn_Tonumber(team.Id())})),
 			}}
 		}
 		if e.MainOnly {
@@ -111,6 +114,12 @@ func NewGitHubStack(scope constructs.Construct, cfgs []*envs.Config) error {
 			}
 		}
 		env := repositoryenvironment.NewRepositoryEnvironment(stack, jsii.String("environment-"+e.Name), cfg)
+		if e.Reviewed {
+			// The reviewer team's id goes in as a string expression: the
+			// binding's number list renders as invalid HCL ("$ { … }") in
+			// cdktf synth --hcl, which make scan and make tflint read.
+
+		}
 		if e.MainOnly {
 			repositoryenvironmentdeploymentpolicy.NewRepositoryEnvironmentDeploymentPolicy(stack, jsii.String("environment-"+e.Name+"-main"),
 				&repositoryenvironmentdeploymentpolicy.RepositoryEnvironmentDeploymentPolicyConfig{
