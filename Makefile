@@ -31,11 +31,16 @@ ACTIONLINT := bin/actionlint
 STATICCHK  := bin/staticcheck
 STACK      ?=
 STACKRUN   := go run ./cmd/stackrun
+# The service modules under services/ (each its own Go module on the kit),
+# tested and linted one after the other against one shared moto_server;
+# edge-e2e, last, is the end-to-end edge scenario over all of them.
+SERVICE_MODULES := kit pack-service billing-stub beacon-rotate crl-sync device-enrollment cdn-presigner dtn-gateway \
+	beacons beacons-admin provenance-gate marketplace-api marketplace-ui frontend mcp-gateway edge-sync edge-e2e nats-auth
 # Go packages of this module; node_modules ships a stray Go package (flatted)
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: spctl help gen build synth synth-hcl test scan lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
+.PHONY: spctl help gen build synth synth-hcl test check scan tflint lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
 	check-envs require-env require-stack plugin-cache validate e2e bootstrap
 
 # The app's stack ids in deploy order (`go run . --list`): validates the
@@ -44,7 +49,7 @@ PKGS        = $$(go list ./... | grep -v /node_modules/)
 LIST_STACKS = { go run . --list 2>&1 1>&3 | { grep -v '^!!' || true; } >&2; } 3>&1
 
 help: ## List the targets and what they do
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -53,10 +58,10 @@ $(NODE_STAMP): package.json package-lock.json
 $(GEN_STAMP): $(NODE_STAMP)
 	rm -rf .gen/go
 	npx --no-install jsii-pacmak --targets go --code-only --outdir .gen \
-	  node_modules/@cdktf/provider-helm node_modules/@cdktf/provider-kubernetes 2>/dev/null
+	  node_modules/@cdktf/provider-helm node_modules/@cdktf/provider-kubernetes node_modules/@cdktf/provider-github 2>/dev/null
 	@touch $@
 
-gen: $(GEN_STAMP) ## Generate the helm and kubernetes provider bindings into .gen/ (pinned npm packages)
+gen: $(GEN_STAMP) ## Generate the helm, kubernetes and github provider bindings into .gen/ (pinned npm packages)
 
 # go:embed refuses a symlinked or unreadable envs/*.yaml with a compile
 # error about load.go; say what is wrong with the file instead.
@@ -81,10 +86,18 @@ build: check-envs gen ## Compile the app and tests
 	go build $(PKGS)
 	go test -count=1 -run '^$$' $(PKGS) >/dev/null
 
-spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback, cost)
-	go build -o bin/spctl ./cmd/spctl
+# GO_PROGRESS turns `go build -v`'s package list into a progress line every
+# 50 packages, so a first build (which downloads and compiles the AWS SDK
+# and client-go for minutes) shows that it is moving; errors pass through.
+GO_PROGRESS = awk '/^go: downloading/ {d++; if (d % 25 == 1) printf "  downloading modules: %d so far\n", d; next} \
+	/^[a-z0-9.-]+\.[a-z]+\/[^ :]*$$|^[a-z0-9]+(\/[a-z0-9._-]+)*$$/ {n++; if (n % 50 == 0) printf "  compiled %d packages (%s)\n", n, $$0; next} \
+	{print} END {if (d + n > 0) printf "  done: %d modules downloaded, %d packages compiled\n", d, n}' >&2
 
-synth: check-envs gen ## Synthesize every stack of every env (or ENV=dev) into cdktf.out/; keeps each stack's .terraform
+spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback, cost)
+	@echo "building bin/spctl (a first build downloads its modules and compiles about 770 packages: several minutes on 2 cores; later builds take seconds)" >&2
+	@go build -v -ldflags "-X main.revision=$$(git describe --always --dirty 2>/dev/null)" -o bin/spctl ./cmd/spctl 2>&1 | $(GO_PROGRESS)
+
+synth: check-envs gen ## Synthesize every stack of every env into cdktf.out/ (ENV=dev: only dev's stacks are replaced); keeps each stack's .terraform
 	go run .
 
 synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
@@ -110,40 +123,71 @@ $(PROMTOOL) $(AMTOOL) $(AMINHIBIT) &: tools/prometheus/go.mod tools/prometheus/g
 	  ./cmd/aminhibit
 	@touch $(PROMTOOL) $(AMTOOL) $(AMINHIBIT)
 
-TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(AMINHIBIT)
+# TFLint and its AWS ruleset (a plugin binary TFLint loads from
+# TFLINT_PLUGIN_DIR), pinned in tools/tflint/go.mod.
+TFLINT        := bin/tflint
+TFLINT_PLUGIN := bin/tflint-plugins/tflint-ruleset-aws
+$(TFLINT) $(TFLINT_PLUGIN) &: tools/tflint/go.mod tools/tflint/go.sum
+	cd tools/tflint && go build -o ../../bin/ github.com/terraform-linters/tflint && \
+	  go build -o ../../$(TFLINT_PLUGIN) github.com/terraform-linters/tflint-ruleset-aws
+	@touch $(TFLINT) $(TFLINT_PLUGIN)
 
-tools: $(TOOL_BINS) ## Build the pinned scanners, linters, promtool, amtool and aminhibit into bin/
+TOOL_BINS := $(TRIVY) $(ACTIONLINT) $(STATICCHK) $(PROMTOOL) $(AMTOOL) $(AMINHIBIT) $(TFLINT) $(TFLINT_PLUGIN)
+
+tools: $(TOOL_BINS) ## Build the pinned scanners, linters (TFLint with its AWS ruleset), promtool, amtool and aminhibit into bin/
 
 rules: $(PROMTOOL) ## promtool check + unit tests of the alert rules
 	cd $(RULES_DIR) && ../../../$(PROMTOOL) check rules platform.rules.yaml edge.rules.yaml && ../../../$(PROMTOOL) test rules platform.rules.test.yaml edge.rules.test.yaml
+
+# Every Go test suite: the app's packages (unit, golden, policy, IAM and
+# the operator CLI against moto_server), the charts, the NATS authorization
+# rules and the services. make test runs them afresh ($(1) = -count=1);
+# make check lets Go's test cache skip what did not change.
+define go-tests
+	$(STACKRUN) with-moto -- go test $(1) $(PKGS)
+	cd helm && go test $(1) ./...
+	cd edge/natstest && go test $(1) ./...
+	$(STACKRUN) with-moto -- sh -c 'for m in $(SERVICE_MODULES); do echo "== services/$$m"; (cd services/$$m && go test $(1) ./...) || exit 1; done'
+endef
+
+# The loop to run while editing (docs: README "While you edit"): the same
+# Go test suites as make test, cached, without building or running the
+# scanners, linters, Terraform validation or the emulated deploy. The
+# alert-routing tests run when bin/amtool is built and skip otherwise.
+check: check-envs gen ## Fast loop while editing: unit, golden, policy, chart and IAM tests (Go's test cache skips what did not change)
+	$(call go-tests,)
 
 # The alert-routing tests (tests/alerting_test.go) run these binaries and
 # fail when they are missing; outside make they look in bin/.
 test: export AMTOOL := $(abspath $(AMTOOL))
 test: export AMINHIBIT := $(abspath $(AMINHIBIT))
+test: export TFLINT := $(abspath $(TFLINT))
+test: export TFLINT_PLUGIN_DIR := $(abspath $(dir $(TFLINT_PLUGIN)))
 test: check-envs gen tools ## Run everything CI runs: unit, golden, policy and chart tests, alert routing (amtool), linters, actionlint, Trivy, validate, e2e
-	$(STACKRUN) with-moto -- go test -count=1 $(PKGS)
-	cd helm && go test -count=1 ./...
-	cd edge/natstest && go test -count=1 ./...
-	cd services/pack-service && go test -count=1 ./...
-	$(STACKRUN) with-moto -- sh -c 'cd services/billing-stub && go test -count=1 ./...'
-	$(STACKRUN) with-moto -- sh -c 'cd services/beacon-rotate && go test -count=1 ./...'
-	$(STACKRUN) with-moto -- sh -c 'cd services/crl-sync && go test -count=1 ./...'
+	$(call go-tests,-count=1)
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory rules
 	$(ACTIONLINT) -color=false
 	@echo "actionlint: $$(ls .github/workflows/*.yml | wc -l) workflows clean"
 	$(MAKE) --no-print-directory scan
+	$(MAKE) --no-print-directory tflint
 	$(MAKE) --no-print-directory validate
 	$(MAKE) --no-print-directory e2e
 
-update-golden: gen ## Refresh tests/testdata after an intended change; review the diff
-	go test ./tests -run TestGolden -update
+update-golden: gen ## Refresh tests/testdata and docs/cicd.md's evaluated role table after an intended change; review the diff
+	go test ./tests -run 'TestGolden|TestIAMRoleTableInTheDocs' -update
 
 scan: synth-hcl $(TRIVY) ## Trivy misconfiguration scan of the HCL; fails on HIGH/CRITICAL
 	$(TRIVY) config --quiet --skip-check-update --skip-version-check --disable-telemetry \
 	  --severity HIGH,CRITICAL --exit-code 1 --ignorefile .trivyignore.yaml $(HCL_OUT)
 	@echo "trivy: no HIGH or CRITICAL misconfiguration in $(HCL_OUT)"
+
+# TFLint over the synthesized HCL of every stack, with the AWS ruleset
+# (.tflint.hcl says which rules and why); runs after scan, which writes it.
+tflint: $(TFLINT) $(TFLINT_PLUGIN) ## TFLint (AWS ruleset) over the HCL of every stack in cdktf.out.hcl/ (run make synth-hcl first; make test does)
+	@test -d $(HCL_OUT)/stacks || { echo "no $(HCL_OUT)/stacks: run make synth-hcl first" >&2; exit 2; }
+	TFLINT_PLUGIN_DIR=$(abspath $(dir $(TFLINT_PLUGIN))) $(TFLINT) --recursive --chdir=$(HCL_OUT) --config=$(abspath .tflint.hcl) --format=compact
+	@echo "tflint: $$(ls -d $(HCL_OUT)/stacks/*/ | wc -l) stacks clean"
 
 lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	@files=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
@@ -151,10 +195,7 @@ lint: gen $(STATICCHK) ## gofmt, go vet and staticcheck
 	$(STATICCHK) $(PKGS)
 	cd helm && go vet ./... && ../$(STATICCHK) ./...
 	cd edge/natstest && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/pack-service && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/billing-stub && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/beacon-rotate && go vet ./... && ../../$(STATICCHK) ./...
-	cd services/crl-sync && go vet ./... && ../../$(STATICCHK) ./...
+	for m in $(SERVICE_MODULES); do (cd services/$$m && go vet ./... && ../../$(STATICCHK) ./...) || exit 1; done
 	cd tools/prometheus && go vet ./... && ../../$(STATICCHK) ./...
 
 # Terraform over the synthesized stacks (cmd/stackrun). validate and e2e need

@@ -17,10 +17,12 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/s3 v1.114.10
 	github.com/aws/aws-sdk-go-v2/service/secretsmanager v1.51.0
 	github.com/aws/aws-sdk-go-v2/service/sqs v1.53.0
+	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0
 	github.com/aws/constructs-go/constructs/v10 v10.4.2
 	github.com/aws/jsii-runtime-go v1.111.0
 	github.com/aws/smithy-go v1.28.9
 	github.com/cdktf/cdktf-provider-aws-go/aws/v19 v19.65.1
+	github.com/cdktf/cdktf-provider-github-go/github/v14 v14.6.0
 	github.com/cdktf/cdktf-provider-helm-go/helm/v10 v10.5.0
 	github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 v11.12.1
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
@@ -58,7 +60,6 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/signin v1.13.1 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
-	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
@@ -135,9 +136,11 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-// The helm and kubernetes provider bindings are not served by the Go module
-// proxy; `make gen` generates them from the pinned npm packages (same jsii
-// assemblies, same versions) into the git-ignored .gen/ folder.
+// The helm, kubernetes and github provider bindings are not served by the Go
+// module proxy; `make gen` generates them from the pinned npm packages (same
+// jsii assemblies, same versions) into the git-ignored .gen/ folder.
 replace github.com/cdktf/cdktf-provider-helm-go/helm/v10 => ./.gen/go/helm
 
 replace github.com/cdktf/cdktf-provider-kubernetes-go/kubernetes/v11 => ./.gen/go/kubernetes
+
+replace github.com/cdktf/cdktf-provider-github-go/github/v14 => ./.gen/go/github

@@ -2,6 +2,7 @@ package constructs
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -34,6 +35,35 @@ var RunnerDefaults = struct {
 // workflow job queued with runs-on: codebuild-<project>-... .
 const RunnerWebhookEvent = "WORKFLOW_JOB_QUEUED"
 
+// RunnerAccepts says which queued jobs a runner project starts a build for
+// (CodeBuild webhook filters, all of which must match): a job of one of
+// Workflows (the workflows' name:), and, when HeadRef is set, only on that
+// ref. A job a pull request edits to run on the project but that fails a
+// filter is never started: it waits for a runner that never comes.
+type RunnerAccepts struct {
+	// Workflows are workflow names (the name: of each file); a trailing "*"
+	// stands for any rest of the name ("deploy-*").
+	Workflows []string
+	// HeadRef is a ref such as refs/heads/main; empty accepts any ref.
+	HeadRef string
+}
+
+// filterGroup is the webhook filter group for a.
+func (a RunnerAccepts) filterGroup() []*codebuildwebhook.CodebuildWebhookFilterGroupFilter {
+	quoted := make([]string, 0, len(a.Workflows))
+	for _, w := range a.Workflows {
+		quoted = append(quoted, strings.ReplaceAll(regexp.QuoteMeta(w), `\*`, ".*"))
+	}
+	out := []*codebuildwebhook.CodebuildWebhookFilterGroupFilter{
+		{Type: jsii.String("EVENT"), Pattern: jsii.String(RunnerWebhookEvent)},
+		{Type: jsii.String("WORKFLOW_NAME"), Pattern: jsii.String("^(" + strings.Join(quoted, "|") + ")$")},
+	}
+	if a.HeadRef != "" {
+		out = append(out, &codebuildwebhook.CodebuildWebhookFilterGroupFilter{Type: jsii.String("HEAD_REF"), Pattern: jsii.String("^" + regexp.QuoteMeta(a.HeadRef) + "$")})
+	}
+	return out
+}
+
 // CodeBuildRunnerProps describes one env's in-VPC GitHub Actions runners.
 type CodeBuildRunnerProps struct {
 	// ProjectName is the CodeBuild project, naming.RunnerProject().
@@ -42,6 +72,11 @@ type CodeBuildRunnerProps struct {
 	// (<= 32 characters). It is created PENDING; an admin completes the
 	// GitHub handshake once in the console (docs/cicd.md).
 	ConnectionName string
+	// ConnectionArn, when set, reuses another runner's connection instead
+	// of creating one (one handshake per env).
+	ConnectionArn *string
+	// Accepts says which jobs the project runs; required.
+	Accepts RunnerAccepts
 	// RepositoryURL is https://github.com/<org>/<repo>.
 	RepositoryURL string
 	// VpcID and SubnetIDs place the build containers; use the private
@@ -102,9 +137,12 @@ func NewCodeBuildRunner(scope constructs.Construct, id string, props *CodeBuildR
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
 
-	conn := codeconnectionsconnection.NewCodeconnectionsConnection(node, jsii.String("github"), &codeconnectionsconnection.CodeconnectionsConnectionConfig{
-		Name: jsii.String(p.ConnectionName), ProviderType: jsii.String("GitHub"),
-	})
+	connArn := p.ConnectionArn
+	if connArn == nil {
+		connArn = codeconnectionsconnection.NewCodeconnectionsConnection(node, jsii.String("github"), &codeconnectionsconnection.CodeconnectionsConnectionConfig{
+			Name: jsii.String(p.ConnectionName), ProviderType: jsii.String("GitHub"),
+		}).Arn()
+	}
 
 	sg := securitygroup.NewSecurityGroup(node, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
 		Name:        jsii.String(p.ProjectName),
@@ -174,7 +212,7 @@ func NewCodeBuildRunner(scope constructs.Construct, id string, props *CodeBuildR
 			}},
 		Statement{Sid: "UseTheGitHubConnection", Actions: []string{
 			"codeconnections:GetConnection", "codeconnections:GetConnectionToken", "codeconnections:UseConnection",
-		}, Resources: []string{*conn.Arn()}},
+		}, Resources: []string{*connArn}},
 	)
 	policy := iamrolepolicy.NewIamRolePolicy(node, jsii.String("policy"), &iamrolepolicy.IamRolePolicyConfig{Role: role.Id(), Policy: perms.Json()})
 
@@ -193,7 +231,7 @@ func NewCodeBuildRunner(scope constructs.Construct, id string, props *CodeBuildR
 		Source: &codebuildproject.CodebuildProjectSource{
 			Type: jsii.String("GITHUB"), Location: jsii.String(p.RepositoryURL), GitCloneDepth: jsii.Number(1),
 			// The connection, not a token: nothing secret lands in state.
-			Auth: &codebuildproject.CodebuildProjectSourceAuth{Type: jsii.String("CODECONNECTIONS"), Resource: conn.Arn()},
+			Auth: &codebuildproject.CodebuildProjectSourceAuth{Type: jsii.String("CODECONNECTIONS"), Resource: connArn},
 		},
 		VpcConfig: &codebuildproject.CodebuildProjectVpcConfig{
 			VpcId: p.VpcID, Subnets: &p.SubnetIDs, SecurityGroupIds: jsii.Strings(*sg.Id()),
@@ -206,11 +244,9 @@ func NewCodeBuildRunner(scope constructs.Construct, id string, props *CodeBuildR
 	codebuildwebhook.NewCodebuildWebhook(node, jsii.String("webhook"), &codebuildwebhook.CodebuildWebhookConfig{
 		ProjectName: project.Name(),
 		BuildType:   jsii.String("BUILD"),
-		FilterGroup: []*codebuildwebhook.CodebuildWebhookFilterGroup{{
-			Filter: []*codebuildwebhook.CodebuildWebhookFilterGroupFilter{{Type: jsii.String("EVENT"), Pattern: jsii.String(RunnerWebhookEvent)}},
-		}},
+		FilterGroup: []*codebuildwebhook.CodebuildWebhookFilterGroup{{Filter: p.Accepts.filterGroup()}},
 	})
-	return &CodeBuildRunner{ProjectName: p.ProjectName, ConnectionArn: conn.Arn(), SecurityGroupID: sg.Id(), RoleArn: role.Arn()}, nil
+	return &CodeBuildRunner{ProjectName: p.ProjectName, ConnectionArn: connArn, SecurityGroupID: sg.Id(), RoleArn: role.Arn()}, nil
 }
 
 func (p *CodeBuildRunnerProps) validate(id string) error {
@@ -229,6 +265,8 @@ func (p *CodeBuildRunnerProps) validate(id string) error {
 		return fmt.Errorf("%s: permissionsBoundary is required", id)
 	case p.LogRetentionDays < 1:
 		return fmt.Errorf("%s: logRetentionDays must be positive", id)
+	case len(p.Accepts.Workflows) == 0:
+		return fmt.Errorf("%s: accepts.workflows is empty; name the workflows whose jobs the runners may run", id)
 	}
 	return nil
 }

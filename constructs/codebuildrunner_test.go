@@ -16,6 +16,7 @@ func runnerProps() *CodeBuildRunnerProps {
 		ClusterSecurityGroupID: jsii.String("sg-cluster"), RoleName: "spatialprops-dev-gha-runner",
 		PermissionsBoundary: jsii.String("arn:aws:iam::111122223333:policy/spatialprops-dev-workload-boundary"),
 		Region:              "ap-southeast-2", AccountID: jsii.String("111122223333"), LogRetentionDays: 90,
+		Accepts: RunnerAccepts{Workflows: []string{"infra-deploy", "deploy-*"}, HeadRef: "refs/heads/main"},
 	}
 }
 
@@ -26,9 +27,11 @@ func TestCodeBuildRunnerIsPrivateAndEphemeral(t *testing.T) {
 	require.NoError(t, err)
 	doc := synth(t, stack)
 
-	// THEN builds start only for queued workflow jobs
+	// THEN builds start only for queued jobs of the named workflows on main
 	hook := one(t, doc, "aws_codebuild_webhook")
 	assert.Equal(t, RunnerWebhookEvent, hook.Get("filter_group.0.filter.0.pattern").String())
+	assert.Equal(t, `^(infra-deploy|deploy-.*)$`, hook.Get("filter_group.0.filter.1.pattern").String())
+	assert.Equal(t, `^refs/heads/main$`, hook.Get("filter_group.0.filter.2.pattern").String())
 	// and run in the VPC, unprivileged, from a connection rather than a token
 	p := one(t, doc, "aws_codebuild_project")
 	assert.Equal(t, []string{"subnet-a", "subnet-b"}, strs(p.Get("vpc_config.subnets")))
@@ -78,4 +81,11 @@ func TestCodeBuildRunnerRejectsBadProps(t *testing.T) {
 			require.EqualError(t, err, tc.want)
 		})
 	}
+}
+
+func TestCodeBuildRunnerNamesTheJobsItRuns(t *testing.T) {
+	p := runnerProps()
+	p.Accepts = RunnerAccepts{}
+	_, err := NewCodeBuildRunner(newTestStack(t), "runner", p)
+	require.EqualError(t, err, "runner: accepts.workflows is empty; name the workflows whose jobs the runners may run")
 }

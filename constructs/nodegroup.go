@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalingschedule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/eksnodegroup"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicyattachment"
@@ -49,6 +50,21 @@ type NodeGroupProps struct {
 	Tags map[string]string
 	// DependsOn is the control plane.
 	DependsOn cdktf.ITerraformDependable
+	// CapacityType is "ON_DEMAND" (default when empty) or "SPOT".
+	CapacityType string
+	// Schedule, when set, scales the group to zero outside working hours.
+	Schedule *NodeSchedule
+}
+
+// NodeSchedule is a pair of scheduled actions on the node group's Auto
+// Scaling group: at Up the group returns to its min, desired and max
+// sizes; at Down min, desired and max all become 0, so the cluster
+// autoscaler cannot start a node for a pending pod overnight.
+type NodeSchedule struct {
+	// TimeZone is the IANA zone both recurrences are read in.
+	TimeZone string
+	// Up and Down are cron expressions (minute hour day month weekday).
+	Up, Down string
 }
 
 // NodeGroup is what addons and later stacks use.
@@ -74,6 +90,10 @@ func AutoscalerTags(clusterName string) map[string]string {
 func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) (*NodeGroup, error) {
 	if err := props.validate(id); err != nil {
 		return nil, err
+	}
+	capacity := props.CapacityType
+	if capacity == "" {
+		capacity = "ON_DEMAND"
 	}
 	node := constructs.NewConstruct(scope, jsii.String(id))
 	trust := NewPolicyDocument(node, "role-trust", Statement{
@@ -125,8 +145,8 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 		NodeGroupNamePrefix: jsii.String("main-"),
 		NodeRoleArn:         role.Arn(),
 		SubnetIds:           &props.SubnetIDs,
-		AmiType:             jsii.String("AL2023_x86_64_STANDARD"),
-		CapacityType:        jsii.String("ON_DEMAND"),
+		AmiType:             jsii.String(naming.NodeAMIType),
+		CapacityType:        jsii.String(capacity),
 		InstanceTypes:       jsii.Strings(props.InstanceTypes...),
 		ScalingConfig: &eksnodegroup.EksNodeGroupScalingConfig{
 			MinSize:     jsii.Number(float64(props.MinSize)),
@@ -142,6 +162,28 @@ func NewNodeGroup(scope constructs.Construct, id string, props *NodeGroupProps) 
 		},
 		DependsOn: &deps,
 	})
+	if sch := props.Schedule; sch != nil {
+		// EKS creates the Auto Scaling group; Terraform reads its name from
+		// the node group (as terraform-aws-eks's schedules do).
+		asg := ng.Resources().Get(jsii.Number(0)).AutoscalingGroups().Get(jsii.Number(0)).Name()
+		for _, a := range []struct {
+			id, cron          string
+			min, desired, max int
+		}{
+			{"scale-up", sch.Up, props.MinSize, props.DesiredSize, props.MaxSize},
+			{"scale-down", sch.Down, 0, 0, 0},
+		} {
+			autoscalingschedule.NewAutoscalingSchedule(node, jsii.String(a.id), &autoscalingschedule.AutoscalingScheduleConfig{
+				AutoscalingGroupName: asg,
+				ScheduledActionName:  jsii.String(props.ClusterNameLiteral + "-nodes-" + a.id),
+				Recurrence:           jsii.String(a.cron),
+				TimeZone:             jsii.String(sch.TimeZone),
+				MinSize:              jsii.Number(float64(a.min)),
+				DesiredCapacity:      jsii.Number(float64(a.desired)),
+				MaxSize:              jsii.Number(float64(a.max)),
+			})
+		}
+	}
 	return &NodeGroup{Name: ng.NodeGroupName(), RoleArn: role.Arn(), NodeSecurityGroupID: sg.Id(), Dependable: ng}, nil
 }
 
@@ -185,6 +227,12 @@ func (p *NodeGroupProps) validate(id string) error {
 		return fmt.Errorf("%s: clusterName, clusterNameLiteral, roleName and dependsOn are required", id)
 	case p.DiskSizeGiB < 20:
 		return fmt.Errorf("%s: diskSizeGiB=%d is too small for AL2023 images; use at least 20", id, p.DiskSizeGiB)
+	case p.CapacityType != "" && p.CapacityType != "ON_DEMAND" && p.CapacityType != "SPOT":
+		return fmt.Errorf("%s: capacityType=%q must be ON_DEMAND or SPOT", id, p.CapacityType)
+	case p.CapacityType == "SPOT" && len(p.InstanceTypes) < 2:
+		return fmt.Errorf("%s: capacityType=SPOT needs at least two instanceTypes, so one reclaimed pool does not empty the group", id)
+	case p.Schedule != nil && (p.Schedule.TimeZone == "" || p.Schedule.Up == "" || p.Schedule.Down == ""):
+		return fmt.Errorf("%s: schedule needs timeZone, up and down", id)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 )
 
 func nodeGroupProps(stack cdktf.TerraformStack) *NodeGroupProps {
@@ -101,4 +102,54 @@ func TestNodeGroupRefusesMissingTags(t *testing.T) {
 	delete(p.Tags, "Owner")
 	_, err := NewNodeGroup(stack, "nodes", p)
 	require.EqualError(t, err, "nodes: tags lacks required tag(s) [Owner]; instances, volumes and ENIs must carry [Environment Project Service CostCenter Owner]")
+}
+
+func TestNodeGroupCapacityAndSchedule(t *testing.T) {
+	// GIVEN no capacity type THEN nodes are on-demand and nothing scales
+	// them on a clock: what staging and prod get.
+	stack := newTestStack(t)
+	_, err := NewNodeGroup(stack, "nodes", nodeGroupProps(stack))
+	require.NoError(t, err)
+	doc := synth(t, stack)
+	assert.Equal(t, "ON_DEMAND", one(t, doc, "aws_eks_node_group").Get("capacity_type").String())
+	assert.Empty(t, resources(doc, "aws_autoscaling_schedule"))
+
+	// GIVEN Spot across two types and working hours
+	stack = newTestStack(t)
+	p := nodeGroupProps(stack)
+	p.CapacityType, p.InstanceTypes = "SPOT", []string{"m6i.large", "m6a.large"}
+	p.Schedule = &NodeSchedule{TimeZone: "Australia/Perth", Up: "0 7 * * MON,TUE,WED,THU,FRI", Down: "0 19 * * MON,TUE,WED,THU,FRI"}
+	_, err = NewNodeGroup(stack, "nodes", p)
+	require.NoError(t, err)
+	doc = synth(t, stack)
+	ng := one(t, doc, "aws_eks_node_group")
+	assert.Equal(t, "SPOT", ng.Get("capacity_type").String())
+	assert.Equal(t, []string{"m6i.large", "m6a.large"}, strs(ng.Get("instance_types")))
+
+	// THEN two scheduled actions act on the group EKS created: up restores
+	// the configured sizes, down zeroes max too, or the autoscaler would
+	// start a node for the first pending pod of the night.
+	byName := map[string]gjson.Result{}
+	for _, s := range resources(doc, "aws_autoscaling_schedule") {
+		byName[s.Get("scheduled_action_name").String()] = s
+		assert.Regexp(t, `^\$\{aws_eks_node_group\.nodes_group_\w+\.resources\[0\]\.autoscaling_groups\[0\]\.name\}$`, s.Get("autoscaling_group_name").String())
+		assert.Equal(t, "Australia/Perth", s.Get("time_zone").String())
+	}
+	require.Len(t, byName, 2)
+	up, down := byName["spatialprops-dev-eks-nodes-scale-up"], byName["spatialprops-dev-eks-nodes-scale-down"]
+	assert.Equal(t, "0 7 * * MON,TUE,WED,THU,FRI", up.Get("recurrence").String())
+	assert.Equal(t, []int64{2, 3, 6}, []int64{up.Get("min_size").Int(), up.Get("desired_capacity").Int(), up.Get("max_size").Int()})
+	assert.Equal(t, "0 19 * * MON,TUE,WED,THU,FRI", down.Get("recurrence").String())
+	assert.Equal(t, []int64{0, 0, 0}, []int64{down.Get("min_size").Int(), down.Get("desired_capacity").Int(), down.Get("max_size").Int()})
+}
+
+func TestNodeGroupRefusesSpotWithOnePool(t *testing.T) {
+	stack := newTestStack(t)
+	p := nodeGroupProps(stack)
+	p.CapacityType = "SPOT"
+	_, err := NewNodeGroup(stack, "nodes", p)
+	require.EqualError(t, err, "nodes: capacityType=SPOT needs at least two instanceTypes, so one reclaimed pool does not empty the group")
+	p.CapacityType = "spot"
+	_, err = NewNodeGroup(stack, "nodes", p)
+	require.EqualError(t, err, `nodes: capacityType="spot" must be ON_DEMAND or SPOT`)
 }

@@ -41,6 +41,9 @@ type WorkloadBoundaryProps struct {
 	LockTableArn string
 	// StateKeyAlias is the alias of the key that encrypts the state.
 	StateKeyAlias string
+	// ExtraServices are admitted besides WorkloadServices (BackupServices
+	// where AWS Backup runs).
+	ExtraServices []string
 }
 
 // WorkloadBoundary is the managed policy every role the stacks create

@@ -42,12 +42,12 @@ func ValidateAccounts(cfgs []*Config) error {
 		for _, c := range group {
 			if !c.CICD.SharedAccount {
 				errs = append(errs, fmt.Errorf("%s: accountId: %s is also the account of %s; give each env its own account (recommended), or set cicd.sharedAccount: true in every env of that account so ECR repositories carry the env",
-					c.file, account, strings.Join(others(names, c.Env), ", ")))
+					c.At("accountId"), account, strings.Join(others(names, c.Env), ", ")))
 			}
 		}
 		if len(owners) != 1 {
 			errs = append(errs, fmt.Errorf("%s: cicd.createOidcProvider: envs %s share account %s, and %d of them create the GitHub OIDC provider; IAM allows one per account, so set it to true in exactly one of them",
-				group[0].file, strings.Join(names, ", "), account, len(owners)))
+				group[0].At("cicd.createOidcProvider"), strings.Join(names, ", "), account, len(owners)))
 		}
 	}
 	return errors.Join(errs...)

@@ -40,8 +40,8 @@ func TestOneAccountPerEnvByDefault(t *testing.T) {
 	err := ValidateAccounts([]*Config{dev, staging})
 	require.Error(t, err)
 	assert.Equal(t, []string{
-		"envs/dev.yaml: accountId: 111111111111 is also the account of staging; give each env its own account (recommended), or set cicd.sharedAccount: true in every env of that account so ECR repositories carry the env",
-		"envs/staging.yaml: accountId: 111111111111 is also the account of dev; give each env its own account (recommended), or set cicd.sharedAccount: true in every env of that account so ECR repositories carry the env",
+		"envs/dev.yaml:4: accountId: 111111111111 is also the account of staging; give each env its own account (recommended), or set cicd.sharedAccount: true in every env of that account so ECR repositories carry the env",
+		"envs/staging.yaml:4: accountId: 111111111111 is also the account of dev; give each env its own account (recommended), or set cicd.sharedAccount: true in every env of that account so ECR repositories carry the env",
 	}, strings.Split(err.Error(), "\n"))
 
 	// separate accounts, each owning its provider: fine
@@ -53,7 +53,7 @@ func TestSharedAccountNeedsExactlyOneOIDCOwner(t *testing.T) {
 	dev := parseAs(t, "dev", withAccount("111111111111", true, true))
 	staging := parseAs(t, "staging", withAccount("111111111111", true, true))
 	err := ValidateAccounts([]*Config{dev, staging})
-	require.EqualError(t, err, "envs/dev.yaml: cicd.createOidcProvider: envs dev, staging share account 111111111111, and 2 of them create the GitHub OIDC provider; IAM allows one per account, so set it to true in exactly one of them")
+	require.EqualError(t, err, "envs/dev.yaml:16: cicd.createOidcProvider: envs dev, staging share account 111111111111, and 2 of them create the GitHub OIDC provider; IAM allows one per account, so set it to true in exactly one of them")
 
 	staging = parseAs(t, "staging", withAccount("111111111111", true, false))
 	assert.NoError(t, ValidateAccounts([]*Config{dev, staging}))
@@ -61,17 +61,20 @@ func TestSharedAccountNeedsExactlyOneOIDCOwner(t *testing.T) {
 
 func TestBreakGlassRoleIsRequiredAndInTheEnvsAccount(t *testing.T) {
 	_, err := Parse("envs/dev.yaml", []byte(strings.Replace(validDev, "  breakGlassRoleArn: arn:aws:iam::111122223333:role/spatialprops-dev-break-glass\n", "", 1)), Overrides{})
-	require.EqualError(t, err, "envs/dev.yaml: cluster.breakGlassRoleArn: is missing; name the audited IAM role that gets cluster-admin in an emergency, e.g. arn:aws:iam::<account>:role/spatialprops-dev-break-glass")
+	require.EqualError(t, err, "envs/dev.yaml:12: cluster.breakGlassRoleArn: is missing; name the audited IAM role that gets cluster-admin in an emergency, e.g. arn:aws:iam::<account>:role/spatialprops-dev-break-glass")
 
 	src := strings.Replace(validDev, "region:", "accountId: \"999999999999\"\nregion:", 1)
 	_, err = Parse("envs/dev.yaml", []byte(src), Overrides{})
-	require.EqualError(t, err, `envs/dev.yaml: cluster.breakGlassRoleArn: "arn:aws:iam::111122223333:role/spatialprops-dev-break-glass" is in another account than accountId 999999999999; use a role of this env's account`)
+	require.EqualError(t, err, `envs/dev.yaml:15: cluster.breakGlassRoleArn: "arn:aws:iam::111122223333:role/spatialprops-dev-break-glass" is in another account than accountId 999999999999; use a role of this env's account`)
 }
 
 func TestProdPlansNeedAnApprovalEnvironment(t *testing.T) {
+	// Left out, prod's plan role still trusts only prod-plan (its default);
+	// any other environment is refused (invariants_test.go).
 	src := strings.Replace(validFor("prod"), "planEnvironment: prod-plan, ", "", 1)
-	_, err := Parse("envs/prod.yaml", []byte(src), Overrides{})
-	require.EqualError(t, err, "envs/prod.yaml: cicd.planEnvironment: is missing; prod plans must wait for an approval, set planEnvironment: prod-plan")
+	cfg, err := Parse("envs/prod.yaml", []byte(src), Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, "prod-plan", cfg.CICD.PlanEnvironment)
 }
 
 func TestShippedEnvsEachHaveTheirOwnAccount(t *testing.T) {

@@ -38,9 +38,13 @@ type Config struct {
 	Identity Identity `yaml:"identity"`
 	// AccountBaseline switches the account-level detection services.
 	AccountBaseline AccountBaseline `yaml:"accountBaseline"`
+	// Backup switches AWS Backup's locked, cross-region copies (backup.go).
+	Backup Backup `yaml:"backup"`
 
 	// file is the embedded file the config came from, used in error messages.
 	file string
+	// src locates each key in the file (line numbers for messages).
+	src *source
 }
 
 // RequiredTags are the tags the policy checks demand beyond Environment,
@@ -128,6 +132,12 @@ type NodeGroup struct {
 	MaxSize     int `yaml:"maxSize"`
 	// DiskSizeGiB is the encrypted gp3 root volume size. Default: 50.
 	DiskSizeGiB int `yaml:"diskSizeGiB"`
+	// CapacityType is ON_DEMAND (the default) or SPOT. Prod refuses SPOT,
+	// and SPOT needs at least two instance types (envs/capacity.go).
+	CapacityType string `yaml:"capacityType"`
+	// WorkingHours, when set, scales the nodes to zero outside these hours
+	// (dev only). Default: unset, nodes run around the clock.
+	WorkingHours *WorkingHours `yaml:"workingHours"`
 }
 
 // Storage configures the three Spatial Packs buckets and their data key.
@@ -274,6 +284,15 @@ type AccountBaseline struct {
 
 // File is the embedded file this config was read from, e.g. "envs/dev.yaml".
 func (c *Config) File() string { return c.file }
+
+// At is where field is written, "envs/dev.yaml:14", or the nearest key
+// that encloses it; the file alone when it writes neither.
+func (c *Config) At(field string) string {
+	if c.src == nil {
+		return c.file
+	}
+	return c.src.at(field)
+}
 
 // InfraEnvironment is the GitHub environment infra deploys run in,
 // "<env>-infra". Service deploys run in one environment per service

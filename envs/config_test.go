@@ -2,7 +2,9 @@ package envs
 
 import (
 	"net/netip"
+	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -99,7 +101,7 @@ func TestDefaultsFillMissingFields(t *testing.T) {
 	assert.Equal(t, []string{"m6i.large"}, cfg.Cluster.NodeGroup.InstanceTypes)
 	// the guide's and edge services, then a repository per privileged
 	// workload (the provenance gate only with the marketplace)
-	assert.Equal(t, append(append([]string(nil), DefaultServices...), WorkloadNATSAuth, WorkloadDeviceEnrollment, WorkloadCDNPresigner), cfg.CICD.Services)
+	assert.Equal(t, append(append([]string(nil), DefaultServices...), WorkloadNATSAuth), cfg.CICD.Services)
 	assert.Equal(t, "15d", cfg.Observability.PrometheusRetention)
 	assert.Equal(t, []string{"*"}, cfg.Storage.CorsAllowedOrigins)
 	assert.Equal(t, 30, cfg.Observability.LokiRetentionDays, "logs are bounded even when the file says nothing")
@@ -134,55 +136,55 @@ func TestInvalidInput(t *testing.T) {
 		want string
 	}{
 		{"bad vpc cidr", replace("vpcCidr: 10.0.0.0/16", "vpcCidr: 10.0.0.0/33"),
-			Overrides{}, `envs/dev.yaml: network.vpcCidr: "10.0.0.0/33" is not an IPv4 CIDR block; write the network address, e.g. 10.0.0.0/16`},
+			Overrides{}, `envs/dev.yaml:8: network.vpcCidr: "10.0.0.0/33" is not an IPv4 CIDR block; write the network address, e.g. 10.0.0.0/16`},
 		{"host bits set", replace("vpcCidr: 10.0.0.0/16", "vpcCidr: 10.0.0.1/16"),
-			Overrides{}, `envs/dev.yaml: network.vpcCidr: "10.0.0.1/16" is not an IPv4 CIDR block; write the network address, e.g. 10.0.0.0/16`},
+			Overrides{}, `envs/dev.yaml:8: network.vpcCidr: "10.0.0.1/16" is not an IPv4 CIDR block; write the network address, e.g. 10.0.0.0/16`},
 		{"subnet outside vpc", replace("10.0.2.0/24", "10.9.2.0/24"),
-			Overrides{}, `envs/dev.yaml: network.privateSubnets[1]: 10.9.2.0/24 is outside the VPC 10.0.0.0/16; pick a block inside it`},
+			Overrides{}, `envs/dev.yaml:10: network.privateSubnets[1]: 10.9.2.0/24 is outside the VPC 10.0.0.0/16; pick a block inside it`},
 		{"overlapping subnets", replace("10.0.102.0/24", "10.0.1.0/25"),
-			Overrides{}, `envs/dev.yaml: network.publicSubnets[1]: 10.0.1.0/25 overlaps network.privateSubnets[0] (10.0.1.0/24); subnets must not share addresses`},
+			Overrides{}, `envs/dev.yaml:11: network.publicSubnets[1]: 10.0.1.0/25 overlaps network.privateSubnets[0] (10.0.1.0/24); subnets must not share addresses`},
 		{"fewer than two AZs", func(s string) string {
 			s = replace("azs: [a, b, c]", "azs: [a]")(s)
 			s = replace("[10.0.1.0/24, 10.0.2.0/24, 10.0.3.0/24]", "[10.0.1.0/24]")(s)
 			return replace("[10.0.101.0/24, 10.0.102.0/24, 10.0.103.0/24]", "[10.0.101.0/24]")(s)
-		}, Overrides{}, `envs/dev.yaml: network.azs: has 1 availability zone(s); EKS needs at least 2, the guide uses 3: [a, b, c]`},
+		}, Overrides{}, `envs/dev.yaml:9: network.azs: has 1 availability zone(s); EKS needs at least 2, the guide uses 3: [a, b, c]`},
 		{"missing tag", replace("CostCenter: platform, ", ""),
-			Overrides{}, `envs/dev.yaml: tags.CostCenter: is missing; every resource must carry the paying team, e.g. CostCenter: platform`},
+			Overrides{}, `envs/dev.yaml:6: tags.CostCenter: is missing; every resource must carry the paying team, e.g. CostCenter: platform`},
 		{"malformed owner", replace("Owner: sre@spatial.properties", "Owner: sre-at-spatial"),
-			Overrides{}, `envs/dev.yaml: tags.Owner: "sre-at-spatial" is not an e-mail address; use a plain address such as sre@spatial.properties`},
+			Overrides{}, `envs/dev.yaml:6: tags.Owner: "sre-at-spatial" is not an e-mail address; use a plain address such as sre@spatial.properties`},
 		{"owner with display name", replace("Owner: sre@spatial.properties", `Owner: "SRE <sre@spatial.properties>"`),
-			Overrides{}, `envs/dev.yaml: tags.Owner: "SRE <sre@spatial.properties>" is not an e-mail address; use a plain address such as sre@spatial.properties`},
+			Overrides{}, `envs/dev.yaml:6: tags.Owner: "SRE <sre@spatial.properties>" is not an e-mail address; use a plain address such as sre@spatial.properties`},
 		{"bucket name too long", func(s string) string { return s },
 			Overrides{Org: "spatialproperties-platform-engineering"},
 			`ORG (overrides org in envs/dev.yaml): derived S3 bucket name "spatial-packs-spatialproperties-platform-engineering-dev-ap-southeast-2" is 71 characters; AWS allows 63: shorten org`},
 		{"uppercase org", replace("org: spatialprops", "org: SpatialProps"),
-			Overrides{}, `envs/dev.yaml: org: "SpatialProps" must be lowercase letters, digits and inner hyphens (it is part of S3 bucket names), e.g. spatialprops`},
+			Overrides{}, `envs/dev.yaml:2: org: "SpatialProps" must be lowercase letters, digits and inner hyphens (it is part of S3 bucket names), e.g. spatialprops`},
 		{"bad region override", func(s string) string { return s },
-			Overrides{Region: "sydney"}, `AWS_REGION (overrides region in envs/dev.yaml): "sydney" is not an AWS region name; use e.g. ap-southeast-2`},
+			Overrides{Region: "sydney"}, `AWS_REGION (overrides region in envs/dev.yaml): "sydney" is not an AWS region; use e.g. ap-southeast-2 (the region list of github.com/aws/aws-sdk-go-v2 v1.48.0)`},
 		{"env does not match file", replace("env: dev", "env: prod"),
-			Overrides{}, `envs/dev.yaml: env: "prod" does not match the file name; set env: dev`},
+			Overrides{}, `envs/dev.yaml:3: env: "prod" does not match the file name; set env: dev`},
 		{"node group out of range", replace("cluster:\n", "cluster:\n  nodeGroup: {minSize: 4, desiredSize: 3, maxSize: 6}\n"),
-			Overrides{}, `envs/dev.yaml: cluster.nodeGroup.desiredSize: 3 must lie between minSize 4 and maxSize 6`},
+			Overrides{}, `envs/dev.yaml:13: cluster.nodeGroup.desiredSize: 3 must lie between minSize 4 and maxSize 6`},
 		{"lifecycle order", replace("cicd:", "storage: {noncurrentIADays: 30, noncurrentGlacierIRDays: 20}\ncicd:"),
-			Overrides{}, `envs/dev.yaml: storage.noncurrentGlacierIRDays: 20 must be greater than noncurrentIADays (30)`},
+			Overrides{}, `envs/dev.yaml:15: storage.noncurrentGlacierIRDays: 20 must be greater than noncurrentIADays (30)`},
 		{"explicit zero node count", replace("cluster:\n", "cluster:\n  nodeGroup: {minSize: 0}\n"),
-			Overrides{}, `envs/dev.yaml: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`},
+			Overrides{}, `envs/dev.yaml:13: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`},
 		{"trailing dot", replace("domain: spatial.properties", "domain: spatial.properties."),
-			Overrides{}, `envs/dev.yaml: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
+			Overrides{}, `envs/dev.yaml:5: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
 		{"dev without any receiver", replace("alerting: {allowNullReceiver: true}", "alerting: {}"),
-			Overrides{}, `envs/dev.yaml: observability.alerting: names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn, or allowNullReceiver: true to accept that in dev (see docs/observability.md#alert-routing)`},
+			Overrides{}, `envs/dev.yaml:17: observability.alerting: names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn, or allowNullReceiver: true to accept that in dev (see docs/observability.md#alert-routing)`},
 		{"null receiver next to a real one", replace("alerting: {allowNullReceiver: true}", "alerting: {allowNullReceiver: true, pagerDuty: true}"),
-			Overrides{}, `envs/dev.yaml: observability.alerting.allowNullReceiver: is true while a receiver is named; remove it so nobody mistakes which one applies`},
+			Overrides{}, `envs/dev.yaml:17: observability.alerting.allowNullReceiver: is true while a receiver is named; remove it so nobody mistakes which one applies`},
 		{"slack channel without #", replace("alerting: {allowNullReceiver: true}", "alerting: {slackChannel: alerts}"),
-			Overrides{}, `envs/dev.yaml: observability.alerting.slackChannel: "alerts" is not a Slack channel; use e.g. "#spatialprops-dev-alerts"`},
+			Overrides{}, `envs/dev.yaml:17: observability.alerting.slackChannel: "alerts" is not a Slack channel; use e.g. "#spatialprops-dev-alerts"`},
 		{"fifo sns topic", replace("alerting: {allowNullReceiver: true}", "alerting: {snsTopicArn: 'arn:aws:sns:ap-southeast-2:111122223333:alerts.fifo'}"),
-			Overrides{}, `envs/dev.yaml: observability.alerting.snsTopicArn: "arn:aws:sns:ap-southeast-2:111122223333:alerts.fifo" is not the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>; FIFO topics cannot take alerts)`},
+			Overrides{}, `envs/dev.yaml:17: observability.alerting.snsTopicArn: "arn:aws:sns:ap-southeast-2:111122223333:alerts.fifo" is not the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>; FIFO topics cannot take alerts)`},
 		{"loki keeps logs too long", replace("observability:\n", "observability:\n  lokiRetentionDays: 400\n"),
-			Overrides{}, `envs/dev.yaml: observability.lokiRetentionDays: 400 must be between 1 and 365 days; Loki deletes whole days of logs, and the volume must hold them (e.g. 14 in dev, 30 in prod)`},
+			Overrides{}, `envs/dev.yaml:17: observability.lokiRetentionDays: 400 must be between 1 and 365 days; Loki deletes whole days of logs, and the volume must hold them (e.g. 14 in dev, 30 in prod)`},
 		{"loki volume too large", replace("observability:\n", "observability:\n  lokiStorageGi: 20000\n"),
-			Overrides{}, `envs/dev.yaml: observability.lokiStorageGi: 20000 must be between 1 and 16384 Gi`},
+			Overrides{}, `envs/dev.yaml:17: observability.lokiStorageGi: 20000 must be between 1 and 16384 Gi`},
 		{"unknown key", replace("domain:", "domian: x\ndomain:"),
-			Overrides{}, `envs/dev.yaml: line 5: field domian not found in type envs.Config: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
+			Overrides{}, `envs/dev.yaml:5: domian: unknown key; did you mean domain? (keys are case-sensitive)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -202,8 +204,8 @@ func TestEveryProblemIsReportedOnce(t *testing.T) {
 	require.Error(t, err)
 	lines := strings.Split(err.Error(), "\n")
 	assert.Equal(t, []string{
-		`envs/dev.yaml: tags.Owner: "nobody" is not an e-mail address; use a plain address such as sre@spatial.properties`,
-		`envs/dev.yaml: network.natMode: "double" is not a NAT mode; use "single" (dev) or "per-az" (production)`,
+		`envs/dev.yaml:6: tags.Owner: "nobody" is not an e-mail address; use a plain address such as sre@spatial.properties`,
+		`envs/dev.yaml:10: network.natMode: "double" is not a NAT mode; use "single" (dev) or "per-az" (production)`,
 	}, lines)
 }
 
@@ -222,21 +224,21 @@ func TestPublicEndpointGuard(t *testing.T) {
 		want               []string
 	}{
 		{"prod refuses a public endpoint", "prod", "endpointPublicAccess: true\n  publicAccessCidrs: [203.0.113.0/24]", []string{
-			`envs/prod.yaml: cluster.endpointPublicAccess: is true; prod's API endpoint is private-only (reach it through the VPN or runners in the VPC): set endpointPublicAccess: false`,
-			`envs/prod.yaml: cluster.publicAccessCidrs: lists 1 block(s), but prod has no public API endpoint; remove publicAccessCidrs`}},
+			`envs/prod.yaml:13: cluster.endpointPublicAccess: is true; prod's API endpoint is private-only (reach it through the VPN or runners in the VPC): set endpointPublicAccess: false`,
+			`envs/prod.yaml:14: cluster.publicAccessCidrs: lists 1 block(s), but prod has no public API endpoint; remove publicAccessCidrs`}},
 		{"prod refuses ignored CIDRs too", "prod", "endpointPublicAccess: false\n  publicAccessCidrs: [0.0.0.0/1, 128.0.0.0/1]", []string{
-			`envs/prod.yaml: cluster.publicAccessCidrs: lists 2 block(s), but prod has no public API endpoint; remove publicAccessCidrs`}},
+			`envs/prod.yaml:14: cluster.publicAccessCidrs: lists 2 block(s), but prod has no public API endpoint; remove publicAccessCidrs`}},
 		{"staging refuses the whole internet", "staging", "publicAccessCidrs: [0.0.0.0/0]", []string{
-			`envs/staging.yaml: cluster.publicAccessCidrs[0]: "0.0.0.0/0" opens the staging API to the whole internet; list your office or VPN egress blocks instead`}},
+			`envs/staging.yaml:13: cluster.publicAccessCidrs[0]: "0.0.0.0/0" opens the staging API to the whole internet; list your office or VPN egress blocks instead`}},
 		{"two halves are the whole internet", "dev", "publicAccessCidrs: [0.0.0.0/1, 128.0.0.0/1]", []string{
-			`envs/dev.yaml: cluster.publicAccessCidrs: together cover 3702390784 public addresses, more than one /16 (65536); list narrower office or VPN blocks, or set a smaller cluster.publicAccessWidestPrefix (a wider limit) with a recorded reason`}},
+			`envs/dev.yaml:13: cluster.publicAccessCidrs: together cover 3702390784 public addresses, more than one /16 (65536); list narrower office or VPN blocks, or set a smaller cluster.publicAccessWidestPrefix (a wider limit) with a recorded reason`}},
 		{"adjacent /17s add up", "staging", "publicAccessCidrs: [198.51.0.0/17, 198.51.128.0/17, 198.52.0.0/24]", []string{
-			`envs/staging.yaml: cluster.publicAccessCidrs: together cover 65792 public addresses, more than one /16 (65536); list narrower office or VPN blocks, or set a smaller cluster.publicAccessWidestPrefix (a wider limit) with a recorded reason`}},
+			`envs/staging.yaml:13: cluster.publicAccessCidrs: together cover 65792 public addresses, more than one /16 (65536); list narrower office or VPN blocks, or set a smaller cluster.publicAccessWidestPrefix (a wider limit) with a recorded reason`}},
 		{"a wider limit is a recorded choice", "dev", "publicAccessCidrs: [198.0.0.0/12]\n  publicAccessWidestPrefix: 12", nil},
 		{"the limit has a floor", "dev", "publicAccessWidestPrefix: 4", []string{
-			`envs/dev.yaml: cluster.publicAccessWidestPrefix: 4 must be between 8 and 32 (a prefix length; the default 16 allows one /16 of public addresses)`}},
+			`envs/dev.yaml:14: cluster.publicAccessWidestPrefix: 4 must be between 8 and 32 (a prefix length; the default 16 allows one /16 of public addresses)`}},
 		{"IPv6 is not accepted by EKS", "dev", "publicAccessCidrs: [2001:db8::/32]", []string{
-			`envs/dev.yaml: cluster.publicAccessCidrs[0]: "2001:db8::/32" is not an IPv4 CIDR block, e.g. 203.0.113.0/24`}},
+			`envs/dev.yaml:13: cluster.publicAccessCidrs[0]: "2001:db8::/32" is not an IPv4 CIDR block, e.g. 203.0.113.0/24`}},
 		// Private space cannot reach a public endpoint, so it opens nothing.
 		{"private ranges do not count", "dev", "publicAccessCidrs: [10.0.0.0/8, 172.16.0.0/12, 203.0.113.0/24]", nil},
 		{"one /16 is allowed", "staging", "publicAccessCidrs: [198.51.0.0/16]", nil},
@@ -276,15 +278,15 @@ func TestPublicAddressesCountsTheUnion(t *testing.T) {
 // records must all see the same name, so the file must say it exactly.
 func TestDomainsAreRefusedUnlessExact(t *testing.T) {
 	cases := []struct{ domain, cdn, want string }{
-		{"spatial.properties.", "", `envs/dev.yaml: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
-		{"Spatial.Properties", "", `envs/dev.yaml: domain: "Spatial.Properties" has uppercase letters; write it in lowercase: spatial.properties`},
-		{"spatial..properties", "", `envs/dev.yaml: domain: "spatial..properties" has an empty label (a leading dot or two dots in a row); remove the extra dot`},
-		{".spatial.properties", "", `envs/dev.yaml: domain: ".spatial.properties" has an empty label (a leading dot or two dots in a row); remove the extra dot`},
-		{"spatial_props.io", "", `envs/dev.yaml: domain: "spatial_props.io" has the label "spatial_props"; each label is 1 to 63 lowercase letters, digits and inner hyphens`},
-		{"localhost", "", `envs/dev.yaml: domain: "localhost" must be a DNS domain you control, e.g. spatial.properties`},
-		{"spatial.properties", "cdn.spatial.properties.", `envs/dev.yaml: cdn.domain: "cdn.spatial.properties." ends with a dot; write it without the trailing dot: cdn.spatial.properties`},
-		{"spatial.properties", "CDN.spatial.properties", `envs/dev.yaml: cdn.domain: "CDN.spatial.properties" has uppercase letters; write it in lowercase: cdn.spatial.properties`},
-		{"spatial.properties", "cdn.example.com", `envs/dev.yaml: cdn.domain: "cdn.example.com" is not inside the domain "spatial.properties", so its certificate cannot be validated in that zone`},
+		{"spatial.properties.", "", `envs/dev.yaml:5: domain: "spatial.properties." ends with a dot; write it without the trailing dot: spatial.properties`},
+		{"Spatial.Properties", "", `envs/dev.yaml:5: domain: "Spatial.Properties" has uppercase letters; write it in lowercase: spatial.properties`},
+		{"spatial..properties", "", `envs/dev.yaml:5: domain: "spatial..properties" has an empty label (a leading dot or two dots in a row); remove the extra dot`},
+		{".spatial.properties", "", `envs/dev.yaml:5: domain: ".spatial.properties" has an empty label (a leading dot or two dots in a row); remove the extra dot`},
+		{"spatial_props.io", "", `envs/dev.yaml:5: domain: "spatial_props.io" has the label "spatial_props"; each label is 1 to 63 lowercase letters, digits and inner hyphens`},
+		{"localhost", "", `envs/dev.yaml:5: domain: "localhost" must be a DNS domain you control, e.g. spatial.properties`},
+		{"spatial.properties", "cdn.spatial.properties.", `envs/dev.yaml:15: cdn.domain: "cdn.spatial.properties." ends with a dot; write it without the trailing dot: cdn.spatial.properties`},
+		{"spatial.properties", "CDN.spatial.properties", `envs/dev.yaml:15: cdn.domain: "CDN.spatial.properties" has uppercase letters; write it in lowercase: cdn.spatial.properties`},
+		{"spatial.properties", "cdn.example.com", `envs/dev.yaml:15: cdn.domain: "cdn.example.com" is not inside the domain "spatial.properties", so its certificate cannot be validated in that zone`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.domain+" "+tc.cdn, func(t *testing.T) {
@@ -312,7 +314,7 @@ func TestExplicitZeroIsNeverReplacedByADefault(t *testing.T) {
 			}
 			cfg, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, f.path, zero)), Overrides{})
 			if err != nil {
-				assert.Contains(t, err.Error(), "envs/dev.yaml: "+f.path+": ", "the error names the field the file set")
+				assert.Regexp(t, `(^|\n)envs/dev\.yaml:\d+: `+regexp.QuoteMeta(f.path)+": ", err.Error(), "the error names the line and the field the file set")
 				return
 			}
 			assert.True(t, fieldByPath(reflect.ValueOf(cfg).Elem(), f.path).IsZero(), "%s: 0 was replaced by a default", f.path)
@@ -323,7 +325,7 @@ func TestExplicitZeroIsNeverReplacedByADefault(t *testing.T) {
 func TestExplicitZeroMinSizeIsRefused(t *testing.T) {
 	_, err := Parse("envs/dev.yaml", []byte(withValue(t, validDev, "cluster.nodeGroup.minSize", "0")), Overrides{})
 	require.Error(t, err)
-	assert.Equal(t, `envs/dev.yaml: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`, err.Error())
+	assert.Equal(t, `envs/dev.yaml:15: cluster.nodeGroup.minSize: 0 must be at least 1 so system pods (CoreDNS, the autoscaler) always have a node; set 1 or more, or leave it out for the default 2`, err.Error())
 }
 
 func TestKeyWithoutValueMeansDefault(t *testing.T) {
@@ -356,13 +358,13 @@ func TestYAMLErrorsPointAtTheCause(t *testing.T) {
 	require.Equal(t, "domain: spatial.properties", strings.Split(string(shipped), "\n")[5], "the fixture edits line 6")
 	cases := []struct{ name, from, to, want string }{
 		{"unclosed double quote on line 6", "domain: spatial.properties", `domain: "spatial.properties`,
-			`envs/dev.yaml: line 6: domain: the " opened here is not closed on this line; close it (the YAML parser gave up later: line 2: did not find expected key)`},
+			`envs/dev.yaml:6: domain: the " opened here is not closed on this line; close it (the YAML parser gave up later: line 2: did not find expected key)`},
 		{"unclosed single quote", "  natMode: single", "  natMode: 'single",
-			`envs/dev.yaml: line 16: network.natMode: the ' opened here is not closed on this line; close it (the YAML parser gave up later: line 11: did not find expected key)`},
+			`envs/dev.yaml:16: network.natMode: the ' opened here is not closed on this line; close it (the YAML parser gave up later: line 11: did not find expected key)`},
 		{"bad indentation names the key", "  flowLogRetentionDays: 30", "   flowLogRetentionDays: 30",
-			`envs/dev.yaml: line 17: network.flowLogRetentionDays: mapping values are not allowed in this context: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
+			`envs/dev.yaml:17: network.flowLogRetentionDays: mapping values are not allowed in this context: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)`},
 		{"wrong type names the key", "    minSize: 2", "    minSize: two",
-			"envs/dev.yaml: line 32: cluster.nodeGroup.minSize: cannot unmarshal !!str `two` into int: fix the YAML (keys are case-sensitive; see envs/config.go for the schema)"},
+			`envs/dev.yaml:32: cluster.nodeGroup.minSize: "two" is not a whole number`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -451,11 +453,11 @@ func TestAlertsMustReachPeopleOutsideDev(t *testing.T) {
 
 		_, err := Parse(file, []byte(replace("alerting: {allowNullReceiver: true}", "alerting: {}")(base)), Overrides{})
 		require.Error(t, err)
-		assert.Equal(t, file+`: observability.alerting: names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn (see docs/observability.md#alert-routing)`, err.Error())
+		assert.Equal(t, file+`:17: observability.alerting: names no receiver, so alerts would notify no one; set slackChannel, pagerDuty or snsTopicArn (see docs/observability.md#alert-routing)`, err.Error())
 
 		_, err = Parse(file, []byte(base), Overrides{})
 		require.Error(t, err)
-		assert.Equal(t, file+`: observability.alerting.allowNullReceiver: is allowed only in `+"dev; "+env+` alerts must reach people: set slackChannel, pagerDuty or snsTopicArn (see docs/observability.md#alert-routing)`, err.Error())
+		assert.Equal(t, file+`:17: observability.alerting.allowNullReceiver: is allowed only in `+"dev; "+env+` alerts must reach people: set slackChannel, pagerDuty or snsTopicArn (see docs/observability.md#alert-routing)`, err.Error())
 
 		cfg, err := Parse(file, []byte(replace("alerting: {allowNullReceiver: true}", "alerting: {snsTopicArn: 'arn:aws:sns:ap-southeast-2:111122223333:spatialprops-alerts'}")(base)), Overrides{})
 		require.NoError(t, err, "an SNS topic alone is a real receiver")
@@ -501,11 +503,11 @@ func TestControlPlaneLogTypes(t *testing.T) {
 	assert.Equal(t, EKSLogTypes, cfg.Cluster.LogTypes)
 
 	_, err = Parse("envs/staging.yaml", []byte(strings.Replace(staging, "cluster:\n", "cluster:\n  logTypes: [api, audit, authenticator]\n", 1)), Overrides{})
-	require.EqualError(t, err, "envs/staging.yaml: cluster.logTypes: is missing controllerManager; staging must ship all five control-plane logs (api, audit, authenticator, controllerManager, scheduler), or leave logTypes out\n"+
-		"envs/staging.yaml: cluster.logTypes: is missing scheduler; staging must ship all five control-plane logs (api, audit, authenticator, controllerManager, scheduler), or leave logTypes out")
+	require.EqualError(t, err, "envs/staging.yaml:13: cluster.logTypes: is missing controllerManager; staging must ship all five control-plane logs (api, audit, authenticator, controllerManager, scheduler), or leave logTypes out\n"+
+		"envs/staging.yaml:13: cluster.logTypes: is missing scheduler; staging must ship all five control-plane logs (api, audit, authenticator, controllerManager, scheduler), or leave logTypes out")
 
 	_, err = Parse("envs/dev.yaml", []byte(strings.Replace(validDev, "cluster:\n", "cluster:\n  logTypes: [api, kubelet]\n", 1)), Overrides{})
-	require.EqualError(t, err, `envs/dev.yaml: cluster.logTypes[1]: "kubelet" is not an EKS log type; use api, audit, authenticator, controllerManager, scheduler`)
+	require.EqualError(t, err, `envs/dev.yaml:13: cluster.logTypes[1]: "kubelet" is not an EKS log type; use api, audit, authenticator, controllerManager, scheduler`)
 }
 
 func TestAccountBaselineDefaultsToTheLandingZone(t *testing.T) {
@@ -514,3 +516,85 @@ func TestAccountBaselineDefaultsToTheLandingZone(t *testing.T) {
 	assert.False(t, cfg.AccountBaseline.Create, "CloudTrail, GuardDuty and Config come from the organization by default")
 	assert.Equal(t, DefaultBaselineDays, cfg.AccountBaseline.RetentionDays)
 }
+
+func TestNodeCapacity(t *testing.T) {
+	// GIVEN the shipped files THEN dev runs on Spot across several pools,
+	// and staging and prod on on-demand nodes (docs/cost.md says why).
+	for env, want := range map[string]string{"dev": CapacitySpot, "staging": CapacityOnDemand, "prod": CapacityOnDemand} {
+		cfg, err := Load(env, Overrides{})
+		require.NoError(t, err)
+		assert.Equal(t, want, cfg.Cluster.NodeGroup.CapacityType, env)
+		assert.Nil(t, cfg.Cluster.NodeGroup.WorkingHours, "%s ships with nodes around the clock", env)
+	}
+	dev, err := Load("dev", Overrides{})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, len(dev.Cluster.NodeGroup.InstanceTypes), MinSpotInstanceTypes)
+
+	// A file that names nothing gets on-demand nodes.
+	cfg, err := Parse("envs/dev.yaml", []byte(validDev), Overrides{})
+	require.NoError(t, err)
+	assert.Equal(t, CapacityOnDemand, cfg.Cluster.NodeGroup.CapacityType)
+
+	// WHEN working hours are set THEN the two cron expressions follow them.
+	cfg, err = Parse("envs/dev.yaml", []byte(replace("cluster:\n",
+		"cluster:\n  nodeGroup:\n    workingHours: {timeZone: Australia/Perth, start: \"07:30\", end: \"19:00\"}\n")(validDev)), Overrides{})
+	require.NoError(t, err)
+	up, down := cfg.Cluster.NodeGroup.WorkingHours.Recurrences()
+	assert.Equal(t, "30 7 * * MON,TUE,WED,THU,FRI", up)
+	assert.Equal(t, "0 19 * * MON,TUE,WED,THU,FRI", down)
+}
+
+func TestNodeCapacityRefusals(t *testing.T) {
+	nodeGroup := func(yaml string) func(string) string {
+		return replace("cluster:\n", "cluster:\n  nodeGroup:\n"+yaml)
+	}
+	cases := []struct {
+		name string
+		file string
+		edit func(string) string
+		want string
+	}{
+		{"unknown capacity type", "dev", nodeGroup("    capacityType: spot\n"),
+			`envs/dev.yaml: cluster.nodeGroup.capacityType: "spot" is not a capacity type; use ON_DEMAND or SPOT`},
+		{"spot with one type", "dev", nodeGroup("    capacityType: SPOT\n    instanceTypes: [m6i.large]\n"),
+			`envs/dev.yaml: cluster.nodeGroup.instanceTypes: lists 1 type(s); Spot needs at least 2 of the same size (e.g. m6i.large, m6a.large, m5.large) so one reclaimed capacity pool does not empty the group`},
+		{"bad time zone", "dev", nodeGroup("    workingHours: {timeZone: Perth, start: \"07:00\", end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.timeZone: "Perth" is not an IANA time zone name; use e.g. Australia/Perth or Australia/Sydney`},
+		{"missing time zone", "dev", nodeGroup("    workingHours: {start: \"07:00\", end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.timeZone: is missing; name the IANA time zone the hours are in, e.g. Australia/Perth`},
+		{"end before start", "dev", nodeGroup("    workingHours: {timeZone: Australia/Perth, start: \"19:00\", end: \"07:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.end: 07:00 is not after start 19:00; nodes run from start to end of the same day`},
+		{"twelve-hour clock", "dev", nodeGroup("    workingHours: {timeZone: Australia/Perth, start: 7am, end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.start: "7am" is not a 24-hour time HH:MM, e.g. "07:00"`},
+		{"unknown day", "dev", nodeGroup("    workingHours: {timeZone: Australia/Perth, days: [MON, Tuesday], start: \"07:00\", end: \"19:00\"}\n"),
+			`envs/dev.yaml: cluster.nodeGroup.workingHours.days[1]: "Tuesday" must be one of SUN MON TUE WED THU FRI SAT, each listed once`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("envs/dev.yaml", []byte(tc.edit(validDev)), Overrides{})
+			require.Error(t, err)
+			assert.Equal(t, tc.want, withoutLine(err.Error()), "the refusal names the file, its line and the field")
+		})
+	}
+
+	// Outside dev: no Spot in prod, no working hours in staging or prod.
+	prod, err := os.ReadFile("prod.yaml")
+	require.NoError(t, err)
+	_, err = Parse("envs/prod.yaml", []byte(replace("    minSize: 3\n", "    minSize: 3\n    capacityType: SPOT\n")(string(prod))), Overrides{})
+	require.Error(t, err)
+	assert.Contains(t, withoutLine(err.Error()), "envs/prod.yaml: cluster.nodeGroup.capacityType: SPOT is not allowed in prod")
+	staging, err := os.ReadFile("staging.yaml")
+	require.NoError(t, err)
+	_, err = Parse("envs/staging.yaml", []byte(replace("    maxSize: 6\n",
+		"    maxSize: 6\n    workingHours: {timeZone: Australia/Perth, start: \"07:00\", end: \"19:00\"}\n")(string(staging))), Overrides{})
+	require.Error(t, err)
+	assert.NotEqual(t, err.Error(), withoutLine(err.Error()), "the refusal names its line")
+	assert.Equal(t, "envs/staging.yaml: cluster.nodeGroup.workingHours: is allowed only in dev; staging nodes must run around the clock (alerts, devices and rehearsals need them)", withoutLine(err.Error()))
+}
+
+// lineRef is the ":<line>" after an env file's name in a refusal.
+var lineRef = regexp.MustCompile(`(envs/[a-z]+\.yaml):[0-9]+:`)
+
+// withoutLine drops the line numbers from a refusal, for tests whose edit
+// moves lines; it fails to change a refusal that names none.
+func withoutLine(msg string) string { return lineRef.ReplaceAllString(msg, "$1:") }

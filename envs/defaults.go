@@ -44,15 +44,17 @@ var DevEKSLogTypes = []string{"api", "audit", "authenticator"}
 const MinPublicAccessPrefix = 8
 
 // DefaultServices are the guide's three ECR repositories plus the services
-// of the edge additions: the DTN gateway and the two uplink adapters, and
-// the beacon registry's API, admin UI and rotation job, and crl-sync (the
-// presigner trust store's revocation list).
+// of the edge additions: the DTN gateway and the two uplink adapters, the
+// beacon registry's API, admin UI and rotation job, crl-sync (the presigner
+// trust store's revocation list), device enrollment, the CDN presigner and
+// the replay detector (edge-sync).
 var DefaultServices = []string{"pack-service", "frontend", "mcp-gateway", "dtn-gateway", "uplink-satellite", "uplink-lpwan",
-	"beacons", "beacons-admin", "beacon-rotate", "crl-sync"}
+	"beacons", "beacons-admin", "beacon-rotate", "crl-sync", "device-enrollment", "cdn-presigner", "edge-sync"}
 
 // applyDefaults fills zero values. Parse then decodes the file over the
 // result, so a value the file sets (even 0 or "") is never replaced.
 func applyDefaults(c *Config) {
+	applyProdDefaults(c)
 	n := &c.Network
 	setStr(&n.NatMode, DefaultNatMode)
 	setInt(&n.FlowLogRetentionDays, DefaultFlowLogRetentionDays)
@@ -75,6 +77,7 @@ func applyDefaults(c *Config) {
 	if len(g.InstanceTypes) == 0 {
 		g.InstanceTypes = []string{DefaultInstanceType}
 	}
+	setStr(&g.CapacityType, CapacityOnDemand)
 	setInt(&g.MinSize, DefaultMinSize)
 	setInt(&g.DesiredSize, DefaultDesiredSize)
 	setInt(&g.MaxSize, DefaultMaxSize)
@@ -124,6 +127,7 @@ func applyDefaults(c *Config) {
 	defaultMarketplace(c)
 	defaultWorkloadRepositories(c)
 	applyIdentityDefaults(c)
+	applyBackupDefaults(c)
 }
 
 func setStr(p *string, v string) {

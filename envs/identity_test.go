@@ -47,7 +47,7 @@ func TestIdentityShortLivedModeCapsDeviceCertificatesAtSevenDays(t *testing.T) {
 	require.NoError(t, err)
 	_, err = Parse("envs/dev.yaml", []byte(withValue(t, doc, "identity.deviceCertDays", "8")), Overrides{})
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "envs/dev.yaml: identity.deviceCertDays: 8 must be between 1 and 7 days with deviceCAMode SHORT_LIVED_CERTIFICATE")
+	assert.Regexp(t, `^envs/dev.yaml:\d+: identity.deviceCertDays: 8 must be between 1 and 7 days with deviceCAMode SHORT_LIVED_CERTIFICATE`, err.Error())
 }
 
 func TestIdentityExplicitValuesAreKept(t *testing.T) {
@@ -63,7 +63,7 @@ func TestIdentityExplicitValuesAreKept(t *testing.T) {
 
 func TestIdentityBadValuesAreRefused(t *testing.T) {
 	for _, tc := range []struct{ path, value, want string }{
-		{"identity.deviceCertDays", "31", "envs/dev.yaml: identity.deviceCertDays: 31 must be between 1 and 30 days"},
+		{"identity.deviceCertDays", "31", "envs/dev.yaml:18: identity.deviceCertDays: 31 must be between 1 and 30 days"},
 		{"identity.deviceCertDays", "365", "identity.deviceCertDays: 365 must be between 1 and 30"},
 		{"identity.deviceCertDays", "0", "identity.deviceCertDays: 0 must be between 1 and 30"},
 		{"identity.deviceCertDays", "-1", "identity.deviceCertDays: -1 must be between 1 and 30"},

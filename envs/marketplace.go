@@ -47,12 +47,13 @@ func (m Marketplace) UsesBillingStub() bool { return m.BillingConnectorSecret ==
 var secretNameRe = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]{1,512}$`)
 
 // MarketplaceServices get ECR repositories (cicd.services) when the
-// marketplace is on; billing-stub only in dev, where it runs.
+// marketplace is on (the api, the storefront and the provenance gate);
+// billing-stub only in dev, where it runs.
 func (c *Config) MarketplaceServices() []string {
 	if !c.Marketplace.Enabled {
 		return nil
 	}
-	out := []string{"marketplace-api", "marketplace-ui"}
+	out := []string{"marketplace-api", "marketplace-ui", "provenance-gate"}
 	if c.Marketplace.UsesBillingStub() {
 		out = append(out, "billing-stub")
 	}
@@ -86,8 +87,5 @@ func validateMarketplace(p *problems, c *Config, env string) {
 		p.add("marketplace.billingConnectorSecret", "%q is not a Secrets Manager secret name; give the name (letters, digits, /_+=.@-), not an ARN or a value", name)
 	case strings.HasPrefix(name, c.Org+"/") || strings.HasPrefix(name, "/"):
 		p.add("marketplace.billingConnectorSecret", "%q must be relative to %s/%s/ (the stacks add the prefix); write e.g. billing-connector", name, c.Org, env)
-	}
-	if m.EnableWAF != nil && !*m.EnableWAF && c.IsProd() {
-		p.add("marketplace.enableWaf", "is false in prod; the public storefront must sit behind a web ACL, remove the key or set it true")
 	}
 }

@@ -59,7 +59,7 @@ func TestMarketplaceConnectorSecretRules(t *testing.T) {
 
 	_, err = parseShipped(t, "prod", func(s string) string { return s + "  enableWaf: false\n" })
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "marketplace.enableWaf: is false in prod")
+	assert.Contains(t, err.Error(), "marketplace.enableWaf: is false; prod's public storefront always sits behind a web ACL")
 
 	_, err = parseShipped(t, "staging", func(s string) string { return s + "  enableWaf: false\n" })
 	require.NoError(t, err, "staging may switch its storefront WAF off")

@@ -21,11 +21,11 @@ func TestP2PBridgeIsOffByDefaultWithBoundedLimits(t *testing.T) {
 func TestBadP2PBridgeConfigNamesTheField(t *testing.T) {
 	cases := map[string]struct{ block, want string }{
 		"plain-text hub": {"  p2pBridge:\n    enabled: true\n    hubURL: nats://hub:7422\n    credentialsSecret: x\n",
-			`envs/dev.yaml: edge.p2pBridge.hubURL: "nats://hub:7422" must be a tls:// URL`},
+			`envs/dev.yaml:22: edge.p2pBridge.hubURL: "nats://hub:7422" must be a tls:// URL`},
 		"no creds": {"  p2pBridge:\n    enabled: true\n    hubURL: tls://hub:7422\n",
-			`envs/dev.yaml: edge.p2pBridge.credentialsSecret: set the Secrets Manager secret`},
+			`envs/dev.yaml:20: edge.p2pBridge.credentialsSecret: set the Secrets Manager secret`},
 		"payload over the envelope": {"  p2pBridge:\n    limits:\n      maxPayloadBytes: 60000\n",
-			`envs/dev.yaml: edge.p2pBridge.limits.maxPayloadBytes: 60000 must be between 1 and 51200`},
+			`envs/dev.yaml:22: edge.p2pBridge.limits.maxPayloadBytes: 60000 must be between 1 and 51200`},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -71,7 +71,7 @@ func publicAddresses(blocks []netip.Prefix) uint64 {
 }
 
 // validatePublicAccess guards the EKS API endpoint. prod has no public
-// endpoint at all. Elsewhere the listed blocks must be IPv4 CIDRs (EKS
+// endpoint at all (a prod invariant). Elsewhere the listed blocks must be IPv4 CIDRs (EKS
 // accepts no others), none may be the whole internet, and together they may
 // cover at most as many public addresses as one /publicAccessWidestPrefix.
 func validatePublicAccess(p *problems, c *Config) {
@@ -81,13 +81,7 @@ func validatePublicAccess(p *problems, c *Config) {
 			k.PublicAccessWidestPrefix, MinPublicAccessPrefix, DefaultPublicAccessPrefix, DefaultPublicAccessPrefix)
 	}
 	if c.IsProd() {
-		if *k.EndpointPublicAccess {
-			p.add("cluster.endpointPublicAccess", "is true; prod's API endpoint is private-only (reach it through the VPN or runners in the VPC): set endpointPublicAccess: false")
-		}
-		if len(k.PublicAccessCidrs) > 0 {
-			p.add("cluster.publicAccessCidrs", "lists %d block(s), but prod has no public API endpoint; remove publicAccessCidrs", len(k.PublicAccessCidrs))
-		}
-		return
+		return // prod has no public endpoint at all (invariants.go)
 	}
 	if *k.EndpointPublicAccess && len(k.PublicAccessCidrs) == 0 {
 		p.add("cluster.publicAccessCidrs", "is empty while endpointPublicAccess is true; list the office/VPN CIDRs allowed to reach the API")

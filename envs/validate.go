@@ -16,10 +16,8 @@ import (
 
 var (
 	slugRe    = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?$`)
-	regionRe  = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]$`)
 	azRe      = regexp.MustCompile(`^[a-z]$`)
 	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
-	versionRe = regexp.MustCompile(`^1\.[0-9]{2}$`)
 	retention = regexp.MustCompile(`^[0-9]+(d|w|y)$`)
 	roleArnRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[\w+=,.@/-]+$`)
 	channelRe = regexp.MustCompile(`^#[a-z0-9][a-z0-9._-]{0,79}$`)
@@ -33,24 +31,27 @@ var logRetentionDays = map[int]bool{1: true, 3: true, 5: true, 7: true, 14: true
 	90: true, 120: true, 150: true, 180: true, 365: true, 400: true, 545: true, 731: true, 1096: true,
 	1827: true, 2192: true, 2557: true, 2922: true, 3288: true, 3653: true}
 
-// problems collects one message per problem, each naming file and field.
+// problems collects one message per problem, each naming the file, the
+// line and the field: "envs/dev.yaml:14: network.privateSubnets[1]: ...".
+// A field the file does not write is placed at its nearest enclosing key.
 type problems struct {
-	file string
-	src  sources
+	src  *source
+	over overrides
 	errs []error
 }
 
 func (p *problems) add(field, format string, args ...any) {
-	where := p.file + ": " + field
-	if v, ok := p.src[field]; ok {
-		where = v + " (overrides " + field + " in " + p.file + ")"
+	where := p.src.at(field) + ": " + field
+	if v, ok := p.over[field]; ok {
+		where = v + " (overrides " + field + " in " + p.src.file + ")"
 	}
 	p.errs = append(p.errs, fmt.Errorf("%s: %s", where, fmt.Sprintf(format, args...)))
 }
 
 // validate checks every rule and returns all problems joined, one per line.
-func validate(c *Config, src sources) error {
-	p := &problems{file: c.file, src: src}
+func validate(c *Config, src *source, over overrides) error {
+	c.src = src
+	p := &problems{src: src, over: over}
 	want := strings.TrimSuffix(path.Base(c.file), ".yaml")
 
 	switch {
@@ -62,9 +63,7 @@ func validate(c *Config, src sources) error {
 	if !slugRe.MatchString(c.Org) {
 		p.add("org", "%q must be lowercase letters, digits and inner hyphens (it is part of S3 bucket names), e.g. spatialprops", c.Org)
 	}
-	if !regionRe.MatchString(c.Region) {
-		p.add("region", "%q is not an AWS region name; use e.g. ap-southeast-2", c.Region)
-	}
+	regionOK := validateRegion(p, c)
 	domainOK := domainProblem(c.Domain) == ""
 	if !domainOK {
 		p.add("domain", "%s", domainProblem(c.Domain))
@@ -73,8 +72,9 @@ func validate(c *Config, src sources) error {
 		p.add("accountId", "%q must be a 12-digit AWS account id, or be left out", c.AccountID)
 	}
 	validateTags(p, c)
-	validateNetwork(p, c)
-	validateCluster(p, c)
+	validateNetwork(p, c, regionOK)
+	validateCluster(p, c, regionOK)
+	validateCapacity(p, c)
 	validateStorage(p, c)
 	validateCDN(p, c, domainOK)
 	validateCICD(p, c)
@@ -83,8 +83,12 @@ func validate(c *Config, src sources) error {
 	validateMarketplace(p, c, want)
 	validateIdentity(p, c)
 	validateWorkloads(p, c)
+	validateBackup(p, c)
 	if c.AccountBaseline.RetentionDays < 1 {
 		p.add("accountBaseline.retentionDays", "%d must be at least 1", c.AccountBaseline.RetentionDays)
+	}
+	if c.Env == want { // the prod rules apply once the file is prod's
+		validateInvariants(p, c)
 	}
 	if len(p.errs) == 0 {
 		validateDerivedNames(p, c)
@@ -95,6 +99,8 @@ func validate(c *Config, src sources) error {
 func validateTags(p *problems, c *Config) {
 	if strings.TrimSpace(c.Tags.CostCenter) == "" {
 		p.add("tags.CostCenter", "is missing; every resource must carry the paying team, e.g. CostCenter: platform")
+	} else if msg := tagValueProblem(c.Tags.CostCenter); msg != "" {
+		p.add("tags.CostCenter", "%s", msg)
 	}
 	switch owner := strings.TrimSpace(c.Tags.Owner); {
 	case owner == "":
@@ -103,11 +109,13 @@ func validateTags(p *problems, c *Config) {
 		addr, err := mail.ParseAddress(owner)
 		if err != nil || addr.Address != owner || !strings.Contains(owner[strings.LastIndex(owner, "@")+1:], ".") {
 			p.add("tags.Owner", "%q is not an e-mail address; use a plain address such as sre@spatial.properties", owner)
+		} else if msg := tagValueProblem(owner); msg != "" {
+			p.add("tags.Owner", "%s", msg)
 		}
 	}
 }
 
-func validateNetwork(p *problems, c *Config) {
+func validateNetwork(p *problems, c *Config, regionOK bool) {
 	n := c.Network
 	vpc, err := netip.ParsePrefix(n.VpcCidr)
 	vpcOK := err == nil && vpc == vpc.Masked() && vpc.Addr().Is4()
@@ -128,6 +136,9 @@ func validateNetwork(p *problems, c *Config) {
 			p.add(fmt.Sprintf("network.azs[%d]", i), "%q is listed twice; each subnet pair needs its own zone", az)
 		}
 		seenAZ[az] = true
+	}
+	if regionOK {
+		validateZones(p, c)
 	}
 	if n.NatMode != NatSingle && n.NatMode != NatPerAZ {
 		p.add("network.natMode", "%q is not a NAT mode; use %q (dev) or %q (production)", n.NatMode, NatSingle, NatPerAZ)
@@ -168,11 +179,9 @@ func validateNetwork(p *problems, c *Config) {
 	}
 }
 
-func validateCluster(p *problems, c *Config) {
+func validateCluster(p *problems, c *Config, regionOK bool) {
 	k := c.Cluster
-	if !versionRe.MatchString(k.Version) {
-		p.add("cluster.version", "%q is not a Kubernetes minor version; use e.g. %s", k.Version, DefaultKubernetesVersion)
-	}
+	validateKubernetesVersion(p, k.Version)
 	if !logRetentionDays[k.LogRetentionDays] {
 		p.add("cluster.logRetentionDays", "%d is not a CloudWatch retention period; use e.g. 30, 90 or 365", k.LogRetentionDays)
 	}
@@ -212,10 +221,11 @@ func validateCluster(p *problems, c *Config) {
 	if g.DiskSizeGiB < 20 || g.DiskSizeGiB > 16384 {
 		p.add("cluster.nodeGroup.diskSizeGiB", "%d must be between 20 and 16384 GiB", g.DiskSizeGiB)
 	}
+	if len(g.InstanceTypes) == 0 {
+		p.add("cluster.nodeGroup.instanceTypes", "is empty; name at least one EC2 instance type, or leave it out for the default %s", DefaultInstanceType)
+	}
 	for i, t := range g.InstanceTypes {
-		if !strings.Contains(t, ".") {
-			p.add(fmt.Sprintf("cluster.nodeGroup.instanceTypes[%d]", i), "%q is not an EC2 instance type, e.g. m6i.large", t)
-		}
+		validateInstanceType(p, c, fmt.Sprintf("cluster.nodeGroup.instanceTypes[%d]", i), t, regionOK)
 	}
 }
 
@@ -282,10 +292,6 @@ func validateCICD(p *problems, c *Config) {
 	}
 	if ci.PlanEnvironment != "" && !slugRe.MatchString(ci.PlanEnvironment) {
 		p.add("cicd.planEnvironment", "%q must be a GitHub environment name such as %s-plan", ci.PlanEnvironment, c.Env)
-	}
-	// Only once env matches its file: a mismatch is reported on its own.
-	if c.IsProd() && path.Base(c.file) == "prod.yaml" && ci.PlanEnvironment == "" {
-		p.add("cicd.planEnvironment", "is missing; prod plans must wait for an approval, set planEnvironment: prod-plan")
 	}
 	if ci.KeepTaggedImages < 1 {
 		p.add("cicd.keepTaggedImages", "%d must be at least 1", ci.KeepTaggedImages)

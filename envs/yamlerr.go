@@ -12,45 +12,67 @@ import (
 
 const yamlFix = "fix the YAML (keys are case-sensitive; see envs/config.go for the schema)"
 
-// yamlError reports each decoding problem on its own line, prefixed with
-// the file, e.g. "envs/dev.yaml: line 5: field domian not found ...".
+// yamlError reports each decoding problem on its own line as
+// "envs/dev.yaml:5: key: what is wrong: fix".
 //
 // A syntax error is located again here because the YAML parser often
 // reports it far from its cause: a quote left open on line 6 runs on to the
 // next quote in the file, and the parser complains at line 21. So the line
-// that opened an unclosed quote is named first, with its key; otherwise the
-// parser's line is kept and the key found at that line is named.
+// that opened an unclosed quote is named first, with its key; a tab used
+// for indentation (which YAML forbids, and the parser calls "a character
+// that cannot start any token") is named as a tab; otherwise the parser's
+// line is kept and the key found at that line is named.
 func yamlError(file string, data []byte, err error) error {
 	lines := strings.Split(string(data), "\n")
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
 		errs := make([]error, 0, len(te.Errors))
 		for _, m := range te.Errors {
-			errs = append(errs, fmt.Errorf("%s: %s: %s", file, withKey(lines, m), yamlFix))
+			errs = append(errs, errors.New(withKey(file, lines, m)))
 		}
 		return errors.Join(errs...)
 	}
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if tabs := tabIndents(file, lines); tabs != nil {
+		return tabs
+	}
 	if n, key, quote := unclosedQuote(lines); n > 0 {
-		return fmt.Errorf("%s: line %d: %s: the %s opened here is not closed on this line; close it (the YAML parser gave up later: %s)",
+		return fmt.Errorf("%s:%d: %s: the %s opened here is not closed on this line; close it (the YAML parser gave up later: %s)",
 			file, n, key, quote, msg)
 	}
-	return fmt.Errorf("%s: %s: %s", file, withKey(lines, msg), yamlFix)
+	return fmt.Errorf("%s", withKey(file, lines, msg))
 }
 
-// withKey turns "line 27: cannot unmarshal ..." into "line 27:
-// cluster.nodeGroup.minSize: cannot unmarshal ...". Messages that already
-// name the key ("field domian not found") are left alone.
-func withKey(lines []string, msg string) string {
+// tabIndents reports every line indented with a tab, or nil.
+func tabIndents(file string, lines []string) error {
+	var errs []error
+	for i, l := range lines {
+		indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+		if !strings.Contains(indent, "\t") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		what := "this line"
+		if keyRe.MatchString(l) {
+			what = keyPath(lines, i)
+		}
+		errs = append(errs, fmt.Errorf("%s:%d: %s: is indented with a tab (column %d); YAML indents with spaces only: replace the tab with spaces",
+			file, i+1, what, strings.Index(l, "\t")+1))
+	}
+	return errors.Join(errs...)
+}
+
+// withKey turns "line 27: cannot unmarshal ..." into "envs/dev.yaml:27:
+// cluster.nodeGroup.minSize: cannot unmarshal ...: fix the YAML".
+func withKey(file string, lines []string, msg string) string {
 	m := lineRe.FindStringSubmatch(msg)
-	if m == nil || strings.HasPrefix(m[2], "field ") {
-		return msg
+	if m == nil {
+		return file + ": " + msg + ": " + yamlFix
 	}
 	n, _ := strconv.Atoi(m[1])
-	if key := keyAt(lines, n); key != "" {
-		return fmt.Sprintf("line %d: %s: %s", n, key, m[2])
+	if key := keyAt(lines, n); key != "" && !strings.HasPrefix(m[2], "field ") {
+		return fmt.Sprintf("%s:%d: %s: %s: %s", file, n, key, m[2], yamlFix)
 	}
-	return msg
+	return fmt.Sprintf("%s:%d: %s: %s", file, n, m[2], yamlFix)
 }
 
 var (

@@ -10,9 +10,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// beaconServices are the beacon registry charts in edge-sync: the API and
-// the admin UI run the digest-pinned placeholder until the edge team's
-// images exist; the rotation CronJob runs services/beacon-rotate.
+// beaconServices are the beacon registry charts in edge-sync: the API
+// (services/beacons), the admin UI (services/beacons-admin) and the
+// rotation CronJob (services/beacon-rotate).
 var beaconServices = []string{"beacons", "beacons-admin", "beacon-rotate"}
 
 // beaconRoles are the edge stack's IRSA roles, one per service account.
@@ -23,17 +23,7 @@ var beaconRoles = map[string]string{
 }
 
 // beaconDeployValues are what deploy-<svc>.yml sets with --set in dev.
-func beaconDeployValues(svc string) map[string]any {
-	v := deployValues(svc)
-	v["serviceAccount"] = map[string]any{"roleArn": "arn:aws:iam::111122223333:role/spatialprops-dev-" + beaconRoles[svc]}
-	if svc == "beacon-rotate" {
-		v["beaconTable"] = "spatialprops-dev-beacons"
-		v["awsRegion"] = "ap-southeast-2"
-	} else {
-		v["env"] = map[string]any{"BEACON_TABLE": "spatialprops-dev-beacons"}
-	}
-	return v
-}
+func beaconDeployValues(svc string) map[string]any { return deployValues(svc) }
 
 // renderBeacon renders svc with the workflow's values, then overrides.
 func renderBeacon(t *testing.T, svc string, overrides map[string]any) (*rendered, error) {
@@ -71,16 +61,16 @@ func TestBeaconServicesWiring(t *testing.T) {
 		require.NoError(t, err, svc)
 		env := podEnv(t, r)
 		assert.Equal(t, "spatialprops-dev-beacons", env["BEACON_TABLE"], svc)
-		assert.Equal(t, "8080", env["WHOAMI_PORT_NUMBER"], "%s: the placeholder must listen where the probes look", svc)
+		assert.Equal(t, "ap-southeast-2", env["AWS_REGION"], svc)
 		c := r.Deployment.Spec.Template.Spec.Containers[0]
 		assert.Equal(t, int32(8080), c.Ports[0].ContainerPort, svc)
 		assert.Equal(t, svc, r.Deployment.Spec.Template.Labels["app.kubernetes.io/name"], "%s: the label the NetworkPolicy selects", svc)
 		assert.Equal(t, svc, r.Deployment.Spec.Template.Labels["app.kubernetes.io/instance"], "%s: the edge stack's ALB Service selects the release too", svc)
 		assert.Equal(t, svc, r.ServiceAccount.Name, "%s: the only service account the IRSA role trusts", svc)
-		assert.Equal(t, "arn:aws:iam::111122223333:role/spatialprops-dev-"+beaconRoles[svc], r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"], svc)
+		assert.Equal(t, "arn:aws:iam::111122223333:role/workload/spatialprops-dev-"+beaconRoles[svc], r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"], svc)
 		assert.Equal(t, svc, r.Deployment.Spec.Template.Spec.ServiceAccountName, svc)
 		assert.Nil(t, r.Ingress, "%s: no chart Ingress (the UI's internal ALB is the edge stack's)", svc)
-		assert.Nil(t, r.ServiceMonitor, "%s: the placeholder serves no metrics", svc)
+		assert.NotNil(t, r.ServiceMonitor, "%s: beacons_* series are scraped from the kit's metrics port", svc)
 		assert.Equal(t, svc, r.Service.Name, svc)
 		assert.Equal(t, int32(80), r.Service.Spec.Ports[0].Port, svc)
 		require.NotNil(t, c.SecurityContext)
@@ -121,7 +111,7 @@ func TestBeaconRotateCronJob(t *testing.T) {
 	assert.Equal(t, "beacon-rotate", job.Template.Labels["app.kubernetes.io/name"])
 	assert.Equal(t, "beacon-rotate", pod.ServiceAccountName, "the only service account irsa-beacon-rotate trusts")
 	assert.Equal(t, "beacon-rotate", r.ServiceAccount.Name)
-	assert.Equal(t, "arn:aws:iam::111122223333:role/spatialprops-dev-irsa-beacon-rotate", r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"])
+	assert.Equal(t, "arn:aws:iam::111122223333:role/workload/spatialprops-dev-irsa-beacon-rotate", r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"])
 	require.NotNil(t, pod.AutomountServiceAccountToken)
 	assert.False(t, *pod.AutomountServiceAccountToken, "the job never calls the Kubernetes API")
 

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -42,14 +43,29 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-var services = []string{"pack-service", "frontend", "mcp-gateway", "marketplace-api", "marketplace-ui", "billing-stub"}
+// services are the charts of the Go services on the service kit (each a
+// Deployment on the library chart, /metrics on the kit's operations port).
+var services = []string{"pack-service", "frontend", "mcp-gateway", "marketplace-api", "marketplace-ui", "billing-stub",
+	"dtn-gateway", "beacons", "beacons-admin", "edge-sync", "device-enrollment", "cdn-presigner", "provenance-gate"}
 
-// placeholderCharts run a pinned placeholder image until the owning team
-// pushes theirs (docs/marketplace.md), so they render without values.
-var placeholderCharts = map[string]bool{"marketplace-api": true, "marketplace-ui": true}
+// stackDeployed are the privileged services the infra stacks deploy
+// (contracts.md): no workflow runs helm for them, so their ci values stand
+// for what the stack sets.
+var stackDeployed = map[string]bool{"device-enrollment": true, "cdn-presigner": true, "provenance-gate": true, "crl-sync": true}
+
+// placeholders are the only charts that run a placeholder image, as the
+// guide asks: the two uplink adapters.
+var placeholders = []string{"uplink-satellite", "uplink-lpwan"}
+
+// jobs are the CronJob charts.
+var jobs = []string{"beacon-rotate", "crl-sync"}
+
+func allCharts() []string {
+	return append(append(append([]string{}, services...), placeholders...), jobs...)
+}
 
 func TestMain(m *testing.M) {
-	for _, svc := range append(append(append(append([]string{}, services...), edgeServices...), beaconServices...), "crl-sync") {
+	for _, svc := range allCharts() {
 		if err := dependencyBuild(svc); err != nil {
 			fmt.Fprintf(os.Stderr, "helm dependency build %s: %v\n", svc, err)
 			os.Exit(1)
@@ -82,18 +98,50 @@ func lint(chart string, vals map[string]any) *action.LintResult {
 	return l.Run([]string{chart}, vals)
 }
 
-// deployValues are what the deploy workflow sets with --set.
+// workflowExpressions stand in for the deploy workflow's run-time values:
+// the documentation account, the org and region of dev, a commit SHA.
+var workflowExpressions = strings.NewReplacer(
+	"${{ vars.ORG }}", "spatialprops", "${{ vars.AWS_REGION }}", "ap-southeast-2", "$account", "111122223333",
+	"$IMAGE_TAG", "0123456789abcdef0123456789abcdef01234567")
+
+var setFlag = regexp.MustCompile(`--set ([\w.]+)="([^"]*)"`)
+
+// deployValues are what .github/workflows/deploy-<svc>.yml sets with --set
+// in its dev job, read from the workflow itself (so a chart test sees what
+// a rollout gets); for a service the infra stacks deploy, its ci values.
 func deployValues(svc string) map[string]any {
-	v := map[string]any{"image": map[string]any{
-		"repository": "111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/spatialprops/" + svc,
-		"tag":        "0123456789abcdef0123456789abcdef01234567",
-	}}
-	if placeholderCharts[svc] {
-		// Swapping in the real image turns its probes and scraping on.
-		v["probes"] = map[string]any{"enabled": true}
-		v["metrics"] = map[string]any{"enabled": true}
+	if stackDeployed[svc] {
+		vals, err := chartutil.ReadValuesFile(filepath.Join(svc, "ci", "ci-values.yaml"))
+		if err != nil {
+			panic(err)
+		}
+		return vals.AsMap()
 	}
-	return v
+	raw, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "deploy-"+svc+".yml"))
+	if err != nil {
+		panic(err)
+	}
+	text := string(raw)
+	dev := text[strings.Index(text, "\n  dev:\n"):]
+	step := dev[strings.Index(dev, "helm upgrade --install"):]
+	step = step[:strings.Index(step, "--atomic")]
+	out := map[string]any{}
+	for _, m := range setFlag.FindAllStringSubmatch(step, -1) {
+		value := m[2]
+		if value == "$REPOSITORY" {
+			value = "111122223333.dkr.ecr.ap-southeast-2.amazonaws.com/spatialprops/" + svc
+		}
+		keys := strings.Split(m[1], ".")
+		d := out
+		for _, k := range keys[:len(keys)-1] {
+			if _, ok := d[k]; !ok {
+				d[k] = map[string]any{}
+			}
+			d = d[k].(map[string]any)
+		}
+		d[keys[len(keys)-1]] = workflowExpressions.Replace(value)
+	}
+	return out
 }
 
 // rendered holds one chart's objects, decoded into API types.
@@ -286,9 +334,6 @@ func TestLintWithoutValuesNamesTheMissingValue(t *testing.T) {
 	log.SetOutput(&logged)
 	defer log.SetOutput(os.Stderr)
 	for _, svc := range services {
-		if placeholderCharts[svc] {
-			continue // they default to the pinned placeholder image
-		}
 		logged.Reset()
 		res := lint(svc, map[string]any{})
 		assert.Contains(t, logged.String(), "Missing required value: image.repository is required (the ECR repository URL)", svc)
@@ -304,7 +349,7 @@ func TestLintWithoutValuesNamesTheMissingValue(t *testing.T) {
 func TestCIValuesMatchWhatTheWorkflowSets(t *testing.T) {
 	// ci/ci-values.yaml stands in for the deploy workflow's --set; the two
 	// must set the same keys or lint proves nothing.
-	for _, svc := range services {
+	for _, svc := range allCharts() {
 		assert.Equal(t, deployValues(svc), ciValues(t, svc), svc)
 	}
 }
@@ -317,7 +362,6 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			require.NotNil(t, r.Deployment)
 			require.NotNil(t, r.Service)
 			require.NotNil(t, r.ServiceAccount)
-			require.NotNil(t, r.HPA, "HPA on by default")
 			require.NotNil(t, r.PDB)
 			assert.Nil(t, r.Ingress, "no ALB unless asked for")
 
@@ -339,17 +383,58 @@ func TestChartsRenderSecureWorkloads(t *testing.T) {
 			assert.Equal(t, sm.Spec.Selector.MatchLabels, subset(r.Service.Labels, sm.Spec.Selector.MatchLabels), "selector matches the Service's labels")
 			assert.Empty(t, sm.Spec.NamespaceSelector.MatchNames, "same namespace as the Service")
 			require.Len(t, sm.Spec.Endpoints, 1)
-			assert.Equal(t, r.Service.Spec.Ports[0].Name, sm.Spec.Endpoints[0].Port, "scrapes a port the Service has, by name")
-			assert.Equal(t, "/metrics", sm.Spec.Endpoints[0].Path)
+			assertScrapesTheOpsPort(t, r)
 			// the Service, HPA and PDB point at this Deployment's pods
 			assert.Equal(t, r.Deployment.Spec.Selector.MatchLabels, r.Service.Spec.Selector)
 			assert.Equal(t, r.Deployment.Spec.Selector.MatchLabels, r.PDB.Spec.Selector.MatchLabels)
-			assert.Equal(t, r.Deployment.Name, r.HPA.Spec.ScaleTargetRef.Name)
-			assert.Nil(t, r.Deployment.Spec.Replicas, "the HPA owns the replica count")
+			if svc == "edge-sync" {
+				// nonces are remembered per process: one detector
+				assert.Nil(t, r.HPA)
+				assert.Equal(t, int32(1), *r.Deployment.Spec.Replicas)
+			} else {
+				require.NotNil(t, r.HPA, "HPA on by default")
+				assert.Equal(t, r.Deployment.Name, r.HPA.Spec.ScaleTargetRef.Name)
+				assert.Nil(t, r.Deployment.Spec.Replicas, "the HPA owns the replica count")
+			}
 			assert.Equal(t, r.ServiceAccount.Name, pod.ServiceAccountName)
-			assert.Empty(t, r.ServiceAccount.Annotations, "no IRSA role unless one is given")
+			assert.Equal(t, svc, r.ServiceAccount.Name, "the service account an IRSA role would trust")
+			sa, _ := deployValues(svc)["serviceAccount"].(map[string]any)
+			role, _ := sa["roleArn"].(string)
+			assert.Equal(t, role, r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"], "the role the deploy sets, and none unless it sets one")
 		})
 	}
+}
+
+// kitOpsPort is services/kit's DefaultOpsPort: where every service on the
+// kit serves /metrics, apart from its API (services/edge-e2e checks each
+// chart's metrics.port against the constant itself).
+const kitOpsPort = 9090
+
+// assertScrapesTheOpsPort: the ServiceMonitor scrapes /metrics on a
+// Service port, by name, whose target is the container port "metrics",
+// the kit's operations listener.
+func assertScrapesTheOpsPort(t *testing.T, r *rendered) {
+	t.Helper()
+	require.NotNil(t, r.ServiceMonitor)
+	require.Len(t, r.ServiceMonitor.Spec.Endpoints, 1)
+	ep := r.ServiceMonitor.Spec.Endpoints[0]
+	assert.Equal(t, "/metrics", ep.Path)
+	var target string
+	for _, p := range r.Service.Spec.Ports {
+		if p.Name == ep.Port {
+			target = p.TargetPort.String()
+		}
+	}
+	require.NotEmpty(t, target, "the ServiceMonitor scrapes port %q, which the Service lacks", ep.Port)
+	c := r.Deployment.Spec.Template.Spec.Containers[0]
+	var container int32
+	for _, p := range c.Ports {
+		if p.Name == target {
+			container = p.ContainerPort
+		}
+	}
+	assert.Equal(t, "metrics", target, "metrics are scraped on the operations port, not the API")
+	assert.Equal(t, int32(kitOpsPort), container, "the container port is where the kit serves /metrics")
 }
 
 // subset returns the entries of all whose keys are in want, so a label
@@ -372,12 +457,12 @@ func TestMetricsCanBeTurnedOff(t *testing.T) {
 
 func TestChartOptionalParts(t *testing.T) {
 	r, err := render(t, "pack-service", map[string]any{
-		"serviceAccount": map[string]any{"roleArn": "arn:aws:iam::111122223333:role/spatialprops-dev-pack-service", "name": "", "automountToken": false},
+		"serviceAccount": map[string]any{"roleArn": "arn:aws:iam::111122223333:role/workload/spatialprops-dev-pack-service", "name": "", "automountToken": false},
 		"ingress":        map[string]any{"enabled": true, "host": "api.dev.spatial.properties", "scheme": "internet-facing", "path": "/", "certificateArn": "", "groupName": "spatial-properties"},
 		"autoscaling":    map[string]any{"enabled": false, "minReplicas": 2, "maxReplicas": 10, "targetCPUUtilizationPercentage": 70},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "arn:aws:iam::111122223333:role/spatialprops-dev-pack-service", r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"])
+	assert.Equal(t, "arn:aws:iam::111122223333:role/workload/spatialprops-dev-pack-service", r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"])
 	require.NotNil(t, r.Ingress)
 	assert.Equal(t, "alb", *r.Ingress.Spec.IngressClassName)
 	assert.Equal(t, "api.dev.spatial.properties", r.Ingress.Spec.Rules[0].Host)
@@ -438,45 +523,9 @@ func TestPackServiceWiring(t *testing.T) {
 	assert.Equal(t, "pack-service", env["OTEL_SERVICE_NAME"], "spctl verify searches Tempo for this service.name")
 	assert.Equal(t, int32(8080), c.Ports[0].ContainerPort)
 	// Prometheus scrapes it through the ServiceMonitor, on the Service port
-	// that targets this container port, at the path the service serves.
-	require.NotNil(t, r.ServiceMonitor)
-	require.NotEmpty(t, r.ServiceMonitor.Spec.Endpoints)
-	ep := r.ServiceMonitor.Spec.Endpoints[0]
-	assert.Equal(t, "/metrics", ep.Path)
-	var target string
-	for _, p := range r.Service.Spec.Ports {
-		if p.Name == ep.Port {
-			target = p.TargetPort.String()
-		}
-	}
-	assert.Contains(t, []string{"8080", c.Ports[0].Name}, target, "the scraped Service port reaches pack-service's listener")
+	// that targets the kit's operations listener, at the path it serves.
+	assertScrapesTheOpsPort(t, r)
 	assert.Equal(t, "/readyz", c.ReadinessProbe.HTTPGet.Path)
-}
-
-// TestMarketplacePlaceholders: without values the marketplace charts run
-// the placeholder pinned by digest, with probes and scraping off (it
-// serves nothing); the deploy values (TestChartsRenderSecureWorkloads)
-// swap in the ECR image with probes and scraping on.
-func TestMarketplacePlaceholders(t *testing.T) {
-	for svc := range placeholderCharts {
-		vals, err := chartutil.ReadValuesFile(filepath.Join(svc, "values.yaml"))
-		require.NoError(t, err)
-		img := vals["image"].(map[string]any)
-		assert.Equal(t, "registry.k8s.io/pause", img["repository"], svc)
-		assert.Regexp(t, `^3\.10@sha256:[0-9a-f]{64}$`, img["tag"], "%s: placeholder pinned by digest", svc)
-		assert.Equal(t, false, vals["probes"].(map[string]any)["enabled"], "%s: the placeholder answers no probe", svc)
-		assert.Equal(t, false, vals["metrics"].(map[string]any)["enabled"], svc)
-		assert.Equal(t, false, vals["ingress"].(map[string]any)["enabled"], "%s: the marketplace stack owns the public Ingress", svc)
-		assert.Equal(t, svc, vals["serviceAccount"].(map[string]any)["name"], "IRSA trusts system:serviceaccount:marketplace:%s", svc)
-
-		real, err := render(t, svc, nil)
-		require.NoError(t, err, svc)
-		rc := real.Deployment.Spec.Template.Spec.Containers[0]
-		assert.Contains(t, rc.Image, ".dkr.ecr.", svc)
-		require.NotNil(t, rc.ReadinessProbe, svc)
-		assert.Equal(t, "/readyz", rc.ReadinessProbe.HTTPGet.Path)
-		assert.NotNil(t, real.ServiceMonitor, svc)
-	}
 }
 
 // assertRestrictedPod checks what Pod Security "restricted" and our charts

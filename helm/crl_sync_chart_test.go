@@ -13,7 +13,7 @@ import (
 // crlSyncDeployValues are what deploy-crl-sync.yml sets with --set in dev.
 func crlSyncDeployValues() map[string]any {
 	v := deployValues("crl-sync")
-	v["serviceAccount"] = map[string]any{"roleArn": "arn:aws:iam::111122223333:role/spatialprops-dev-irsa-crl-sync"}
+	v["serviceAccount"] = map[string]any{"roleArn": "arn:aws:iam::111122223333:role/workload/spatialprops-dev-irsa-crl-sync"}
 	v["awsRegion"] = "ap-southeast-2"
 	return v
 }
@@ -62,7 +62,7 @@ func TestCRLSyncCronJob(t *testing.T) {
 	assert.Equal(t, corev1.RestartPolicyNever, pod.RestartPolicy)
 	assert.Equal(t, "crl-sync", pod.ServiceAccountName, "the only service account irsa-crl-sync trusts")
 	assert.Equal(t, "crl-sync", r.ServiceAccount.Name)
-	assert.Equal(t, "arn:aws:iam::111122223333:role/spatialprops-dev-irsa-crl-sync", r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"])
+	assert.Equal(t, "arn:aws:iam::111122223333:role/workload/spatialprops-dev-irsa-crl-sync", r.ServiceAccount.Annotations["eks.amazonaws.com/role-arn"])
 	require.NotNil(t, pod.AutomountServiceAccountToken)
 	assert.False(t, *pod.AutomountServiceAccountToken, "the job never calls the Kubernetes API")
 

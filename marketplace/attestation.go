@@ -18,8 +18,12 @@ import (
 	"time"
 )
 
-// SigningAlgorithm is the KMS SigningAlgorithm the gate uses with
-// MessageType DIGEST: the signed digest is sha256(Statement.Canonical()).
+// SigningAlgorithm is the KMS SigningAlgorithm the gate signs with. The
+// gate sends Statement.Canonical() with MessageType RAW (a statement is far
+// below RAW's 4 KB limit); KMS hashes it with SHA-256, so the signature is
+// over Statement.Digest(), exactly what MessageType DIGEST with Digest()
+// would sign. RAW is also what moto_server implements (it ignores
+// MessageType and always hashes), so the emulated tests sign the real way.
 const SigningAlgorithm = "ECDSA_SHA_256"
 
 // Statement is what the provenance gate attests: this exact pack, under
@@ -84,7 +88,7 @@ func (s Statement) Canonical() []byte {
 	return []byte(b.String())
 }
 
-// Digest is the SHA-256 the gate hands KMS Sign with MessageType DIGEST.
+// Digest is the SHA-256 of Canonical(): what the signature is over.
 func (s Statement) Digest() []byte {
 	d := sha256.Sum256(s.Canonical())
 	return d[:]

@@ -12,8 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// sign does what the gate does with KMS: Sign(MessageType DIGEST,
-// ECDSA_SHA_256) over the statement digest, returning ASN.1 DER.
+// sign does what the gate does with KMS: Sign(MessageType RAW,
+// ECDSA_SHA_256) over Canonical(), which KMS hashes to Digest(), returning
+// ASN.1 DER.
 func sign(t *testing.T, k *ecdsa.PrivateKey, s Statement) []byte {
 	t.Helper()
 	sig, err := ecdsa.SignASN1(rand.Reader, k, s.Digest())

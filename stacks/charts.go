@@ -12,7 +12,7 @@ var (
 		Name:       "metrics-server", Version: "3.13.1", AppVersion: "0.8.1",
 	}
 	// ClusterAutoscalerChart scales the managed node group. Its image tag
-	// is set per Kubernetes minor from AutoscalerImageTags.
+	// is set per Kubernetes minor from envs.KubernetesVersions.
 	ClusterAutoscalerChart = sp.Chart{
 		Repository: "https://kubernetes.github.io/autoscaler",
 		Name:       "cluster-autoscaler", Version: "9.59.0", AppVersion: "1.35.0",
@@ -23,26 +23,6 @@ var (
 		Name:       "aws-load-balancer-controller", Version: "3.5.0", AppVersion: sp.LoadBalancerControllerVersion,
 	}
 )
-
-// AutoscalerImageTags maps a Kubernetes minor to the cluster-autoscaler
-// release built for it; upstream supports only matching minors.
-var AutoscalerImageTags = map[string]string{
-	"1.33": "v1.33.6",
-	"1.34": "v1.34.5",
-	"1.35": "v1.35.2",
-}
-
-// EksAddonVersions maps a Kubernetes minor to the EKS managed addon
-// versions built for it (`aws eks describe-addon-versions
-// --kubernetes-version <minor>`); cluster.version must have an entry.
-var EksAddonVersions = map[string]map[string]string{
-	"1.35": {
-		"vpc-cni":            "v1.23.0-eksbuild.1",
-		"kube-proxy":         "v1.35.3-eksbuild.18",
-		"coredns":            "v1.14.3-eksbuild.3",
-		"aws-ebs-csi-driver": "v1.60.0-eksbuild.1",
-	},
-}
 
 // Observability charts. Grafana's Loki and Tempo charts moved to the
 // grafana-community repository in 2026; Alloy stays in grafana's.
@@ -59,9 +39,17 @@ var (
 		Repository: "https://grafana.github.io/helm-charts",
 		Name:       "alloy", Version: "1.11.1", AppVersion: "v1.18.1",
 	}
+	// TempoChart is the single-binary Tempo dev runs.
 	TempoChart = sp.Chart{
 		Repository: "https://grafana-community.github.io/helm-charts",
 		Name:       "tempo", Version: "2.2.4", AppVersion: "2.10.8",
+	}
+	// TempoDistributedChart runs Tempo's components apart, with replicated
+	// ingesters (staging and prod). 2.26.2 is the last release on Tempo
+	// 2.x: tempo-distributed 3.x runs Tempo 3, whose write path needs Kafka.
+	TempoDistributedChart = sp.Chart{
+		Repository: "https://grafana-community.github.io/helm-charts",
+		Name:       "tempo-distributed", Version: "2.26.2", AppVersion: "2.10.7",
 	}
 	OTelCollectorChart = sp.Chart{
 		Repository: "https://open-telemetry.github.io/opentelemetry-helm-charts",

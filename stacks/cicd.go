@@ -83,8 +83,9 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	if err != nil {
 		return nil, err
 	}
+	planExact, planPatterns := PlanSubjects(cfg)
 	plan, err := sp.NewGitHubRole(b.stack, "gha-infra-plan", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider, Subjects: PlanSubjects(cfg),
+		RoleName: b.names.Role("gha-infra-plan"), OidcProviderArn: provider, Subjects: planExact, SubjectPatterns: planPatterns,
 		Statements: arns.planStatements(),
 	})
 	if err != nil {
@@ -96,9 +97,10 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	guardrails := newManagedPolicy(b, "gha-infra-deploy-guardrails", "Denies that keep the infra deploy role off the state store, the GitHub roles, the boundary and device certificates", arns.deployDenies())
 	identity := newManagedPolicy(b, "gha-infra-deploy-identity", "Private CA, CA bundle and device trust store changes of the infra deploy role", arns.deployIdentityStatements())
 	services := newManagedPolicy(b, "gha-infra-deploy-services", "DynamoDB tables, alarms, WAF logging, queues and secrets of the infra deploy role", arns.deployServiceStatements())
+	cdn := newManagedPolicy(b, "gha-infra-deploy-cdn", "CloudFront, ACM, WAF and Route 53 changes of the infra deploy role", arns.deployCdnStatements())
 	deploy, err := sp.NewGitHubRole(b.stack, "gha-infra-deploy", &sp.GitHubRoleProps{
-		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: []string{InfraDeploySubject(cfg)},
-		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity, *services},
+		RoleName: b.names.Role("gha-infra-deploy"), OidcProviderArn: provider, Subjects: InfraDeploySubjects(cfg),
+		Statements: arns.deployStatements(), ManagedPolicyArns: []string{*network, *guardrails, *identity, *services, *cdn},
 	})
 	if err != nil {
 		return nil, err
@@ -115,14 +117,15 @@ func NewCICDStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutp
 	b.output("root_key_arn", "KMS key that is the offline root CA's private key (kms:Sign by the PKI ceremony role only)", out.RootKeyArn, false)
 	b.output("pki_ceremony_role_arn", "Role operators assume (with MFA) to run spctl pki ceremony", out.CeremonyRole, false)
 
-	runner, err := newRunner(b, net, cluster)
+	runner, planRunner, err := newRunners(b, net, cluster)
 	if err != nil {
 		return nil, err
 	}
 
 	b.output("infra_plan_role_arn", "Role for infra-ci.yml and drift (secret AWS_INFRA_PLAN_ROLE_ARN)", plan.Arn, false)
 	b.output("infra_deploy_role_arn", "Role for infra-deploy.yml (secret AWS_INFRA_DEPLOY_ROLE_ARN)", deploy.Arn, false)
-	b.output("runner_project", "CodeBuild project of the in-VPC runners (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
+	b.output("runner_project", "CodeBuild project of the in-VPC deploy runners, main only (runs-on: codebuild-<project>-...)", runner.ProjectName, false)
+	b.output("plan_runner_project", "CodeBuild project of the in-VPC pull-request plan runners", planRunner.ProjectName, false)
 	b.output("github_connection_arn", "CodeConnections connection; complete its GitHub handshake once in the console", runner.ConnectionArn, false)
 	out.ServiceDeployRoles, out.InfraPlanRole, out.InfraDeployRole = serviceRoles, plan.Arn, deploy.Arn
 	out.RunnerProject = runner.ProjectName

@@ -268,43 +268,6 @@ func (a roleARNs) deployStatements() []sp.Statement {
 		// S3: the env's data buckets by name, configuration only
 		{Sid: "ThisEnvsBuckets", Actions: InfraDeployS3Actions, Resources: dataBuckets},
 
-		// CloudFront, ACM (us-east-1), WAF, Route 53: the CDN and the CRL host
-		{Sid: "CreateCdnTaggedForThisEnv", Actions: []string{
-			"acm:AddTagsToCertificate", "acm:RequestCertificate", "cloudfront:CreateDistribution", "cloudfront:TagResource",
-		}, Resources: []string{"*"}, Conditions: a.tagOnCreate()},
-		{Sid: "ChangeThisEnvsCdn", Actions: []string{
-			"acm:DeleteCertificate", "acm:RemoveTagsFromCertificate",
-			"cloudfront:DeleteDistribution", "cloudfront:UntagResource", "cloudfront:UpdateDistribution",
-		}, Resources: []string{"*"}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
-		// Creating an origin access control or a response headers policy
-		// takes no resource; nor does any call on the public key and key
-		// group that verify licensed URLs (the key is KMS's public half).
-		{Sid: "CreateCdnPolicies", Actions: []string{
-			"cloudfront:CreateKeyGroup", "cloudfront:CreateOriginAccessControl", "cloudfront:CreatePublicKey",
-			"cloudfront:CreateResponseHeadersPolicy", "cloudfront:DeleteKeyGroup", "cloudfront:DeletePublicKey",
-			"cloudfront:UpdateKeyGroup", "cloudfront:UpdatePublicKey",
-		}, Resources: []string{"*"}},
-		{Sid: "CdnPolicies", Actions: []string{
-			"cloudfront:DeleteOriginAccessControl", "cloudfront:DeleteResponseHeadersPolicy",
-			"cloudfront:UpdateOriginAccessControl", "cloudfront:UpdateResponseHeadersPolicy",
-		}, Resources: []string{
-			fmt.Sprintf("arn:aws:cloudfront::%s:origin-access-control/*", a.account),
-			fmt.Sprintf("arn:aws:cloudfront::%s:response-headers-policy/*", a.account),
-		}},
-		{Sid: "ThisEnvsWebAcl", Actions: []string{
-			"wafv2:CreateWebACL", "wafv2:DeleteLoggingConfiguration", "wafv2:DeleteWebACL", "wafv2:PutLoggingConfiguration",
-			"wafv2:TagResource", "wafv2:UntagResource", "wafv2:UpdateWebACL",
-		}, Resources: []string{
-			a.arn("wafv2", CertificateRegion, "global/webacl/"+prefix+"-*"),
-			a.arn("wafv2", CertificateRegion, "global/managedruleset/*"),
-			// the marketplace's regional web ACL
-			a.arn("wafv2", region, "regional/webacl/"+prefix+"-*"),
-			a.arn("wafv2", region, "regional/managedruleset/*"),
-		}},
-		{Sid: "ThisEnvsRecords", Actions: []string{"route53:ChangeResourceRecordSets"}, Resources: []string{"arn:aws:route53:::hostedzone/*"},
-			Conditions: []sp.Condition{{Test: "ForAllValues:StringLike", Variable: "route53:ChangeResourceRecordSetsNormalizedRecordNames",
-				Values: a.recordNames()}}},
-
 		// IAM: roles on the workload path named "<org>-<env>-*", and only
 		// under the boundary
 		{Sid: "CreateRolesUnderTheBoundary", Actions: []string{
@@ -350,6 +313,51 @@ func (a roleARNs) regionalArns(service, resource string) []string {
 // deployServiceStatements: tables, alarms, WAF logging, queues and
 // secrets. A managed policy of its own, to keep the inline policy under
 // IAM's size limit.
+// deployCdnStatements: CloudFront, ACM (us-east-1), WAF and Route 53 for
+// the CDN, the CRL host and the env's service records; a managed policy of
+// its own, so the inline policy stays under IAM's size limit.
+func (a roleARNs) deployCdnStatements() []sp.Statement {
+	region, prefix := a.cfg.Region, a.names.Prefix()
+	return []sp.Statement{
+		// CloudFront, ACM (us-east-1), WAF, Route 53: the CDN and the CRL host
+		{Sid: "CreateCdnTaggedForThisEnv", Actions: []string{
+			"acm:AddTagsToCertificate", "acm:RequestCertificate", "cloudfront:CreateDistribution", "cloudfront:TagResource",
+		}, Resources: []string{"*"}, Conditions: a.tagOnCreate()},
+		{Sid: "ChangeThisEnvsCdn", Actions: []string{
+			"acm:DeleteCertificate", "acm:RemoveTagsFromCertificate",
+			"cloudfront:DeleteDistribution", "cloudfront:UntagResource", "cloudfront:UpdateDistribution",
+		}, Resources: []string{"*"}, Conditions: []sp.Condition{a.envTag("ResourceTag")}},
+		// Creating an origin access control or a response headers policy
+		// takes no resource; nor does any call on the public key and key
+		// group that verify licensed URLs (the key is KMS's public half).
+		{Sid: "CreateCdnPolicies", Actions: []string{
+			"cloudfront:CreateKeyGroup", "cloudfront:CreateOriginAccessControl", "cloudfront:CreatePublicKey",
+			"cloudfront:CreateResponseHeadersPolicy", "cloudfront:DeleteKeyGroup", "cloudfront:DeletePublicKey",
+			"cloudfront:UpdateKeyGroup", "cloudfront:UpdatePublicKey",
+		}, Resources: []string{"*"}},
+		{Sid: "CdnPolicies", Actions: []string{
+			"cloudfront:DeleteOriginAccessControl", "cloudfront:DeleteResponseHeadersPolicy",
+			"cloudfront:UpdateOriginAccessControl", "cloudfront:UpdateResponseHeadersPolicy",
+		}, Resources: []string{
+			fmt.Sprintf("arn:aws:cloudfront::%s:origin-access-control/*", a.account),
+			fmt.Sprintf("arn:aws:cloudfront::%s:response-headers-policy/*", a.account),
+		}},
+		{Sid: "ThisEnvsWebAcl", Actions: []string{
+			"wafv2:CreateWebACL", "wafv2:DeleteLoggingConfiguration", "wafv2:DeleteWebACL", "wafv2:PutLoggingConfiguration",
+			"wafv2:TagResource", "wafv2:UntagResource", "wafv2:UpdateWebACL",
+		}, Resources: []string{
+			a.arn("wafv2", CertificateRegion, "global/webacl/"+prefix+"-*"),
+			a.arn("wafv2", CertificateRegion, "global/managedruleset/*"),
+			// the marketplace's regional web ACL
+			a.arn("wafv2", region, "regional/webacl/"+prefix+"-*"),
+			a.arn("wafv2", region, "regional/managedruleset/*"),
+		}},
+		{Sid: "ThisEnvsRecords", Actions: []string{"route53:ChangeResourceRecordSets"}, Resources: []string{"arn:aws:route53:::hostedzone/*"},
+			Conditions: []sp.Condition{{Test: "ForAllValues:StringLike", Variable: "route53:ChangeResourceRecordSetsNormalizedRecordNames",
+				Values: a.recordNames()}}},
+	}
+}
+
 func (a roleARNs) deployServiceStatements() []sp.Statement {
 	region, prefix := a.cfg.Region, a.names.Prefix()
 	return []sp.Statement{
@@ -552,27 +560,56 @@ func (a roleARNs) deployDenies() []sp.Statement {
 	}
 }
 
-// Subjects the GitHub roles trust (docs/cicd.md has the table).
-func githubSubject(cfg *envs.Config, suffix string) string {
-	return "repo:" + cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo + ":" + suffix
+// Subjects the GitHub roles trust (docs/cicd.md has the table). The
+// repository's OIDC subject template (the github stack) puts the job's
+// workflow file and ref into the sub claim:
+// repo:<org>/<repo>:<context>:job_workflow_ref:<org>/<repo>/.github/workflows/<file>@<ref>.
+// A role is thereby tied to reviewed workflow files on main, not only to a
+// GitHub environment: a branch's edited copy of a workflow, dispatched into
+// the environment, carries its own ref and is refused.
+
+// Workflow files the roles trust.
+const (
+	InfraCIWorkflow     = "infra-ci.yml"
+	InfraDeployWorkflow = "infra-deploy.yml"
+	SecurityWorkflow    = "security.yml"
+	// MainRef is the only ref deploys run from.
+	MainRef = "refs/heads/main"
+	// PullRequestRef is the merge ref of any pull request.
+	PullRequestRef = "refs/pull/*/merge"
+)
+
+// SubjectClaimKeys are the claims of the repository's OIDC subject
+// template, in order.
+var SubjectClaimKeys = []string{"repo", "context", "job_workflow_ref"}
+
+func githubSubject(cfg *envs.Config, context, workflow, ref string) string {
+	repo := cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo
+	return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
 }
 
-// PlanSubjects: pull requests (or, where cicd.planEnvironment is set, only
-// jobs its reviewers approved) and the main branch for drift checks.
-func PlanSubjects(cfg *envs.Config) []string {
-	first := githubSubject(cfg, "pull_request")
+// PlanSubjects: drift checks of security.yml on main (exact), and the PR
+// plans of infra-ci.yml on any pull request's merge ref (a pattern); where
+// cicd.planEnvironment is set, only PR jobs its reviewers approved.
+func PlanSubjects(cfg *envs.Config) (exact, patterns []string) {
+	pr := "pull_request"
 	if cfg.CICD.PlanEnvironment != "" {
-		first = githubSubject(cfg, "environment:"+cfg.CICD.PlanEnvironment)
+		pr = "environment:" + cfg.CICD.PlanEnvironment
 	}
-	return []string{first, githubSubject(cfg, "ref:refs/heads/main")}
+	return []string{githubSubject(cfg, "ref:"+MainRef, SecurityWorkflow, MainRef)},
+		[]string{githubSubject(cfg, pr, InfraCIWorkflow, PullRequestRef)}
 }
 
-// InfraDeploySubject is the "<env>-infra" GitHub environment.
-func InfraDeploySubject(cfg *envs.Config) string {
-	return githubSubject(cfg, "environment:"+cfg.InfraEnvironment())
+// InfraDeploySubjects are the "<env>-infra" GitHub environment's jobs of
+// infra-deploy.yml and of security.yml (the cluster baseline), on main.
+func InfraDeploySubjects(cfg *envs.Config) []string {
+	env := "environment:" + cfg.InfraEnvironment()
+	return []string{githubSubject(cfg, env, InfraDeployWorkflow, MainRef), githubSubject(cfg, env, SecurityWorkflow, MainRef)}
 }
 
-// ServiceDeploySubject is svc's "<env>-deploy-<svc>" GitHub environment.
+// ServiceDeploySubject is svc's own workflow, deploy-<svc>.yml on main, in
+// its own "<env>-deploy-<svc>" GitHub environment: no other workflow names
+// that environment, and a branch's copy of the file carries its own ref.
 func ServiceDeploySubject(cfg *envs.Config, svc string) string {
-	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment(svc))
+	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment(svc), "deploy-"+svc+".yml", MainRef)
 }

@@ -15,16 +15,39 @@ const RunnerLogRetentionDays = 90
 // private subnets, with a rule on the cluster security group that admits
 // them to the API on 443. This is the only CI path to the cluster API: it
 // stays private in prod, and dev/staging open it only to the operator VPN.
-func newRunner(b *base, net *NetworkOutputs, cluster *ClusterOutputs) (*sp.CodeBuildRunner, error) {
+//
+// The deploy runners start a build only for a job of a deploy workflow on
+// main (DeployRunnerAccepts); pull-request plans run on a project of their
+// own (PlanRunnerAccepts), whose jobs can assume only the plan role (every
+// other role trusts workflows on main, cicd_roles.go).
+func newRunners(b *base, net *NetworkOutputs, cluster *ClusterOutputs) (deploy, plan *sp.CodeBuildRunner, err error) {
+	deploy, err = newRunner(b, net, cluster, "gha-runner", b.names.RunnerProject(), nil, DeployRunnerAccepts)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err = newRunner(b, net, cluster, "gha-plan-runner", b.names.PlanRunnerProject(), deploy.ConnectionArn, PlanRunnerAccepts)
+	return deploy, plan, err
+}
+
+// DeployRunnerAccepts: infra deploys, the security workflow (drift, cluster
+// baseline) and the service deploys, on main only.
+var DeployRunnerAccepts = sp.RunnerAccepts{Workflows: []string{"infra-deploy", "security", "deploy-*"}, HeadRef: MainRef}
+
+// PlanRunnerAccepts: the plans of infra-ci, from any pull request.
+var PlanRunnerAccepts = sp.RunnerAccepts{Workflows: []string{"infra-ci"}}
+
+func newRunner(b *base, net *NetworkOutputs, cluster *ClusterOutputs, id, project string, connection *string, accepts sp.RunnerAccepts) (*sp.CodeBuildRunner, error) {
 	ci := b.cfg.CICD
-	return sp.NewCodeBuildRunner(b.stack, "gha-runner", &sp.CodeBuildRunnerProps{
-		ProjectName:            b.names.RunnerProject(),
+	return sp.NewCodeBuildRunner(b.stack, id, &sp.CodeBuildRunnerProps{
+		ProjectName:            project,
 		ConnectionName:         b.names.GitHubConnection(),
+		ConnectionArn:          connection,
+		Accepts:                accepts,
 		RepositoryURL:          "https://github.com/" + ci.GitHubOrg + "/" + ci.GitHubRepo,
 		VpcID:                  net.VpcID,
 		SubnetIDs:              net.PrivateSubnetIDs,
 		ClusterSecurityGroupID: cluster.ClusterSecurityGroupID,
-		RoleName:               b.names.Role("gha-runner"),
+		RoleName:               b.names.Role(id),
 		PermissionsBoundary:    b.boundaryArn(),
 		Region:                 b.cfg.Region,
 		AccountID:              b.accountID(),

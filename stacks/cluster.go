@@ -34,10 +34,10 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 	if err != nil {
 		return nil, err
 	}
-	addons, ok := EksAddonVersions[cfg.Cluster.Version]
-	if !ok {
-		return nil, fmt.Errorf("cluster.version %s has no pinned EKS addon versions; add them to EksAddonVersions in stacks/charts.go (known: %s)",
-			cfg.Cluster.Version, strings.Join(sortedKeys(EksAddonVersions), ", "))
+	addons := envs.KubernetesVersions[cfg.Cluster.Version].EksAddons
+	if len(addons) == 0 {
+		return nil, fmt.Errorf("cluster.version %s has no pinned EKS add-on versions; add them to KubernetesVersions in envs/kubernetes.go (known: %s)",
+			cfg.Cluster.Version, strings.Join(envs.SupportedKubernetesVersions(), ", "))
 	}
 	k := cfg.Cluster
 	cluster, err := sp.NewEksCluster(b.stack, "eks", &sp.EksClusterProps{
@@ -74,6 +74,8 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		DiskSizeGiB:            g.DiskSizeGiB,
 		Tags:                   Tags(cfg, Cluster),
 		DependsOn:              cluster.Dependable,
+		CapacityType:           g.CapacityType,
+		Schedule:               nodeSchedule(g.WorkingHours),
 	})
 	if err != nil {
 		return nil, err
@@ -109,4 +111,14 @@ func NewClusterStack(scope constructs.Construct, cfg *envs.Config, net *NetworkO
 		ClusterSecurityGroupID: cluster.ClusterSecurityGroupID,
 		VpcID:                  net.VpcID,
 	}, nil
+}
+
+// nodeSchedule turns the env's working hours into the node group's
+// scheduled actions; nil keeps the nodes running around the clock.
+func nodeSchedule(w *envs.WorkingHours) *sp.NodeSchedule {
+	if w == nil {
+		return nil
+	}
+	up, down := w.Recurrences()
+	return &sp.NodeSchedule{TimeZone: w.TimeZone, Up: up, Down: down}
 }

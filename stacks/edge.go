@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/aws/constructs-go/constructs/v10"
@@ -64,10 +65,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	if !cfg.Edge.Enabled {
 		return nil, nil
 	}
-	replicas := 1
-	if cfg.IsProd() {
-		replicas = 3
-	}
+	replicas := NATSReplicas(cfg)
 	clustered := replicas > 1
 	streams, err := edge.Streams(cfg.Edge.EnvelopeMaxBytes, replicas)
 	if err != nil {
@@ -81,7 +79,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 		return nil, err
 	}
 	ns, err := sp.NewNamespace(b.stack, "namespace", &sp.NamespaceProps{Name: naming.NamespaceEdge,
-		Policies: append([]sp.IngressAllow{dtnGatewayIngress()}, beaconPolicies(cfg.Network.PublicSubnets)...)})
+		Policies: slices.Concat([]sp.IngressAllow{dtnGatewayIngress(), prometheusScrape()}, uplinksFromGateway(), beaconPolicies(cfg.Network.PublicSubnets))})
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +120,7 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 
 	ledger := newDeviceLedger(b, storage.DeviceKeyArn)
+	devices := newDevicesTable(b, storage.DeviceKeyArn)
 	beacons, err := newBeaconRegistry(b, cluster)
 	if err != nil {
 		return nil, err
@@ -160,10 +159,11 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	}
 	// Every client but the callout itself is authorized by the callout, so
 	// the streams can be set up only once it runs.
-	if callout := newNATSAuth(b, []cdktf.ITerraformDependable{nats.Release}); callout != nil {
-		if err := newStreamSetup(b, natsNS.Name, callout, streams, NATSURL()); err != nil {
-			return nil, err
-		}
+	// Until the callout's image is pinned, the stream definitions exist but
+	// no Job applies them.
+	callout := newNATSAuth(b, []cdktf.ITerraformDependable{nats.Release})
+	if err := newStreamSetup(b, natsNS.Name, callout, streams, NATSURL()); err != nil {
+		return nil, err
 	}
 	agentsURL := newNATSAgentsEndpoint(b, nats.Release, zone)
 
@@ -184,8 +184,9 @@ func NewEdgeStack(scope constructs.Construct, cfg *envs.Config, cluster *Cluster
 	b.output("nats_url", "In-cluster NATS URL (service CA certificates)", NATSURL(), false)
 	b.output("dtn_queue_url", "DTN store-and-forward queue", queue.Url(), false)
 	b.output("dtn_gateway_role_arn", "IRSA role for the dtn-gateway service account", role.RoleArn, false)
-	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked)", ledger.Name(), false)
+	b.output("device_ledger_table", "Device certificate ledger (serial, device, cohort, notAfter, revoked, fingerprint)", ledger.Name(), false)
 	b.output("unpinned_workloads", "Privileged workloads with no image digest pinned in envs/<env>.yaml (no pods yet)", unpinnedWorkloads(cfg), false)
+	b.output("devices_table", "Devices and their one-time enrollment tokens (device, cohort, status, tokenHash, currentSerial)", devices.Name(), false)
 	return &EdgeOutputs{
 		NATSURL: NATSURL(), AgentsURL: agentsURL, DTNQueueURL: queue.Url(), DTNBucket: bucket.Name, DTNGatewayRole: role.RoleArn,
 		DeviceLedgerTable: ledger.Name(), Beacons: beacons, PresignerHost: presignHost, TrustStoreArn: trustStore.Arn(),
@@ -233,11 +234,24 @@ func newDTNQueues(b *base, keyArn *string) (sqsqueue.SqsQueue, sqsqueue.SqsQueue
 	return queue, dlq
 }
 
+// NATSReplicas is how many NATS servers run and how many copies each
+// stream keeps: three outside dev, so one server or AZ can go without
+// losing a stored message or the streams' quorum. In staging that costs
+// two more JetStream volumes (`spctl cost --env staging` prices them); the
+// servers fit on the existing nodes. dev keeps one server and R1 streams.
+func NATSReplicas(cfg *envs.Config) int {
+	if cfg.Protect() {
+		return 3
+	}
+	return 1
+}
+
 // newDeviceLedger creates the device-certificate ledger: one item per
 // issued certificate, keyed by serial, with a cohort index so `spctl edge
-// rollback --cohort` can find exactly a cohort's serials to revoke. The
-// enrollment service (not built yet) writes it with the identity stack's
-// enrollment role; the identity stack's revocation role reads it.
+// rollback --cohort` can find exactly a cohort's serials to revoke.
+// services/device-enrollment writes it with the identity stack's
+// enrollment role; the identity stack's revocation role and the CDN
+// presigner read it.
 // It holds device ids, so it is encrypted with the devices key, recoverable
 // (PITR) and protected from destroy outside dev.
 func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
@@ -253,7 +267,7 @@ func newDeviceLedger(b *base, keyArn *string) dynamodbtable.DynamodbTable {
 		GlobalSecondaryIndex: &[]*dynamodbtable.DynamodbTableGlobalSecondaryIndex{{
 			Name: jsii.String(naming.DeviceLedgerCohortIndex), HashKey: jsii.String("cohort"), ProjectionType: jsii.String("ALL"),
 		}},
-		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: keyArn},
 		DeletionProtectionEnabled: jsii.Bool(protect),
 		Lifecycle:                 sp.Lifecycle(protect),
@@ -268,7 +282,9 @@ const (
 
 // newStreamSetup applies the stream definitions with the nats CLI in a Job.
 // The Job's name carries a hash of the definitions, so a change replaces
-// the Job (and re-applies) while an unchanged plan leaves it alone.
+// the Job (and re-applies) while an unchanged plan leaves it alone. With
+// after nil (the auth callout not deployed yet) only the definitions'
+// ConfigMap is created.
 func newStreamSetup(b *base, namespace *string, after cdktf.ITerraformDependable, streams []edge.Stream, natsURL string) error {
 	files, err := edge.StreamConfigs(streams)
 	if err != nil {
@@ -288,6 +304,9 @@ func newStreamSetup(b *base, namespace *string, after cdktf.ITerraformDependable
 		Metadata: &configmapv1.ConfigMapV1Metadata{Name: jsii.String("edge-streams"), Namespace: namespace},
 		Data:     sp.StringMap(files),
 	})
+	if after == nil {
+		return nil
+	}
 	// The Job authenticates as stream-admin with its cert-manager client
 	// certificate (mounted from nats-user-stream-admin), and takes replies
 	// on stream-admin's own inbox, the only one it may subscribe to.

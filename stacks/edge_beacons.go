@@ -82,7 +82,7 @@ func newBeaconRegistry(b *base, cluster *ClusterOutputs) (*BeaconOutputs, error)
 		// DynamoDB deletes an item (usually within days) once expiresAt has
 		// passed: a rotated id lives exactly through its grace window.
 		Ttl:                       &dynamodbtable.DynamodbTableTtl{AttributeName: jsii.String(edge.BeaconAttrExpiresAt), Enabled: jsii.Bool(true)},
-		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: key.KeyArn},
 		DeletionProtectionEnabled: jsii.Bool(protect),
 		Lifecycle:                 sp.Lifecycle(protect),

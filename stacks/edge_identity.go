@@ -41,8 +41,13 @@ const (
 // X-Amzn-Mtls-Clientcert-Leaf header (with -Serial-Number, -Issuer,
 // -Subject and -Validity beside it). Expired certificates are refused
 // (ignoreClientCertificateExpiry stays false).
-func PresignerMutualAuth(trustStoreArn string) string {
-	return fmt.Sprintf(`[{"port":%d,"mode":"verify","trustStore":"%s"}]`, PresignerMTLSPort, trustStoreArn)
+//
+// The value is Terraform's jsonencode of that list, not a JSON string with
+// the ARN spliced in: cdktf's HCL rendering (what Trivy and TFLint read)
+// leaves the quotes of such a string unescaped around a reference, which
+// makes the whole stack's HCL unparsable.
+func PresignerMutualAuth(trustStoreArn string) *string {
+	return cdktf.Fn_Jsonencode([]map[string]any{{"port": PresignerMTLSPort, "mode": "verify", "trustStore": trustStoreArn}})
 }
 
 // Tables the presigner and the enrollment service read (contracts: the
@@ -143,7 +148,7 @@ func newPresigner(b *base, cluster *ClusterOutputs, cdn *CDNOutputs, trustStore 
 		IngressID: "presigner-ingress", RecordID: "presigner-dns", Name: PresignerApp, Namespace: ns.Name,
 		Host: host, ZoneID: zoneID, CertArn: certArn, HealthPath: "/readyz", RecordTTL: 60,
 		Paths:       []albPath{{Prefix: "/", Service: svc.Metadata().Name()}},
-		Annotations: map[string]*string{ALBMutualAuthAnnotation: jsii.String(PresignerMutualAuth(*trustStore.Arn()))},
+		Annotations: map[string]*string{ALBMutualAuthAnnotation: PresignerMutualAuth(*trustStore.Arn())},
 		DependsOn:   deps,
 	})
 	return ns, host, nil

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dynamodbtable"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmsalias"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/kmskey"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/sqsqueue"
@@ -11,6 +12,7 @@ import (
 	sp "github.com/spatialprops/spatialprops-infra/constructs"
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/envs"
+	"github.com/spatialprops/spatialprops-infra/marketplace"
 )
 
 // MarketplaceStack is the stack "<env>-marketplace", last in DeployOrder.
@@ -83,9 +85,10 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 	provenanceKey := newProvenanceKey(b)
 
 	packs := storage.Buckets["packs"]
+	entitlements := newEntitlementsTable(b, storage.DeviceKeyArn)
 	roles, err := newMarketplaceRoles(b, cluster, marketplaceGrants{
 		queueArn: *queue.Arn(), billingKey: *billingKey.KeyArn, provenanceKey: *provenanceKey,
-		packsArn: *packs.Arn, dataKey: *storage.KeyArn,
+		packsArn: *packs.Arn, dataKey: *storage.KeyArn, entitlementsArn: *entitlements.Arn(),
 	})
 	if err != nil {
 		return nil, err
@@ -112,6 +115,8 @@ func NewMarketplaceStack(scope constructs.Construct, cfg *envs.Config, cluster *
 	b.output("provenance_gate_role_arn", "IRSA role for the provenance-gate service account (the only kms:Sign and published/ writer)", roles.gate, false)
 	b.output("billing_consumer_role_arn", "IRSA role for the billing consumer (dev stub or provider connector)", roles.consumer, false)
 	b.output("marketplace_certificate_arn", "ACM certificate of the marketplace ALB", entry.certArn, false)
+	b.output("entitlements_table", "Licences sold (subject, pack; TTL expiresAt): marketplace-api writes, the CDN presigner reads", entitlements.Name(), false)
+	b.output("pack_service_role_arn", "IRSA role of pack-service (service account spatial-properties/pack-service): reads the published catalogue", roles.packService, false)
 	return &MarketplaceOutputs{
 		Host: entry.host, BillingQueueURL: queue.Url(), ProvenanceKeyArn: provenanceKey,
 		APIRoleArn: roles.api, ProvenanceGateRole: roles.gate, BillingConsumerRole: roles.consumer,
@@ -175,26 +180,25 @@ func newProvenanceKey(b *base) *string {
 }
 
 type marketplaceGrants struct {
-	queueArn, billingKey, provenanceKey, packsArn, dataKey string
+	queueArn, billingKey, provenanceKey, packsArn, dataKey, entitlementsArn string
 }
 
 type marketplaceRoleArns struct {
-	api, gate, consumer *string
+	api, gate, consumer, packService *string
 }
 
 // newMarketplaceRoles creates the three IRSA roles. Least privilege:
 //   - marketplace-api sends billing events (nothing else on the queue),
-//     verifies attestations, and writes candidate packs under staging/;
+//     writes entitlements, reads and verifies the published catalogue, and
+//     writes candidate packs under staging/;
 //   - provenance-gate is the only kms:Sign holder and the only writer of
-//     published/ (the packs bucket policy denies everyone else);
+//     published/ (the packs bucket policy denies everyone else); it reads
+//     staging/ and published/ and deletes from published/ (delisting);
+//   - pack-service (namespace spatial-properties) reads the catalogue;
 //   - the billing consumer (stub in dev, connector elsewhere) receives and
 //     deletes events. marketplace-ui gets no role: it needs no AWS.
 func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) (*marketplaceRoleArns, error) {
-	role := func(id, purpose, account string, st []sp.Statement) (*string, error) {
-		ns := naming.NamespaceMarketplace
-		if account == ProvenanceGate {
-			ns = naming.NamespaceProvenance
-		}
+	roleIn := func(ns, id, purpose, account string, st []sp.Statement) (*string, error) {
 		r, err := sp.NewIrsaRole(b.stack, id, &sp.IrsaRoleProps{
 			RoleName: purpose, OidcProviderArn: cluster.OidcProviderArn, OidcIssuerURL: cluster.OidcIssuerURL,
 			PermissionsBoundary: b.boundaryArn(), Namespace: ns, ServiceAccount: account,
@@ -205,12 +209,24 @@ func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) 
 		}
 		return r.RoleArn, nil
 	}
+	role := func(id, purpose, account string, st []sp.Statement) (*string, error) {
+		return roleIn(naming.NamespaceMarketplace, id, purpose, account, st)
+	}
+	published := g.packsArn + "/" + naming.PacksPublishedPrefix + "*"
+	readCatalogue := []sp.Statement{
+		{Sid: "ListPublished", Actions: []string{"s3:ListBucket"}, Resources: []string{g.packsArn},
+			Conditions: []sp.Condition{{Test: "StringLike", Variable: "s3:prefix", Values: []string{naming.PacksPublishedPrefix + "*"}}}},
+		{Sid: "ReadPublished", Actions: []string{"s3:GetObject"}, Resources: []string{published}},
+	}
 	var out marketplaceRoleArns
 	var err error
 	viaSQS := []sp.Condition{viaServices(b.cfg.Region, "sqs")}
 	viaS3 := []sp.Condition{viaServices(b.cfg.Region, "s3")}
 	if out.api, err = role("marketplace-api-irsa", b.names.Role("irsa-"+MarketplaceAPI), MarketplaceAPI, []sp.Statement{
 		{Sid: "SendBillingEvents", Actions: []string{"sqs:SendMessage"}, Resources: []string{g.queueArn}},
+		{Sid: "GrantLicences", Actions: []string{"dynamodb:PutItem"}, Resources: []string{g.entitlementsArn}},
+		b.deviceKeyThroughDynamoDB("UseTheDevicesKeyThroughDynamoDB", "kms:GenerateDataKey", "kms:Decrypt"),
+		readCatalogue[0], readCatalogue[1],
 		{Sid: "EncryptBillingEvents", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.billingKey}, Conditions: viaSQS},
 		{Sid: "VerifyAttestations", Actions: []string{"kms:GetPublicKey", "kms:Verify"}, Resources: []string{g.provenanceKey}},
 		{Sid: "UploadCandidatePacks", Actions: []string{"s3:PutObject"}, Resources: []string{g.packsArn + "/" + naming.PacksStagingPrefix + "*"}},
@@ -218,12 +234,19 @@ func newMarketplaceRoles(b *base, cluster *ClusterOutputs, g marketplaceGrants) 
 	}); err != nil {
 		return nil, err
 	}
-	if out.gate, err = role("provenance-gate-irsa", b.names.ProvenanceGateRole(), ProvenanceGate, []sp.Statement{
+	if out.gate, err = roleIn(naming.NamespaceProvenance, "provenance-gate-irsa", b.names.ProvenanceGateRole(), ProvenanceGate, []sp.Statement{
 		{Sid: "SignAttestations", Actions: []string{"kms:Sign", "kms:GetPublicKey"}, Resources: []string{g.provenanceKey}},
 		{Sid: "ReadCandidates", Actions: []string{"s3:GetObject"}, Resources: []string{g.packsArn + "/" + naming.PacksStagingPrefix + "*"}},
-		{Sid: "PublishVerifiedPacks", Actions: []string{"s3:PutObject"}, Resources: []string{g.packsArn + "/" + naming.PacksPublishedPrefix + "*"}},
+		{Sid: "PublishVerifiedPacks", Actions: []string{"s3:PutObject"}, Resources: []string{published}},
+		{Sid: "ReadAndDelistPublished", Actions: []string{"s3:GetObject", "s3:DeleteObject"}, Resources: []string{published}},
 		{Sid: "UseTheDataKey", Actions: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resources: []string{g.dataKey}, Conditions: viaS3},
 	}); err != nil {
+		return nil, err
+	}
+	if out.packService, err = roleIn(naming.NamespaceServices, "pack-service-irsa", b.names.Role("irsa-pack-service"), "pack-service", append(readCatalogue,
+		sp.Statement{Sid: "VerifyAttestations", Actions: []string{"kms:GetPublicKey"}, Resources: []string{g.provenanceKey}},
+		sp.Statement{Sid: "DecryptPublished", Actions: []string{"kms:Decrypt"}, Resources: []string{g.dataKey}, Conditions: viaS3},
+	)); err != nil {
 		return nil, err
 	}
 	consumer, account := BillingStub, BillingStub
@@ -254,7 +277,7 @@ func marketplacePolicies(cfg *envs.Config) []sp.IngressAllow {
 		{Name: "alb-to-api", PodLabels: api, Ports: []int{MarketplaceHTTPPort}, From: albs},
 		{Name: "alb-to-ui", PodLabels: ui, Ports: []int{MarketplaceHTTPPort}, From: albs},
 		{Name: "ui-to-api", PodLabels: api, Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{{PodLabels: ui}}},
-		{Name: "prometheus", Ports: []int{MarketplaceHTTPPort}, From: []sp.Peer{PrometheusPeer}},
+		{Name: "prometheus", Ports: []int{MarketplaceHTTPPort, ServiceMetricsPort}, From: []sp.Peer{PrometheusPeer}},
 	}
 }
 
@@ -285,4 +308,29 @@ func newProvenanceGate(b *base, roleArn, keyArn *string) error {
 		"PACKS_BUCKET": b.names.DataBucket("packs"), "PROVENANCE_KEY_ID": *keyArn, "AWS_REGION": b.cfg.Region,
 	}, ns.Resource)
 	return err
+}
+
+// newEntitlementsTable is the licences table (contracts.md): hash key
+// subject ("device#<id>" or "cohort#<cohort>"), range key pack; expiresAt
+// is the TTL. marketplace-api writes it on purchase, the CDN presigner
+// reads it. A lost licence is a refund, so it is recoverable (PITR) and
+// protected outside dev, encrypted like the device records with the devices
+// key (the presigner reads both through DynamoDB).
+func newEntitlementsTable(b *base, keyArn *string) dynamodbtable.DynamodbTable {
+	protect := b.cfg.Protect()
+	return dynamodbtable.NewDynamodbTable(b.stack, jsii.String("entitlements"), &dynamodbtable.DynamodbTableConfig{
+		Name:        jsii.String(b.names.EntitlementsTable()),
+		BillingMode: jsii.String("PAY_PER_REQUEST"),
+		HashKey:     jsii.String(marketplace.EntitlementSubject),
+		RangeKey:    jsii.String(marketplace.EntitlementPack),
+		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{
+			{Name: jsii.String(marketplace.EntitlementSubject), Type: jsii.String("S")},
+			{Name: jsii.String(marketplace.EntitlementPack), Type: jsii.String("S")},
+		},
+		Ttl:                       &dynamodbtable.DynamodbTableTtl{AttributeName: jsii.String(marketplace.EntitlementExpiresAt), Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
+		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: keyArn},
+		DeletionProtectionEnabled: jsii.Bool(protect),
+		Lifecycle:                 sp.Lifecycle(protect),
+	})
 }

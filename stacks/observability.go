@@ -33,7 +33,9 @@ type ObservabilityOutputs struct {
 // NewObservabilityStack installs metrics (kube-prometheus-stack), logs
 // (Loki + Alloy), traces (Tempo + OpenTelemetry Collector), the provisioned
 // datasources and dashboards, and the platform alerts into "observability".
-func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs) (*ObservabilityOutputs, error) {
+// Loki and Tempo store in the storage stack's telemetry buckets through
+// IRSA roles of their own (observability_storage.go).
+func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster *ClusterOutputs, platform *PlatformOutputs, storage *StorageOutputs) (*ObservabilityOutputs, error) {
 	b, err := newBase(scope, cfg, Observability)
 	if err != nil {
 		return nil, err
@@ -55,7 +57,8 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 		return nil, err
 	}
 
-	datasources, err := obs.DatasourcesYAML()
+	endpoints := obs.EndpointsFor(obs.Replicated(cfg))
+	datasources, err := obs.DatasourcesYAML(endpoints)
 	if err != nil {
 		return nil, err
 	}
@@ -105,12 +108,22 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 	kps, err := sp.NewHelmRelease(b.stack, "kube-prometheus-stack", &sp.HelmReleaseProps{
 		Chart: KubePrometheusStackChart, ReleaseName: obs.KubePrometheusRelease, Namespace: obs.Namespace,
 		TimeoutSeconds: 900, DependsOn: append(deps, grafanaAdmin),
-		Values: mergeValues(values, securityValues(obs.KubePrometheusRelease)),
+		Values: mergeValues(values, securityValues(obs.KubePrometheusRelease, false)),
 	})
 	if err != nil {
 		return nil, err
 	}
-	tempo, err := tempoValues(o, platform.StorageClass)
+	roles, err := newTelemetryRoles(b, cluster, storage.Telemetry)
+	if err != nil {
+		return nil, err
+	}
+	replicated := obs.Replicated(cfg)
+	tempoChart := TempoChart
+	tempo, err := tempoValues(cfg, b.names, platform.StorageClass, roles["tempo"])
+	if replicated {
+		tempoChart = TempoDistributedChart
+		tempo, err = tempoDistributedValues(cfg, b.names, platform.StorageClass, roles["tempo"])
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -122,14 +135,14 @@ func NewObservabilityStack(scope constructs.Construct, cfg *envs.Config, cluster
 		name   string
 		values map[string]any
 	}{
-		{"loki", LokiChart, obs.LokiRelease, lokiValues(o, platform.StorageClass)},
-		{"alloy", AlloyChart, obs.AlloyRelease, alloyValues()},
-		{"tempo", TempoChart, obs.TempoRelease, tempo},
-		{"opentelemetry-collector", OTelCollectorChart, obs.CollectorRelease, collectorValues()},
+		{"loki", LokiChart, obs.LokiRelease, lokiValues(cfg, b.names, platform.StorageClass, roles["loki"])},
+		{"alloy", AlloyChart, obs.AlloyRelease, alloyValues(endpoints)},
+		{"tempo", tempoChart, obs.TempoRelease, tempo},
+		{"opentelemetry-collector", OTelCollectorChart, obs.CollectorRelease, collectorValues(endpoints)},
 	}
 	for _, r := range releases {
 		if _, err := sp.NewHelmRelease(b.stack, r.id, &sp.HelmReleaseProps{
-			Chart: r.chart, ReleaseName: r.name, Namespace: obs.Namespace, Values: mergeValues(r.values, securityValues(r.name)), DependsOn: after,
+			Chart: r.chart, ReleaseName: r.name, Namespace: obs.Namespace, Values: mergeValues(r.values, securityValues(r.name, replicated)), DependsOn: after,
 		}); err != nil {
 			return nil, err
 		}
@@ -207,55 +220,20 @@ func kubePrometheusValues(o envs.Observability, storageClass string, rules map[s
 				"dashboards": map[string]any{
 					"enabled": true, "label": DashboardLabel, "labelValue": SidecarValue, "searchNamespace": obs.Namespace,
 				},
+				// Grafana-managed alert rules (the CDN error rates, which
+				// read CloudWatch), from labelled ConfigMaps in observability.
+				"alerts": map[string]any{
+					"enabled": true, "label": obs.AlertLabel, "labelValue": SidecarValue, "searchNamespace": obs.Namespace,
+				},
 			},
 		},
-	}
-}
-
-func lokiValues(o envs.Observability, storageClass string) map[string]any {
-	return map[string]any{
-		"deploymentMode": "Monolithic",
-		"loki": map[string]any{
-			// One tenant. Safe only because the network policies let
-			// nothing but the collectors and Grafana reach Loki.
-			"auth_enabled": false,
-			"commonConfig": map[string]any{"replication_factor": 1},
-			"storage":      map[string]any{"type": "filesystem"},
-			"schemaConfig": map[string]any{"configs": []map[string]any{{
-				"from": "2024-04-01", "store": "tsdb", "object_store": "filesystem", "schema": "v13",
-				"index": map[string]any{"prefix": "index_", "period": "24h"},
-			}}},
-			// Retention: the compactor deletes chunks older than
-			// retention_period (merged into the chart's limits_config);
-			// Loki 3 refuses retention without a delete-request store.
-			"compactor": map[string]any{
-				"retention_enabled":    true,
-				"delete_request_store": "filesystem",
-			},
-			"limits_config": map[string]any{"retention_period": fmt.Sprintf("%dh", o.LokiRetentionDays*24)},
-			// No anonymous usage reports to the vendor.
-			"analytics": map[string]any{"reporting_enabled": false},
-		},
-		"singleBinary": map[string]any{
-			"replicas":    1,
-			"persistence": map[string]any{"enabled": true, "size": fmt.Sprintf("%dGi", o.LokiStorageGi), "storageClass": storageClass},
-		},
-		"read":         map[string]any{"replicas": 0},
-		"write":        map[string]any{"replicas": 0},
-		"backend":      map[string]any{"replicas": 0},
-		"gateway":      map[string]any{"enabled": false},
-		"chunksCache":  map[string]any{"enabled": false},
-		"resultsCache": map[string]any{"enabled": false},
-		"lokiCanary":   map[string]any{"enabled": false},
-		"test":         map[string]any{"enabled": false},
-		"minio":        map[string]any{"enabled": false},
 	}
 }
 
 // alloyConfig ships every pod's logs on the node to Loki. Alloy replaces
 // Promtail, which reached end of life on 2026-03-02; it tails through the
 // Kubernetes API, so it needs no host mounts or privileges.
-func alloyConfig() string {
+func alloyConfig(e obs.Endpoints) string {
 	return `discovery.kubernetes "pods" {
   role = "pod"
   selectors {
@@ -291,35 +269,38 @@ loki.source.kubernetes "pods" {
 
 loki.write "default" {
   endpoint {
-    url = "` + obs.LokiURL + `/loki/api/v1/push"
+    url = "` + e.LokiPush.URL() + `/loki/api/v1/push"
   }
 }
 `
 }
 
-func alloyValues() map[string]any {
+func alloyValues(e obs.Endpoints) map[string]any {
 	return map[string]any{
 		"controller": map[string]any{"type": "daemonset"},
 		"alloy": map[string]any{
-			"configMap": map[string]any{"create": true, "content": alloyConfig()},
+			"configMap": map[string]any{"create": true, "content": alloyConfig(e)},
 			"mounts":    map[string]any{"varlog": false},
 		},
 	}
 }
 
-// tempoValues replaces the chart's templated config with tempoConfig,
-// because the chart copies tempo.receivers (Jaeger on by default) into the
-// config verbatim and Helm merges our map into it. The Jaeger receiver
-// endpoints are removed as well, which drops the chart's Jaeger Service
-// ports (its templates emit a port only for an endpoint that is set).
-func tempoValues(o envs.Observability, storageClass string) (map[string]any, error) {
-	config, err := tempoConfig()
+// tempoValues (dev: the single-binary tempo chart) replaces the chart's
+// templated config with tempoConfig, because the chart copies
+// tempo.receivers (Jaeger on by default) into the config verbatim and Helm
+// merges our map into it. The Jaeger receiver endpoints are removed as
+// well, which drops the chart's Jaeger Service ports (its templates emit a
+// port only for an endpoint that is set). Blocks go to the tempo bucket
+// through the IRSA role; the volume keeps the WAL.
+func tempoValues(cfg *envs.Config, names naming.Names, storageClass string, role *sp.IrsaRole) (map[string]any, error) {
+	config, err := tempoConfig(cfg, names)
 	if err != nil {
 		return nil, err
 	}
 	noEndpoint := map[string]any{"endpoint": nil}
 	return map[string]any{
-		"config": config,
+		"config":         config,
+		"serviceAccount": map[string]any{"create": true, "name": TempoServiceAccount, "annotations": role.Annotation},
 		"tempo": map[string]any{
 			"receivers": map[string]any{
 				"jaeger": map[string]any{"protocols": map[string]any{
@@ -332,13 +313,17 @@ func tempoValues(o envs.Observability, storageClass string) (map[string]any, err
 			"metricsGenerator": map[string]any{"enabled": true},
 		},
 		"persistence": map[string]any{
-			"enabled": true, "size": fmt.Sprintf("%dGi", o.TempoStorageGi), "storageClassName": storageClass,
+			"enabled": true, "size": fmt.Sprintf("%dGi", cfg.Observability.TempoStorageGi), "storageClassName": storageClass,
 		},
 	}, nil
 }
 
-// TempoRetention is how long Tempo keeps trace blocks.
-const TempoRetention = "168h"
+// TempoRetentionDays is how long Tempo keeps trace blocks; the tempo
+// bucket's lifecycle follows it (TelemetryExpiryMarginDays later).
+const TempoRetentionDays = 7
+
+// TempoRetention is TempoRetentionDays in Tempo's duration format.
+var TempoRetention = fmt.Sprintf("%dh", TempoRetentionDays*24)
 
 func tempoOTLPReceiver() map[string]any {
 	return map[string]any{"protocols": map[string]any{
@@ -349,10 +334,11 @@ func tempoOTLPReceiver() map[string]any {
 
 // tempoConfig is Tempo's whole configuration file, the chart 2.2.4
 // template's sections with our values filled in: OTLP is the only
-// receiver, usage reporting is off, and service graphs and span metrics
-// are remote-written to Prometheus for Grafana's service map.
-func tempoConfig() (string, error) {
-	cfg := map[string]any{
+// receiver, usage reporting is off, blocks go to the tempo bucket, and
+// service graphs and span metrics are remote-written to Prometheus for
+// Grafana's service map.
+func tempoConfig(cfg *envs.Config, names naming.Names) (string, error) {
+	config := map[string]any{
 		"stream_over_http_enabled": false,
 		"memberlist":               map[string]any{"cluster_label": obs.TempoRelease + "." + obs.Namespace},
 		"multitenancy_enabled":     false,
@@ -362,8 +348,8 @@ func tempoConfig() (string, error) {
 		"ingester":                 map[string]any{},
 		"server":                   map[string]any{"http_listen_port": obs.TempoQueryPort},
 		"storage": map[string]any{"trace": map[string]any{
-			"backend": "local",
-			"local":   map[string]any{"path": "/var/tempo/traces"},
+			"backend": "s3",
+			"s3":      tempoS3(cfg, names),
 			"wal":     map[string]any{"path": "/var/tempo/wal"},
 		}},
 		"querier":        map[string]any{},
@@ -379,13 +365,13 @@ func tempoConfig() (string, error) {
 			"traces_storage": map[string]any{"path": "/tmp/traces"},
 		},
 	}
-	out, err := yaml.Marshal(cfg)
+	out, err := yaml.Marshal(config)
 	return string(out), err
 }
 
 // collectorValues: one OTLP entry point for applications. Traces go to
 // Tempo, metrics to Prometheus (remote write), logs to Loki's OTLP endpoint.
-func collectorValues() map[string]any {
+func collectorValues(e obs.Endpoints) map[string]any {
 	return map[string]any{
 		"mode":  "deployment",
 		"image": map[string]any{"repository": "otel/opentelemetry-collector-contrib"},
@@ -400,11 +386,11 @@ func collectorValues() map[string]any {
 			"receivers": map[string]any{"jaeger": nil, "zipkin": nil, "prometheus": nil},
 			"exporters": map[string]any{
 				"otlp_grpc/tempo": map[string]any{
-					"endpoint": fmt.Sprintf("%s.%s.svc:%d", obs.TempoRelease, obs.Namespace, obs.OTLPGRPCPort),
+					"endpoint": e.TempoOTLP.HostPort(),
 					"tls":      map[string]any{"insecure": true},
 				},
 				"prometheusremotewrite": map[string]any{"endpoint": obs.PrometheusURL + "/api/v1/write"},
-				"otlp_http/loki":        map[string]any{"endpoint": obs.LokiURL + "/otlp"},
+				"otlp_http/loki":        map[string]any{"endpoint": e.LokiPush.URL() + "/otlp"},
 			},
 			"service": map[string]any{"pipelines": map[string]any{
 				"traces":  map[string]any{"receivers": []string{"otlp"}, "processors": []string{"memory_limiter", "batch"}, "exporters": []string{"otlp_grpc/tempo"}},

@@ -27,7 +27,8 @@ func TestSNSAlertsGetAPublishOnlyRole(t *testing.T) {
 	}
 
 	// WHEN the observability stack is built
-	_, err = NewObservabilityStack(app, cfg, cluster, &PlatformOutputs{StorageClass: DefaultStorageClass})
+	storage := &StorageOutputs{Telemetry: &TelemetryStorage{KeyArn: jsii.String("arn:aws:kms:ap-southeast-2:111122223333:key/telemetry")}}
+	_, err = NewObservabilityStack(app, cfg, cluster, &PlatformOutputs{StorageClass: DefaultStorageClass}, storage)
 	require.NoError(t, err)
 	stack := app.Node().FindChild(jsii.String("prod-observability")).(cdktf.TerraformStack)
 	doc := gjson.Parse(*cdktf.Testing_Synth(stack, jsii.Bool(false)))

@@ -19,8 +19,8 @@ var GrafanaCloudWatchActions = []string{
 
 // newEdgeObservability adds what the edge dashboards need to the
 // observability stack: a read-only IRSA role for Grafana's service account
-// (irsa-grafana-cloudwatch), the CloudWatch datasource that uses it, and the
-// four edge dashboards. It returns the Grafana serviceAccount values that
+// (irsa-grafana-cloudwatch), the CloudWatch datasource that uses it, the
+// five edge dashboards and the CDN error-rate alert rules. It returns the Grafana serviceAccount values that
 // carry the role annotation.
 func newEdgeObservability(b *base, cluster *ClusterOutputs, nsName *string) (map[string]any, error) {
 	role, err := sp.NewIrsaRole(b.stack, "grafana-cloudwatch-irsa", &sp.IrsaRoleProps{
@@ -59,6 +59,19 @@ func newEdgeObservability(b *base, cluster *ClusterOutputs, nsName *string) (map
 			Labels: &map[string]*string{DashboardLabel: jsii.String(SidecarValue)},
 		},
 		Data: sp.StringMap(dashboards),
+	})
+	// The CDN error-rate alerts query the CloudWatch datasource, so they are
+	// Grafana-managed rules, provisioned by Grafana's alerts sidecar.
+	cdnAlerts, err := obs.CDNAlertRulesYAML()
+	if err != nil {
+		return nil, err
+	}
+	configmapv1.NewConfigMapV1(b.stack, jsii.String("grafana-cdn-alerts"), &configmapv1.ConfigMapV1Config{
+		Metadata: &configmapv1.ConfigMapV1Metadata{
+			Name: jsii.String("spatialprops-cdn-alerts"), Namespace: nsName,
+			Labels: &map[string]*string{obs.AlertLabel: jsii.String(SidecarValue)},
+		},
+		Data: &map[string]*string{"cdn-alerts.yaml": jsii.String(cdnAlerts)},
 	})
 	// The grafana subchart's default name, set explicitly so the role's
 	// trust policy and the service account cannot drift apart.

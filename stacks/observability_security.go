@@ -113,7 +113,8 @@ func newObservabilityNamespaces(b *base) (*sp.Namespace, []cdktf.ITerraformDepen
 // with the restricted securityContext where the chart leaves it open, and
 // requests and limits everywhere the chart offers them. They live apart
 // from the functional values so both can change independently.
-func securityValues(release string) map[string]any {
+// replicated selects Loki's and Tempo's replicated components.
+func securityValues(release string, replicated bool) map[string]any {
 	restrictedPod := func(uid int) map[string]any {
 		return map[string]any{
 			"runAsNonRoot": true, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
@@ -147,7 +148,15 @@ func securityValues(release string) map[string]any {
 			},
 		}
 	case obs.LokiRelease:
-		return map[string]any{"singleBinary": map[string]any{"resources": podResources("250m", "512Mi", "1", "1Gi")}}
+		// The chart's own pod and container securityContext meet restricted.
+		if !replicated {
+			return map[string]any{"singleBinary": map[string]any{"resources": podResources("250m", "512Mi", "1", "1Gi")}}
+		}
+		return map[string]any{
+			"write":   map[string]any{"resources": podResources("200m", "512Mi", "1", "1Gi")},
+			"read":    map[string]any{"resources": podResources("100m", "256Mi", "1", "1Gi")},
+			"backend": map[string]any{"resources": podResources("100m", "256Mi", "500m", "512Mi")},
+		}
 	case obs.AlloyRelease:
 		// The image defines user alloy (473) but starts as root; our
 		// config tails logs through the API, so root is never needed.
@@ -159,6 +168,22 @@ func securityValues(release string) map[string]any {
 			},
 		}
 	case obs.TempoRelease:
+		if replicated {
+			// tempo-distributed: one pod and container securityContext for
+			// every component; scratch goes to the chart's volumes.
+			return map[string]any{
+				"tempo": map[string]any{
+					"podSecurityContext": restrictedPod(1000),
+					"securityContext":    restrictedContainer(),
+				},
+				"ingester":         map[string]any{"resources": podResources("200m", "512Mi", "1", "2Gi")},
+				"distributor":      map[string]any{"resources": podResources("100m", "128Mi", "500m", "512Mi")},
+				"querier":          map[string]any{"resources": podResources("100m", "256Mi", "1", "1Gi")},
+				"queryFrontend":    map[string]any{"resources": podResources("50m", "128Mi", "500m", "512Mi")},
+				"compactor":        map[string]any{"resources": podResources("100m", "256Mi", "1", "1Gi")},
+				"metricsGenerator": map[string]any{"resources": podResources("100m", "256Mi", "500m", "1Gi")},
+			}
+		}
 		return map[string]any{
 			"securityContext": restrictedPod(10001),
 			"tempo": map[string]any{

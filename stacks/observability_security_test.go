@@ -23,8 +23,10 @@ func TestMergeValuesKeepsFunctionalValuesAndAddsSecurity(t *testing.T) {
 func TestEveryObservabilityReleaseHasASecurityOverlay(t *testing.T) {
 	// A release added without an overlay would run with chart defaults:
 	// no limits, and for some charts root.
-	for _, r := range []string{obs.KubePrometheusRelease, obs.LokiRelease, obs.AlloyRelease, obs.TempoRelease, obs.CollectorRelease} {
-		assert.NotEmpty(t, securityValues(r), r)
+	for _, replicated := range []bool{false, true} {
+		for _, r := range []string{obs.KubePrometheusRelease, obs.LokiRelease, obs.AlloyRelease, obs.TempoRelease, obs.CollectorRelease} {
+			assert.NotEmpty(t, securityValues(r, replicated), r)
+		}
+		assert.Nil(t, securityValues("unknown", replicated))
 	}
-	assert.Nil(t, securityValues("unknown"))
 }

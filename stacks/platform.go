@@ -46,11 +46,11 @@ const LoadBalancerTagService = "ingress"
 // Balancer Controller, External Secrets Operator, cert-manager with the
 // AWS Private CA issuer, plus the default encrypted gp3 StorageClass.
 func NewPlatformStack(scope constructs.Construct, cfg *envs.Config, net *NetworkOutputs, cluster *ClusterOutputs) (*PlatformOutputs, error) {
-	imageTag, ok := AutoscalerImageTags[cfg.Cluster.Version]
-	if !ok {
-		return nil, fmt.Errorf("cluster.version %s has no pinned cluster-autoscaler image; add one to AutoscalerImageTags in stacks/charts.go (known: %s)",
-			cfg.Cluster.Version, strings.Join(sortedKeys(AutoscalerImageTags), ", "))
+	k8s, ok := envs.KubernetesVersions[cfg.Cluster.Version]
+	if !ok { // the config refuses it first; this guards a Config built by hand
+		return nil, fmt.Errorf("cluster.version %s is not supported; use one of %s", cfg.Cluster.Version, strings.Join(envs.SupportedKubernetesVersions(), ", "))
 	}
+	imageTag := k8s.AutoscalerImageTag
 	b, err := newBase(scope, cfg, Platform)
 	if err != nil {
 		return nil, err

@@ -61,7 +61,7 @@ func newServicesNamespace(stack cdktf.TerraformStack, cfg *envs.Config) error {
 		Policies: []sp.IngressAllow{
 			{Name: "load-balancer-targets", PodLabels: services, Ports: ServicePorts, From: albs},
 			{Name: "service-to-service", PodLabels: services, Ports: ServicePorts, From: []sp.Peer{{PodLabels: services}}},
-			{Name: "prometheus-scrape", PodLabels: services, Ports: ServicePorts, From: []sp.Peer{PrometheusPeer}},
+			{Name: "prometheus-scrape", PodLabels: services, Ports: append([]int{ServiceMetricsPort}, ServicePorts...), From: []sp.Peer{PrometheusPeer}},
 		},
 	})
 	return err

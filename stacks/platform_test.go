@@ -23,7 +23,7 @@ func TestPlatformRefusesAClusterVersionWithoutAnAutoscalerPin(t *testing.T) {
 	// instead of running an autoscaler built for another minor.
 	_, err = NewPlatformStack(app, cfg, &NetworkOutputs{VpcID: jsii.String("vpc-1")}, cluster)
 	require.Error(t, err)
-	assert.Equal(t, "cluster.version 1.36 has no pinned cluster-autoscaler image; add one to AutoscalerImageTags in stacks/charts.go (known: 1.33, 1.34, 1.35)", err.Error())
+	assert.Equal(t, "cluster.version 1.36 is not supported; use one of 1.35", err.Error())
 }
 
 func TestClusterRefusesAVersionWithoutPinnedAddons(t *testing.T) {
@@ -35,5 +35,5 @@ func TestClusterRefusesAVersionWithoutPinnedAddons(t *testing.T) {
 	cfg.Cluster.Version = "1.36"
 	_, err = NewClusterStack(cdktf.Testing_App(nil), cfg, &NetworkOutputs{VpcID: jsii.String("vpc-1")})
 	require.Error(t, err)
-	assert.Equal(t, "cluster.version 1.36 has no pinned EKS addon versions; add them to EksAddonVersions in stacks/charts.go (known: 1.35)", err.Error())
+	assert.Equal(t, "cluster.version 1.36 has no pinned EKS add-on versions; add them to KubernetesVersions in envs/kubernetes.go (known: 1.35)", err.Error())
 }

@@ -26,7 +26,8 @@ const StateNoncurrentDays = 90
 // bucket, and, when accountBaseline.create is set, the account's
 // CloudTrail, GuardDuty and AWS Config live here too: this stack is
 // deployed by a human administrator, never by CI, so no workflow plans or
-// applies a change to the audit trail.
+// applies a change to the audit trail. For the same reason the AWS Backup
+// vaults and plan live here when backup.enabled is set (backup.go).
 //
 // Other stacks derive the bucket and key names from constructs/naming
 // rather than reading this stack's outputs: a stack's backend must be known
@@ -67,7 +68,7 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		Attribute: &[]*dynamodbtable.DynamodbTableAttribute{{
 			Name: jsii.String("LockID"), Type: jsii.String("S"),
 		}},
-		PointInTimeRecovery:       &dynamodbtable.DynamodbTablePointInTimeRecovery{Enabled: jsii.Bool(true)},
+		PointInTimeRecovery:       pointInTimeRecovery(),
 		ServerSideEncryption:      &dynamodbtable.DynamodbTableServerSideEncryption{Enabled: jsii.Bool(true), KmsKeyArn: key.KeyArn},
 		DeletionProtectionEnabled: jsii.Bool(true),
 		Lifecycle:                 sp.Lifecycle(true),
@@ -82,6 +83,11 @@ func NewStateStack(scope constructs.Construct, cfg *envs.Config) error {
 		Allow:         workloadBoundaryStatements(b), WholeServices: BoundaryWholeServices,
 	}); err != nil {
 		return err
+	}
+	if cfg.Backup.Enabled {
+		if err := newBackup(b); err != nil {
+			return err
+		}
 	}
 	if cfg.AccountBaseline.Create {
 		if err := newAccountBaseline(b, logs); err != nil {

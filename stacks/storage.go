@@ -20,14 +20,17 @@ type StorageOutputs struct {
 	KeyArn *string
 	// EdgeKeyArn encrypts the DTN store and queues (the edge gateway's data).
 	EdgeKeyArn *string
-	// DeviceKeyArn encrypts the device ledger and device records (identity
-	// data, written by the enrollment service, read by revocation).
+	// DeviceKeyArn encrypts the device ledger, the device records and the
+	// entitlements (identity and licence data: written by the enrollment
+	// service and marketplace-api, read by revocation and the presigner).
 	DeviceKeyArn *string
 	// AlarmTopicArn receives every CloudWatch alarm of the env (DLQs,
 	// backlogs); operators subscribe to it.
 	AlarmTopicArn *string
 	// Buckets by kind: "packs", "stac", "logs".
 	Buckets map[string]*sp.SecureBucket
+	// Telemetry holds Loki's and Tempo's buckets and their key.
+	Telemetry *TelemetryStorage
 }
 
 // CorsExposeHeaders are the response headers a browser reading PMTiles or
@@ -66,7 +69,8 @@ func sidWord(kind string) string {
 	return strings.ToUpper(kind[:1]) + kind[1:]
 }
 
-// NewStorageStack creates the data key and the packs, stac and logs buckets.
+// NewStorageStack creates the data key and the packs, stac and logs
+// buckets, and the telemetry key with Loki's and Tempo's buckets.
 //
 // The packs bucket policy is owned by the cdn stack: it must name the
 // distribution's ARN, and a bucket has exactly one policy document, so the
@@ -157,6 +161,9 @@ func NewStorageStack(scope constructs.Construct, cfg *envs.Config) (*StorageOutp
 			return nil, fmt.Errorf("%s: %w", kind, err)
 		}
 		out.Buckets[kind] = bucket
+	}
+	if out.Telemetry, err = newTelemetryStorage(b, protect); err != nil {
+		return nil, err
 	}
 	b.output("data_key_arn", "KMS key encrypting packs and stac", key.KeyArn, false)
 	b.output("alarm_topic_arn", "SNS topic every CloudWatch alarm of the env notifies (subscribe the on-call here)", keys.alarms, false)

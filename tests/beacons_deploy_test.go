@@ -30,9 +30,8 @@ func chartValues(t *testing.T, svc string, v any) {
 	require.NoError(t, yaml.Unmarshal(raw, v), svc)
 }
 
-// GIVEN the beacon registry's deploy workflows THEN the API and the UI build
-// the digest-pinned placeholder (like the DTN services) while beacon-rotate
-// builds its own directory; each image is scanned before it is pushed, and
+// GIVEN the beacon registry's deploy workflows THEN each builds its own
+// service with the shared recipe; each image is scanned before it is pushed, and
 // each env's release goes into edge-sync with the role the edge stack made
 // for exactly that service account and the table named by the same naming
 // code the stack uses (a typo here is an AccessDenied at 3 a.m.).
@@ -44,19 +43,11 @@ func TestBeaconDeployWorkflows(t *testing.T) {
 		raw, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "deploy-"+svc+".yml"))
 		require.NoError(t, err)
 		text := string(raw)
-		if svc == "beacon-rotate" {
-			// the module imports the root module's edge package: the
-			// context is the repository root, and a contract change redeploys
-			assert.Contains(t, text, "BUILD_CONTEXT: .\n  DOCKERFILE: services/beacon-rotate/Dockerfile\n", svc)
-			for _, p := range []string{"services/beacon-rotate", "edge"} {
-				assert.Contains(t, text, `      - "`+p+`/**"`+"\n", "%s: a change to what it builds redeploys it", svc)
-			}
-			assert.Contains(t, text, `docker build --pull -f "$DOCKERFILE" -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
-			assert.FileExists(t, filepath.Join("..", "services", "beacon-rotate", "Dockerfile"))
-		} else {
-			assert.Contains(t, text, "BUILD_CONTEXT: services/edge-placeholder\n", svc)
-			assert.Contains(t, text, `      - "services/edge-placeholder/**"`+"\n", "%s: a change to what it builds redeploys it", svc)
-			assert.Contains(t, text, `docker build --pull -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
+		// each takes the beacon contract from the root module: the context
+		// is the repository root, and a contract change redeploys
+		sharedImageBuild(t, text, svc)
+		for _, p := range []string{"edge", "internal/beacondb"} {
+			assert.Contains(t, text, `      - "`+p+`/**"`+"\n", "%s: a contract change redeploys it", svc)
 		}
 		assert.NotContains(t, text, "spatial-properties", "%s deploys into edge-sync only", svc)
 		for _, env := range []string{"dev", "staging", "prod"} {
@@ -68,6 +59,9 @@ func TestBeaconDeployWorkflows(t *testing.T) {
 			names := naming.New("${{ vars.ORG }}", env, "ap-southeast-2")
 			assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/workload/`+names.Role(purpose)+`"`, "%s/%s", svc, env)
 			table := `env.BEACON_TABLE="` + names.BeaconTable() + `"`
+			if svc != "beacon-rotate" {
+				assert.Contains(t, helm, `env.AWS_REGION="${{ vars.AWS_REGION }}"`, "%s/%s", svc, env)
+			}
 			if svc == "beacon-rotate" {
 				table = `beaconTable="` + names.BeaconTable() + `"`
 				assert.Contains(t, helm, `awsRegion="${{ vars.AWS_REGION }}"`, "%s/%s", svc, env)

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"path"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -95,7 +96,7 @@ func TestDeployRoleIsBounded(t *testing.T) {
 			stateBucket := "arn:aws:s3:::tfstate-spatialprops-" + env + "-ap-southeast-2"
 			var sids []string
 			var statements []gjson.Result
-			for _, id := range []string{"gha-infra-deploy_permissions", "gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document", "gha-infra-deploy-identity-document", "gha-infra-deploy-services-document"} {
+			for _, id := range []string{"gha-infra-deploy_permissions", "gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document", "gha-infra-deploy-identity-document", "gha-infra-deploy-services-document", "gha-infra-deploy-cdn-document"} {
 				statements = append(statements, policyDoc(t, doc, id).Get("statement").Array()...)
 			}
 			// the managed parts are attached to the role
@@ -105,7 +106,7 @@ func TestDeployRoleIsBounded(t *testing.T) {
 					attached++
 				}
 			}
-			assert.Equal(t, 4, attached, "the network, identity and service grants and the denies only bind if attached")
+			assert.Equal(t, 5, attached, "the network, identity, service and CDN grants and the denies only bind if attached")
 			for _, st := range statements {
 				sid, actions, res := st.Get("sid").String(), strs(st.Get("actions")), strs(st.Get("resources"))
 				sids = append(sids, sid)
@@ -199,9 +200,10 @@ func TestEveryWorkloadRoleCarriesTheBoundary(t *testing.T) {
 	seen := 0
 	for _, s := range allStacks(t) {
 		for _, r := range resources(s.Doc, "aws_iam_role") {
-			if strings.Contains(r.Get("name").String(), "-gha-") && !strings.HasSuffix(r.Get("name").String(), "-gha-runner") ||
-				strings.HasSuffix(r.Get("name").String(), "-device-revocation") || strings.HasSuffix(r.Get("name").String(), "-pki-ceremony") {
-				continue // the GitHub and operator roles: human-deployed, CI cannot touch them
+			if strings.Contains(r.Get("name").String(), "-gha-") && !strings.HasSuffix(r.Get("name").String(), "-runner") ||
+				strings.HasSuffix(r.Get("name").String(), "-device-revocation") || strings.HasSuffix(r.Get("name").String(), "-pki-ceremony") ||
+				strings.HasSuffix(s.ID, "-state") {
+				continue // the GitHub, operator and state-stack (AWS Backup) roles: human-deployed, CI cannot touch them
 			}
 			seen++
 			assert.Equal(t, "arn:aws:iam::${data.aws_caller_identity.caller.account_id}:policy/spatialprops-"+s.Env+"-workload-boundary",
@@ -252,7 +254,7 @@ func TestClusterAccessIsOnlyThroughEntries(t *testing.T) {
 	// one Edit entry per service its own workflow deploys; none for the
 	// privileged workloads, which only the infra stacks deploy
 	for _, svc := range []string{"pack-service", "frontend", "mcp-gateway", "dtn-gateway", "uplink-satellite", "uplink-lpwan",
-		"beacons", "beacons-admin", "beacon-rotate", "marketplace-api", "marketplace-ui"} {
+		"beacons", "beacons-admin", "beacon-rotate", "edge-sync", "marketplace-api", "marketplace-ui"} {
 		want["${aws_eks_access_entry.access-gha-deploy-"+svc+".principal_arn}"] = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy namespace"
 	}
 	assert.Equal(t, want, byPolicy)
@@ -261,28 +263,34 @@ func TestClusterAccessIsOnlyThroughEntries(t *testing.T) {
 func TestRunnersSitInTheVPC(t *testing.T) {
 	for _, env := range []string{"dev", "staging", "prod"} {
 		doc := stack(t, env+"-cicd").Doc
-		p := resources(doc, "aws_codebuild_project")
-		require.Len(t, p, 1)
-		assert.Equal(t, "spatialprops-"+env+"-gha-runner", p[0].Get("name").String(), "workflows address it by this name")
-		subnets := strs(p[0].Get("vpc_config.subnets"))
-		require.Len(t, subnets, 3)
-		for _, sn := range subnets {
-			assert.Contains(t, sn, "aws_subnetvpc_private-", "%s: in the private subnets, which have no route from the internet", env)
+		projects := resources(doc, "aws_codebuild_project")
+		require.Len(t, projects, 2)
+		var names []string
+		for _, p := range projects {
+			names = append(names, p.Get("name").String())
+			subnets := strs(p.Get("vpc_config.subnets"))
+			require.Len(t, subnets, 3)
+			for _, sn := range subnets {
+				assert.Contains(t, sn, "aws_subnetvpc_private-", "%s: in the private subnets, which have no route from the internet", env)
+			}
+			assert.Equal(t, "CODECONNECTIONS", p.Get("source.auth.type").String(), "no token in state")
+			assert.False(t, p.Get("environment.privileged_mode").Bool())
 		}
-		assert.Equal(t, "CODECONNECTIONS", p[0].Get("source.auth.type").String(), "no token in state")
-		assert.False(t, p[0].Get("environment.privileged_mode").Bool())
-		hook := resources(doc, "aws_codebuild_webhook")
-		require.Len(t, hook, 1)
-		assert.Equal(t, "WORKFLOW_JOB_QUEUED", hook[0].Get("filter_group.0.filter.0.pattern").String())
-		assert.Equal(t, "EVENT", hook[0].Get("filter_group.0.filter.0.type").String())
+		assert.ElementsMatch(t, []string{"spatialprops-" + env + "-gha-runner", "spatialprops-" + env + "-gha-plan-runner"}, names,
+			"workflows address them by these names")
+		assert.Len(t, resources(doc, "aws_codeconnections_connection"), 1, "one GitHub handshake per env")
 		// no ingress on the runners; the cluster admits them on 443 only
-		assert.Empty(t, resources(doc, "aws_security_group")[0].Get("ingress").Array())
-		assert.Len(t, resources(doc, "aws_vpc_security_group_egress_rule"), 1)
+		for _, sg := range resources(doc, "aws_security_group") {
+			assert.Empty(t, sg.Get("ingress").Array())
+		}
+		assert.Len(t, resources(doc, "aws_vpc_security_group_egress_rule"), 2)
 		in := resources(doc, "aws_vpc_security_group_ingress_rule")
-		require.Len(t, in, 1)
-		assert.Contains(t, in[0].Get("security_group_id").String(), "cluster_security_group_id")
-		assert.Equal(t, int64(443), in[0].Get("from_port").Int())
-		assert.Contains(t, in[0].Get("referenced_security_group_id").String(), "aws_security_group.")
+		require.Len(t, in, 2)
+		for _, rule := range in {
+			assert.Contains(t, rule.Get("security_group_id").String(), "cluster_security_group_id")
+			assert.Equal(t, int64(443), rule.Get("from_port").Int())
+			assert.Contains(t, rule.Get("referenced_security_group_id").String(), "aws_security_group.")
+		}
 	}
 	// with CI inside the VPC, prod has no public endpoint at all
 	c := resources(stack(t, "prod-cluster").Doc, "aws_eks_cluster")[0]
@@ -333,9 +341,67 @@ func TestRolePoliciesFitIAMLimits(t *testing.T) {
 			n := len(iamJSON(t, policyDoc(t, doc, role+"_permissions")))
 			assert.Less(t, n, 10240-1000, "%s %s inline policy is %d characters", env, role, n)
 		}
-		for _, managed := range []string{"gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document", "gha-infra-deploy-identity-document", "gha-infra-deploy-services-document"} {
+		for _, managed := range []string{"gha-infra-deploy-network-document", "gha-infra-deploy-guardrails-document", "gha-infra-deploy-identity-document", "gha-infra-deploy-services-document", "gha-infra-deploy-cdn-document"} {
 			n := len(iamJSON(t, policyDoc(t, doc, managed)))
 			assert.Less(t, n, 6144-500, "%s %s is %d characters", env, managed, n)
+		}
+	}
+}
+
+// Finding 4: a runner starts a build only for the jobs it is for. The
+// webhook filters (all of one group must match; CodeBuild's regular
+// expressions, which these patterns share with Go's) are run against the
+// jobs a pull request could queue.
+func TestRunnersRunOnlyReviewedCode(t *testing.T) {
+	type job struct{ workflow, ref string }
+	accepts := func(hook gjson.Result, j job) bool {
+		for _, g := range hook.Get("filter_group").Array() {
+			all := true
+			for _, f := range g.Get("filter").Array() {
+				value := map[string]string{"EVENT": "WORKFLOW_JOB_QUEUED", "WORKFLOW_NAME": j.workflow, "HEAD_REF": j.ref}[f.Get("type").String()]
+				if f.Get("type").String() == "EVENT" {
+					all = all && strings.Contains(f.Get("pattern").String(), value)
+					continue
+				}
+				ok, err := regexp.MatchString(f.Get("pattern").String(), value)
+				require.NoError(t, err)
+				all = all && ok
+			}
+			if all {
+				return true
+			}
+		}
+		return false
+	}
+	for _, env := range []string{"dev", "staging", "prod"} {
+		var deploy, plan gjson.Result
+		for _, h := range resources(stack(t, env+"-cicd").Doc, "aws_codebuild_webhook") {
+			switch project := h.Get("project_name").String(); {
+			case strings.HasPrefix(project, "${aws_codebuild_project.gha-runner_project"):
+				deploy = h
+			case strings.HasPrefix(project, "${aws_codebuild_project.gha-plan-runner_project"):
+				plan = h
+			}
+		}
+		require.True(t, deploy.Exists() && plan.Exists(), "%s: a webhook per runner project", env)
+		for _, c := range []struct {
+			hook gjson.Result
+			j    job
+			want bool
+		}{
+			{deploy, job{"infra-deploy", "refs/heads/main"}, true},
+			{deploy, job{"deploy-pack-service", "refs/heads/main"}, true},
+			{deploy, job{"security", "refs/heads/main"}, true},
+			{deploy, job{"infra-deploy", "refs/heads/attacker"}, false},
+			{deploy, job{"infra-ci", "refs/heads/main"}, false},
+			{deploy, job{"edited-to-run-here", "refs/heads/main"}, false},
+			{deploy, job{"infra-deploy-evil", "refs/heads/main"}, false},
+			{deploy, job{"infra-deploy", "refs/heads/main-evil"}, false},
+			{plan, job{"infra-ci", "refs/pull/7/merge"}, true},
+			{plan, job{"infra-deploy", "refs/heads/main"}, false},
+			{plan, job{"edited-to-run-here", "refs/pull/7/merge"}, false},
+		} {
+			assert.Equal(t, c.want, accepts(c.hook, c.j), "%s: %v", env, c.j)
 		}
 	}
 }

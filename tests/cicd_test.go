@@ -13,9 +13,10 @@ import (
 	"github.com/spatialprops/spatialprops-infra/stacks"
 )
 
-// githubTrust returns the sub and aud of the GitHub trust statement of the
-// role whose trust document id starts with prefix.
-func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []string) {
+// githubTrust returns the exact subjects (StringEquals), the subject
+// patterns (StringLike) and the audiences of the GitHub trust statements of
+// the role whose trust document id starts with prefix.
+func githubTrust(t *testing.T, doc gjson.Result, prefix string) (exact, patterns, aud []string) {
 	t.Helper()
 	found := false
 	doc.Get("data.aws_iam_policy_document").ForEach(func(id, d gjson.Result) bool {
@@ -23,48 +24,65 @@ func githubTrust(t *testing.T, doc gjson.Result, prefix string) (sub, aud []stri
 			return true
 		}
 		found = true
-		for _, c := range d.Get("statement.0.condition").Array() {
-			require.Equal(t, "StringEquals", c.Get("test").String(), "wildcard-capable tests widen the trust")
-			switch c.Get("variable").String() {
-			case "token.actions.githubusercontent.com:sub":
-				sub = strs(c.Get("values"))
-			case "token.actions.githubusercontent.com:aud":
-				aud = strs(c.Get("values"))
+		for _, st := range d.Get("statement").Array() {
+			for _, c := range st.Get("condition").Array() {
+				switch c.Get("variable").String() {
+				case "token.actions.githubusercontent.com:sub":
+					if c.Get("test").String() == "StringLike" {
+						patterns = append(patterns, strs(c.Get("values"))...)
+					} else {
+						require.Equal(t, "StringEquals", c.Get("test").String())
+						exact = append(exact, strs(c.Get("values"))...)
+					}
+				case "token.actions.githubusercontent.com:aud":
+					require.Equal(t, "StringEquals", c.Get("test").String())
+					aud = append(aud, strs(c.Get("values"))...)
+				}
 			}
 		}
 		return false
 	})
 	require.True(t, found, "no trust document for %s", prefix)
-	return sub, aud
+	return exact, patterns, aud
 }
 
 func TestGitHubRoleTrusts(t *testing.T) {
-	// Each role trusts exactly one kind of job. A service workflow
-	// (environment "<env>-deploy-<svc>") can never present the infra
-	// subject ("<env>-infra") or another service's environment, so one
-	// service's workflow cannot assume another's role; dev trusts
-	// environments, not a branch; prod's plan role does not trust pull
-	// requests at all.
-	repo := "repo:spatialprops/spatialprops-infra"
+	// Each role trusts exactly one kind of job, and names the workflow file
+	// and ref (job_workflow_ref, in the sub through the repository's
+	// subject template). A service workflow (environment "<env>-deploy-<svc>")
+	// can never present the infra subject ("<env>-infra") or another
+	// service's environment or file, so one service's workflow cannot assume
+	// another's role; prod's plan role does not trust pull requests at all.
+	// Wildcards stand only for a pull request's number.
+	repo := "spatialprops/spatialprops-infra"
+	sub := func(context, workflow, ref string) string {
+		return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
+	}
+	main := "refs/heads/main"
+	drift := sub("ref:"+main, "security.yml", main)
 	cases := []struct {
-		env, role string
-		sub       []string
+		env, role       string
+		exact, patterns []string
 	}{
-		{"dev", "gha-deploy-pack-service", []string{repo + ":environment:dev-deploy-pack-service"}},
-		{"dev", "gha-deploy-crl-sync", []string{repo + ":environment:dev-deploy-crl-sync"}},
-		{"dev", "gha-infra-plan", []string{repo + ":pull_request", repo + ":ref:refs/heads/main"}},
-		{"dev", "gha-infra-deploy", []string{repo + ":environment:dev-infra"}},
-		{"staging", "gha-deploy-beacons", []string{repo + ":environment:staging-deploy-beacons"}},
-		{"staging", "gha-infra-deploy", []string{repo + ":environment:staging-infra"}},
-		{"prod", "gha-deploy-marketplace-api", []string{repo + ":environment:prod-deploy-marketplace-api"}},
-		{"prod", "gha-infra-plan", []string{repo + ":environment:prod-plan", repo + ":ref:refs/heads/main"}},
-		{"prod", "gha-infra-deploy", []string{repo + ":environment:prod-infra"}},
+		{"dev", "gha-deploy-pack-service", []string{sub("environment:dev-deploy-pack-service", "deploy-pack-service.yml", main)}, nil},
+		{"dev", "gha-deploy-crl-sync", []string{sub("environment:dev-deploy-crl-sync", "deploy-crl-sync.yml", main)}, nil},
+		{"dev", "gha-infra-plan", []string{drift}, []string{sub("pull_request", "infra-ci.yml", "refs/pull/*/merge")}},
+		{"dev", "gha-infra-deploy", []string{sub("environment:dev-infra", "infra-deploy.yml", main), sub("environment:dev-infra", "security.yml", main)}, nil},
+		{"staging", "gha-deploy-beacons", []string{sub("environment:staging-deploy-beacons", "deploy-beacons.yml", main)}, nil},
+		{"staging", "gha-infra-deploy", []string{sub("environment:staging-infra", "infra-deploy.yml", main), sub("environment:staging-infra", "security.yml", main)}, nil},
+		{"prod", "gha-deploy-marketplace-api", []string{sub("environment:prod-deploy-marketplace-api", "deploy-marketplace-api.yml", main)}, nil},
+		{"prod", "gha-infra-plan", []string{drift}, []string{sub("environment:prod-plan", "infra-ci.yml", "refs/pull/*/merge")}},
+		{"prod", "gha-infra-deploy", []string{sub("environment:prod-infra", "infra-deploy.yml", main), sub("environment:prod-infra", "security.yml", main)}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.env+"/"+tc.role, func(t *testing.T) {
-			sub, aud := githubTrust(t, stack(t, tc.env+"-cicd").Doc, tc.role)
-			assert.Equal(t, tc.sub, sub)
-			assert.Equal(t, []string{"sts.amazonaws.com"}, aud)
+			exact, patterns, aud := githubTrust(t, stack(t, tc.env+"-cicd").Doc, tc.role)
+			assert.Equal(t, tc.exact, exact)
+			assert.Equal(t, tc.patterns, patterns)
+			for _, a := range aud {
+				assert.Equal(t, "sts.amazonaws.com", a, "every statement pins the audience")
+			}
+			assert.NotEmpty(t, aud)
 		})
 	}
 }
@@ -89,12 +107,12 @@ func TestEcrRepositories(t *testing.T) {
 		assert.Contains(t, r.Get("encryption_configuration.0.kms_key").String(), "aws_kms_key.")
 	}
 	// the guide's three, the DTN services, the beacon registry's, the
-	// privileged workloads (crl-sync, the NATS callout, enrollment, the
-	// presigner, the provenance gate), plus the marketplace's (billing-stub
+	// replay detector (edge-sync), the privileged workloads (crl-sync, the
+	// NATS callout, enrollment, the presigner, the provenance gate), plus the marketplace's (billing-stub
 	// in dev only)
 	assert.ElementsMatch(t, []string{"spatialprops/pack-service", "spatialprops/frontend", "spatialprops/mcp-gateway",
 		"spatialprops/dtn-gateway", "spatialprops/uplink-satellite", "spatialprops/uplink-lpwan",
-		"spatialprops/beacons", "spatialprops/beacons-admin", "spatialprops/beacon-rotate", "spatialprops/crl-sync",
+		"spatialprops/beacons", "spatialprops/beacons-admin", "spatialprops/beacon-rotate", "spatialprops/crl-sync", "spatialprops/edge-sync",
 		"spatialprops/nats-auth", "spatialprops/device-enrollment", "spatialprops/cdn-presigner", "spatialprops/provenance-gate",
 		"spatialprops/marketplace-api", "spatialprops/marketplace-ui", "spatialprops/billing-stub"}, names)
 	assert.Len(t, resources(doc, "aws_ecr_lifecycle_policy"), len(names), "every repository expires old images")

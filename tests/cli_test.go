@@ -51,18 +51,40 @@ func runArgs(t *testing.T, bin, dir string, args []string, env ...string) (stdou
 func TestCommandLine(t *testing.T) {
 	bin := buildApp(t)
 
+	full := t.TempDir()
 	t.Run("synthesizes and names every stack of every env", func(t *testing.T) {
-		dir := t.TempDir()
-		stdout, _, code := run(t, bin, dir)
+		stdout, _, code := run(t, bin, full)
 		require.Equal(t, 0, code)
-		var want []string
+		// the env-independent github stack comes with every env
+		want := []string{"synthesized github"}
+		assert.FileExists(t, filepath.Join(full, "cdktf.out", "stacks", "github", "cdk.tf.json"))
 		for _, env := range []string{"dev", "staging", "prod"} {
 			for _, c := range builtComponents {
 				want = append(want, "synthesized "+env+"-"+c)
-				assert.FileExists(t, filepath.Join(dir, "cdktf.out", "stacks", env+"-"+c, "cdk.tf.json"))
+				assert.FileExists(t, filepath.Join(full, "cdktf.out", "stacks", env+"-"+c, "cdk.tf.json"))
 			}
 		}
 		assert.Equal(t, want, strings.Split(strings.TrimSpace(stdout), "\n"))
+	})
+
+	t.Run("ENV=dev replaces dev's stacks and keeps the other envs'", func(t *testing.T) {
+		// README: "ENV=<env> make synth replaces only that env's stacks".
+		prodBefore := testtree.Snapshot(t, filepath.Join(full, "cdktf.out", "stacks", "prod-network"))
+		require.NotEmpty(t, prodBefore)
+		stale := filepath.Join(full, "cdktf.out", "stacks", "dev-network", "stale")
+		require.NoError(t, os.WriteFile(stale, []byte("from an older synth"), 0o644))
+
+		stdout, stderr, code := run(t, bin, full, "ENV=dev")
+
+		require.Equal(t, 0, code, stderr)
+		assert.NotContains(t, stdout, "staging-")
+		assert.NoFileExists(t, stale, "dev's stacks are replaced")
+		assert.Equal(t, prodBefore, testtree.Snapshot(t, filepath.Join(full, "cdktf.out", "stacks", "prod-network")), "prod's stack is kept byte for byte")
+		manifest := readFile(t, filepath.Join(full, "cdktf.out", "manifest.json"))
+		for _, env := range []string{"dev", "staging", "prod"} {
+			assert.Contains(t, manifest, `"`+env+`-marketplace"`, "the manifest still lists %s", env)
+			assert.FileExists(t, filepath.Join(full, "cdktf.out", "config", env+".json"), "spctl's record of the configuration %s was synthesized from", env)
+		}
 	})
 
 	t.Run("ENV selects one environment", func(t *testing.T) {
@@ -89,7 +111,7 @@ func TestCommandLine(t *testing.T) {
 		require.NoError(t, os.WriteFile(marker, []byte("keep"), 0o644))
 		_, stderr, code := run(t, bin, dir, "ENV=dev", "AWS_REGION=sydney")
 		assert.Equal(t, 1, code)
-		assert.Contains(t, stderr, `AWS_REGION (overrides region in envs/dev.yaml): "sydney" is not an AWS region name`)
+		assert.Contains(t, stderr, `AWS_REGION (overrides region in envs/dev.yaml): "sydney" is not an AWS region; use e.g. ap-southeast-2`)
 		assert.FileExists(t, marker)
 		staging, _ := filepath.Glob(filepath.Join(dir, ".cdktf.out.staging-*"))
 		assert.Empty(t, staging, "no staging directory is left behind")

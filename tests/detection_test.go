@@ -35,9 +35,10 @@ func TestEveryLogGroupIsEncryptedAndProtectedOutsideDev(t *testing.T) {
 			assert.Equal(t, s.Env != "dev", g.Get("lifecycle.prevent_destroy").Bool(), "%s: %s", s.ID, name)
 		}
 	}
-	// flow logs, EKS and the CI runners everywhere; WAF logs where WAF
-	// runs (staging, prod): the CDN's and the marketplace ALB's
-	assert.Equal(t, map[string]int{"dev": 3, "staging": 5, "prod": 5}, seen)
+	// flow logs, EKS and the two CI runner projects (deploys, PR plans)
+	// everywhere; WAF logs where WAF runs (staging, prod): the CDN's and
+	// the marketplace ALB's
+	assert.Equal(t, map[string]int{"dev": 4, "staging": 6, "prod": 6}, seen)
 }
 
 func TestUndeliveredDataQueuesAreProtectedOutsideDev(t *testing.T) {

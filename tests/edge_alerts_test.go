@@ -26,6 +26,8 @@ func TestEdgeAlertRulesAreLoadedAndEachHasAUnitTest(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{
 		"EdgeReplayDetected", "ProvenanceInvalidAttestationRatio", "MarketplaceDelistSpike", "DeviceCertificateIssueFailures",
+		"DeviceEnrollmentIssueFailures", "EdgeReplayDetectorAbsent", "ProvenanceGateMetricsAbsent", "MarketplaceDelistMetricsAbsent",
+		"DeviceEnrollmentMetricsAbsent",
 	}, alerts)
 	tests := readFile(t, "../stacks/observability/rules/edge.rules.test.yaml")
 	for _, a := range alerts {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
+	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/edge"
 )
 
@@ -30,11 +31,12 @@ func TestDTNChartsCarryTheEnvelopeLimit(t *testing.T) {
 	}
 }
 
-// GIVEN the DTN deploy workflows THEN each builds the digest-pinned
-// placeholder (until the edge team's source replaces BUILD_CONTEXT), scans and
-// pushes it like every service, and rolls it out into edge-sync, the
-// namespace the service deploy role may edit; the gateway's service account
-// gets the edge stack's irsa-dtn-gateway role in each env.
+// GIVEN the DTN deploy workflows THEN the gateway builds its own service
+// (services/dtn-gateway) and the two uplink adapters build the
+// digest-pinned placeholder, as the guide asks; each is scanned and pushed
+// like every service and rolled out into edge-sync, the namespace the
+// service deploy role may edit; the gateway's service account gets the
+// edge stack's irsa-dtn-gateway role and its bucket and queue in each env.
 func TestDTNDeployWorkflows(t *testing.T) {
 	df, err := os.ReadFile(filepath.Join("..", "services", "edge-placeholder", "Dockerfile"))
 	require.NoError(t, err)
@@ -47,15 +49,22 @@ func TestDTNDeployWorkflows(t *testing.T) {
 		raw, err := os.ReadFile(filepath.Join("..", ".github", "workflows", "deploy-"+svc+".yml"))
 		require.NoError(t, err)
 		text := string(raw)
-		assert.Contains(t, text, "BUILD_CONTEXT: services/edge-placeholder", svc)
-		assert.Contains(t, text, `docker build --pull -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
+		if svc == "dtn-gateway" {
+			sharedImageBuild(t, text, svc)
+		} else {
+			assert.Contains(t, text, "BUILD_CONTEXT: services/edge-placeholder", svc)
+			assert.Contains(t, text, `docker build --pull -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
+		}
 		assert.NotContains(t, text, "spatial-properties", "%s deploys into edge-sync only", svc)
 		for _, env := range []string{"dev", "staging", "prod"} {
 			helm := serviceDeploy(t, w, env, svc)
 			assert.Contains(t, helm, "--namespace edge-sync", "%s/%s", svc, env)
 			assert.Contains(t, helm, `image.tag="$IMAGE_TAG"`, "%s/%s", svc, env)
 			if svc == "dtn-gateway" {
+				names := naming.New("${{ vars.ORG }}", env, "${{ vars.AWS_REGION }}")
 				assert.Contains(t, helm, `serviceAccount.roleArn="arn:aws:iam::$account:role/workload/${{ vars.ORG }}-`+env+`-irsa-dtn-gateway"`, env)
+				assert.Contains(t, helm, `env.DTN_BUCKET="`+names.DataBucket("dtn")+`"`, env)
+				assert.Contains(t, helm, `env.DTN_QUEUE_URL="https://sqs.${{ vars.AWS_REGION }}.amazonaws.com/$account/`+names.DTNOutboxQueue()+`"`, env)
 			} else {
 				assert.NotContains(t, helm, "roleArn", "%s needs no AWS access", svc)
 			}

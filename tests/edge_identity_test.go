@@ -1,11 +1,12 @@
 package tests
 
 import (
-	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
@@ -193,13 +194,11 @@ func TestPresignerIsMutualTLSOnly(t *testing.T) {
 		assert.Empty(t, ann("ssl-redirect"), "no HTTP listener to redirect from")
 		assert.Contains(t, ann("certificate-arn"), "aws_acm_certificate_validation.presigner-certificate", "%s: a validated certificate", env)
 
-		var mtls []map[string]any
-		require.NoError(t, json.Unmarshal([]byte(ann("mutual-authentication")), &mtls), env)
-		require.Len(t, mtls, 1, env)
-		assert.EqualValues(t, 443, mtls[0]["port"])
-		assert.Equal(t, "verify", mtls[0]["mode"], "%s: passthrough would admit any client", env)
-		assert.NotContains(t, mtls[0], "ignoreClientCertificateExpiry", "%s: expired device certificates are refused", env)
-		assert.Equal(t, "${aws_lb_trust_store.device-trust-store.arn}", mtls[0]["trustStore"], "%s: the device trust store", env)
+		// One listener entry of exactly three keys: HTTPS 443, verify mode
+		// (passthrough would admit any client; no ignoreClientCertificateExpiry,
+		// so expired device certificates are refused), and the device trust store.
+		assert.Equal(t, `${jsonencode([{"mode" = "verify", "port" = 443, "trustStore" = aws_lb_trust_store.device-trust-store.arn}])}`,
+			ann("mutual-authentication"), env)
 		ts := doc.Get("resource.aws_lb_trust_store.device-trust-store")
 		assert.Equal(t, "spatialprops-"+env+"-devices", ts.Get("name").String())
 		assert.Equal(t, "${aws_s3_object.device-ca-bundle.key}", ts.Get("ca_certificates_bundle_s3_key").String())
@@ -249,18 +248,14 @@ func TestPresignerIsDeployedByTheInfraStackByDigest(t *testing.T) {
 	assert.Equal(t, "CN=spatialprops prod device CA,OU=Edge,O=Spatial Properties,C=AU", env["DEVICE_CA_SUBJECT"], "what the ALB writes in X-Amzn-Mtls-Clientcert-Issuer")
 }
 
-// PresignerMutualAuth renders the annotation the controller parses; the
-// example from its docs (v3.5.0) must round-trip through the same keys.
+// PresignerMutualAuth renders the annotation the controller parses: a
+// list of one {port, mode, trustStore}, the keys of its docs (v3.5.0).
 func TestPresignerMutualAuthAnnotationFormat(t *testing.T) {
-	got := stacks.PresignerMutualAuth("arn:aws:elasticloadbalancing:ap-southeast-2:111111111111:truststore/x/abc")
-	assert.Equal(t, `[{"port":443,"mode":"verify","trustStore":"arn:aws:elasticloadbalancing:ap-southeast-2:111111111111:truststore/x/abc"}]`, got)
-	var v []struct {
-		Port       int    `json:"port"`
-		Mode       string `json:"mode"`
-		TrustStore string `json:"trustStore"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(got), &v))
-	assert.Equal(t, 443, v[0].Port)
+	stack := cdktf.NewTerraformStack(cdktf.Testing_App(nil), jsii.String("s"))
+	cdktf.NewTerraformOutput(stack, jsii.String("v"), &cdktf.TerraformOutputConfig{
+		Value: stacks.PresignerMutualAuth("arn:aws:elasticloadbalancing:ap-southeast-2:111111111111:truststore/x/abc")})
+	got := gjson.Get(*cdktf.Testing_Synth(stack, jsii.Bool(false)), "output.v.value").String()
+	assert.Equal(t, `${jsonencode([{"mode" = "verify", "port" = 443, "trustStore" = "arn:aws:elasticloadbalancing:ap-southeast-2:111111111111:truststore/x/abc"}])}`, got)
 }
 
 // The load balancer controller must be allowed to look up the trust store

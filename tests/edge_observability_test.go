@@ -84,10 +84,25 @@ func TestEdgeDashboardsAndCloudWatchDatasourceAreProvisioned(t *testing.T) {
 		}
 		return true
 	})
-	assert.ElementsMatch(t, []string{"edge-dtn-backlog.json", "edge-mesh-convergence.json", "edge-beacon-updates.json", "edge-certificate-rotations.json"}, files)
+	assert.ElementsMatch(t, []string{"edge-dtn-backlog.json", "edge-mesh-convergence.json", "edge-beacon-updates.json", "edge-certificate-rotations.json", "edge-cdn-errors.json"}, files)
 	assert.Contains(t, dash.Get(`data.edge-dtn-backlog\.json`).String(), `"QueueName": "spatialprops-dev-dtn-outbox"`)
 	// The dashboard draws the alarm's threshold.
 	assert.Equal(t, stacks.DTNBacklogAgeAlarmSeconds, obs.DTNBacklogAgeAlarmSeconds)
+
+	// The CDN alert rules (on the CloudWatch datasource) reach Grafana
+	// through its alerts sidecar, which watches exactly this label in this
+	// namespace, and Grafana hands them to Alertmanager.
+	alerts := configMap(t, doc, "spatialprops-cdn-alerts")
+	assert.Equal(t, "1", alerts.Get("metadata.labels."+obs.AlertLabel).String())
+	assert.Contains(t, alerts.Get("metadata.namespace").String(), "kubernetes_namespace_v1.namespace", "in the observability namespace the stack creates")
+	assert.Contains(t, alerts.Get(`data.cdn-alerts\.yaml`).String(), "datasourceUid: "+obs.CloudWatchUID)
+	_, v := releaseValues(t, doc, "kube-prometheus-stack")
+	sc := v["grafana"].(map[string]any)["sidecar"].(map[string]any)["alerts"].(map[string]any)
+	assert.Equal(t, true, sc["enabled"])
+	assert.Equal(t, obs.AlertLabel, sc["label"])
+	assert.Equal(t, "1", sc["labelValue"])
+	assert.Equal(t, "observability", sc["searchNamespace"], "only ConfigMaps in observability may inject alert rules")
+	assert.Contains(t, configMap(t, doc, obs.DatasourcesConfigMap).Raw, `handleGrafanaManagedAlerts: true`)
 }
 
 // GIVEN edge-sync THEN NATS runs its Prometheus exporter with a PodMonitor

@@ -43,9 +43,9 @@ func TestEdgeSyncIsMutualTLSWithAccounts(t *testing.T) {
 		ca := v["tlsCA"].(map[string]any)
 		assert.Equal(t, stacks.NATSTrustAnchors, ca["configMapName"], "%s: anchors from the ConfigMap, never cert-manager's ca.crt (the root, which would trust both CAs)", env)
 		cluster := cfg["cluster"].(map[string]any)
-		if env == "prod" {
-			assert.Equal(t, stacks.NATSRouteTLSSecret, cluster["tls"].(map[string]any)["secretName"], "prod routes are TLS")
-			assert.Equal(t, edge.RouteURISAN, cluster["merge"].(map[string]any)["authorization"].(map[string]any)["user"], "prod routes are authorized")
+		if env != "dev" {
+			assert.Equal(t, stacks.NATSRouteTLSSecret, cluster["tls"].(map[string]any)["secretName"], "%s routes are TLS", env)
+			assert.Equal(t, edge.RouteURISAN, cluster["merge"].(map[string]any)["authorization"].(map[string]any)["user"], "%s routes are authorized", env)
 		} else {
 			assert.Equal(t, false, cluster["enabled"], "%s: one server, no routes", env)
 		}
@@ -71,7 +71,7 @@ func TestEdgeSyncIsMutualTLSWithAccounts(t *testing.T) {
 			"nats-server-tls": "edge-nats", "nats-user-stream-admin": "edge-nats", "nats-user-system": "edge-nats", "nats-user-auth-callout": "edge-nats",
 			"nats-user-dtn-gateway": "edge-sync", "nats-user-beacon-rotate": "edge-sync", "nats-user-security-detector": "edge-sync",
 		}
-		if env == "prod" {
+		if env != "dev" {
 			want["nats-route-tls"] = "edge-nats"
 		}
 		assert.Equal(t, want, certs, env)

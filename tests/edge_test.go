@@ -1,18 +1,15 @@
 package tests
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
-
-	"github.com/spatialprops/spatialprops-infra/internal/tfjson"
 )
 
 func TestEdgeStreamsAndEnvelopeLimit(t *testing.T) {
-	for env, replicas := range map[string]int64{"dev": 1, "prod": 3} {
+	for env, replicas := range map[string]int64{"dev": 1, "staging": 3, "prod": 3} {
 		doc := stack(t, env+"-edge").Doc
 		var names []string
 		for _, ns := range resources(doc, "kubernetes_namespace_v1") {
@@ -77,16 +74,14 @@ func TestDTNStoreAndForward(t *testing.T) {
 	require.Len(t, buckets, 1)
 	assert.Equal(t, "spatial-dtn-spatialprops-dev-ap-southeast-2", buckets[0].Get("bucket").String())
 
-	sub, aud := "", ""
-	for _, c := range tfjson.MustPolicyDocument(t, doc, "dtn-gateway-irsa_trust").Get("statement.0.condition").Array() {
-		if strings.HasSuffix(c.Get("variable").String(), ":sub") {
-			sub = c.Get("values.0").String()
-		} else {
-			aud = c.Get("values.0").String()
+	trusted := false
+	for _, pair := range irsaTrusts(doc) {
+		if len(pair[0]) == 1 && pair[0][0] == "system:serviceaccount:edge-sync:dtn-gateway" {
+			trusted = true
+			assert.Equal(t, []string{"sts.amazonaws.com"}, pair[1])
 		}
 	}
-	assert.Equal(t, "system:serviceaccount:edge-sync:dtn-gateway", sub)
-	assert.Equal(t, "sts.amazonaws.com", aud)
+	assert.True(t, trusted, "a role trusts edge-sync/dtn-gateway alone")
 	for _, sid := range []string{"QueueEnvelopes", "StoreEnvelopeBodies", "ListEnvelopes", "UseTheEdgeKeyForItsStoreAndQueues"} {
 		for _, r := range strs(policyStatement(t, doc, sid).Get("resources")) {
 			assert.NotEqual(t, "*", r, "%s is scoped to its resource", sid)
@@ -99,15 +94,21 @@ func TestDTNStoreAndForward(t *testing.T) {
 
 // GIVEN the edge stack WHEN synthesized THEN the device-certificate ledger a
 // cohort revocation reads is encrypted with the devices key, recoverable, has the
-// cohort index rollback queries, and cannot be destroyed outside dev.
+// cohort index rollback queries, and cannot be destroyed outside dev; so is
+// the devices table enrollment and the presigner read.
 func TestDeviceLedgerTable(t *testing.T) {
 	for env, protect := range map[string]bool{"dev": false, "staging": true, "prod": true} {
-		tables := resources(stack(t, env+"-edge").Doc, "aws_dynamodb_table")
-		require.Len(t, tables, 2, env) // the device ledger and the beacon registry
-		tbl := tables[0]
-		if tbl.Get("name").String() != "spatialprops-"+env+"-device-ledger" {
-			tbl = tables[1]
+		tables := map[string]gjson.Result{}
+		for _, tbl := range resources(stack(t, env+"-edge").Doc, "aws_dynamodb_table") {
+			tables[tbl.Get("name").String()] = tbl
 		}
+		require.Len(t, tables, 3, env) // the device ledger, the devices and the beacon registry
+		devices := tables["spatialprops-"+env+"-devices"]
+		assert.Equal(t, "device", devices.Get("hash_key").String(), "one item per device")
+		assert.True(t, devices.Get("point_in_time_recovery.enabled").Bool(), env)
+		assert.Contains(t, devices.Get("server_side_encryption.kms_key_arn").String(), "cross-stack-reference-input-"+env+"-storage")
+		assert.Equal(t, protect, devices.Get("lifecycle.prevent_destroy").Bool(), env)
+		tbl := tables["spatialprops-"+env+"-device-ledger"]
 		assert.Equal(t, "spatialprops-"+env+"-device-ledger", tbl.Get("name").String())
 		assert.Equal(t, "serial", tbl.Get("hash_key").String(), "one item per certificate serial")
 		assert.Equal(t, "by-cohort", tbl.Get("global_secondary_index.0.name").String(), "rollback finds a cohort's serials through this index")

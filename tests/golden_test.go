@@ -32,7 +32,7 @@ func TestGolden(t *testing.T) {
 			got, err := normalize(s.Raw)
 			require.NoError(t, err)
 			assert.False(t, machinePath.Match(got), "snapshot contains an absolute machine path")
-			path := filepath.Join("testdata", s.Env, s.ID[len(s.Env)+1:]+".json")
+			path := goldenPath(s)
 			seen[path] = true
 			if *update {
 				require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
@@ -55,6 +55,15 @@ func TestGolden(t *testing.T) {
 		}
 		assert.True(t, seen[f], "%s has no stack any more: delete it or run `make update-golden`", f)
 	}
+}
+
+// goldenPath is tests/testdata/<env>/<stack>.json, and for a stack of no
+// env (github) tests/testdata/global/<stack>.json.
+func goldenPath(s synthesized) string {
+	if s.Env == "" {
+		return filepath.Join("testdata", "global", s.ID+".json")
+	}
+	return filepath.Join("testdata", s.Env, s.ID[len(s.Env)+1:]+".json")
 }
 
 // firstDifference shows the first differing line of two snapshots with a

@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -160,8 +161,13 @@ func TestIAMBoundaryBoundsAnyRole(t *testing.T) {
 			}
 			stateBucket := fmt.Sprintf("arn:aws:s3:::tfstate-spatialprops-%s-%s", env, region)
 			lockTable := iamArn("dynamodb", fmt.Sprintf("table/tf-lock-spatialprops-%s-%s", env, region))
-			stateKey := arnsOfStack(t, m, env+"-state", "aws_kms_key")
-			require.Len(t, stateKey, 1, "the state stack has one key")
+			var stateKey []string
+			for _, k := range arnsOfStack(t, m, env+"-state", "aws_kms_key") {
+				if slices.Contains(m.KeyAliases[k], "alias/"+prefix(env)+"-tfstate") {
+					stateKey = append(stateKey, k)
+				}
+			}
+			require.Len(t, stateKey, 1, "the state stack has one state key (prod's backup vault keys are others)")
 			cas := arnsOf(t, m, "aws_acmpca_certificate_authority")
 			require.NotEmpty(t, cas)
 			cluster := iamArn("eks", "cluster/"+prefix(env)+"-eks")
@@ -176,7 +182,13 @@ func TestIAMBoundaryBoundsAnyRole(t *testing.T) {
 				deny("s3:PutObject", stateBucket+"/"+env+"/cicd.tfstate"),
 				deny("dynamodb:PutItem", lockTable),
 				deny("kms:Decrypt", stateKey[0]).With("kms:ResourceAliases", []string{"alias/" + prefix(env) + "-tfstate"}),
-				deny("s3:GetObject", bucket("packs", env)+"/published/any.pmtiles").Because("CI can neither read packs"),
+				// The catalogue services (pack-service, marketplace-api, the
+				// provenance gate) read this env's published packs, so a bounded
+				// role may; never another env's, and nothing outside staging/ and
+				// published/ (docs/cicd.md, "The workload boundary").
+				allow("s3:GetObject", bucket("packs", env)+"/published/any.pmtiles").Because("the catalogue services read published packs"),
+				deny("s3:GetObject", bucket("packs", other)+"/published/any.pmtiles").Because("another env's packs"),
+				deny("s3:GetObject", bucket("packs", env)+"/raw/any.pmtiles").Because("only staging/ and published/"),
 				deny("s3:GetObject", bucket("stac", env)+"/catalog.json"),
 				deny("s3:GetObject", bucket("logs", env)+"/any"),
 				deny("s3:PutObject", bucket("pki", env)+"/trust/device-ca.pem").Because("the ALB trust store trusts this CA"),
@@ -278,5 +290,90 @@ func TestIAMPoliciesFitIAMsLimits(t *testing.T) {
 			require.LessOrEqual(t, total, 10240, "%s: inline policies of %s", env, r.Name)
 			require.LessOrEqual(t, size(r.Trust.Document), 2048, "%s: trust policy of %s", env, r.Name)
 		}
+	}
+}
+
+// Finding 5: the GitHub roles trust reviewed workflow files on main, not
+// only a GitHub environment's name. The repository's subject template
+// (the github stack) puts job_workflow_ref into the sub claim.
+func TestIAMGitHubRolesTrustReviewedWorkflowsOnMain(t *testing.T) {
+	const repo = "spatialprops/spatialprops-infra"
+	provider := "arn:aws:iam::" + iameval.Account + ":oidc-provider/token.actions.githubusercontent.com"
+	sub := func(context, workflow, ref string) string {
+		return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
+	}
+	assume := func(allow bool, role, subject string) iameval.Check {
+		c := iameval.Deny(provider, "sts:AssumeRoleWithWebIdentity", roleArn("/", role),
+			"token.actions.githubusercontent.com:sub", subject, "token.actions.githubusercontent.com:aud", "sts.amazonaws.com")
+		c.Want = allow
+		return c.Because(subject)
+	}
+	for _, env := range iamEnvs {
+		t.Run(env, func(t *testing.T) {
+			infra, svc := "environment:"+env+"-infra", "environment:"+env+"-deploy-pack-service"
+			packDeploy := prefix(env) + "-gha-deploy-pack-service"
+			checks := []iameval.Check{
+				assume(true, deployRole(env), sub(infra, "infra-deploy.yml", "refs/heads/main")),
+				assume(true, deployRole(env), sub(infra, "security.yml", "refs/heads/main")),
+				assume(false, deployRole(env), sub(infra, "infra-deploy.yml", "refs/heads/attacker")).Because("a branch's own copy of the workflow"),
+				assume(false, deployRole(env), sub(infra, "edited.yml", "refs/heads/main")),
+				assume(false, deployRole(env), "repo:"+repo+":"+infra).Because("an environment name alone is not enough"),
+				assume(false, deployRole(env), sub("pull_request", "infra-ci.yml", "refs/pull/7/merge")),
+				assume(true, packDeploy, sub(svc, "deploy-pack-service.yml", "refs/heads/main")),
+				assume(false, packDeploy, sub(svc, "deploy-pack-service.yml", "refs/heads/attacker")),
+				assume(false, packDeploy, sub(svc, "infra-deploy.yml", "refs/heads/main")),
+				assume(false, packDeploy, sub(svc, "deploy-frontend.yml", "refs/heads/main")).Because("another service's workflow in its environment"),
+				assume(false, packDeploy, sub(infra, "deploy-pack-service.yml", "refs/heads/main")),
+				assume(false, packDeploy, "repo:"+repo+":"+svc).Because("an environment name alone is not enough"),
+				assume(true, planRole(env), sub("ref:refs/heads/main", "security.yml", "refs/heads/main")).Because("weekly drift"),
+				assume(false, planRole(env), sub("pull_request", "edited.yml", "refs/pull/7/merge")),
+			}
+			if env == "prod" {
+				checks = append(checks,
+					assume(true, planRole(env), sub("environment:prod-plan", "infra-ci.yml", "refs/pull/7/merge")).Because("an approved prod plan"),
+					assume(false, planRole(env), sub("pull_request", "infra-ci.yml", "refs/pull/7/merge")).Because("unreviewed PR code never gets prod credentials"))
+			} else {
+				checks = append(checks, assume(true, planRole(env), sub("pull_request", "infra-ci.yml", "refs/pull/7/merge")))
+			}
+			iameval.Expect(t, iamModel(t, env), checks...)
+		})
+	}
+}
+
+// A role under the boundary signs only with the provenance attestation
+// key: no other asymmetric key of the env (a CA's KMS root key, say)
+// signs for a role CI could create.
+func TestIAMBoundarySignsOnlyAttestationsAndURLs(t *testing.T) {
+	for _, env := range iamEnvs {
+		t.Run(env, func(t *testing.T) {
+			m := iamModel(t, env)
+			anyRole := roleArn(workloadPath, prefix(env)+"-whatever")
+			gate := roleArn(workloadPath, prefix(env)+"-irsa-provenance-gate")
+			presigner := roleArn(workloadPath, prefix(env)+"-irsa-cdn-presigner")
+			var provenance, signer, other string
+			for key, aliases := range m.KeyAliases {
+				for _, a := range aliases {
+					switch {
+					case a == "alias/"+prefix(env)+"-provenance":
+						provenance = key
+					case a == "alias/"+prefix(env)+"-cdn-signer":
+						signer = key
+					case m.ResourceTags[key]["Environment"] == env && other == "":
+						other = key
+					}
+				}
+			}
+			require.NotEmpty(t, provenance, "the marketplace's attestation key")
+			require.NotEmpty(t, signer, "the CDN's URL signing key")
+			require.NotEmpty(t, other)
+			signing := []string{"kms:SigningAlgorithm", "ECDSA_SHA_256", "kms:MessageType", "RAW"}
+			iameval.Expect(t, m,
+				iameval.Allow(gate, "kms:Sign", provenance).As(boundaryArn(env), iameval.AllowAll),
+				iameval.Allow(presigner, "kms:Sign", signer, signing...).As(boundaryArn(env), iameval.AllowAll),
+				iameval.Deny(anyRole, "kms:Sign", other).As(boundaryArn(env), iameval.AllowAll).Because("only attestations and CDN URLs are signed"),
+				iameval.Deny(anyRole, "kms:Sign", provenance).As(boundaryArn(env), iameval.AllowAll).Because("the key names its one signer"),
+				iameval.Deny(anyRole, "kms:Sign", signer, signing...).As(boundaryArn(env), iameval.AllowAll).Because("the key names its one signer"),
+			)
+		})
 	}
 }

@@ -237,8 +237,9 @@ func TestIAMServiceDeployRolesStayInTheirLane(t *testing.T) {
 			provider = v.(string)
 		}
 		require.NotEmpty(t, provider)
+		repo := "spatialprops/spatialprops-infra"
 		sub := func(svc string) string {
-			return "repo:spatialprops/spatialprops-infra:environment:" + env + "-deploy-" + svc
+			return "repo:" + repo + ":environment:" + env + "-deploy-" + svc + ":job_workflow_ref:" + repo + "/.github/workflows/deploy-" + svc + ".yml@refs/heads/main"
 		}
 		assume := func(allowed bool, role, subject string) iameval.Check {
 			return want(allowed, provider, "sts:AssumeRoleWithWebIdentity", roleArn("/", role),
@@ -259,7 +260,8 @@ func TestIAMServiceDeployRolesStayInTheirLane(t *testing.T) {
 				assume(true, r, sub(svc)),
 				assume(false, r, sub(other)).Because("another service's workflow"),
 				assume(false, r, "repo:spatialprops/spatialprops-infra:pull_request").Because("a pull request"),
-				assume(false, r, "repo:spatialprops/spatialprops-infra:environment:"+env).Because("the env's shared environment of old"),
+				assume(false, r, "repo:"+repo+":environment:"+env+":job_workflow_ref:"+repo+"/.github/workflows/deploy-"+svc+".yml@refs/heads/main").Because("the env's shared environment of old"),
+				assume(false, r, "repo:"+repo+":environment:"+env+"-deploy-"+svc).Because("an environment name alone is not enough"),
 				assume(false, r, "repo:spatialprops/spatialprops-infra:environment:"+env+"-infra").Because("the infra environment"),
 			)
 			for repo, arn := range repos {

@@ -47,6 +47,18 @@ func workloadCalls(t *testing.T, m *iameval.Model, env string) map[string][2]iam
 			iameval.Allow(role("irsa-dtn-gateway"), "sqs:SendMessage", iamArn("sqs", p+"-dtn-outbox")),
 			iameval.Deny(role("irsa-dtn-gateway"), "s3:GetObject", bucket("packs")+"/published/a.pmtiles"),
 		},
+		"irsa-pack-service": {
+			iameval.Allow(role("irsa-pack-service"), "s3:GetObject", bucket("packs")+"/published/open/parcels/1/parcels.pmtiles"),
+			iameval.Deny(role("irsa-pack-service"), "s3:GetObject", bucket("packs")+"/staging/acme/parcels/1/parcels.pmtiles"),
+		},
+		"irsa-loki": {
+			iameval.Allow(role("irsa-loki"), "s3:PutObject", bucket("loki")+"/fake/chunk"),
+			iameval.Deny(role("irsa-loki"), "s3:GetObject", bucket("tempo")+"/single-tenant/block/data.parquet"),
+		},
+		"irsa-tempo": {
+			iameval.Allow(role("irsa-tempo"), "s3:PutObject", bucket("tempo")+"/single-tenant/block/data.parquet"),
+			iameval.Deny(role("irsa-tempo"), "s3:GetObject", bucket("loki")+"/fake/chunk"),
+		},
 		"irsa-external-secrets": {
 			iameval.Allow(role("irsa-external-secrets"), "secretsmanager:GetSecretValue", iamArn("secretsmanager", "secret:spatialprops/"+env+"/grafana-AbCdEf")),
 			iameval.Deny(role("irsa-external-secrets"), "secretsmanager:PutSecretValue", iamArn("secretsmanager", "secret:spatialprops/"+env+"/grafana-AbCdEf")),
@@ -85,7 +97,7 @@ func workloadCalls(t *testing.T, m *iameval.Model, env string) map[string][2]iam
 		},
 		"irsa-provenance-gate": {
 			iameval.Allow(role("irsa-provenance-gate"), "s3:PutObject", bucket("packs")+"/published/a.pmtiles"),
-			iameval.Deny(role("irsa-provenance-gate"), "s3:DeleteObject", bucket("packs")+"/published/a.pmtiles"),
+			iameval.Deny(role("irsa-provenance-gate"), "s3:DeleteObject", bucket("packs")+"/staging/acme/parcels/1/parcels.pmtiles"),
 		},
 		"irsa-pca-issuer": {
 			iameval.Allow(role("irsa-pca-issuer"), "acm-pca:IssueCertificate", serviceCA, "acm-pca:TemplateArn", template("EndEntityServerAuthCertificate")),

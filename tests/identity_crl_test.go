@@ -208,13 +208,20 @@ func TestCIRolesCoverTheIdentityStack(t *testing.T) {
 			assert.ElementsMatch(t, []string{"acm-pca:IssueCertificate", "acm-pca:ImportCertificateAuthorityCertificate"}, strs(guard["NoCertificates"].Get("actions")))
 			assert.False(t, guard["NoCertificates"].Get("condition").Exists(), "no template is an exception")
 
-			// inline grants: the PKI bucket by name, the CRL host's records
+			// grants: the PKI bucket by name (inline), the CRL host's records (the
+			// CDN managed policy)
 			inline := map[string]gjson.Result{}
 			for _, st := range policyDoc(t, doc, "gha-infra-deploy_permissions").Get("statement").Array() {
 				inline[st.Get("sid").String()] = st
 			}
 			assert.Contains(t, strs(inline["ThisEnvsBuckets"].Get("resources")), pki)
-			_, names := condition(inline["ThisEnvsRecords"], "route53:ChangeResourceRecordSetsNormalizedRecordNames")
+			var records gjson.Result
+			for _, st := range policyDoc(t, doc, "gha-infra-deploy-cdn-document").Get("statement").Array() {
+				if st.Get("sid").String() == "ThisEnvsRecords" {
+					records = st
+				}
+			}
+			_, names := condition(records, "route53:ChangeResourceRecordSetsNormalizedRecordNames")
 			assert.Subset(t, names, []string{crlHost(env), "*." + crlHost(env)}, "alias and certificate validation records")
 
 			// the plan role refreshes the CA and trust store, and changes nothing

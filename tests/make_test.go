@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +176,52 @@ func TestMakeUsesAProviderPluginCache(t *testing.T) {
 	out, err := cmd.Output()
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(home, ".terraform.d", "plugin-cache")+" unset", strings.TrimSpace(string(out)), stdout)
+}
+
+// TestMakeListsEveryTarget: `make` alone is the index of targets (README),
+// so every documented target appears, names with digits (e2e) included.
+func TestMakeListsEveryTarget(t *testing.T) {
+	stdout, stderr, code := makeIn(t, "..", nil, "help")
+	require.Equal(t, 0, code, stderr)
+	var documented []string
+	for _, line := range strings.Split(readFile(t, "../Makefile"), "\n") {
+		if name, rest, ok := strings.Cut(line, ":"); ok && strings.Contains(rest, "## ") && !strings.ContainsAny(name, " \t$=") {
+			documented = append(documented, name)
+		}
+	}
+	require.Contains(t, documented, "e2e")
+	for _, target := range documented {
+		assert.Regexp(t, `(?m)^  (\x1b\[36m)?`+target+`\s`, stdout, "make does not list %s", target)
+	}
+	cmd := exec.Command("make", "--no-print-directory")
+	cmd.Dir, cmd.Env = "..", freshEnv()
+	plain, err := cmd.Output()
+	require.NoError(t, err)
+	assert.Equal(t, stdout, string(plain), "make with no target is make help")
+}
+
+// TestBuildProgressLine: `make spctl` pipes `go build -v` through
+// GO_PROGRESS, so a long first build prints a line every 50 packages and a
+// total instead of minutes of "go: downloading"; compiler errors pass
+// through unchanged.
+func TestBuildProgressLine(t *testing.T) {
+	var in strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&in, "go: downloading example.com/m%d v1.0.0\n", i)
+	}
+	for i := range 120 {
+		fmt.Fprintf(&in, "github.com/example/pkg%d\n", i)
+	}
+	in.WriteString("cmd/spctl/main.go:12:2: undefined: nope\n")
+	src := filepath.Join(t.TempDir(), "build.log")
+	require.NoError(t, os.WriteFile(src, []byte(in.String()), 0o644))
+	cmd := exec.Command("make", "--no-print-directory", "--eval", "progress-check: ; @$(GO_PROGRESS) < "+src, "progress-check")
+	cmd.Dir, cmd.Env = "..", freshEnv()
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Equal(t, "  downloading modules: 1 so far\n"+
+		"  compiled 50 packages (github.com/example/pkg49)\n"+
+		"  compiled 100 packages (github.com/example/pkg99)\n"+
+		"cmd/spctl/main.go:12:2: undefined: nope\n"+
+		"  done: 3 modules downloaded, 120 packages compiled\n", string(out))
 }

@@ -17,9 +17,14 @@ func TestLokiDeletesLogsAfterTheConfiguredRetention(t *testing.T) {
 	} {
 		_, v := releaseValues(t, stack(t, env+"-observability").Doc, "loki")
 		loki := v["loki"].(map[string]any)
-		assert.Equal(t, map[string]any{"retention_enabled": true, "delete_request_store": "filesystem"}, loki["compactor"], env)
+		assert.Equal(t, map[string]any{"retention_enabled": true, "delete_request_store": "s3"}, loki["compactor"], env)
 		assert.Equal(t, want.period, loki["limits_config"].(map[string]any)["retention_period"], env)
-		assert.Equal(t, want.size, v["singleBinary"].(map[string]any)["persistence"].(map[string]any)["size"], env)
+		// the volume holds the WAL: the single binary's in dev, each writer's elsewhere
+		wal := "singleBinary"
+		if env != "dev" {
+			wal = "write"
+		}
+		assert.Equal(t, want.size, v[wal].(map[string]any)["persistence"].(map[string]any)["size"], env)
 	}
 }
 
@@ -29,6 +34,10 @@ func TestNoUsageReportingToVendors(t *testing.T) {
 	assert.Equal(t, map[string]any{"reporting_enabled": false}, loki["loki"].(map[string]any)["analytics"], "Loki analytics")
 	cfg := tempoConfigFile(t)
 	assert.Equal(t, map[string]any{"reporting_enabled": false}, cfg["usage_report"], "Tempo usage_report")
+	_, td := releaseValues(t, stack(t, "prod-observability").Doc, "tempo")
+	assert.Equal(t, false, td["reportingEnabled"], "tempo-distributed usage_report")
+	_, lokiProd := releaseValues(t, stack(t, "prod-observability").Doc, "loki")
+	assert.Equal(t, map[string]any{"reporting_enabled": false}, lokiProd["loki"].(map[string]any)["analytics"], "Loki analytics in prod")
 	_, kps := releaseValues(t, doc, "kube-prometheus-stack")
 	ini := kps["grafana"].(map[string]any)["grafana.ini"].(map[string]any)
 	assert.Equal(t, false, ini["analytics"].(map[string]any)["reporting_enabled"], "Grafana analytics")

@@ -242,7 +242,7 @@ func TestAlertRulesAreLoadedAndEachHasAUnitTest(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{
 		"NodeNotReady", "PodCrashLooping", "ClusterAutoscalerErrors", "ClusterAutoscalerUnavailable",
-		"PersistentVolumeFillingUp", "LokiDown", "TempoDown", "OpenTelemetryCollectorDown", "LogCollectorDegraded",
+		"PersistentVolumeFillingUp", "LokiDown", "TempoDown", "TelemetryReplicaMissing", "OpenTelemetryCollectorDown", "LogCollectorDegraded",
 	}, alerts)
 	tests := readFile(t, "../stacks/observability/rules/platform.rules.test.yaml")
 	for _, a := range alerts {

@@ -16,6 +16,9 @@ import (
 func TestEveryRoleIsLengthChecked(t *testing.T) {
 	known := map[string]map[string]bool{}
 	for _, s := range allStacks(t) {
+		if s.Env == "" {
+			continue // the github stack has no IAM role
+		}
 		if known[s.Env] == nil {
 			cfg, err := envs.Load(s.Env, envs.Overrides{})
 			if !assert.NoError(t, err) {

@@ -120,6 +120,6 @@ func TestSharedAccountNamesDoNotCollide(t *testing.T) {
 		"spatialprops/staging/dtn-gateway", "spatialprops/staging/uplink-satellite", "spatialprops/staging/uplink-lpwan",
 		"spatialprops/staging/beacons", "spatialprops/staging/beacons-admin", "spatialprops/staging/beacon-rotate",
 		"spatialprops/staging/crl-sync", "spatialprops/staging/nats-auth", "spatialprops/staging/device-enrollment",
-		"spatialprops/staging/cdn-presigner", "spatialprops/staging/provenance-gate",
+		"spatialprops/staging/cdn-presigner", "spatialprops/staging/provenance-gate", "spatialprops/staging/edge-sync",
 		"spatialprops/staging/marketplace-api", "spatialprops/staging/marketplace-ui"}, repos)
 }

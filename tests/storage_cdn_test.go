@@ -57,7 +57,9 @@ func TestStorageBuckets(t *testing.T) {
 			for n := range parts.ref {
 				names = append(names, n)
 			}
-			assert.ElementsMatch(t, []string{dataBucket("packs", env), dataBucket("stac", env), dataBucket("logs", env)}, names)
+			// and Loki's and Tempo's (telemetry_storage_test.go)
+			assert.ElementsMatch(t, []string{dataBucket("packs", env), dataBucket("stac", env), dataBucket("logs", env),
+				dataBucket("loki", env), dataBucket("tempo", env)}, names)
 
 			for _, kind := range []string{"packs", "stac", "logs"} {
 				name := dataBucket(kind, env)
@@ -110,7 +112,7 @@ func TestStorageBuckets(t *testing.T) {
 func TestDataKey(t *testing.T) {
 	doc := stack(t, "dev-storage").Doc
 	keys := named(doc, "aws_kms_key")
-	require.Len(t, keys, 4, "one key per owner of data: packs/STAC, the edge's DTN data, device records, the alarm topic")
+	require.Len(t, keys, 5, "one key per owner of data: packs/STAC, the edge's DTN data, device records and entitlements, the alarm topic, logs and traces")
 	var key []gjson.Result
 	for id, k := range keys {
 		assert.True(t, k.Get("enable_key_rotation").Bool(), id)
@@ -124,7 +126,7 @@ func TestDataKey(t *testing.T) {
 	for _, a := range resources(doc, "aws_kms_alias") {
 		aliases = append(aliases, a.Get("name").String())
 	}
-	assert.ElementsMatch(t, []string{"alias/spatialprops-dev-data", "alias/spatialprops-dev-edge", "alias/spatialprops-dev-devices", "alias/spatialprops-dev-alarms"}, aliases)
+	assert.ElementsMatch(t, []string{"alias/spatialprops-dev-data", "alias/spatialprops-dev-edge", "alias/spatialprops-dev-devices", "alias/spatialprops-dev-alarms", "alias/spatialprops-dev-telemetry"}, aliases)
 
 	// CloudFront may decrypt, but only for distributions of this account
 	st := policyStatement(t, doc, "AllowCloudFrontDecryptForThisAccount")

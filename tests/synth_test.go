@@ -68,6 +68,9 @@ func synthAll() (out []synthesized, dir string, err error) {
 			return nil, dir, err
 		}
 	}
+	if err := stacks.NewGitHubStack(app, cfgs); err != nil {
+		return nil, dir, err
+	}
 	app.Synth()
 	ids, err := filepath.Glob(filepath.Join(dir, "stacks", "*"))
 	if err != nil {

@@ -211,8 +211,14 @@ func TestClusterJobsRunOnTheInVPCRunners(t *testing.T) {
 				continue
 			}
 			seen++
-			assert.Contains(t, []string{runnerLabel("dev"), runnerLabel("staging"), runnerLabel("prod"), runnerLabel("${{ matrix.env }}")},
-				runsOn, "%s/%s talks to the cluster API, so it must run on the env's CodeBuild runner", name, id)
+			labels := []string{runnerLabel("dev"), runnerLabel("staging"), runnerLabel("prod"), runnerLabel("${{ matrix.env }}")}
+			if name == "infra-ci.yml" {
+				// pull-request plans have a runner project of their own
+				for i := range labels {
+					labels[i] = strings.Replace(labels[i], "-gha-runner-", "-gha-plan-runner-", 1)
+				}
+			}
+			assert.Contains(t, labels, runsOn, "%s/%s talks to the cluster API, so it must run on the env's CodeBuild runner", name, id)
 		}
 	}
 	assert.GreaterOrEqual(t, seen, 15, "infra deploys, plans, drift, the baseline and 9 service deploys")
@@ -326,7 +332,7 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 			}
 		}
 	}
-	assert.Equal(t, 3+1+18+18+18+3+2+3+3, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs x 3 services, the same for the 3 DTN services and the 3 beacon registry services, 3 image jobs for crl-sync (privileged: the edge stack deploys it), billing-stub (dev image + dev) and the marketplace api and ui (one deploy per env; their images are the marketplace team's)")
+	assert.Equal(t, 3+1+18+18+18+3+6+12+2+12, deployJobs, "infra deploys, the cluster baseline, 2 jobs x 3 envs for the guide's 3 services, the 3 DTN services, the 3 beacon registry services; an image job per env for crl-sync (privileged: the edge stack deploys it); 2 jobs x 3 envs for edge-sync and the marketplace api and ui; billing-stub (dev image + dev); and an image job per env for the 4 other privileged services the infra stacks deploy (the NATS callout, enrollment, the presigner, the provenance gate)")
 	// prod must not sneak back into the PR plan matrix, which runs unapproved
 	var planned []string
 	for _, m := range loadWorkflows(t)["infra-ci.yml"].Jobs["diff"].Strategy.Matrix.Include {
@@ -335,29 +341,128 @@ func TestJobsUseTheEnvironmentTheirRoleTrusts(t *testing.T) {
 	assert.Equal(t, []string{"dev", "staging"}, planned)
 }
 
-// GIVEN deploy-pack-service WHEN it builds the image THEN the build context
-// it names is a directory holding a Dockerfile and its own Go module, so
-// `docker build services/pack-service` is self-contained (a missing
-// directory made E1.4's "merges push images" impossible before).
-func TestPackServiceBuildContextExists(t *testing.T) {
-	wf := loadWorkflows(t)["deploy-pack-service.yml"]
-	require.NotEmpty(t, wf.Jobs)
-	built := false
-	for _, j := range wf.Jobs {
-		for _, s := range j.Steps {
-			if strings.Contains(s.Run, "docker build") {
-				require.Contains(t, s.Run, `"services/$SERVICE"`, "the build context is the service's own directory")
-				built = true
-			}
+// sharedImageBuild checks that a deploy workflow builds its service with
+// the one shared recipe (services/Dockerfile, from the repository root,
+// SERVICE naming the service's module directory) and redeploys when the
+// recipe or the service changes.
+func sharedImageBuild(t *testing.T, text, svc string) {
+	t.Helper()
+	assert.Contains(t, text, "  SERVICE: "+svc+"\n", svc)
+	assert.Contains(t, text, "  BUILD_CONTEXT: .\n  DOCKERFILE: services/Dockerfile\n", svc)
+	assert.Contains(t, text, `docker build --pull -f "$DOCKERFILE" --build-arg SERVICE="$SERVICE" -t "$IMAGE" "$BUILD_CONTEXT"`, svc)
+	for _, p := range []string{"services/" + svc, "services/Dockerfile*"} {
+		if !strings.HasSuffix(p, "*") {
+			p += "/**"
 		}
+		assert.Contains(t, text, `      - "`+p+`"`+"\n", "%s: a change to what it builds redeploys it", svc)
 	}
-	require.True(t, built)
-	for _, f := range []string{"Dockerfile", "go.mod", "go.sum", "main.go"} {
-		_, err := os.Stat(filepath.Join("..", "services", "pack-service", f))
-		assert.NoError(t, err, "services/pack-service/%s", f)
+	for _, f := range []string{"go.mod", "go.sum", "main.go"} {
+		assert.FileExists(t, filepath.Join("..", "services", svc, f), "%s: SERVICE must name a module directory with a main package", svc)
 	}
-	dockerfile, err := os.ReadFile("../services/pack-service/Dockerfile")
+}
+
+// GIVEN the service workflows THEN every Go service is built by the one
+// shared recipe, which is distroless and non-root, and no service carries
+// a Dockerfile of its own (the pinned uplink placeholder excepted).
+func TestServiceImagesShareOneDockerfile(t *testing.T) {
+	dockerfile, err := os.ReadFile("../services/Dockerfile")
 	require.NoError(t, err)
 	assert.Regexp(t, `(?m)^FROM gcr\.io/distroless/static-debian12:nonroot$`, string(dockerfile), "distroless, non-root runtime image pinned by tag")
 	assert.Regexp(t, `(?m)^USER 65532:65532$`, string(dockerfile), "runs as the distroless nonroot user")
+	assert.Regexp(t, `(?m)^ARG SERVICE$`, string(dockerfile))
+	own, err := filepath.Glob("../services/*/Dockerfile*")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"../services/edge-placeholder/Dockerfile"}, own, "one shared recipe, not a copy per service")
+	built := 0
+	for _, f := range mustGlob(t, "../.github/workflows/deploy-*.yml") {
+		raw, err := os.ReadFile(f)
+		require.NoError(t, err)
+		text := string(raw)
+		if !strings.Contains(text, "DOCKERFILE: services/Dockerfile") {
+			continue
+		}
+		svc := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "deploy-"), ".yml")
+		sharedImageBuild(t, text, svc)
+		built++
+	}
+	assert.GreaterOrEqual(t, built, 4, "pack-service, billing-stub, beacon-rotate and crl-sync at least")
+}
+
+func mustGlob(t *testing.T, pattern string) []string {
+	t.Helper()
+	m, err := filepath.Glob(pattern)
+	require.NoError(t, err)
+	require.NotEmpty(t, m, pattern)
+	return m
+}
+
+// GIVEN the service modules THEN every root-module package their programs
+// import is in the shared image's build context (services/Dockerfile.
+// dockerignore), or `docker build` fails in CI with a missing package.
+func TestImageContextHoldsWhatServicesImport(t *testing.T) {
+	ignore, err := os.ReadFile("../services/Dockerfile.dockerignore")
+	require.NoError(t, err)
+	included := map[string]bool{}
+	for _, line := range strings.Split(string(ignore), "\n") {
+		if dir, ok := strings.CutPrefix(strings.TrimSpace(line), "!"); ok {
+			included[strings.TrimSuffix(dir, "/")] = true
+		}
+	}
+	imported := map[string]string{}
+	const root = "github.com/spatialprops/spatialprops-infra/"
+	err = filepath.WalkDir("../services", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			strings.Contains(path, "/edge-e2e/") || strings.Contains(path, "/kittest/") || strings.Contains(path, "/internal/beacontest/") {
+			return err
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, m := range regexp.MustCompile(`"`+regexp.QuoteMeta(root)+`([\w./-]+)"`).FindAllStringSubmatch(string(raw), -1) {
+			if !strings.HasPrefix(m[1], "services/") {
+				imported[m[1]] = path
+			}
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	require.Contains(t, imported, "edge", "the scan must see the services' imports")
+	for pkg, from := range imported {
+		assert.True(t, included[pkg], "%s imports %s, which services/Dockerfile.dockerignore leaves out of the build context", from, pkg)
+	}
+}
+
+// GIVEN any workflow WHEN a job may write to pull requests THEN it runs
+// none of the PR's code (no checkout, no run step): a PR that changed the
+// Makefile or a Go file must not get a token that can edit comments. The
+// cost workflow splits its work that way, and its estimate job compares
+// every env against the PR's base with spctl cost --compare.
+func TestJobsThatWriteToPullRequestsRunNoPRCode(t *testing.T) {
+	for name, w := range loadWorkflows(t) {
+		for id, j := range w.Jobs {
+			perms, _ := j.Permissions.(map[string]any)
+			if perms["pull-requests"] != "write" {
+				continue
+			}
+			for _, s := range j.Steps {
+				assert.Empty(t, s.Run, "%s job %s writes to PRs and runs a script", name, id)
+				assert.False(t, strings.HasPrefix(s.Uses, "actions/checkout@"), "%s job %s writes to PRs and checks out code", name, id)
+			}
+		}
+	}
+	w := loadWorkflows(t)["cost.yml"]
+	est := w.Jobs["estimate"]
+	assert.Equal(t, map[string]any{"contents": "read"}, est.Permissions)
+	var compare string
+	for _, s := range est.Steps {
+		if strings.Contains(s.Run, "spctl cost") {
+			compare = s.Run
+		}
+	}
+	for _, env := range envs.Order {
+		assert.Contains(t, compare, env, "every env is priced")
+	}
+	assert.Contains(t, compare, `--compare "origin/$BASE_REF" --markdown`)
+	assert.Equal(t, "estimate", w.Jobs["comment"].needs())
 }

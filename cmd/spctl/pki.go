@@ -24,7 +24,7 @@ func newPKICmd() *cobra.Command {
 
 func newCeremonyCmd() *cobra.Command {
 	var env string
-	var dryRun, renew bool
+	var dryRun, renew, asJSON bool
 	c := &cobra.Command{
 		Use:   "ceremony --env <env>",
 		Short: "Sign the env's subordinate CAs with the KMS root key and write the NATS callout key",
@@ -49,6 +49,9 @@ func newCeremonyCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if asJSON {
+				out = cmd.ErrOrStderr() // progress; stdout carries the result
+			}
 			n := naming.New(cfg.Org, cfg.Env, cfg.Region)
 			fmt.Fprintf(out, "PKI ceremony for %s (root key %s)\n", cfg.Env, n.PKIRootKeyAlias())
 			res, err := (&pki.Ceremony{
@@ -59,11 +62,28 @@ func newCeremonyCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(out, "done: signed %v, kept %v, NATS callout key %s; next: make deploy STACK=%s-edge\n", res.Signed, res.Kept, res.CalloutKey, cfg.Env)
-			return nil
+			if !asJSON {
+				return nil
+			}
+			root := ""
+			if res.Root != nil {
+				root = res.Root.Subject.String()
+			}
+			return writeJSON(cmd.OutOrStdout(), map[string]any{
+				"env": cfg.Env, "dryRun": dryRun, "root": root, "signed": nonNil(res.Signed), "kept": nonNil(res.Kept), "calloutKey": res.CalloutKey,
+			})
 		},
 	}
 	c.Flags().StringVar(&env, "env", "", "environment: dev, staging or prod")
 	c.Flags().BoolVar(&dryRun, "dry-run", false, "sign in memory and report; install and write nothing")
 	c.Flags().BoolVar(&renew, "renew", false, "re-sign subordinate CAs that already hold a certificate")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON on stdout (progress lines go to stderr)")
 	return c
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -37,7 +37,7 @@ func runBootstrap(args []string) error {
 	}
 	local := absPath(filepath.Join("bootstrap", *env+"-state.tfstate"))
 	fmt.Printf("bootstrap: %s with terraform %s\n", filepath.Base(dir), tc.version)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	ctx, cancel := context.WithTimeout(runCtx, 30*time.Minute)
 	defer cancel()
 	if _, err := terraform.Bootstrap(ctx, tc.runner, absPath(dir), local, stdout); err != nil {
 		return err

@@ -30,7 +30,9 @@ type e2e struct {
 
 // runE2E synthesizes the env into .e2e/<env>/synth, copies it, adapts the
 // copy to moto (internal/emulator), then applies every AWS-side stack in
-// deploy order, proves a second plan is empty, proves the state stack
+// deploy order (interrupting the network stack's apply and converging,
+// e2e_interrupt.go), runs every `spctl restore` on what was deployed
+// (e2e_restore.go), proves a second plan is empty, proves the state stack
 // refuses destruction, destroys the rest in reverse order and checks that
 // nothing they created is left.
 func runE2E(args []string) error {
@@ -129,8 +131,11 @@ func (e *e2e) prepare() error {
 	if len(e.stacks) == 0 || !strings.HasSuffix(e.stacks[0].ID, "-state") {
 		return fmt.Errorf("synth of %s produced no state stack first (got %v)", e.env, order)
 	}
+	if err := e.buildSpctl(); err != nil {
+		return err
+	}
 	e.add(terraform.Step{Stack: e.env, Phase: "synth", Took: time.Since(start), OK: true,
-		Detail: fmt.Sprintf("%d AWS-side stacks copied to %s; adaptations: %s", len(e.stacks), e.path("stacks"), describeChanges(changes))})
+		Detail: fmt.Sprintf("%d AWS-side stacks copied to %s; adaptations: %s; spctl built", len(e.stacks), e.path("stacks"), describeChanges(changes))})
 	for _, s := range skippedStacks {
 		fmt.Printf("  not deployed: %s: its providers are not mirrored here\n", s)
 	}
@@ -185,7 +190,11 @@ func (e *e2e) startEmulator() (*motoserver.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	server, err := motoserver.Start(motoserver.Options{CertFile: cert, KeyFile: key, LoadManagedPolicies: true, Env: emulator.ServerEnv, Log: logf})
+	patches, err := emulator.ServerPatches(e.path("moto-patches"))
+	if err != nil {
+		return nil, err
+	}
+	server, err := motoserver.Start(motoserver.Options{CertFile: cert, KeyFile: key, LoadManagedPolicies: true, Env: append(append([]string(nil), emulator.ServerEnv...), patches...), Log: logf})
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +211,7 @@ func (e *e2e) startEmulator() (*motoserver.Server, error) {
 
 // run is the deploy itself; it stops at the first failure.
 func (e *e2e) run() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
+	ctx, cancel := context.WithTimeout(runCtx, 45*time.Minute)
 	defer cancel()
 	if err := e.createZones(); err != nil {
 		return err
@@ -240,9 +249,19 @@ func (e *e2e) run() error {
 		}); err != nil {
 			return err
 		}
+		if st.ID == e.interruptedStack() {
+			if err := e.interruptedApply(ctx, st); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := e.do(st, "apply", func() (string, error) { return terraform.Apply(ctx, e.tc.runner, st.Dir) }); err != nil {
 			return err
 		}
+	}
+	// Every restore, run on what was just deployed (e2e_restore.go).
+	if err := e.restores(ctx); err != nil {
+		return err
 	}
 	// A second plan of every stack must be empty: a perpetual diff would
 	// make every CI plan noisy and every deploy a change. Every stack is

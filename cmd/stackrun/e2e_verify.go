@@ -32,7 +32,7 @@ func emulatedCheck(id string) bool {
 // verify runs `spctl verify --json` against the emulator and requires every
 // emulated check to pass.
 func (e *e2e) verify(ctx context.Context) (string, error) {
-	cmd := exec.CommandContext(ctx, "go", "run", "./cmd/spctl", "verify", "--env", e.env, "--json", "--kubeconfig", e.path("no-cluster"))
+	cmd := exec.CommandContext(ctx, e.path("spctl"), "verify", "--env", e.env, "--json", "--kubeconfig", e.path("no-cluster"))
 	cmd.Env = e.tfEnv
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

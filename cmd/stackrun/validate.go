@@ -46,7 +46,7 @@ func runValidate(args []string) error {
 		}
 		start := time.Now()
 		step := terraform.Step{Stack: st.ID, Phase: "validate", OK: true}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(runCtx, 5*time.Minute)
 		if _, _, err := tc.runner.Run(ctx, dir, "init", "-backend=false", "-input=false", "-no-color"); err != nil {
 			step.OK, step.Detail = false, err.Error()
 		} else if vout, _, err := tc.runner.Run(ctx, dir, "validate", "-no-color"); err != nil {

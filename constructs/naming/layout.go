@@ -60,12 +60,18 @@ func (n Names) DTNQueues() []string { return []string{n.DTNOutboxQueue()} }
 // notAfter, revoked), so a cohort's certificates can be found and revoked.
 func (n Names) DeviceLedgerTable() string { return n.Prefix() + "-device-ledger" }
 
+// DevicesTable is the DynamoDB table "<org>-<env>-devices": one item per
+// device (hash key device) with its cohort, status (active or revoked),
+// current certificate serial and, until it is used, the hash and expiry of
+// its one-time enrollment token.
+func (n Names) DevicesTable() string { return n.Prefix() + "-devices" }
+
 // DeviceLedgerCohortIndex is the ledger's global secondary index on cohort.
 const DeviceLedgerCohortIndex = "by-cohort"
 
 // BeaconTable is the beacon registry table "<org>-<env>-beacons" (beacon ->
-// packet pointers per venue, no PII). The beacon registry service that owns
-// it is not built yet; spctl edge rollback exports it.
+// packet pointers per venue, no PII). services/beacons writes it,
+// services/beacons-admin and spctl edge rollback read it.
 func (n Names) BeaconTable() string { return n.Prefix() + "-beacons" }
 
 // BeaconExportKey is where a rollback writes one venue's beacon export in
@@ -76,3 +82,11 @@ func BeaconExportKey(venue, timestamp string) string {
 
 // OIDCGitHubHost is the issuer host of GitHub Actions' OIDC tokens.
 const OIDCGitHubHost = "token.actions.githubusercontent.com"
+
+// NodeAMIType is the managed node group's AMI type (EKS-optimized Amazon
+// Linux 2023, x86_64), and NodeArchitecture the processor architecture
+// every node instance type must support to run it.
+const (
+	NodeAMIType      = "AL2023_x86_64_STANDARD"
+	NodeArchitecture = "x86_64"
+)

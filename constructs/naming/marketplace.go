@@ -20,6 +20,11 @@ func (n Names) BillingEventsQueue() string { return n.Prefix() + "-billing-event
 // BillingDeadLetterQueue is "<org>-<env>-billing-events-dlq".
 func (n Names) BillingDeadLetterQueue() string { return n.Prefix() + "-billing-events-dlq" }
 
+// EntitlementsTable is "<org>-<env>-entitlements": the licences
+// marketplace-api grants on purchase (hash key subject "device#<id>" or
+// "cohort#<cohort>", range key pack) and the CDN presigner checks.
+func (n Names) EntitlementsTable() string { return n.Prefix() + "-entitlements" }
+
 // BillingKeyAlias is "alias/<org>-<env>-billing", the CMK of both queues.
 func (n Names) BillingKeyAlias() string { return "alias/" + n.Prefix() + "-billing" }
 

@@ -124,6 +124,10 @@ func (n Names) WorkloadBoundary() string { return n.Prefix() + "-workload-bounda
 // runs-on: codebuild-<project>-<run id>-<attempt>.
 func (n Names) RunnerProject() string { return n.Prefix() + "-gha-runner" }
 
+// PlanRunnerProject hosts the env's pull-request plans: a project of its
+// own, so the deploy runners run only workflows on main.
+func (n Names) PlanRunnerProject() string { return n.Prefix() + "-gha-plan-runner" }
+
 // GitHubConnection is the CodeConnections connection to GitHub the runner
 // project authenticates with (AWS limits the name to 32 characters).
 func (n Names) GitHubConnection() string { return n.Prefix() + "-github" }
@@ -164,6 +168,7 @@ var RolePurposes = []string{
 	"gha-infra-plan",
 	"gha-infra-deploy",
 	"gha-runner",
+	"gha-plan-runner",
 	"irsa-dtn-gateway",
 	"irsa-external-secrets",
 	"irsa-alertmanager",
@@ -177,15 +182,36 @@ var RolePurposes = []string{
 	"irsa-billing-connector",
 	"irsa-pca-issuer",
 	"irsa-device-enrollment",
+	"irsa-cdn-presigner",
+	"irsa-pack-service",
 	"irsa-crl-sync",
 	"device-revocation",
 	"pki-ceremony",
 	"irsa-cdn-presigner",
 	"irsa-beacons-admin-oidc",
+	"irsa-loki",
+	"irsa-tempo",
+	"backup",
 }
 
 // EdgeBucketKinds are the edge stack's buckets (DTN store-and-forward).
 var EdgeBucketKinds = []string{"dtn"}
+
+// TelemetryBucketKinds are the storage stack's buckets for Loki's chunks
+// and index and Tempo's trace blocks.
+var TelemetryBucketKinds = []string{"loki", "tempo"}
+
+// TelemetryKeyAlias is the alias of the key that encrypts the telemetry
+// buckets. Loki and Tempo may use it; neither may use the data key.
+func (n Names) TelemetryKeyAlias() string { return "alias/" + n.Prefix() + "-telemetry" }
+
+// BackupVault is the AWS Backup vault of the env, in its region and in the
+// copy region alike: "<org>-<env>-backup".
+func (n Names) BackupVault() string { return n.Prefix() + "-backup" }
+
+// BackupKeyAlias is the alias of the key that encrypts the vault (one key
+// per region).
+func (n Names) BackupKeyAlias() string { return "alias/" + n.Prefix() + "-backup" }
 
 // PKIBucketKind is the identity stack's bucket (CRLs and the CA bundle):
 // spatial-pki-<org>-<env>-<region>.
@@ -194,7 +220,8 @@ const PKIBucketKind = "pki"
 // Buckets returns every S3 bucket name of the environment.
 func (n Names) Buckets() []string {
 	out := []string{n.StateBucket(), n.StateLogsBucket(), n.TrailBucket()}
-	for _, k := range append(append([]string(nil), DataBucketKinds...), EdgeBucketKinds...) {
+	kinds := append(append(append([]string(nil), DataBucketKinds...), TelemetryBucketKinds...), EdgeBucketKinds...)
+	for _, k := range kinds {
 		out = append(out, n.DataBucket(k))
 	}
 	return append(out, n.DataBucket(PKIBucketKind))

@@ -34,7 +34,7 @@ func TestEveryDerivedNameFitsAWSLimits(t *testing.T) {
 	for _, r := range n.Roles() {
 		assert.LessOrEqual(t, len(r), MaxRoleName, r)
 	}
-	assert.Len(t, n.Buckets(), 8, "state and its access-log bucket, the audit bucket, packs, stac, logs, the edge DTN bucket and the PKI bucket")
+	assert.Len(t, n.Buckets(), 10, "state and its access-log bucket, the audit bucket, packs, stac, logs, loki, tempo, the edge DTN bucket and the PKI bucket")
 }
 
 func TestAccountGlobalNamesCarryTheEnvWhenShared(t *testing.T) {

@@ -11,10 +11,17 @@ var serviceNamespaces = map[string]string{
 	"beacons":          NamespaceEdge,
 	"beacons-admin":    NamespaceEdge,
 	"beacon-rotate":    NamespaceEdge,
-	"crl-sync":         NamespacePresigner,
-	"marketplace-api":  NamespaceMarketplace,
-	"marketplace-ui":   NamespaceMarketplace,
-	"billing-stub":     NamespaceMarketplace,
+	"edge-sync":        NamespaceEdge,
+	// device-enrollment, cdn-presigner and provenance-gate are privileged:
+	// the infra stacks deploy them (contracts.md); these are the namespaces
+	// their IRSA roles trust today.
+	"device-enrollment": NamespaceEdge,
+	"cdn-presigner":     NamespacePresigner,
+	"crl-sync":          NamespacePresigner,
+	"marketplace-api":   NamespaceMarketplace,
+	"marketplace-ui":    NamespaceMarketplace,
+	"billing-stub":      NamespaceMarketplace,
+	"provenance-gate":   NamespaceMarketplace,
 }
 
 // ServiceNamespace is the namespace a service's Helm release lives in: the

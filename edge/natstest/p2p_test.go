@@ -167,3 +167,39 @@ func TestP2PAccountLimits(t *testing.T) {
 	require.Error(t, err, "a payload over max_payload=1024 must be refused")
 	assert.True(t, err == nats.ErrMaxPayload || strings.Contains(strings.ToLower(err.Error()), "maximum payload"), err.Error())
 }
+
+// TestRollbackDisablesTheBridge is spctl edge rollback's first step on a
+// real server: the bridge is the leaf-node remote in the server config;
+// removing it (edge.WithoutLeafRemotes, what spctl does to the chart's
+// ConfigMap) and reloading is refused by nats-server, which cannot drop a
+// remote on reload, so the server keeps bridging; restarting it on the new
+// config (what spctl's rolling restart does) ends the leaf connection for
+// good.
+func TestRollbackDisablesTheBridge(t *testing.T) {
+	b := newBed(t)
+	h := startHub(t, b.root)
+	path := b.config(bridgeOptions(t, b, h, creds(t, h.account)), edge.ServerListeners{Client: "127.0.0.1:-1", AgentsWS: freePort(t)}, nil, nil)
+	conf, err := os.ReadFile(path)
+	require.NoError(t, err)
+	start := func() *server.Server { return runServer(t, path) }
+	local := start()
+	require.Eventually(t, func() bool { return local.NumLeafNodes() == 1 && h.s.NumLeafNodes() == 1 }, 10*time.Second, 50*time.Millisecond, "the bridge is up")
+
+	off, removed, err := edge.WithoutLeafRemotes(string(conf))
+	require.NoError(t, err)
+	require.True(t, removed)
+	require.NoError(t, os.WriteFile(path, []byte(off), 0o600))
+	err = local.Reload()
+	require.Error(t, err, "nats-server refuses to drop a leaf remote on reload; if this passes, spctl may reload instead of restarting")
+	assert.Contains(t, strings.ToLower(err.Error()), "leafnode")
+	assert.Equal(t, 1, h.s.NumLeafNodes(), "after the refused reload the bridge is still up")
+
+	local.Shutdown()
+	local = start()
+	require.Eventually(t, func() bool { return h.s.NumLeafNodes() == 0 }, 10*time.Second, 50*time.Millisecond, "the hub lost the leaf")
+	time.Sleep(3 * time.Second)
+	assert.Zero(t, local.NumLeafNodes(), "the restarted server does not reconnect")
+	assert.Zero(t, h.s.NumLeafNodes())
+	_, err = local.LookupAccount(edge.AccountP2P)
+	assert.NoError(t, err, "the P2P account stays: only the remote goes")
+}

@@ -365,9 +365,13 @@ func standInTrustStores(d Doc) []string {
 func standIn(d Doc, typ, arn string, dependents ...string) []string {
 	var out []string
 	refs := map[string]string{}
+	// a reference inside a longer expression (jsonencode([{... = x.arn}]))
+	// becomes a quoted string, after the whole-interpolation pass
+	bare := map[string]string{}
 	for _, name := range sortedKeys(resources(d, typ)) {
 		for _, attr := range []string{"arn", "id"} {
 			refs["${"+typ+"."+name+"."+attr+"}"] = arn
+			bare[typ+"."+name+"."+attr] = `"` + arn + `"`
 		}
 	}
 	for _, typ := range append(dependents, typ) {
@@ -380,12 +384,14 @@ func standIn(d Doc, typ, arn string, dependents ...string) []string {
 		return out
 	}
 	replaceStrings(d["output"], refs) // outputs are not resources: not reported
+	replaceStrings(d["output"], bare)
 	for _, section := range []string{"resource", "data"} {
 		sec, _ := d[section].(map[string]any)
 		for _, typ := range sortedKeys(sec) {
 			byType, _ := sec[typ].(map[string]any)
 			for _, name := range sortedKeys(byType) {
-				if replaceStrings(byType[name], refs) {
+				whole := replaceStrings(byType[name], refs)
+				if replaceStrings(byType[name], bare) || whole {
 					addr := typ + "." + name
 					if section == "data" {
 						addr = "data." + addr

@@ -103,6 +103,13 @@ func (o *object) arn(service, region, resource string) string {
 
 func s(v string) cty.Value { return cty.StringVal(v) }
 
+// namedTypes are the resource types whose ARN is built from their name.
+var namedTypes = map[string]bool{
+	"aws_iam_role": true, "aws_iam_policy": true, "aws_kms_alias": true, "aws_sqs_queue": true, "aws_sns_topic": true,
+	"aws_dynamodb_table": true, "aws_secretsmanager_secret": true, "aws_eks_cluster": true, "aws_ecr_repository": true,
+	"aws_cloudwatch_log_group": true, "aws_wafv2_web_acl": true, "aws_lb_trust_store": true, "aws_codebuild_project": true,
+}
+
 // ec2Kinds are EC2 resources: their id prefix and ARN resource type.
 var ec2Kinds = map[string][2]string{
 	"aws_vpc": {"vpc", "vpc"}, "aws_subnet": {"subnet", "subnet"}, "aws_security_group": {"sg", "security-group"},
@@ -153,12 +160,16 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 		}
 		return cty.NilVal, false, nil
 	}
+	// Most ARNs are built from the resource's name.
+	name, err := o.str("name")
+	if err == nil && name == "" && namedTypes[o.typ] {
+		_, err = o.must("name")
+	}
+	if err != nil {
+		return cty.NilVal, false, err
+	}
 	switch o.typ {
 	case "aws_iam_role":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		path, _ := o.str("path")
 		if path == "" {
 			path = "/"
@@ -166,10 +177,6 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 		return named(fmt.Sprintf("arn:aws:iam::%s:role%s%s", Account, path, name),
 			map[string]cty.Value{"id": s(name), "name": s(name), "unique_id": s("AROA" + strings.ToUpper(o.hash(17)))})
 	case "aws_iam_policy":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		path, _ := o.str("path")
 		if path == "" {
 			path = "/"
@@ -196,37 +203,17 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 		id := o.uuid()
 		return named(o.arn("kms", region, "key/"+id), map[string]cty.Value{"id": s(id), "key_id": s(id)})
 	case "aws_kms_alias":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		return named(o.arn("kms", region, name), map[string]cty.Value{"id": s(name)})
 	case "aws_sqs_queue":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		url := fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", region, Account, name)
 		return named(o.arn("sqs", region, name), map[string]cty.Value{"id": s(url), "url": s(url)})
 	case "aws_sns_topic":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		arn := o.arn("sns", region, name)
 		return named(arn, map[string]cty.Value{"id": s(arn)})
 	case "aws_dynamodb_table":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		arn := o.arn("dynamodb", region, "table/"+name)
 		return named(arn, map[string]cty.Value{"id": s(name), "stream_arn": s(arn + "/stream/2026-01-01T00:00:00.000")})
 	case "aws_secretsmanager_secret":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		arn := o.arn("secretsmanager", region, "secret:"+name+"-"+o.hash(6))
 		return named(arn, map[string]cty.Value{"id": s(arn)})
 	case "aws_acmpca_certificate_authority":
@@ -250,10 +237,6 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 		}
 		return named(arn, map[string]cty.Value{"id": s(arn)})
 	case "aws_eks_cluster":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		issuer := fmt.Sprintf("https://oidc.eks.%s.amazonaws.com/id/%s", region, strings.ToUpper(o.hash(32)))
 		return named(o.arn("eks", region, "cluster/"+name), map[string]cty.Value{
 			"id": s(name), "name": s(name), "endpoint": s("https://" + strings.ToUpper(o.hash(32)) + ".gr7." + region + ".eks.amazonaws.com"),
@@ -268,10 +251,6 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 		ng, _ := o.str("node_group_name")
 		return named(o.arn("eks", region, "nodegroup/"+cluster+"/"+ng+"/"+o.uuid()), map[string]cty.Value{"id": s(cluster + ":" + ng)})
 	case "aws_ecr_repository":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		return named(o.arn("ecr", region, "repository/"+name), map[string]cty.Value{"id": s(name), "registry_id": s(Account),
 			"repository_url": s(fmt.Sprintf("%s.dkr.ecr.%s.amazonaws.com/%s", Account, region, name))})
 	case "aws_cloudfront_distribution":
@@ -281,19 +260,11 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 	case "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy":
 		return named("", map[string]cty.Value{"id": s(o.uuid())})
 	case "aws_cloudwatch_log_group":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		return named(o.arn("logs", region, "log-group:"+name), map[string]cty.Value{"id": s(name)})
 	case "aws_cloudwatch_metric_alarm":
 		name, _ := o.str("alarm_name")
 		return named(o.arn("cloudwatch", region, "alarm:"+name), map[string]cty.Value{"id": s(name)})
 	case "aws_wafv2_web_acl":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		scope, _ := o.str("scope")
 		prefix := "regional"
 		if scope == "CLOUDFRONT" {
@@ -302,20 +273,12 @@ func (o *object) computedValue(attr string) (cty.Value, bool, error) {
 		id := o.uuid()
 		return named(o.arn("wafv2", region, prefix+"/webacl/"+name+"/"+id), map[string]cty.Value{"id": s(id)})
 	case "aws_lb_trust_store":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		arn := o.arn("elasticloadbalancing", region, "truststore/"+name+"/"+o.hash(16))
 		return named(arn, map[string]cty.Value{"id": s(arn)})
 	case "aws_codeconnections_connection":
 		arn := o.arn("codeconnections", region, "connection/"+o.uuid())
 		return named(arn, map[string]cty.Value{"id": s(arn)})
 	case "aws_codebuild_project":
-		name, err := o.must("name")
-		if err != nil {
-			return cty.NilVal, false, err
-		}
 		return named(o.arn("codebuild", region, "project/"+name), map[string]cty.Value{"id": s(name)})
 	case "aws_route53_record":
 		name, _ := o.str("name")

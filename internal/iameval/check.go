@@ -83,6 +83,7 @@ func Expect(t testing.TB, m *Model, checks ...Check) []Result {
 	if err != nil {
 		t.Fatalf("IAM evaluation of %d requests: %v", len(reqs), err)
 	}
+	t.Logf("%d IAM checks evaluated", len(reqs))
 	for i, r := range results {
 		c := checks[i]
 		switch {

@@ -69,10 +69,9 @@ func NewModel(env *Env) (*Model, error) {
 		ResourceTags: map[string]map[string]string{}, KeyAliases: map[string][]string{}}
 	byName := map[string]*Role{}
 	for _, id := range env.ids {
-		st := env.stacks[id]
 		for name, cfg := range env.Blocks(id, "resource", "aws_iam_role") {
 			addr := "aws_iam_role." + name
-			r := &Role{Stack: id, Address: addr, Tags: map[string]string{}}
+			r := &Role{Stack: id, Address: addr}
 			var err error
 			if r.Arn, err = m.str(id, addr, "arn"); err != nil {
 				return nil, err
@@ -92,13 +91,8 @@ func NewModel(env *Env) (*Model, error) {
 					return nil, fmt.Errorf("%s %s: permissions_boundary: %w", id, addr, err)
 				}
 			}
-			for k, v := range st.tags {
-				r.Tags[k] = v
-			}
-			if tags, err := env.Resolve(id, cfg["tags"]); err == nil {
-				for k, v := range asMap(tags) {
-					r.Tags[k], _ = v.(string)
-				}
+			if r.Tags, err = env.Tags(id, addr); err != nil {
+				return nil, err
 			}
 			for _, p := range list(cfg["inline_policy"]) {
 				pol, err := m.document(id, addr+" inline "+fmt.Sprint(asMap(p)["name"]), asMap(p)["policy"])
@@ -251,25 +245,15 @@ func (m *Model) collectResourcePolicies(id string) error {
 }
 
 func (m *Model) collectTags(id string) error {
-	st := m.Env.stacks[id]
 	for _, typ := range taggedTypes {
-		for name, cfg := range m.Env.Blocks(id, "resource", typ) {
+		for name := range m.Env.Blocks(id, "resource", typ) {
 			arn, err := m.str(id, typ+"."+name, "arn")
 			if err != nil {
 				return err
 			}
-			tags := map[string]string{}
-			for k, v := range st.tags {
-				tags[k] = v
+			if m.ResourceTags[arn], err = m.Env.Tags(id, typ+"."+name); err != nil {
+				return err
 			}
-			resolved, err := m.Env.Resolve(id, cfg["tags"])
-			if err != nil {
-				return fmt.Errorf("%s %s.%s: tags: %w", id, typ, name, err)
-			}
-			for k, v := range asMap(resolved) {
-				tags[k], _ = v.(string)
-			}
-			m.ResourceTags[arn] = tags
 		}
 	}
 	return nil

@@ -72,8 +72,16 @@ func AtLeast(version, min string) bool {
 
 // Run executes terraform in dir and returns its combined output and exit
 // code. err is set for a non-zero exit, with the output's last lines.
+//
+// When ctx ends (a timeout, SIGINT or SIGTERM to stackrun) terraform gets
+// SIGINT, as from Ctrl-C: it stops after the resource in progress, writes
+// its state and releases the state lock, so a rerun converges instead of
+// meeting a held lock. It is killed only if it has not exited InterruptGrace
+// later.
 func (r *Runner) Run(ctx context.Context, dir string, args ...string) (string, int, error) {
 	cmd := exec.CommandContext(ctx, r.Bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = InterruptGrace
 	cmd.Dir = dir
 	cmd.Env = r.Env
 	var buf bytes.Buffer
@@ -94,6 +102,10 @@ func (r *Runner) Run(ctx context.Context, dir string, args ...string) (string, i
 	}
 	return out, 0, nil
 }
+
+// InterruptGrace is how long an interrupted terraform may take to save its
+// state and release its lock before it is killed.
+var InterruptGrace = 2 * time.Minute
 
 // Tail returns the last n non-empty lines of s.
 func Tail(s string, n int) string {

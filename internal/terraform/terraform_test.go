@@ -1,10 +1,12 @@
 package terraform
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -86,4 +88,35 @@ func TestHasResources(t *testing.T) {
 	assert.True(t, hasResources(full))
 	assert.False(t, hasResources(empty))
 	assert.False(t, hasResources(filepath.Join(dir, "missing.tfstate")))
+}
+
+// GIVEN a terraform that, like the real one on Ctrl-C, finishes its work
+// (writes state, releases the lock) when interrupted WHEN the run's context
+// ends THEN it gets SIGINT, not SIGKILL, and its cleanup happens; GIVEN one
+// that ignores SIGINT THEN it is killed after InterruptGrace.
+func TestRunInterruptsTerraformGracefully(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "terraform")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\ntrap 'echo lock released > \"$PWD/released\"; exit 130' INT\nwhile :; do sleep 0.05; done\n"), 0o755))
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err := (&Runner{Bin: bin}).Run(ctx, dir, "apply")
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	got, rerr := os.ReadFile(filepath.Join(dir, "released"))
+	require.NoError(t, rerr, "terraform must get the chance to release its lock")
+	assert.Equal(t, "lock released\n", string(got))
+
+	stubborn := filepath.Join(dir, "stubborn")
+	require.NoError(t, os.WriteFile(stubborn, []byte("#!/bin/sh\ntrap '' INT\nwhile :; do sleep 0.05; done\n"), 0o755))
+	old := InterruptGrace
+	InterruptGrace = 300 * time.Millisecond
+	t.Cleanup(func() { InterruptGrace = old })
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	start = time.Now()
+	_, _, err = (&Runner{Bin: stubborn}).Run(ctx2, dir, "apply")
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 3*time.Second, "killed after the grace period")
 }

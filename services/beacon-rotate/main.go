@@ -50,6 +50,11 @@ type Config struct {
 	Grace    time.Duration
 	Timeout  time.Duration
 	DryRun   bool
+	// CallTimeout, PublishTimeout and PublishAttempts bound each DynamoDB
+	// call and each announcement (rotate.Rotator).
+	CallTimeout     time.Duration
+	PublishTimeout  time.Duration
+	PublishAttempts int
 }
 
 const usage = `beacon-rotate rotates due beacons in the beacon registry and announces
@@ -69,8 +74,14 @@ NATS_CERT_FILE, NATS_KEY_FILE (all three, or none for a plaintext nats://
 URL); BEACON_ROTATION_PERIOD, BEACON_GRACE_WINDOW; AWS_ENDPOINT_URL
 (optional endpoint override). Flags win over the environment.
 
-Exit status: 0 all rotated, 1 a rotation failed or a record was refused
-(the next run retries), 2 bad usage.
+Every DynamoDB call and every publish attempt has its own deadline, and an
+announcement is tried at most --publish-attempts times; when it still
+fails, the run claims no further beacon (they are "deferred" to the next
+run), so a NATS outage costs seconds, not the run's --timeout. SIGTERM or
+SIGINT ends the run at once; what it left claimed, the next run finishes.
+
+Exit status: 0 all rotated, 1 a rotation failed, was deferred or a record
+was refused (the next run retries), 2 bad usage.
 
 Flags:
 `
@@ -94,6 +105,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.DurationVar(&c.Period, "period", period, "successor lifetime before its own rotation (env BEACON_ROTATION_PERIOD)")
 	fs.DurationVar(&c.Grace, "grace", grace, "how long a rotated id stays valid after its rotatesAt (env BEACON_GRACE_WINDOW)")
 	fs.DurationVar(&c.Timeout, "timeout", DefaultTimeout, "give up the whole run after this long")
+	fs.DurationVar(&c.CallTimeout, "call-timeout", rotate.DefaultCallTimeout, "give up one DynamoDB call (its retries included) after this long")
+	fs.DurationVar(&c.PublishTimeout, "publish-timeout", rotate.DefaultPublishTimeout, "give up one publish attempt (the stream's acknowledgement included) after this long")
+	fs.IntVar(&c.PublishAttempts, "publish-attempts", rotate.DefaultPublishAttempts, "tries of one announcement before NATS counts as unavailable for the run")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "log what would rotate; read the table only, write and publish nothing")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -115,6 +129,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, fmt.Errorf("BEACON_GRACE_WINDOW (or --grace) %s must be at least 1s", c.Grace)
 	case c.Timeout <= 0:
 		return c, fmt.Errorf("--timeout %s must be positive", c.Timeout)
+	case c.CallTimeout <= 0 || c.PublishTimeout <= 0:
+		return c, fmt.Errorf("--call-timeout %s and --publish-timeout %s must be positive", c.CallTimeout, c.PublishTimeout)
+	case c.PublishAttempts < 1 || c.PublishAttempts > 10:
+		return c, fmt.Errorf("--publish-attempts %d must be 1 to 10", c.PublishAttempts)
 	}
 	if c.NATSURL == "" {
 		return c, nil // --dry-run publishes nothing
@@ -176,6 +194,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	r := &rotate.Rotator{
 		DB: dynamodb.NewFromConfig(awsCfg), Table: cfg.Table,
 		Period: cfg.Period, Grace: cfg.Grace, DryRun: cfg.DryRun, Log: log,
+		CallTimeout: cfg.CallTimeout, PublishTimeout: cfg.PublishTimeout, PublishAttempts: cfg.PublishAttempts,
 	}
 	if !cfg.DryRun {
 		// replies (JetStream acks) on beacon-rotate's own inbox, the only
@@ -199,7 +218,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		r.Pub = rotate.JetStream{JS: js}
 	}
 	if _, err := r.Run(ctx); err != nil {
-		log.Error("beacon rotation failed", "err", err)
+		log.Error("beacon rotation failed", "err", err, "interrupted", errors.Is(ctx.Err(), context.Canceled))
 		return 1
 	}
 	return 0

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/spatialprops/spatialprops-infra/services/beacon-rotate/rotate"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -30,6 +32,7 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 		Table: "spatialprops-dev-beacons", Region: "ap-southeast-2", NATSURL: "tls://nats.edge-nats.svc:4222",
 		CAFile: "/etc/nats-user/ca.crt", CertFile: "/etc/nats-user/tls.crt", KeyFile: "/etc/nats-user/tls.key",
 		Period: 6 * time.Hour, Grace: 45 * time.Minute, Timeout: DefaultTimeout, DryRun: true,
+		CallTimeout: rotate.DefaultCallTimeout, PublishTimeout: rotate.DefaultPublishTimeout, PublishAttempts: rotate.DefaultPublishAttempts,
 	}, c)
 
 	// defaults, and a plaintext local URL needs no certificate

@@ -21,12 +21,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/faultnet"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
 // TestMain stops the moto_server motoserver.Endpoint started for a
-// standalone run (under `make test` the shared MOTO_ENDPOINT is used).
-func TestMain(m *testing.M) { os.Exit(motoserver.Run(m)) }
+// standalone run (under `make test` the shared MOTO_ENDPOINT is used). With
+// BEACON_ROTATE_TEST_MAIN=1 the test binary is beacon-rotate itself, run
+// with the arguments after "--beacon-rotate" (subprocess tests).
+func TestMain(m *testing.M) {
+	faultnet.ChildMain("BEACON_ROTATE_TEST_MAIN", "--beacon-rotate", "beacon-rotate", main)
+	os.Exit(motoserver.Run(m))
+}
 
 // logLines decodes the JSON log lines the job wrote.
 func logLines(t *testing.T, out string) []map[string]any {

@@ -36,6 +36,7 @@ type Config struct {
 	Region        string
 	KMSKey        string
 	Timeout       time.Duration
+	CallTimeout   time.Duration
 	DryRun        bool
 }
 
@@ -43,7 +44,10 @@ const usage = `crl-sync copies the private CA's current CRL (DER, crl/<ca-id>.cr
 PKI bucket) into the presigner ALB trust store's revocation list (PEM,
 trust/crl/<crlNumber>.pem): it verifies the CRL against trust/ca-bundle.pem,
 adds the new list, then removes the old ones. A run with an unchanged CRL
-does nothing.
+does nothing. Before each add it records the intent in
+trust/crl/current.json and adds nothing when that write fails, so failures
+never pile lists up in the trust store; the next run finishes an
+interrupted one. Every AWS call has its own deadline (--call-timeout).
 
 Example (what the CronJob runs):
 
@@ -76,6 +80,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 	fs.StringVar(&c.TrustStoreArn, "trust-store-arn", getenv("TRUST_STORE_ARN"), "ALB trust store `arn` (env TRUST_STORE_ARN; output device_trust_store_arn)")
 	fs.StringVar(&c.KMSKey, "kms-key", getenv("PKI_KMS_KEY"), "KMS `key` for the PEM object (env PKI_KMS_KEY; default: the bucket's SSE-KMS key)")
 	fs.DurationVar(&c.Timeout, "timeout", DefaultTimeout, "give up the whole run after this long")
+	fs.DurationVar(&c.CallTimeout, "call-timeout", crlsync.DefaultCallTimeout, "give up one AWS call (its retries included) after this long")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "read the CRL and the trust store and log what would change; write nothing")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -95,6 +100,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (C
 		return c, errors.New("AWS_REGION is required: the region of the PKI bucket and the trust store")
 	case c.Timeout <= 0:
 		return c, fmt.Errorf("--timeout %s must be positive", c.Timeout)
+	case c.CallTimeout <= 0:
+		return c, fmt.Errorf("--call-timeout %s must be positive", c.CallTimeout)
 	}
 	if _, err := crlsync.CAID(c.CAArn); err != nil {
 		return c, err
@@ -126,7 +133,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, bu
 
 	s := &crlsync.Syncer{
 		Bucket: cfg.Bucket, CAArn: cfg.CAArn, TrustStoreArn: cfg.TrustStoreArn,
-		KMSKey: cfg.KMSKey, DryRun: cfg.DryRun, Log: log,
+		KMSKey: cfg.KMSKey, DryRun: cfg.DryRun, Log: log, CallTimeout: cfg.CallTimeout,
 	}
 	if build != nil {
 		s.S3, s.ELB = build(cfg)
@@ -139,7 +146,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, bu
 		s.S3, s.ELB = s3.NewFromConfig(awsCfg), elbv2.NewFromConfig(awsCfg)
 	}
 	if _, err := s.Run(ctx); err != nil {
-		log.Error("crl sync failed", "err", err, "refused", errors.Is(err, crlsync.ErrRefused))
+		log.Error("crl sync failed", "err", err, "refused", errors.Is(err, crlsync.ErrRefused), "interrupted", errors.Is(ctx.Err(), context.Canceled))
 		return 1
 	}
 	return 0

@@ -32,7 +32,7 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Config{
 		Bucket: "spatial-pki-spatialprops-dev-ap-southeast-2", CAArn: caArn, TrustStoreArn: trustStoreArn,
-		Region: "ap-southeast-2", KMSKey: "alias/spatialprops-dev-pki", Timeout: DefaultTimeout, DryRun: true,
+		Region: "ap-southeast-2", KMSKey: "alias/spatialprops-dev-pki", Timeout: DefaultTimeout, CallTimeout: crlsync.DefaultCallTimeout, DryRun: true,
 	}, c)
 	c, err = parseConfig([]string{"--bucket", "other", "--timeout", "30s"}, envOf(goodEnv()), &strings.Builder{})
 	require.NoError(t, err)

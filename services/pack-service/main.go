@@ -1,93 +1,55 @@
-// Command pack-service is the walking skeleton of the Spatial Packs API:
-// health, readiness and Prometheus metrics, OTLP traces to the in-cluster
-// OpenTelemetry Collector, JSON logs, and a graceful stop on SIGTERM.
+// Command pack-service is the walking skeleton of the Spatial Packs API, on
+// the service kit (services/kit): GET /v1/packs lists the published packs
+// whose provenance attestation verifies (what mcp-gateway's list_packs
+// tool serves), GET /v1/info says what it is. Health, readiness and
+// metrics are on the operations port; SIGTERM fails readiness, drains,
+// then closes the listener.
 //
-// Configuration (environment):
+// Configuration (environment), beside the kit's PORT, OPS_PORT,
+// DRAIN_DELAY, SHUTDOWN_GRACE and OTEL_* settings:
 //
-//	PORT                         listen port (default 8080)
-//	OTEL_EXPORTER_OTLP_ENDPOINT  collector, e.g. http://opentelemetry-collector.observability.svc:4317;
-//	                             unset disables trace export
-//	OTEL_SERVICE_NAME            service.name of the traces (default pack-service)
-//	SHUTDOWN_GRACE               time to drain requests on SIGTERM (default 20s, below the pod's 30s)
+//	PACKS_BUCKET       the packs bucket, spatial-packs-<org>-<env>-<region>
+//	PROVENANCE_KEY_ID  the provenance key, alias/<org>-<env>-provenance
+//	AWS_REGION         the region (IRSA supplies the credentials)
 package main
 
 import (
 	"context"
-	"log/slog"
-	"net"
-	"os"
-	"os/signal"
-	"syscall"
-	"time"
+	"net/http"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/propagation"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/spatialprops/spatialprops-infra/services/pack-service/internal/server"
+	"github.com/spatialprops/spatialprops-infra/services/kit"
+	"github.com/spatialprops/spatialprops-infra/services/kit/awskit"
+	"github.com/spatialprops/spatialprops-infra/services/pack-service/catalog"
 )
 
-func main() {
-	log := server.NewLogger(os.Stdout, slog.LevelInfo)
-	if err := run(log); err != nil {
-		log.Error("exiting", "error", err.Error())
-		os.Exit(1)
-	}
-}
+func main() { kit.Program{Name: "pack-service", Setup: setup}.Main() }
 
-func getenv(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
+func setup(ctx context.Context, env *kit.Env, s *kit.Service) error {
+	bucket := env.Required("PACKS_BUCKET", "the packs bucket, spatial-packs-<org>-<env>-<region> (storage stack)")
+	keyID := env.Required("PROVENANCE_KEY_ID", "the provenance signing key, alias/<org>-<env>-provenance (marketplace stack)")
+	if env.Err() != nil {
+		return nil
 	}
-	return def
-}
-
-func run(log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	grace, err := time.ParseDuration(getenv("SHUTDOWN_GRACE", "20s"))
+	cfg, err := awskit.Config(ctx, awskit.Options{Region: env.String("AWS_REGION", "")})
 	if err != nil {
 		return err
 	}
-	tp, err := tracerProvider(ctx, getenv("OTEL_SERVICE_NAME", "pack-service"))
-	if err != nil {
-		return err
+	c := &catalog.Catalog{
+		Store: awskit.Bucket{S3: s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = awskit.PathStyle(cfg) }), Name: bucket},
+		KMS:   kms.NewFromConfig(cfg), KeyID: keyID, Log: s.Log,
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = tp.Shutdown(sctx)
-	}()
-	otel.SetTracerProvider(tp)
-	otel.SetTextMapPropagator(propagation.TraceContext{})
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s := server.New(log, tp.Tracer("pack-service"), reg)
-	ln, err := net.Listen("tcp", ":"+getenv("PORT", "8080"))
-	if err != nil {
-		return err
-	}
-	log.Info("listening", "addr", ln.Addr().String())
-	return server.Run(ctx, s, ln, grace)
+	Routes(s, c)
+	return nil
 }
 
-// tracerProvider exports spans over OTLP/gRPC when
-// OTEL_EXPORTER_OTLP_ENDPOINT is set (the exporter reads it, and
-// OTEL_EXPORTER_OTLP_INSECURE for the in-cluster plaintext collector).
-func tracerProvider(ctx context.Context, service string) (*sdktrace.TracerProvider, error) {
-	res := resource.NewWithAttributes(semconv.SchemaURL, semconv.ServiceName(service))
-	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" {
-		return sdktrace.NewTracerProvider(sdktrace.WithResource(res)), nil
-	}
-	exp, err := otlptracegrpc.New(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res)), nil
+// Routes adds pack-service's API to s.
+func Routes(s *kit.Service, c *catalog.Catalog) {
+	s.Handle("GET /v1/info", func(w http.ResponseWriter, _ *http.Request) {
+		kit.WriteJSON(w, http.StatusOK, map[string]string{"service": "pack-service", "status": "walking skeleton"})
+	})
+	s.Handle("GET /v1/packs", c.List)
+	s.ReadyWhen("provenance key", func(ctx context.Context) error { _, err := c.PublicKey(ctx); return err })
 }

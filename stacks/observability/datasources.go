@@ -19,8 +19,8 @@ const (
 
 	PrometheusPort   = 9090 // <release>-prometheus
 	AlertmanagerPort = 9093 // <release>-alertmanager
-	LokiPort         = 3100 // loki (monolithic mode, gateway off)
-	TempoQueryPort   = 3200 // tempo; the guide's 3100 is the pre-1.21 chart port
+	LokiPort         = 3100 // loki, loki-write and loki-read (gateway off)
+	TempoQueryPort   = 3200 // tempo, tempo-query-frontend; the guide's 3100 is the pre-1.21 chart port
 	OTLPGRPCPort     = 4317
 	OTLPHTTPPort     = 4318
 )
@@ -52,11 +52,10 @@ func ServiceURL(service string, port int) string {
 }
 
 // Service URLs, each derived from a release name and its chart's port.
+// Loki's and Tempo's depend on the deployment (EndpointsFor).
 var (
 	PrometheusURL   = ServiceURL(KubePrometheusRelease+"-prometheus", PrometheusPort)
 	AlertmanagerURL = ServiceURL(KubePrometheusRelease+"-alertmanager", AlertmanagerPort)
-	LokiURL         = ServiceURL(LokiRelease, LokiPort)
-	TempoURL        = ServiceURL(TempoRelease, TempoQueryPort)
 )
 
 type datasource struct {
@@ -74,7 +73,8 @@ type datasource struct {
 // Alertmanager, Loki and Tempo, cross-linked: a trace opens its logs and
 // metrics, a log line with a trace_id opens the trace, and a Prometheus
 // exemplar opens its trace. "$$" is Grafana's escape for a literal "$".
-func DatasourcesYAML() (string, error) {
+// Loki and Tempo are queried at e's query Services.
+func DatasourcesYAML(e Endpoints) (string, error) {
 	doc := map[string]any{
 		"apiVersion": 1,
 		"datasources": []datasource{
@@ -87,10 +87,12 @@ func DatasourcesYAML() (string, error) {
 			},
 			{
 				Name: "Alertmanager", Type: "alertmanager", UID: AlertmanagerUID, Access: "proxy", URL: AlertmanagerURL,
-				JSONData: map[string]any{"implementation": "prometheus", "handleGrafanaManagedAlerts": false},
+				// Grafana-managed alerts (the CDN rules on CloudWatch) go to
+				// this Alertmanager, so they route like the Prometheus ones.
+				JSONData: map[string]any{"implementation": "prometheus", "handleGrafanaManagedAlerts": true},
 			},
 			{
-				Name: "Loki", Type: "loki", UID: LokiUID, Access: "proxy", URL: LokiURL,
+				Name: "Loki", Type: "loki", UID: LokiUID, Access: "proxy", URL: e.LokiQuery.URL(),
 				JSONData: map[string]any{
 					"maxLines": 1000,
 					"derivedFields": []map[string]any{{
@@ -100,7 +102,7 @@ func DatasourcesYAML() (string, error) {
 				},
 			},
 			{
-				Name: "Tempo", Type: "tempo", UID: TempoUID, Access: "proxy", URL: TempoURL,
+				Name: "Tempo", Type: "tempo", UID: TempoUID, Access: "proxy", URL: e.TempoQuery.URL(),
 				JSONData: map[string]any{
 					"tracesToLogsV2": map[string]any{
 						"datasourceUid": LokiUID, "spanStartTimeShift": "-2m", "spanEndTimeShift": "2m",

@@ -24,6 +24,7 @@ const (
 	MeshConvergenceUID     = "edge-mesh-convergence"
 	BeaconUpdatesUID       = "edge-beacon-updates"
 	CertificateRotationUID = "edge-certificate-rotations"
+	CDNErrorsUID           = "edge-cdn-errors"
 )
 
 // EdgeDashboardInput is what the edge dashboards need from the environment:
@@ -132,14 +133,16 @@ func MeshConvergence() (dashboard.Dashboard, error) {
 
 // BeaconUpdates: the publish rate on edge.beacon.updated, which is the
 // BEACONS stream's alone (edge/streams.go gives each subject its own
-// stream), so the stream's sequence rate is the subject's message rate.
+// stream), so the stream's sequence rate is the subject's message rate;
+// and the replays edge-sync detected, from the series the
+// EdgeReplayDetected alert reads.
 func BeaconUpdates() (dashboard.Dashboard, error) {
 	return edgeBoard("Edge: beacon updates", BeaconUpdatesUID,
-		"Rate of edge.beacon.updated (stream BEACONS), and replays detected (stream SECURITY).").
+		"Rate of edge.beacon.updated (stream BEACONS), and replays detected by edge-sync (security.replay.detected).").
 		WithPanel(seriesPanel("Beacon updates per second (edge.beacon.updated)", "ops", Teal,
 			query(`max by (stream_name) (rate(nats_stream_last_seq{stream_name="BEACONS"}[5m]))`, "{{stream_name}}"))).
 		WithPanel(seriesPanel("Replays detected (security.replay.detected, 1h)", "short", Pink,
-			query(`max by (stream_name) (increase(nats_stream_last_seq{stream_name="SECURITY"}[1h]))`, "{{stream_name}}"))).
+			query(`sum by (reason) (increase(edge_replay_detected_total[1h]))`, "{{reason}}"))).
 		Build()
 }
 
@@ -159,6 +162,32 @@ func CertificateRotations(in EdgeDashboardInput) (dashboard.Dashboard, error) {
 		Build()
 }
 
+// CloudFrontRegion is where CloudFront publishes its metrics (AWS/CloudFront,
+// dimension Region=Global), whatever the environment's region.
+const CloudFrontRegion = "us-east-1"
+
+// cdnErrorQuery is one CloudFront error-rate metric (percent of requests)
+// of every distribution of the account, one series per distribution.
+func cdnErrorQuery(metric, label string) *cloudwatch.MetricsQueryBuilder {
+	return cwQuery(CloudFrontRegion, "AWS/CloudFront", metric, "Average",
+		map[string]string{"DistributionId": "*", "Region": "Global"}, label).MatchExact(false)
+}
+
+// CDNErrors: the CDN's 4xx and 5xx error rates from CloudWatch (CloudFront
+// metrics never reach Prometheus), per distribution; the 5xx panel marks
+// the CDN5xxErrorRateHigh alert's threshold (CDNAlertRulesYAML).
+func CDNErrors() (dashboard.Dashboard, error) {
+	return edgeBoard("Edge: CDN errors", CDNErrorsUID,
+		"CloudFront 4xx and 5xx error rates per distribution (CloudWatch AWS/CloudFront, us-east-1).").
+		WithPanel(cwPanel("4xx error rate (% of requests)", "percent", Orange, cdnErrorQuery("4xxErrorRate", "4xx {{DistributionId}}")).
+			Thresholds(thresholds(step(nil, Teal), step(at(CDN4xxErrorRateThreshold), Pink))).
+			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine))).
+		WithPanel(cwPanel("5xx error rate (% of requests)", "percent", Pink, cdnErrorQuery("5xxErrorRate", "5xx {{DistributionId}}")).
+			Thresholds(thresholds(step(nil, Teal), step(at(CDN5xxErrorRateThreshold), Pink))).
+			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine))).
+		Build()
+}
+
 // EdgeDashboards returns the edge dashboards as JSON keyed by file name, for
 // a ConfigMap the dashboard sidecar mounts.
 func EdgeDashboards(in EdgeDashboardInput) (map[string]string, error) {
@@ -167,6 +196,7 @@ func EdgeDashboards(in EdgeDashboardInput) (map[string]string, error) {
 		"edge-mesh-convergence.json":      MeshConvergence,
 		"edge-beacon-updates.json":        BeaconUpdates,
 		"edge-certificate-rotations.json": func() (dashboard.Dashboard, error) { return CertificateRotations(in) },
+		"edge-cdn-errors.json":            CDNErrors,
 	}
 	out := map[string]string{}
 	for name, build := range builders {

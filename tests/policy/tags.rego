@@ -18,7 +18,8 @@ deny contains msg if {
 
 deny contains msg if {
 	count(object.get(input, ["provider", "aws"], [])) == 0
-	count(object.get(input, "resource", {})) > 0
+	some typ, _ in object.get(input, "resource", {})
+	startswith(typ, "aws_")
 	msg := "tags: stack has resources but no AWS provider with default_tags"
 }
 

@@ -25,6 +25,8 @@ spec:
     spec:
       serviceAccountName: {{ include "spatial-service.serviceAccountName" . }}
       automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
+      {{- /* The kit's drain delay (10 s) plus shutdown grace (15 s) fit inside it. */}}
+      terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds | default 30 }}
       securityContext:
         runAsNonRoot: true
         runAsUser: {{ .Values.securityContext.runAsUser }}
@@ -49,6 +51,12 @@ spec:
             - name: http
               containerPort: {{ .Values.service.targetPort }}
               protocol: TCP
+            {{- with .Values.metrics.port }}
+            {{- /* the kit's operations listener: /healthz, /readyz, /metrics */}}
+            - name: metrics
+              containerPort: {{ . }}
+              protocol: TCP
+            {{- end }}
           {{- with .Values.env }}
           env:
             {{- range $name, $value := . }}
@@ -81,9 +89,16 @@ spec:
             capabilities:
               drop: ["ALL"]
           volumeMounts:
+            {{- with .Values.extraVolumeMounts }}
+            {{- toYaml . | nindent 12 }}
+            {{- end }}
             - name: tmp
               mountPath: /tmp
       volumes:
+        {{- /* e.g. a cert-manager client certificate Secret (helm/edge-sync) */}}
+        {{- with .Values.extraVolumes }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
         # The root filesystem is read-only; /tmp is the one writable place.
         - name: tmp
           emptyDir:

@@ -2,8 +2,9 @@
 Prometheus scrapes the service through this ServiceMonitor. The release
 label is what kube-prometheus-stack's Prometheus selects ServiceMonitors by
 (serviceMonitorSelectorNilUsesHelmValues, release kube-prometheus-stack), in
-every namespace. It scrapes the Service's http port, where the service
-serves /metrics next to /healthz and /readyz.
+every namespace. It scrapes the Service's metrics port (metrics.port: the
+kit's operations listener, apart from the API) when the chart sets one,
+else its http port.
 */}}
 {{- define "spatial-service.servicemonitor" -}}
 {{- if .Values.metrics.enabled }}
@@ -19,7 +20,7 @@ spec:
     matchLabels:
       {{- include "spatial-service.selectorLabels" . | nindent 6 }}
   endpoints:
-    - port: http
+    - port: {{ if .Values.metrics.port }}metrics{{ else }}http{{ end }}
       path: {{ .Values.metrics.path }}
       interval: {{ .Values.metrics.interval }}
 {{- end }}

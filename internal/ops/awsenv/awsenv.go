@@ -8,14 +8,23 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 )
 
+// HTTPTimeout bounds each attempt of every AWS call spctl makes (connect,
+// send, wait for and read the answer); the SDK makes at most 3 attempts.
+// Without it a call to an endpoint that accepts and never answers would
+// wait forever. Tests shorten it.
+var HTTPTimeout = 30 * time.Second
+
 // Load returns the SDK configuration for region.
 func Load(ctx context.Context, region string) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region),
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(HTTPTimeout)))
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("AWS configuration: %w (set AWS_PROFILE or credentials for the env's account)", err)
 	}

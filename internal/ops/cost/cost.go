@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -42,6 +43,8 @@ type Stack struct {
 	// usageOf holds every type present that also has usage prices, priced
 	// ones included (a NAT gateway's hours are fixed, its bytes are usage).
 	usageOf map[string]bool
+	// unknownNodes are node group instance types without a price.
+	unknownNodes []string
 }
 
 // Estimate is the whole environment.
@@ -52,6 +55,34 @@ type Estimate struct {
 	Total    float64                 `json:"totalMonthlyUsd"`
 	Usage    map[string][]UsagePrice `json:"usagePrices"`
 	Unpriced []string                `json:"unpriced"`
+	// Region is the region the stacks were synthesized for (their AWS
+	// provider's), which must be PriceRegion.
+	Region string `json:"region"`
+	// UnknownNodeTypes are node instance types the table has no price for;
+	// the estimate is incomplete while any is listed.
+	UnknownNodeTypes []string `json:"unknownNodeTypes,omitempty"`
+}
+
+// ErrRegionNotPriced refuses stacks synthesized for a region the pinned
+// table does not cover: its prices would be another region's.
+var ErrRegionNotPriced = errors.New("region not in the price table")
+
+// Region returns the region the stacks' default AWS provider deploys to.
+func Region(docs map[string][]byte, ids []string) (string, error) {
+	for _, id := range ids {
+		var region string
+		gjson.GetBytes(docs[id], "provider.aws").ForEach(func(_, p gjson.Result) bool {
+			if !p.Get("alias").Exists() && p.Get("region").String() != "" {
+				region = p.Get("region").String()
+				return false
+			}
+			return true
+		})
+		if region != "" {
+			return region, nil
+		}
+	}
+	return "", errors.New("no stack names an AWS provider region; re-run make synth")
 }
 
 // ErrNotSynthesized says cdktf.out has no stack of the env.
@@ -80,7 +111,16 @@ func Load(outdir, env string) (map[string][]byte, []string, error) {
 
 // Compute prices the stacks (ids in order).
 func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error) {
-	est := &Estimate{Env: env, Source: PriceSource, Usage: map[string][]UsagePrice{}}
+	region, err := Region(docs, ids)
+	if err != nil {
+		return nil, err
+	}
+	if region != PriceRegion {
+		return nil, fmt.Errorf("%w: the %s stacks were synthesized for %s, but the pinned price table (internal/ops/cost/prices.go) has %s prices only; an estimate from them would be wrong. Synthesize for %s (unset AWS_REGION) to compare, or add %s's prices to the table",
+			ErrRegionNotPriced, env, region, PriceRegion, PriceRegion, region)
+	}
+	est := &Estimate{Env: env, Source: PriceSource, Usage: map[string][]UsagePrice{}, Region: region}
+	unknownNodes := map[string]bool{}
 	unpriced := map[string]bool{}
 	for _, id := range ids {
 		if !gjson.ValidBytes(docs[id]) {
@@ -93,15 +133,21 @@ func Compute(env string, docs map[string][]byte, ids []string) (*Estimate, error
 		for t := range st.Unpriced {
 			unpriced[t] = true
 		}
+		for _, t := range st.unknownNodes {
+			unknownNodes[t] = true
+		}
 		est.Total += st.Subtotal
 		est.Stacks = append(est.Stacks, st)
 	}
 	est.Usage["data-transfer"] = Usage["data-transfer"]
-	est.Usage["persistent-volumes"] = Usage["persistent-volumes"]
 	for t := range unpriced {
 		est.Unpriced = append(est.Unpriced, t)
 	}
 	sort.Strings(est.Unpriced)
+	for t := range unknownNodes {
+		est.UnknownNodeTypes = append(est.UnknownNodeTypes, t)
+	}
+	sort.Strings(est.UnknownNodeTypes)
 	return est, nil
 }
 
@@ -142,6 +188,9 @@ func priceStack(id string, doc gjson.Result) Stack {
 				st.Free++
 			default:
 				st.Unpriced[typ]++
+				if typ == "aws_eks_node_group" {
+					st.unknownNodes = append(st.unknownNodes, r.Get("instance_types.0").String())
+				}
 			}
 		}
 	}
@@ -173,7 +222,7 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 	case "aws_eks_cluster":
 		return []Line{hourly(res, 1, EKSControlPlane)}, priced
 	case "aws_eks_node_group":
-		return nodeGroup(res, r, all)
+		return nodeGroup(name, r, all)
 	case "aws_nat_gateway":
 		return []Line{hourly(res, 1, NATGateway)}, priced
 	case "aws_eip":
@@ -215,6 +264,8 @@ func price(typ, name string, r, all gjson.Result) ([]Line, kind) {
 		return []Line{monthly(res, 1, Route53Zone)}, priced
 	case "aws_secretsmanager_secret":
 		return []Line{monthly(res, 1, SecretsManagerSecret)}, priced
+	case "helm_release":
+		return helmVolumes(res, r)
 	case "aws_cloudwatch_log_group":
 		l := monthly(res, LogGroupGBPerMonth, LogsIngestion)
 		l.Detail += fmt.Sprintf(" (assumes %d GB ingested/month)", LogGroupGBPerMonth)
@@ -257,10 +308,25 @@ func ingress(res string, annotations gjson.Result, class string) ([]Line, kind) 
 }
 
 // nodeGroup: desired nodes × instance price, plus their gp3 root volumes
-// (size from the launch template, else disk_size, else EKS's 20 GB).
-func nodeGroup(res string, r, all gjson.Result) ([]Line, kind) {
-	typ := r.Get("instance_types.0").String()
-	p, ok := InstanceHour[typ]
+// (size from the launch template, else disk_size, else EKS's 20 GB). An
+// on-demand group is priced at its first type (EKS launches the first type
+// it can); a Spot group at the highest SpotHour of its types. Scheduled
+// actions that scale the group to zero shorten both by the share of the
+// week it runs.
+func nodeGroup(name string, r, all gjson.Result) ([]Line, kind) {
+	res := "aws_eks_node_group." + name
+	var types []string
+	for _, t := range r.Get("instance_types").Array() {
+		types = append(types, t.String())
+	}
+	if len(types) == 0 {
+		return nil, unknown
+	}
+	p, ok := InstanceHour[types[0]]
+	how := types[0]
+	if r.Get("capacity_type").String() == "SPOT" {
+		p, how, ok = spotPrice(types)
+	}
 	if !ok {
 		return nil, unknown
 	}
@@ -277,9 +343,161 @@ func nodeGroup(res string, r, all gjson.Result) ([]Line, kind) {
 	if disk == 0 {
 		disk = 20
 	}
-	l := hourly(res, nodes, p)
-	l.Detail = fmt.Sprintf("%g × %s @ %.4g USD/h × %d h (desired size)", nodes, typ, p.USD, HoursPerMonth)
-	return []Line{l, monthly(res+" root volumes", nodes*disk, EBSgp3)}, priced
+	share, schedule := runningShare(name, all)
+	hours := share * HoursPerMonth
+	compute := Line{Resource: res, Monthly: nodes * p.USD * hours, Unconfirmed: !p.Confirmed,
+		Detail: fmt.Sprintf("%g × %s @ %.4g USD/h × %d h (desired size)", nodes, how, p.USD, HoursPerMonth)}
+	volumes := monthly(res+" root volumes", nodes*disk*share, EBSgp3)
+	if schedule != "" {
+		compute.Detail = fmt.Sprintf("%g × %s @ %.4g USD/h × %.0f h (desired size; %s)", nodes, how, p.USD, hours, schedule)
+		volumes.Detail = fmt.Sprintf("%g GB × %.4g USD/GB-month × %.0f%% of the month", nodes*disk, EBSgp3.USD, share*100)
+	}
+	return []Line{compute, volumes}, priced
+}
+
+// spotPrice is the highest SpotHour of types: EC2 picks among the pools,
+// so the estimate assumes the dearest. ok is false when a type has no
+// Spot price in the table.
+func spotPrice(types []string) (Price, string, bool) {
+	var best Price
+	bestType := ""
+	for _, t := range types {
+		p, ok := SpotHour[t]
+		if !ok {
+			return Price{}, "", false
+		}
+		if bestType == "" || p.USD > best.USD {
+			best, bestType = p, t
+		}
+	}
+	how := fmt.Sprintf("Spot (%d types, dearest %s; on-demand %.4g)", len(types), bestType, InstanceHour[bestType].USD)
+	return best, how, true
+}
+
+// runningShare is the share of a week the node group runs under its
+// scheduled actions (aws_autoscaling_schedule on the group's Auto Scaling
+// group), with a note for the line; 1 and "" when there are none. An
+// action whose desired capacity is 0 stops the nodes, any other starts
+// them. Recurrences are read as minute, hour, day of month, month and day
+// of week; one that names days of the month or months cannot be priced by
+// week and counts as always running, which the note says.
+func runningShare(group string, all gjson.Result) (float64, string) {
+	ref := "${aws_eks_node_group." + group + ".resources"
+	type action struct {
+		cron cronSpec
+		up   bool
+	}
+	var actions []action
+	var bad []string
+	all.Get("aws_autoscaling_schedule").ForEach(func(_, s gjson.Result) bool {
+		if !strings.HasPrefix(s.Get("autoscaling_group_name").String(), ref) {
+			return true
+		}
+		c, err := parseCron(s.Get("recurrence").String())
+		if err != nil {
+			bad = append(bad, err.Error())
+			return true
+		}
+		actions = append(actions, action{c, s.Get("desired_capacity").Int() > 0})
+		return true
+	})
+	if len(bad) > 0 {
+		return 1, "priced as always running: " + strings.Join(bad, "; ")
+	}
+	if len(actions) == 0 {
+		return 1, ""
+	}
+	// Two passes over a week: the first settles the state the week starts
+	// in, the second counts the minutes the nodes run.
+	const week = 7 * 24 * 60
+	running, minutes := true, 0
+	for pass := 0; pass < 2; pass++ {
+		for m := 0; m < week; m++ {
+			for _, a := range actions {
+				if a.cron.matches(m/1440, m/60%24, m%60) {
+					running = a.up
+				}
+			}
+			if pass == 1 && running {
+				minutes++
+			}
+		}
+	}
+	share := float64(minutes) / week
+	return share, fmt.Sprintf("scheduled: runs %.1f h a week, %.0f%% of the month", float64(minutes)/60, share*100)
+}
+
+// cronSpec is a parsed recurrence: allowed weekdays (0 = Sunday), hours
+// and minutes.
+type cronSpec struct{ days, hours, minutes map[int]bool }
+
+func (c cronSpec) matches(day, hour, minute int) bool {
+	return c.days[day] && c.hours[hour] && c.minutes[minute]
+}
+
+var dayNames = map[string]int{"SUN": 0, "MON": 1, "TUE": 2, "WED": 3, "THU": 4, "FRI": 5, "SAT": 6}
+
+// parseCron reads "minute hour * * weekday" with *, numbers, names,
+// ranges a-b and comma lists.
+func parseCron(expr string) (cronSpec, error) {
+	f := strings.Fields(expr)
+	if len(f) != 5 || f[2] != "*" || f[3] != "*" {
+		return cronSpec{}, fmt.Errorf("recurrence %q is not \"minute hour * * weekday\"", expr)
+	}
+	var c cronSpec
+	var err error
+	if c.minutes, err = cronField(f[0], 0, 59, nil); err == nil {
+		if c.hours, err = cronField(f[1], 0, 23, nil); err == nil {
+			c.days, err = cronField(f[4], 0, 7, dayNames)
+		}
+	}
+	if err != nil {
+		return cronSpec{}, fmt.Errorf("recurrence %q: %v", expr, err)
+	}
+	if c.days[7] { // 7 is Sunday too
+		c.days[0] = true
+	}
+	return c, nil
+}
+
+func cronField(field string, lo, hi int, names map[string]int) (map[int]bool, error) {
+	out := map[int]bool{}
+	value := func(s string) (int, error) {
+		if v, ok := names[strings.ToUpper(s)]; ok {
+			return v, nil
+		}
+		v, err := strconv.Atoi(s)
+		if err != nil || v < lo || v > hi {
+			return 0, fmt.Errorf("%q is not a value from %d to %d", s, lo, hi)
+		}
+		return v, nil
+	}
+	for _, part := range strings.Split(field, ",") {
+		if part == "*" {
+			for v := lo; v <= hi; v++ {
+				out[v] = true
+			}
+			continue
+		}
+		a, b, isRange := strings.Cut(part, "-")
+		from, err := value(a)
+		if err != nil {
+			return nil, err
+		}
+		to := from
+		if isRange {
+			if to, err = value(b); err != nil {
+				return nil, err
+			}
+		}
+		if to < from {
+			return nil, fmt.Errorf("range %q runs backwards", part)
+		}
+		for v := from; v <= to; v++ {
+			out[v] = true
+		}
+	}
+	return out, nil
 }
 
 // freeTypes cost nothing by themselves: configuration, identity, routing,
@@ -294,7 +512,6 @@ var freeTypes = map[string]bool{
 	"aws_codebuild_webhook": true, "aws_codeconnections_connection": true,
 	"aws_vpc_security_group_ingress_rule": true, "aws_vpc_security_group_egress_rule": true,
 	"aws_cloudwatch_log_resource_policy": true, "aws_wafv2_web_acl_logging_configuration": true,
-	"helm_release": true,
 	// PKI plumbing: the CA's own certificate and its installation, policies
 	// and permissions; issued certificates are usage (see Usage).
 	"aws_acmpca_certificate": true, "aws_acmpca_certificate_authority_certificate": true,
@@ -307,6 +524,10 @@ var freeTypes = map[string]bool{
 	"aws_wafv2_web_acl_association": true, "aws_sqs_queue_policy": true,
 	"aws_sqs_queue_redrive_policy": true, "aws_sqs_queue_redrive_allow_policy": true,
 	"aws_ssm_parameter": true,
+	// Scheduled actions cost nothing; the node group's line prices their effect.
+	"aws_autoscaling_schedule": true,
+	// AWS Backup bills stored recovery points (usage, on the vault) only.
+	"aws_backup_plan": true, "aws_backup_selection": true, "aws_backup_vault_lock_configuration": true,
 }
 
 func isFree(typ string) bool {

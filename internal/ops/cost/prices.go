@@ -1,12 +1,31 @@
 package cost
 
+// PriceRegion is the one region the table prices; spctl cost refuses
+// stacks synthesized for another.
+const PriceRegion = "ap-southeast-2"
+
 // HoursPerMonth is AWS's own convention for monthly estimates (8760 / 12).
 const HoursPerMonth = 730
 
 // PriceSource says where the table comes from and when it was read. Prices
 // are USD, on-demand, Linux, region ap-southeast-2 (Sydney) unless marked
 // global; taxes excluded.
-const PriceSource = "AWS public price pages (aws.amazon.com/<service>/pricing), read 2026-11-26 for ap-southeast-2"
+const PriceSource = "EC2 instances: pinned extract " + ExtractFile + " (ec2instances.info data in " + ExtractModule +
+	", built 2025-05-28); everything else: AWS public price pages (aws.amazon.com/<service>/pricing), read 2026-11-26 for ap-southeast-2"
+
+// ExtractFile is the machine-readable extract the EC2 rates below are
+// tested against (prices_test.go); `go run ./internal/ops/cost/refresh`
+// rewrites it from ExtractModule.
+const ExtractFile = "internal/ops/cost/prices-ec2.json"
+
+// ExtractModule is the Go module (exact version, checksummed by the Go
+// checksum database) whose data set the extract is read from.
+const ExtractModule = "github.com/cristim/ec2-instances-info@v0.0.0-20250528091325-32acf84f42eb"
+
+// unsourced is the note on every Sydney rate that no machine-readable
+// source reachable here confirms: the figure was typed into the table when
+// it was written (2026-11-26) from the public price page, with no copy kept.
+const unsourced = "Sydney rate typed from the public price page on 2026-11-26, no copy kept; no machine-readable source reachable here confirms it"
 
 // Price is one entry of the pinned table.
 type Price struct {
@@ -28,22 +47,23 @@ var (
 	// Kubernetes versions pricing".
 	EKSControlPlane = Price{USD: 0.10, Unit: "cluster-hour", Confirmed: true}
 	// NATGateway hourly charge (data processing is usage, below).
-	NATGateway = Price{USD: 0.059, Unit: "gateway-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.045)"}
+	NATGateway = Price{USD: 0.059, Unit: "gateway-hour", Note: unsourced + " (us-east-1 is 0.045)"}
 	// PublicIPv4 is charged for every public IPv4 address, including the
 	// NAT gateways' Elastic IPs, since 2024-02-01. Global price.
 	PublicIPv4 = Price{USD: 0.005, Unit: "address-hour", Confirmed: true}
 	// ALB and NLB hourly charges (LCU/NLCU usage is extra). The LB
 	// controller creates them at run time, so synthesized stacks rarely
 	// contain one.
-	ALB = Price{USD: 0.0252, Unit: "ALB-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.0225)"}
-	NLB = Price{USD: 0.0252, Unit: "NLB-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.0225)"}
-	// PrivateCA: general-purpose mode, per CA per month. Global price.
+	ALB = Price{USD: 0.0252, Unit: "ALB-hour", Note: unsourced + " (us-east-1 is 0.0225)"}
+	NLB = Price{USD: 0.0252, Unit: "NLB-hour", Note: unsourced + " (us-east-1 is 0.0225)"}
+	// PrivateCA: general-purpose mode, per CA per month (short-lived
+	// certificate mode is 50/month). Global price.
 	PrivateCA = Price{USD: 400, Unit: "CA-month", Confirmed: true}
 	// PrivateCAShortLived: short-lived certificate mode (certificates of 7
 	// days at most), per CA per month. Global price.
 	PrivateCAShortLived = Price{USD: 50, Unit: "CA-month (short-lived mode)", Confirmed: true}
 	// MetricAlarm per standard-resolution CloudWatch alarm per month.
-	MetricAlarm = Price{USD: 0.10, Unit: "alarm-month", Note: "us-east-1 list price; Sydney not confirmed from a source here"}
+	MetricAlarm = Price{USD: 0.10, Unit: "alarm-month", Note: "us-east-1 list price, typed on 2026-11-26; the Sydney rate is not confirmed by any source reachable here"}
 	// WAFWebACL and WAFRule per month; requests are usage. Global price.
 	WAFWebACL = Price{USD: 5, Unit: "web-ACL-month", Confirmed: true}
 	WAFRule   = Price{USD: 1, Unit: "rule-month", Confirmed: true}
@@ -53,19 +73,45 @@ var (
 	// SecretsManagerSecret per secret per month; API calls are usage (and
 	// External Secrets reads once an hour). Global list price, not confirmed
 	// from a source this session.
-	SecretsManagerSecret = Price{USD: 0.40, Unit: "secret-month", Note: "global list price, not confirmed from a source here"}
+	SecretsManagerSecret = Price{USD: 0.40, Unit: "secret-month", Note: "global list price typed on 2026-11-26; not confirmed by any source reachable here"}
 	// Route53Zone per hosted zone per month (first 25 zones). Global price.
 	Route53Zone = Price{USD: 0.50, Unit: "zone-month", Confirmed: true}
-	// EBSgp3 per GB-month (node root volumes; PVCs too, see Usage).
-	EBSgp3 = Price{USD: 0.096, Unit: "GB-month", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.08)"}
+	// EBSgp3 per GB-month: node root volumes, and the persistent volumes
+	// the Helm releases ask for (volumes.go).
+	EBSgp3 = Price{USD: 0.096, Unit: "GB-month", Note: unsourced + " (us-east-1 is 0.08)"}
 	// LogsIngestion per GB ingested into CloudWatch Logs (standard class).
-	LogsIngestion = Price{USD: 0.57, Unit: "GB ingested", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.50)"}
+	LogsIngestion = Price{USD: 0.57, Unit: "GB ingested", Note: unsourced + " (us-east-1 is 0.50)"}
 )
 
-// InstanceHour is the on-demand Linux price per instance-hour by type.
+// InstanceHour is the on-demand Linux price per instance-hour by type, as
+// in ExtractFile (prices_test.go holds them equal): every node type of
+// envs/*.yaml, and the Graviton types docs/cost.md compares them with.
 var InstanceHour = map[string]Price{
-	"m6i.large":  {USD: 0.12, Unit: "instance-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.096)"},
-	"m6i.xlarge": {USD: 0.24, Unit: "instance-hour", Note: "Sydney rate not confirmed from a source here (us-east-1 is 0.192)"},
+	"m6i.large":      {USD: 0.12, Unit: "instance-hour", Confirmed: true},
+	"m6i.xlarge":     {USD: 0.24, Unit: "instance-hour", Confirmed: true},
+	"m6a.large":      {USD: 0.108, Unit: "instance-hour", Confirmed: true},
+	"m5.large":       {USD: 0.12, Unit: "instance-hour", Confirmed: true},
+	"m7i-flex.large": {USD: 0.1197, Unit: "instance-hour", Confirmed: true},
+	"m7a.large":      {USD: 0.1449, Unit: "instance-hour", Confirmed: true},
+	"m6g.large":      {USD: 0.096, Unit: "instance-hour", Confirmed: true},
+	"m7g.large":      {USD: 0.102, Unit: "instance-hour", Confirmed: true},
+	"t4g.large":      {USD: 0.0848, Unit: "instance-hour", Confirmed: true},
+}
+
+// SpotHour is the highest Spot price of the region's zones per type on the
+// day the extract's data set was built (2025-05-28). Spot prices move
+// hourly and stay below on-demand; a Spot node group is priced at the
+// highest SpotHour of its types, and the line says so.
+var SpotHour = map[string]Price{
+	"m6i.large":      {USD: 0.045, Unit: "instance-hour", Confirmed: true},
+	"m6i.xlarge":     {USD: 0.0927, Unit: "instance-hour", Confirmed: true},
+	"m6a.large":      {USD: 0.0418, Unit: "instance-hour", Confirmed: true},
+	"m5.large":       {USD: 0.0389, Unit: "instance-hour", Confirmed: true},
+	"m7i-flex.large": {USD: 0.0399, Unit: "instance-hour", Confirmed: true},
+	"m7a.large":      {USD: 0.0373, Unit: "instance-hour", Confirmed: true},
+	"m6g.large":      {USD: 0.0436, Unit: "instance-hour", Confirmed: true},
+	"m7g.large":      {USD: 0.0468, Unit: "instance-hour", Confirmed: true},
+	"t4g.large":      {USD: 0.029, Unit: "instance-hour", Confirmed: true},
 }
 
 // LogGroupGBPerMonth is the ingestion assumed for each log group (VPC flow
@@ -121,10 +167,12 @@ var Usage = map[string][]UsagePrice{
 		{What: "KMS requests (symmetric)", USD: 0.03, Unit: "10,000 requests", Assumption: "S3 bucket keys keep data-key calls low"},
 		{What: "KMS asymmetric Sign/Verify requests", USD: 0.15, Unit: "10,000 requests", Assumption: "one Sign per published pack and one Verify per listing check (rate not confirmed from a source here)"},
 	},
+	"aws_backup_vault": {
+		{What: "AWS Backup storage, S3 (warm)", USD: 0.05, Unit: "GB-month", Assumption: "not estimated: one daily recovery point of the packs bucket per vault, kept backup.retentionDays; each vault holds the bucket's size plus what changed (us-east-1 list price; Sydney and Melbourne not confirmed from a source here)"},
+		{What: "AWS Backup storage, DynamoDB (warm)", USD: 0.10, Unit: "GB-month", Assumption: "the beacons and device-ledger tables: under 1 GB, pennies (us-east-1 list price; not confirmed for Sydney here)"},
+		{What: "Cross-region copy (data transfer between regions)", USD: 0.02, Unit: "GB", Assumption: "not estimated: each daily copy moves what changed since the last (rate not confirmed from a source here)"},
+	},
 	"aws_ecr_repository": {
 		{What: "ECR storage", USD: 0.10, Unit: "GB-month", Assumption: "lifecycle keeps the last tagged images only"},
-	},
-	"persistent-volumes": {
-		{What: "EBS gp3 for Prometheus/Loki/Tempo/NATS volumes", USD: EBSgp3.USD, Unit: "GB-month", Assumption: "sizes from envs/<env>.yaml observability and edge settings; not read from the charts"},
 	},
 }

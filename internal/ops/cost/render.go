@@ -11,7 +11,7 @@ import (
 // WriteText prints a table per stack, the total, the usage-priced items with
 // their unit prices and assumptions, and every unpriced resource type.
 func (e *Estimate) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "Monthly estimate for %s (USD, on-demand, %d h/month)\nPrices: %s\n\n", e.Env, HoursPerMonth, e.Source)
+	fmt.Fprintf(w, "Monthly estimate for %s (USD, on-demand unless a line says Spot, %d h/month)\nPrices: %s\n\n", e.Env, HoursPerMonth, e.Source)
 	unconfirmed := false
 	for _, st := range e.Stacks {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -42,7 +42,7 @@ func (e *Estimate) WriteText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "TOTAL fixed monthly: %.2f USD\n", e.Total)
 	if unconfirmed {
-		fmt.Fprintln(w, "* price not confirmed from a source when the table was written; see internal/ops/cost/prices.go")
+		fmt.Fprintln(w, "* rate without a machine-readable source (typed from the price page); see its note in internal/ops/cost/prices.go")
 	}
 	fmt.Fprintln(w, "\nUsage-priced (not in the total; unit prices and the assumption to apply):")
 	var keys []string

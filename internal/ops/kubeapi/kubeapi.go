@@ -73,7 +73,15 @@ func (p *Proxy) Get(ctx context.Context, ns, name string, port int, path string,
 		if len(snippet) > 200 {
 			snippet = snippet[:200] + "…"
 		}
-		return nil, fmt.Errorf("GET %s/%s:%d%s: HTTP %d %s", ns, name, port, path, resp.StatusCode, snippet)
+		return nil, &StatusError{Code: resp.StatusCode, Msg: fmt.Sprintf("GET %s/%s:%d%s: HTTP %d %s", ns, name, port, path, resp.StatusCode, snippet)}
 	}
 	return body, nil
 }
+
+// StatusError is a non-2xx answer through the proxy.
+type StatusError struct {
+	Code int
+	Msg  string
+}
+
+func (e *StatusError) Error() string { return e.Msg }

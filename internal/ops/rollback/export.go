@@ -19,6 +19,7 @@ import (
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/ops/ddbitem"
 )
 
 // S3Put writes export objects.
@@ -53,7 +54,7 @@ func ExportBeacons(ctx context.Context, out io.Writer, db DynamoAPI, s3c S3Put, 
 			return nil, fmt.Errorf("scan %s: %w", table, err)
 		}
 		for _, it := range page.Items {
-			rec := plain(&ddbtypes.AttributeValueMemberM{Value: it}).(map[string]any)
+			rec := ddbitem.PlainMap(it)
 			venue, _ := rec[edge.BeaconAttrVenueID].(string)
 			if venue == "" {
 				venue = "_no-venue"
@@ -96,37 +97,4 @@ func ExportBeacons(ctx context.Context, out io.Writer, db DynamoAPI, s3c S3Put, 
 		fmt.Fprintf(out, "  venue %s: %d beacons -> s3://%s/%s\n", v, counts[v], bucket, key)
 	}
 	return counts, nil
-}
-
-// plain turns a DynamoDB attribute into JSON-friendly Go values.
-func plain(v ddbtypes.AttributeValue) any {
-	switch a := v.(type) {
-	case *ddbtypes.AttributeValueMemberS:
-		return a.Value
-	case *ddbtypes.AttributeValueMemberN:
-		return json.Number(a.Value)
-	case *ddbtypes.AttributeValueMemberBOOL:
-		return a.Value
-	case *ddbtypes.AttributeValueMemberNULL:
-		return nil
-	case *ddbtypes.AttributeValueMemberSS:
-		return a.Value
-	case *ddbtypes.AttributeValueMemberNS:
-		return a.Value
-	case *ddbtypes.AttributeValueMemberB:
-		return a.Value
-	case *ddbtypes.AttributeValueMemberL:
-		out := make([]any, len(a.Value))
-		for i, x := range a.Value {
-			out[i] = plain(x)
-		}
-		return out
-	case *ddbtypes.AttributeValueMemberM:
-		out := make(map[string]any, len(a.Value))
-		for k, x := range a.Value {
-			out[k] = plain(x)
-		}
-		return out
-	}
-	return nil
 }

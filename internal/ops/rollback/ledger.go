@@ -2,6 +2,7 @@ package rollback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -78,7 +79,11 @@ func str(v ddbtypes.AttributeValue) string {
 
 // RevokeCohorts revokes every unexpired, unrevoked certificate of the
 // cohorts (reason KEY_COMPROMISE) and marks it revoked in the ledger, so a
-// rerun skips it. It returns the serials it revoked.
+// rerun skips it. A run stopped between the CA and the ledger leaves a
+// certificate revoked at the CA but unmarked; the rerun's revocation then
+// gets RequestAlreadyProcessedException, which means exactly "already
+// revoked", so the ledger is marked and the run goes on. It returns the
+// serials it revoked or found revoked at the CA and marked.
 func RevokeCohorts(ctx context.Context, out io.Writer, db DynamoAPI, pca PCA, table, caArn string, cohorts []string, now time.Time) ([]string, error) {
 	var revoked []string
 	for _, cohort := range cohorts {
@@ -89,15 +94,20 @@ func RevokeCohorts(ctx context.Context, out io.Writer, db DynamoAPI, pca PCA, ta
 		if len(entries) == 0 {
 			return revoked, fmt.Errorf("cohort %q has no certificate in %s: check the name (nothing was revoked for it)", cohort, table)
 		}
-		skipped := 0
+		skipped, already := 0, 0
 		for _, e := range entries {
 			if e.Revoked || (!e.NotAfter.IsZero() && e.NotAfter.Before(now)) {
 				skipped++
 				continue
 			}
-			if _, err := pca.RevokeCertificate(ctx, &acmpca.RevokeCertificateInput{
+			_, err := pca.RevokeCertificate(ctx, &acmpca.RevokeCertificateInput{
 				CertificateAuthorityArn: aws.String(caArn), CertificateSerial: aws.String(e.Serial), RevocationReason: pcatypes.RevocationReasonKeyCompromise,
-			}); err != nil {
+			})
+			var done *pcatypes.RequestAlreadyProcessedException
+			switch {
+			case errors.As(err, &done):
+				already++
+			case err != nil:
 				return revoked, fmt.Errorf("revoke %s (device %s): %w", e.Serial, e.Device, err)
 			}
 			if _, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
@@ -107,12 +117,12 @@ func RevokeCohorts(ctx context.Context, out io.Writer, db DynamoAPI, pca PCA, ta
 					":t": &ddbtypes.AttributeValueMemberBOOL{Value: true}, ":now": &ddbtypes.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339)},
 				},
 			}); err != nil {
-				return revoked, fmt.Errorf("%s revoked but not marked in the ledger: %w", e.Serial, err)
+				return revoked, fmt.Errorf("%s is revoked at the CA but not marked in the ledger: %w", e.Serial, err)
 			}
 			revoked = append(revoked, e.Serial)
 		}
-		fmt.Fprintf(out, "  cohort %s: %d of %d certificates revoked now (%s), %d already revoked or expired\n",
-			cohort, len(entries)-skipped, len(entries), strconv.Quote("KEY_COMPROMISE"), skipped)
+		fmt.Fprintf(out, "  cohort %s: %d of %d certificates revoked now (%s), %d of them already revoked at the CA by an interrupted run; %d already revoked or expired\n",
+			cohort, len(entries)-skipped, len(entries), strconv.Quote("KEY_COMPROMISE"), already, skipped)
 	}
 	return revoked, nil
 }

@@ -18,55 +18,62 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/edge"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/wait"
 )
 
-// Bridge is the P2P bridge switch. The edge.p2pBridge config and the
-// bridge itself (a NATS leaf-node remote or a libp2p sidecar) are not built
-// yet; whatever is built must honour this interface.
+// Bridge is the P2P bridge switch.
 type Bridge interface {
 	// Disable stops peer exchange and says what it did.
 	Disable(ctx context.Context) (string, error)
 }
 
-// BridgeRoleLabel marks the workloads that bridge to peers: spctl scales
-// every Deployment and StatefulSet in edge-sync carrying it to zero.
-const BridgeRoleLabel = "spatial.properties/role=p2p-bridge"
+// BridgeRestartAnnotation is set on the NATS StatefulSet's pod template to
+// roll its pods onto the config without the bridge.
+const BridgeRestartAnnotation = "spatial.properties/p2p-bridge-disabled-at"
 
-// KubeBridge disables the bridge by scaling its labelled workloads to 0.
-// Today no workload carries the label, so it reports that nothing runs.
-type KubeBridge struct{ Kube kubernetes.Interface }
+// NATSBridge disables the P2P bridge the way it is built: a leaf-node
+// remote in the NATS server config, which the nats chart renders into key
+// nats.conf of ConfigMap <release>-config. It removes the remote from that
+// ConfigMap (edge.WithoutLeafRemotes), then restarts the StatefulSet's
+// pods one by one: nats-server refuses to drop a leaf remote on a config
+// reload, so the chart's reloader alone would leave the bridge up
+// (edge/natstest proves both). A rerun finds no remote and restarts
+// nothing.
+type NATSBridge struct {
+	Kube kubernetes.Interface
+	// Namespace and Release locate the NATS release (edge-sync, nats).
+	Namespace, Release string
+	Now                func() time.Time
+}
 
 // Disable implements Bridge.
-func (b KubeBridge) Disable(ctx context.Context) (string, error) {
-	ns, sel := naming.NamespaceEdge, metav1.ListOptions{LabelSelector: BridgeRoleLabel}
-	deps, err := b.Kube.AppsV1().Deployments(ns).List(ctx, sel)
+func (b NATSBridge) Disable(ctx context.Context) (string, error) {
+	cmName, key := b.Release+"-config", "nats.conf"
+	cm, err := b.Kube.CoreV1().ConfigMaps(b.Namespace).Get(ctx, cmName, metav1.GetOptions{})
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("read the NATS config (configmap %s/%s): %w", b.Namespace, cmName, err)
 	}
-	sts, err := b.Kube.AppsV1().StatefulSets(ns).List(ctx, sel)
+	conf, removed, err := edge.WithoutLeafRemotes(cm.Data[key])
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("configmap %s/%s: %w", b.Namespace, cmName, err)
 	}
-	var scaled []string
-	zero := []byte(`{"spec":{"replicas":0}}`)
-	for _, d := range deps.Items {
-		if _, err := b.Kube.AppsV1().Deployments(ns).Patch(ctx, d.Name, types.MergePatchType, zero, metav1.PatchOptions{}); err != nil {
-			return "", err
-		}
-		scaled = append(scaled, "deployment/"+d.Name)
+	if !removed {
+		return fmt.Sprintf("configmap %s/%s has no leaf-node remote: the P2P bridge is off, nothing to disable", b.Namespace, cmName), nil
 	}
-	for _, st := range sts.Items {
-		if _, err := b.Kube.AppsV1().StatefulSets(ns).Patch(ctx, st.Name, types.MergePatchType, zero, metav1.PatchOptions{}); err != nil {
-			return "", err
-		}
-		scaled = append(scaled, "statefulset/"+st.Name)
+	cm.Data[key] = conf
+	if _, err := b.Kube.CoreV1().ConfigMaps(b.Namespace).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		return "", fmt.Errorf("write the NATS config without the bridge: %w", err)
 	}
-	if len(scaled) == 0 {
-		return fmt.Sprintf("no workload labelled %s in %s: the P2P bridge is not deployed, nothing to disable", BridgeRoleLabel, ns), nil
+	patch := fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, BridgeRestartAnnotation, b.Now().UTC().Format(time.RFC3339))
+	if _, err := b.Kube.AppsV1().StatefulSets(b.Namespace).Patch(ctx, b.Release, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+		return "", fmt.Errorf("the leaf-node remote is gone from the config, but restarting statefulset/%s failed (%w); until its pods restart the bridge stays up: kubectl rollout restart statefulset/%s -n %s",
+			b.Release, err, b.Release, b.Namespace)
 	}
-	return fmt.Sprintf("scaled to 0: %v", scaled), nil
+	return fmt.Sprintf("removed the leaf-node remote from configmap %s/%s and restarted statefulset/%s one pod at a time "+
+		"(nats-server cannot drop a remote on reload); watch: kubectl rollout status statefulset/%s -n %s. "+
+		"Set edge.p2pBridge.enabled: false in the env file and deploy the edge stack, or the next deploy brings the bridge back",
+		b.Namespace, cmName, b.Release, b.Release, b.Namespace), nil
 }
 
 // SQSAPI reads queue depth.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -24,10 +25,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/spatialprops/spatialprops-infra/constructs/naming"
+	"github.com/spatialprops/spatialprops-infra/edge"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/opstest"
 	"github.com/spatialprops/spatialprops-infra/internal/ops/wait"
@@ -69,17 +72,95 @@ func TestDrainTimesOutThenDrains(t *testing.T) {
 
 // recordingPCA passes revocations to moto's ACM PCA (which checks the CA
 // and the request) and records the serials, which moto does not return.
+// moto accepts a second revocation of a serial; AWS answers it with
+// RequestAlreadyProcessedException ("Your request has already been
+// completed"), and so does this wrapper.
 type recordingPCA struct {
 	*acmpca.Client
 	serials []string
 }
 
 func (r *recordingPCA) RevokeCertificate(ctx context.Context, in *acmpca.RevokeCertificateInput, o ...func(*acmpca.Options)) (*acmpca.RevokeCertificateOutput, error) {
+	if slices.Contains(r.serials, aws.ToString(in.CertificateSerial)) {
+		return nil, &pcatypes.RequestAlreadyProcessedException{Message: aws.String("Your request has already been completed.")}
+	}
 	out, err := r.Client.RevokeCertificate(ctx, in, o...)
 	if err == nil {
 		r.serials = append(r.serials, aws.ToString(in.CertificateSerial))
 	}
 	return out, err
+}
+
+// ledgerDown fails UpdateItem after the first n calls, as a run stopped
+// (or a DynamoDB outage) between the CA and the ledger does.
+type ledgerDown struct {
+	*dynamodb.Client
+	n int
+}
+
+func (l *ledgerDown) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if l.n <= 0 {
+		return nil, errors.New("connection reset by peer")
+	}
+	l.n--
+	return l.Client.UpdateItem(ctx, in, o...)
+}
+
+// deviceCA creates an ACTIVE private CA on moto.
+func deviceCA(t *testing.T, c *acmpca.Client) string {
+	ctx := context.Background()
+	ca, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
+		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeSubordinate,
+		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1,
+			SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa, Subject: &pcatypes.ASN1Subject{CommonName: aws.String("devices")}},
+	})
+	require.NoError(t, err)
+	_, err = c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: ca.CertificateAuthorityArn, Status: pcatypes.CertificateAuthorityStatusActive})
+	require.NoError(t, err)
+	return aws.ToString(ca.CertificateAuthorityArn)
+}
+
+// GIVEN a cohort of three live certificates WHEN the ledger stops
+// answering after the first is marked (the second is revoked at the CA,
+// not in the ledger) THEN the run stops naming that serial; WHEN the same
+// command runs again THEN the CA's "already processed" answer for the
+// second marks it, the third is revoked, and the run ends without error;
+// a third run revokes nothing.
+func TestRevokeRerunAfterInterruptionBetweenCAAndLedger(t *testing.T) {
+	ctx := context.Background()
+	cfg := opstest.AWS(t, motoserver.Region)
+	db := dynamodb.NewFromConfig(cfg)
+	table := naming.New(motoserver.UniqueName("t"), "dev", motoserver.Region).DeviceLedgerTable()
+	ledgerTable(t, db, table)
+	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	for _, serial := range []string{"0c01", "0c02", "0c03"} {
+		put(t, db, table, map[string]ddbtypes.AttributeValue{"serial": s(serial), "cohort": s("venue-perth-2026q4"), "device": s("dev-" + serial),
+			"notAfter": s(now.Add(24 * time.Hour).Format(time.RFC3339))})
+	}
+	pca := &recordingPCA{Client: acmpca.NewFromConfig(cfg)}
+	caArn := deviceCA(t, pca.Client)
+
+	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, &ledgerDown{Client: db, n: 1}, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
+	require.ErrorContains(t, err, "0c02", "the error names the serial the CA revoked and the ledger does not record")
+	assert.Equal(t, []string{"0c01"}, revoked)
+	assert.Equal(t, []string{"0c01", "0c02"}, pca.serials)
+
+	var out bytes.Buffer
+	revoked, err = RevokeCohorts(ctx, &out, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
+	require.NoError(t, err, "a rerun must get past the certificate the CA already revoked")
+	assert.Equal(t, []string{"0c02", "0c03"}, revoked)
+	assert.Equal(t, []string{"0c01", "0c02", "0c03"}, pca.serials, "each serial reached the CA once")
+	assert.Contains(t, out.String(), "2 of 3 certificates revoked now")
+	assert.Contains(t, out.String(), "1 of them already revoked at the CA by an interrupted run")
+	entries, err := CohortEntries(ctx, db, table, "venue-perth-2026q4")
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.True(t, e.Revoked, "%s is marked in the ledger", e.Serial)
+	}
+
+	revoked, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
+	require.NoError(t, err)
+	assert.Empty(t, revoked)
 }
 
 func ledgerTable(t *testing.T, db *dynamodb.Client, name string) {
@@ -125,18 +206,10 @@ func TestRevokeExactlyTheCohort(t *testing.T) {
 		}
 		put(t, db, table, item)
 	}
-	pcaClient := acmpca.NewFromConfig(cfg)
-	ca, err := pcaClient.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
-		CertificateAuthorityType: pcatypes.CertificateAuthorityTypeSubordinate,
-		CertificateAuthorityConfiguration: &pcatypes.CertificateAuthorityConfiguration{KeyAlgorithm: pcatypes.KeyAlgorithmEcPrime256v1,
-			SigningAlgorithm: pcatypes.SigningAlgorithmSha256withecdsa, Subject: &pcatypes.ASN1Subject{CommonName: aws.String("devices")}},
-	})
-	require.NoError(t, err)
-	_, err = pcaClient.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: ca.CertificateAuthorityArn, Status: pcatypes.CertificateAuthorityStatusActive})
-	require.NoError(t, err)
-	pca := &recordingPCA{Client: pcaClient}
+	pca := &recordingPCA{Client: acmpca.NewFromConfig(cfg)}
+	caArn := deviceCA(t, pca.Client)
 
-	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-perth-2026q4"}, now)
+	revoked, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"0a01", "0a02"}, revoked)
 	assert.Equal(t, []string{"0a01", "0a02"}, pca.serials, "the CA saw exactly these serials")
@@ -145,11 +218,11 @@ func TestRevokeExactlyTheCohort(t *testing.T) {
 	for _, e := range entries {
 		assert.False(t, e.Revoked, "other cohorts are untouched")
 	}
-	again, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-perth-2026q4"}, now)
+	again, err := RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-perth-2026q4"}, now)
 	require.NoError(t, err)
 	assert.Empty(t, again, "the ledger marks make a rerun a no-op")
 
-	_, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, aws.ToString(ca.CertificateAuthorityArn), []string{"venue-typo"}, now)
+	_, err = RevokeCohorts(ctx, &bytes.Buffer{}, db, pca, table, caArn, []string{"venue-typo"}, now)
 	assert.ErrorContains(t, err, `cohort "venue-typo" has no certificate`)
 }
 
@@ -205,28 +278,40 @@ func TestExportBeaconsPerVenueComplete(t *testing.T) {
 	}
 }
 
-// GIVEN a labelled bridge Deployment in edge-sync and an unrelated one
-// THEN only the bridge is scaled to 0; GIVEN none THEN it says so.
-func TestKubeBridgeDisable(t *testing.T) {
-	two := int32(2)
-	dep := func(name string, labels map[string]string) *appsv1.Deployment {
-		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "edge-sync", Labels: labels}, Spec: appsv1.DeploymentSpec{Replicas: &two}}
-	}
-	kube := fake.NewClientset(dep("leafnode-bridge", map[string]string{"spatial.properties/role": "p2p-bridge"}), dep("dtn-gateway", nil))
-	msg, err := KubeBridge{Kube: kube}.Disable(context.Background())
+// GIVEN the NATS release with the bridge's leaf remote in its ConfigMap
+// THEN the remote is removed and the StatefulSet restarted; GIVEN none (a
+// rerun, or the bridge off) THEN nothing is restarted and it says so.
+func TestNATSBridgeDisable(t *testing.T) {
+	conf, err := edge.ServerConfig(edge.ServerListeners{Client: "0.0.0.0:4222", StoreDir: "/data"}, edge.ServerFiles{}, edge.SecurityOptions{CalloutIssuer: "AISSUER", P2P: true,
+		Limits: edge.AccountLimits{MaxConnections: 1, MaxSubscriptions: 1, MaxPayloadBytes: 1, MaxLeafNodes: 1, JetStreamMaxFileBytes: 1},
+		Leaf:   &edge.LeafRemote{URL: "tls://hub:7422", CredentialsFile: "/c/leaf.creds"}})
 	require.NoError(t, err)
-	assert.Contains(t, msg, "deployment/leafnode-bridge")
-	assert.NotContains(t, msg, "dtn-gateway")
-	bridge, err := kube.AppsV1().Deployments("edge-sync").Get(context.Background(), "leafnode-bridge", metav1.GetOptions{})
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "nats-config", Namespace: "edge-nats"}, Data: map[string]string{"nats.conf": string(conf)}}
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "nats", Namespace: "edge-nats"}}
+	kube := fake.NewClientset(cm, sts)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	b := NATSBridge{Kube: kube, Namespace: "edge-nats", Release: "nats", Now: func() time.Time { return now }}
+	msg, err := b.Disable(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, int32(0), *bridge.Spec.Replicas)
-	other, err := kube.AppsV1().Deployments("edge-sync").Get(context.Background(), "dtn-gateway", metav1.GetOptions{})
+	assert.Contains(t, msg, "removed the leaf-node remote from configmap edge-nats/nats-config")
+	got, err := kube.CoreV1().ConfigMaps("edge-nats").Get(context.Background(), "nats-config", metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, int32(2), *other.Spec.Replicas, "only the bridge stops")
+	assert.NotContains(t, got.Data["nats.conf"], `"leafnodes"`)
+	assert.NotContains(t, got.Data["nats.conf"], "tls://hub:7422")
+	assert.Contains(t, got.Data["nats.conf"], edge.AccountP2P, "only the remote goes")
+	restarted, err := kube.AppsV1().StatefulSets("edge-nats").Get(context.Background(), "nats", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "2026-12-07T09:00:00Z", restarted.Spec.Template.Annotations[BridgeRestartAnnotation], "the pods roll onto the new config")
 
-	msg, err = KubeBridge{Kube: fake.NewClientset()}.Disable(context.Background())
+	now = now.Add(time.Hour)
+	msg, err = b.Disable(context.Background())
 	require.NoError(t, err)
-	assert.Contains(t, msg, "not deployed, nothing to disable")
+	assert.Contains(t, msg, "nothing to disable")
+	restarted, _ = kube.AppsV1().StatefulSets("edge-nats").Get(context.Background(), "nats", metav1.GetOptions{})
+	assert.Equal(t, "2026-12-07T09:00:00Z", restarted.Spec.Template.Annotations[BridgeRestartAnnotation], "a rerun restarts nothing")
+
+	_, err = NATSBridge{Kube: fake.NewClientset(), Namespace: "edge-nats", Release: "nats", Now: time.Now}.Disable(context.Background())
+	assert.ErrorContains(t, err, "configmap edge-nats/nats-config")
 }
 
 // GIVEN no beacon table (the registry is not deployed yet) THEN the export

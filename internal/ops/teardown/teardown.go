@@ -61,6 +61,8 @@ type Options struct {
 	// IncludeState also destroys the state stack (bucket and lock table).
 	IncludeState bool
 	DryRun       bool
+	// BreakGlass allows prod, for an audited emergency (with Confirm "prod").
+	BreakGlass bool
 	// ProgressFile records finished steps; empty disables resuming.
 	ProgressFile string
 }
@@ -76,8 +78,8 @@ var ErrRefused = errors.New("refused")
 
 // Check applies the safety rules before anything happens.
 func Check(cfg *envs.Config, o Options) error {
-	if cfg.IsProd() {
-		return fmt.Errorf("%w: spctl never tears down prod. Remove a prod resource by changing its stack and deploying through review (docs/spctl-teardown.md)", ErrRefused)
+	if cfg.IsProd() && !o.BreakGlass && !o.DryRun {
+		return fmt.Errorf("%w: spctl does not tear down prod: remove a prod resource by changing its stack and deploying through review (docs/spctl-teardown.md); in an audited emergency only, add --break-glass --confirm prod", ErrRefused)
 	}
 	if !o.DryRun && o.Confirm != cfg.Env {
 		return fmt.Errorf("%w: type the env name back to confirm: --confirm %s (or look first with --dry-run)", ErrRefused, cfg.Env)
@@ -244,6 +246,25 @@ func (p *progress) save(path string) error {
 	return os.WriteFile(path, raw, 0o644)
 }
 
+// StepStatus is one step and whether an earlier run finished it.
+type StepStatus struct {
+	Name string `json:"name"`
+	Done bool   `json:"done"`
+}
+
+// Statuses reports each step as done (recorded in the progress file) or not.
+func Statuses(env string, steps []Step, o Options) ([]StepStatus, error) {
+	p, err := readProgress(o.ProgressFile, env)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]StepStatus, len(steps))
+	for i, s := range steps {
+		out[i] = StepStatus{Name: s.Name, Done: slices.Contains(p.Done, s.Name)}
+	}
+	return out, nil
+}
+
 // Run executes the steps, skipping those the progress file marks done, and
 // records each as it finishes. DryRun lists the steps and does nothing.
 func Run(ctx context.Context, out io.Writer, env string, steps []Step, o Options) error {
@@ -276,6 +297,10 @@ func Run(ctx context.Context, out io.Writer, env string, steps []Step, o Options
 	return nil
 }
 
+// InterruptGrace is how long an interrupted helm or cdktf (and the
+// terraform it runs) may take to stop cleanly before it is killed.
+var InterruptGrace = 2 * time.Minute
+
 // HelmCLI runs the helm binary.
 type HelmCLI struct{ Kubeconfig, Context string }
 
@@ -288,7 +313,9 @@ func (h HelmCLI) Uninstall(ctx context.Context, ns, release string) error {
 	if h.Context != "" {
 		args = append(args, "--kube-context", h.Context)
 	}
-	out, err := exec.CommandContext(ctx, "helm", args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, "helm", args...)
+	stopGroupOnCancel(cmd, InterruptGrace)
+	out, err := cmd.CombinedOutput()
 	if err != nil && strings.Contains(string(out), "not found") {
 		return nil
 	}
@@ -307,6 +334,7 @@ type CDKTFCLI struct {
 // Destroy runs `npx --no-install cdktf destroy <stack> --auto-approve`.
 func (c CDKTFCLI) Destroy(ctx context.Context, stackID string) error {
 	cmd := exec.CommandContext(ctx, "npx", "--no-install", "cdktf", "destroy", stackID, "--auto-approve")
+	stopGroupOnCancel(cmd, InterruptGrace)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = c.Dir, c.Out, c.Out
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("cdktf destroy %s: %w", stackID, err)

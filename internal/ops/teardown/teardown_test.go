@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -212,8 +215,9 @@ func TestPlanOrderAndResume(t *testing.T) {
 	assert.Error(t, err, "namespace deleted")
 }
 
-// GIVEN prod THEN refused outright; GIVEN staging without --confirm THEN
-// refused; with --confirm staging or --dry-run THEN allowed.
+// GIVEN prod THEN refused even with --confirm prod, and allowed only with
+// --break-glass as well (or as a dry run); GIVEN staging without --confirm
+// THEN refused; with --confirm staging or --dry-run THEN allowed.
 func TestSafetyRules(t *testing.T) {
 	for _, env := range []string{"prod", "staging"} {
 		cfg, err := envs.Load(env, envs.Overrides{Env: env})
@@ -221,7 +225,10 @@ func TestSafetyRules(t *testing.T) {
 		err = Check(cfg, Options{Confirm: env})
 		if env == "prod" {
 			require.ErrorIs(t, err, ErrRefused)
-			assert.Contains(t, err.Error(), "never tears down prod")
+			assert.Contains(t, err.Error(), "spctl does not tear down prod")
+			assert.ErrorIs(t, Check(cfg, Options{BreakGlass: true}), ErrRefused, "break-glass still needs the name typed back")
+			assert.NoError(t, Check(cfg, Options{Confirm: "prod", BreakGlass: true}))
+			assert.NoError(t, Check(cfg, Options{DryRun: true}))
 			continue
 		}
 		assert.NoError(t, err)
@@ -249,4 +256,45 @@ func TestPlanUninstallsTheBeaconReleasesFromEdgeSync(t *testing.T) {
 		assert.NotContains(t, names, "helm uninstall spatial-properties/"+svc)
 		assert.Less(t, i, names["delete namespace edge-sync"], svc)
 	}
+}
+
+// GIVEN cdktf destroy running (npx → a child standing in for terraform)
+// WHEN the command's context ends (Ctrl-C, SIGTERM to spctl) THEN the whole
+// process group gets SIGINT, so the terraform below npx can release its
+// lock; nothing is left running.
+func TestDestroyInterruptReachesTheWholeGroup(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	require.NoError(t, os.MkdirAll(bin, 0o755))
+	// npx runs "terraform" as its child and waits; the child records SIGINT.
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "npx"), []byte("#!/bin/sh\nsh -c 'trap \"echo released > "+dir+"/released; exit 130\" INT; echo $$ > "+dir+"/child; while :; do sleep 0.05; done'\n"), 0o755))
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- CDKTFCLI{Dir: dir, Out: io.Discard}.Destroy(ctx, "dev-network") }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "child")); err == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "npx never started its child")
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(func() { // never leave the stand-in running, even when the test fails
+		if b, err := os.ReadFile(filepath.Join(dir, "child")); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	cancel()
+	select {
+	case err := <-done:
+		require.Error(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Destroy did not return after its context ended")
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "released"))
+	require.NoError(t, err, "the child below npx must get SIGINT")
+	assert.Equal(t, "released\n", string(got))
 }

@@ -38,7 +38,7 @@ func (a *awsChecks) subordinateCA(ctx context.Context, purpose string) (pcatypes
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return pcatypes.CertificateAuthority{}, failf("list private CAs: %v", err)
+			return pcatypes.CertificateAuthority{}, notRunf("list private CAs: could not look: %s", brief(err))
 		}
 		for _, ca := range page.CertificateAuthorities {
 			c := ca.CertificateAuthorityConfiguration
@@ -112,7 +112,7 @@ func (a *awsChecks) beaconTable(ctx context.Context) (string, error) {
 	name := a.names.BeaconTable()
 	t, err := a.d.DynamoDB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	if err != nil {
-		return "", failf("table %s: %v", name, err)
+		return "", callErr(err, "table "+name)
 	}
 	var problems []string
 	var keys []string
@@ -129,12 +129,18 @@ func (a *awsChecks) beaconTable(ctx context.Context) (string, error) {
 		problems = append(problems, "deletion protection off")
 	}
 	ttl, err := a.d.DynamoDB.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
-	if err != nil || ttl.TimeToLiveDescription == nil || ttl.TimeToLiveDescription.TimeToLiveStatus != ddbtypes.TimeToLiveStatusEnabled ||
+	if err != nil {
+		return "", callErr(err, "table "+name+": time to live")
+	}
+	if ttl.TimeToLiveDescription == nil || ttl.TimeToLiveDescription.TimeToLiveStatus != ddbtypes.TimeToLiveStatusEnabled ||
 		aws.ToString(ttl.TimeToLiveDescription.AttributeName) != "expiresAt" {
 		problems = append(problems, "TTL is not enabled on expiresAt (rotated ids would never expire)")
 	}
 	b, err := a.d.DynamoDB.DescribeContinuousBackups(ctx, &dynamodb.DescribeContinuousBackupsInput{TableName: aws.String(name)})
-	if err != nil || b.ContinuousBackupsDescription == nil || b.ContinuousBackupsDescription.PointInTimeRecoveryDescription == nil ||
+	if err != nil {
+		return "", callErr(err, "table "+name+": point-in-time recovery")
+	}
+	if b.ContinuousBackupsDescription == nil || b.ContinuousBackupsDescription.PointInTimeRecoveryDescription == nil ||
 		b.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus != ddbtypes.PointInTimeRecoveryStatusEnabled {
 		problems = append(problems, "point-in-time recovery off")
 	}
@@ -153,12 +159,12 @@ func (a *awsChecks) billingQueue(ctx context.Context) (string, error) {
 	name := BillingQueue(a.names.Prefix())
 	u, err := a.d.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 	if err != nil {
-		return "", failf("queue %s: %v", name, err)
+		return "", callErr(err, "queue "+name)
 	}
 	out, err := a.d.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: u.QueueUrl,
 		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameAll}})
 	if err != nil {
-		return "", failf("queue %s: %v", name, err)
+		return "", callErr(err, "queue "+name)
 	}
 	var problems []string
 	if out.Attributes[string(sqstypes.QueueAttributeNameKmsMasterKeyId)] == "" {
@@ -181,7 +187,7 @@ func (a *awsChecks) provenanceKey(ctx context.Context) (string, error) {
 	alias := ProvenanceKeyAlias(a.names.Prefix())
 	out, err := a.d.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(alias)})
 	if err != nil {
-		return "", failf("key %s: %v", alias, err)
+		return "", callErr(err, "key "+alias)
 	}
 	m := out.KeyMetadata
 	if m.KeySpec != kmstypes.KeySpecEccNistP256 || m.KeyUsage != kmstypes.KeyUsageTypeSignVerify || !m.Enabled {
@@ -196,7 +202,7 @@ func (a *awsChecks) publishGate(ctx context.Context) (string, error) {
 	bucket := a.names.DataBucket("packs")
 	out, err := a.d.S3.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String(bucket)})
 	if err != nil {
-		return "", failf("%s: no bucket policy: %v", bucket, err)
+		return "", a.bucketErr(err, bucket, "no bucket policy")
 	}
 	var doc struct {
 		Statement []struct {

@@ -33,19 +33,29 @@ type awsChecks struct {
 	cfg   *envs.Config
 	names naming.Names
 	d     *Deps
-	// cluster and dist are looked up once and shared by later checks.
-	cluster *ekstypes.Cluster
-	dist    *cftypes.Distribution
+	// cluster and dist are looked up once and shared by later checks; a
+	// failed lookup is kept too, so dependent checks report "not run".
+	cluster    *ekstypes.Cluster
+	clusterErr error
+	dist       *cftypes.Distribution
+	distErr    error
+	// existsCheck maps a bucket to the id of the check that reports its
+	// absence, so its other checks do not report it again.
+	existsCheck map[string]string
 }
 
 // clusterInfo describes the cluster once.
 func (a *awsChecks) clusterInfo(ctx context.Context) (*ekstypes.Cluster, error) {
-	if a.cluster != nil {
-		return a.cluster, nil
+	if a.cluster != nil || a.clusterErr != nil {
+		return a.cluster, a.clusterErr
 	}
 	out, err := a.d.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(a.names.Cluster())})
 	if err != nil {
-		return nil, failf("cluster %s: %v", a.names.Cluster(), err)
+		err = callErr(err, "cluster "+a.names.Cluster())
+		if !isNotRun(err) {
+			a.clusterErr = err // a not-run lookup is retried by the next check
+		}
+		return nil, err
 	}
 	a.cluster = out.Cluster
 	return a.cluster, nil
@@ -69,7 +79,7 @@ func (a *awsChecks) clusterActive(ctx context.Context) (string, error) {
 func (a *awsChecks) oidcProvider(ctx context.Context, host string) (string, error) {
 	out, err := a.d.IAM.ListOpenIDConnectProviders(ctx, &iam.ListOpenIDConnectProvidersInput{})
 	if err != nil {
-		return "", err
+		return "", notRunf("list IAM OIDC providers: could not look: %s", brief(err))
 	}
 	for _, p := range out.OpenIDConnectProviderList {
 		arn := aws.ToString(p.Arn)
@@ -78,7 +88,7 @@ func (a *awsChecks) oidcProvider(ctx context.Context, host string) (string, erro
 		}
 		got, err := a.d.IAM.GetOpenIDConnectProvider(ctx, &iam.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: p.Arn})
 		if err != nil {
-			return "", err
+			return "", callErr(err, "OIDC provider "+arn)
 		}
 		if !slices.Contains(got.ClientIDList, "sts.amazonaws.com") {
 			return "", failf("OIDC provider %s does not list audience sts.amazonaws.com (has %v)", arn, got.ClientIDList)
@@ -91,13 +101,16 @@ func (a *awsChecks) oidcProvider(ctx context.Context, host string) (string, erro
 func (a *awsChecks) irsa(ctx context.Context) (string, error) {
 	c, err := a.clusterInfo(ctx)
 	if err != nil {
-		return "", err
+		return "", prerequisite(err, "cluster", "e1.1/cluster-active")
 	}
 	if c.Identity == nil || c.Identity.Oidc == nil || aws.ToString(c.Identity.Oidc.Issuer) == "" {
 		return "", failf("cluster %s has no OIDC issuer", a.names.Cluster())
 	}
 	issuer := aws.ToString(c.Identity.Oidc.Issuer)
 	arn, err := a.oidcProvider(ctx, strings.TrimPrefix(issuer, "https://"))
+	if isNotRun(err) {
+		return "", err
+	}
 	if err != nil {
 		return "", failf("IRSA: %v (cluster issuer %s)", err, issuer)
 	}
@@ -107,7 +120,10 @@ func (a *awsChecks) irsa(ctx context.Context) (string, error) {
 func (a *awsChecks) bucketExists(bucket string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		if _, err := a.d.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
-			return "", failf("bucket %s: %v", bucket, err)
+			if isNotFound(err) {
+				return "", failf("bucket %s does not exist", bucket)
+			}
+			return "", callErr(err, "bucket "+bucket)
 		}
 		return bucket, nil
 	}
@@ -120,7 +136,7 @@ func (a *awsChecks) bucketEncryption(kind, bucket string) func(context.Context) 
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: aws.String(bucket)})
 		if err != nil {
-			return "", failf("%s: no default encryption: %v", bucket, err)
+			return "", a.bucketErr(err, bucket, "no default encryption")
 		}
 		if out.ServerSideEncryptionConfiguration == nil || len(out.ServerSideEncryptionConfiguration.Rules) == 0 ||
 			out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault == nil {
@@ -147,8 +163,11 @@ func (a *awsChecks) bucketEncryption(kind, bucket string) func(context.Context) 
 func (a *awsChecks) bucketVersioning(bucket string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+		if apiCode(err) == "NoSuchBucket" {
+			return "", a.noBucket(bucket)
+		}
 		if err != nil {
-			return "", failf("%s: %v", bucket, err)
+			return "", callErr(err, bucket+": versioning")
 		}
 		if out.Status != s3types.BucketVersioningStatusEnabled {
 			state := string(out.Status)
@@ -165,7 +184,7 @@ func (a *awsChecks) bucketPublicAccess(bucket string) func(context.Context) (str
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetPublicAccessBlock(ctx, &s3.GetPublicAccessBlockInput{Bucket: aws.String(bucket)})
 		if err != nil {
-			return "", failf("%s: no public access block: %v", bucket, err)
+			return "", a.bucketErr(err, bucket, "no public access block")
 		}
 		c := out.PublicAccessBlockConfiguration
 		if c == nil || !aws.ToBool(c.BlockPublicAcls) || !aws.ToBool(c.IgnorePublicAcls) || !aws.ToBool(c.BlockPublicPolicy) || !aws.ToBool(c.RestrictPublicBuckets) {
@@ -179,7 +198,7 @@ func (a *awsChecks) bucketLifecycle(bucket string) func(context.Context) (string
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketLifecycleConfiguration(ctx, &s3.GetBucketLifecycleConfigurationInput{Bucket: aws.String(bucket)})
 		if err != nil {
-			return "", failf("%s: no lifecycle configuration: %v", bucket, err)
+			return "", a.bucketErr(err, bucket, "no lifecycle configuration")
 		}
 		var active []string
 		for _, r := range out.Rules {
@@ -199,6 +218,12 @@ func (a *awsChecks) bucketLifecycle(bucket string) func(context.Context) (string
 func (a *awsChecks) bucketCors(bucket string) func(context.Context) (string, error) {
 	return func(ctx context.Context) (string, error) {
 		out, err := a.d.S3.GetBucketCors(ctx, &s3.GetBucketCorsInput{Bucket: aws.String(bucket)})
+		if apiCode(err) == "NoSuchBucket" {
+			return "", a.noBucket(bucket)
+		}
+		if err != nil && !isNotFound(err) {
+			return "", callErr(err, bucket+": CORS")
+		}
 		if err != nil || len(out.CORSRules) == 0 {
 			return "", failf("%s: no CORS configuration (browsers cannot read assets cross-origin)", bucket)
 		}
@@ -223,19 +248,22 @@ func (a *awsChecks) bucketCors(bucket string) func(context.Context) (string, err
 
 // distribution finds the env's distribution by its alias (the CDN domain).
 func (a *awsChecks) distribution(ctx context.Context) (*cftypes.Distribution, error) {
-	if a.dist != nil {
-		return a.dist, nil
+	if a.dist != nil || a.distErr != nil {
+		return a.dist, a.distErr
 	}
 	id, err := FindDistribution(ctx, a.d.CloudFront, a.cfg.CDN.Domain)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		var out *cloudfront.GetDistributionOutput
+		if out, err = a.d.CloudFront.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(id)}); err == nil {
+			a.dist = out.Distribution
+			return a.dist, nil
+		}
 	}
-	out, err := a.d.CloudFront.GetDistribution(ctx, &cloudfront.GetDistributionInput{Id: aws.String(id)})
-	if err != nil {
-		return nil, err
+	if IsNotFound(err) {
+		a.distErr = failf("%v", err)
+		return nil, a.distErr
 	}
-	a.dist = out.Distribution
-	return a.dist, nil
+	return nil, callErr(err, "CloudFront distribution "+a.cfg.CDN.Domain)
 }
 
 // FindDistribution returns the id of the distribution whose aliases include
@@ -301,7 +329,7 @@ func (a *awsChecks) distDeployed(ctx context.Context) (string, error) {
 func (a *awsChecks) distOAC(ctx context.Context) (string, error) {
 	d, err := a.distribution(ctx)
 	if err != nil {
-		return "", err
+		return "", prerequisite(err, "distribution", "e1.3/distribution")
 	}
 	regional := fmt.Sprintf("%s.s3.%s.amazonaws.com", a.names.DataBucket("packs"), a.cfg.Region)
 	if d.DistributionConfig.Origins == nil {
@@ -317,7 +345,7 @@ func (a *awsChecks) distOAC(ctx context.Context) (string, error) {
 		}
 		oac, err := a.d.CloudFront.GetOriginAccessControl(ctx, &cloudfront.GetOriginAccessControlInput{Id: aws.String(id)})
 		if err != nil {
-			return "", failf("origin access control %s: %v", id, err)
+			return "", callErr(err, "origin access control "+id)
 		}
 		if c := oac.OriginAccessControl.OriginAccessControlConfig; aws.ToString(c.Name) != a.names.OAC() || c.SigningBehavior != cftypes.OriginAccessControlSigningBehaviorsAlways {
 			return "", failf("origin access control %s is %q signing %s, want %q signing always", id, aws.ToString(c.Name), c.SigningBehavior, a.names.OAC())
@@ -332,7 +360,7 @@ func (a *awsChecks) distOAC(ctx context.Context) (string, error) {
 func (a *awsChecks) distCertificate(ctx context.Context) (string, error) {
 	d, err := a.distribution(ctx)
 	if err != nil {
-		return "", err
+		return "", prerequisite(err, "distribution", "e1.3/distribution")
 	}
 	vc := d.DistributionConfig.ViewerCertificate
 	if vc == nil || aws.ToString(vc.ACMCertificateArn) == "" {
@@ -341,7 +369,7 @@ func (a *awsChecks) distCertificate(ctx context.Context) (string, error) {
 	arn := aws.ToString(vc.ACMCertificateArn)
 	out, err := a.d.ACM.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(arn)})
 	if err != nil {
-		return "", failf("certificate %s: %v", arn, err)
+		return "", callErr(err, "certificate "+arn)
 	}
 	c := out.Certificate
 	if c.Status != acmtypes.CertificateStatusIssued {
@@ -359,6 +387,9 @@ func (a *awsChecks) distCertificate(ctx context.Context) (string, error) {
 
 func (a *awsChecks) domainResolves(ctx context.Context) (string, error) {
 	addrs, err := a.d.Resolver.LookupHost(ctx, a.cfg.CDN.Domain)
+	if err != nil && !isNotFound(err) {
+		return "", notRunf("look up %s: could not look: %v", a.cfg.CDN.Domain, err)
+	}
 	if err != nil || len(addrs) == 0 {
 		return "", failf("%s does not resolve: %v", a.cfg.CDN.Domain, err)
 	}
@@ -366,10 +397,14 @@ func (a *awsChecks) domainResolves(ctx context.Context) (string, error) {
 }
 
 func (a *awsChecks) ecrScanOnPush(ctx context.Context) (string, error) {
-	var bad, ok []string
+	var bad, ok, unread []string
 	for _, svc := range a.cfg.CICD.Services {
 		name := a.names.EcrRepository(svc)
 		out, err := a.d.ECR.DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{RepositoryNames: []string{name}})
+		if err != nil && !isNotFound(err) {
+			unread = append(unread, name+": "+brief(err))
+			continue
+		}
 		if err != nil || len(out.Repositories) == 0 {
 			bad = append(bad, name+": missing")
 			continue
@@ -382,7 +417,13 @@ func (a *awsChecks) ecrScanOnPush(ctx context.Context) (string, error) {
 		ok = append(ok, name)
 	}
 	if len(bad) > 0 {
+		if len(unread) > 0 {
+			bad = append(bad, "could not read "+strings.Join(unread, "; "))
+		}
 		return "", failf("%s", strings.Join(bad, "; "))
+	}
+	if len(unread) > 0 {
+		return "", notRunf("could not read %s", strings.Join(unread, "; "))
 	}
 	return strings.Join(ok, ", ") + " (scan on push)", nil
 }
@@ -399,13 +440,14 @@ func (a *awsChecks) githubOIDC(ctx context.Context) (string, error) {
 		role := a.names.Role("gha-deploy-" + svc)
 		out, err := a.d.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(role)})
 		if err != nil {
-			return "", failf("deploy role %s: %v", role, err)
+			return "", callErr(err, "deploy role "+role)
 		}
 		trust, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
 		repo := a.cfg.CICD.GitHubOrg + "/" + a.cfg.CICD.GitHubRepo
-		sub := "repo:" + repo + ":environment:" + a.cfg.ServiceEnvironment(svc)
+		sub := "repo:" + repo + ":environment:" + a.cfg.ServiceEnvironment(svc) +
+			":job_workflow_ref:" + repo + "/.github/workflows/deploy-" + svc + ".yml@refs/heads/main"
 		if !strings.Contains(trust, `"`+sub+`"`) {
-			return "", failf("role %s does not trust only its workflow's environment (%s)", role, sub)
+			return "", failf("role %s does not trust exactly its own workflow on main in its own environment (%s)", role, sub)
 		}
 		checked = append(checked, role)
 	}
@@ -417,7 +459,7 @@ func (a *awsChecks) imagePushed(svc string) func(context.Context) (string, error
 		name := a.names.EcrRepository(svc)
 		out, err := a.d.ECR.DescribeImages(ctx, &ecr.DescribeImagesInput{RepositoryName: aws.String(name)})
 		if err != nil {
-			return "", failf("%s: %v", name, err)
+			return "", callErr(err, name)
 		}
 		var latest *time.Time
 		tags := 0
@@ -441,13 +483,13 @@ func (a *awsChecks) dtnQueue(ctx context.Context) (string, error) {
 	name := a.names.DTNOutboxQueue()
 	u, err := a.d.SQS.GetQueueUrl(ctx, &sqs.GetQueueUrlInput{QueueName: aws.String(name)})
 	if err != nil {
-		return "", failf("queue %s: %v", name, err)
+		return "", callErr(err, "queue "+name)
 	}
 	out, err := a.d.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 		QueueUrl: u.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameMaximumMessageSize},
 	})
 	if err != nil {
-		return "", failf("queue %s: %v", name, err)
+		return "", callErr(err, "queue "+name)
 	}
 	size := out.Attributes[string(sqstypes.QueueAttributeNameMaximumMessageSize)]
 	var n int

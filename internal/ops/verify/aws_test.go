@@ -68,7 +68,7 @@ func TestAWSChecksReportEachBrokenItem(t *testing.T) {
 		"e1.4/ecr":              "/frontend: scan on push is off",
 		"e1.3/oac":              "no origin is the regional packs endpoint",
 		"edge/dtn-queue":        "accepts 262144-byte messages",
-		"e1.4/github-oidc":      "does not trust only its workflow",
+		"e1.4/github-oidc":      "does not trust exactly its own workflow on main",
 		"e1.4/image-pushed":     "has no tagged image",
 		"e1.3/certificate":      "expires in",
 		"identity/ca":           "OCSP off",

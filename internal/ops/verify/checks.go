@@ -17,7 +17,7 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		d.Now = time.Now
 	}
 	names := naming.New(cfg.Org, cfg.Env, cfg.Region)
-	a := &awsChecks{cfg: cfg, names: names, d: &d}
+	a := &awsChecks{cfg: cfg, names: names, d: &d, existsCheck: map[string]string{}}
 	h := &httpChecks{a: a}
 	k := &kubeChecks{a: a}
 	env := cfg.Env
@@ -25,19 +25,20 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 
 	cs := []Check{
 		{ID: "e1.1/cluster-active", Section: "E1.1 VPC & EKS", Title: "EKS cluster active", Run: a.clusterActive, Fix: redeploy(env, naming.ComponentCluster)},
-		{ID: "e1.1/cluster-reachable", Section: "E1.1 VPC & EKS", Title: "EKS cluster accessible", Run: k.reachable,
+		{ID: "e1.1/cluster-reachable", Section: "E1.1 VPC & EKS", Title: "EKS cluster accessible", Cluster: true, Run: k.reachable,
 			Fix: fmt.Sprintf("aws eks update-kubeconfig --name %s --region %s; your principal needs an EKS access entry", names.Cluster(), cfg.Region)},
 		{ID: "e1.1/irsa", Section: "E1.1 VPC & EKS", Title: "IRSA enabled (OIDC provider matches the cluster issuer)", Run: a.irsa, Fix: redeploy(env, naming.ComponentCluster)},
-		{ID: "e1.1/nodes-ready", Section: "E1.1 VPC & EKS", Title: "Nodes Ready", Run: k.nodesReady,
+		{ID: "e1.1/nodes-ready", Section: "E1.1 VPC & EKS", Title: "Nodes Ready", Cluster: true, Run: k.nodesReady,
 			Fix: fmt.Sprintf("kubectl describe nodes; check the node group in the EKS console (%s)", names.Cluster())},
-		{ID: "e1.1/metrics-server", Section: "E1.1 VPC & EKS", Title: "Metrics Server running", Run: k.releaseReady(naming.NamespaceKubeSystem, naming.ReleaseMetricsServer), Fix: autoscaler},
-		{ID: "e1.1/cluster-autoscaler", Section: "E1.1 VPC & EKS", Title: "Autoscaling configured (cluster-autoscaler ready)", Run: k.releaseReady(naming.NamespaceKubeSystem, naming.ReleaseClusterAutoscaler), Fix: autoscaler},
-		{ID: "e1.1/lb-controller", Section: "E1.1 VPC & EKS", Title: "Load Balancer Controller running", Run: k.releaseReady(naming.NamespaceLBC, naming.ReleaseLBC),
+		{ID: "e1.1/metrics-server", Section: "E1.1 VPC & EKS", Title: "Metrics Server running", Cluster: true, Run: k.releaseReady(naming.NamespaceKubeSystem, naming.ReleaseMetricsServer), Fix: autoscaler},
+		{ID: "e1.1/cluster-autoscaler", Section: "E1.1 VPC & EKS", Title: "Autoscaling configured (cluster-autoscaler ready)", Cluster: true, Run: k.releaseReady(naming.NamespaceKubeSystem, naming.ReleaseClusterAutoscaler), Fix: autoscaler},
+		{ID: "e1.1/lb-controller", Section: "E1.1 VPC & EKS", Title: "Load Balancer Controller running", Cluster: true, Run: k.releaseReady(naming.NamespaceLBC, naming.ReleaseLBC),
 			Fix: fmt.Sprintf("kubectl -n %s logs deploy/%s; it needs vpcId and region (IMDSv2 hop limit 1): make deploy STACK=%s-platform", naming.NamespaceLBC, naming.ReleaseLBC, env)},
 	}
 	storage := redeploy(env, naming.ComponentStorage)
 	for _, kind := range naming.DataBucketKinds {
 		b := names.DataBucket(kind)
+		a.existsCheck[b] = "e1.2/" + kind + "/exists"
 		sec := "E1.2 Object Storage"
 		cs = append(cs,
 			Check{ID: "e1.2/" + kind + "/exists", Section: sec, Title: "bucket " + b + " exists", Run: a.bucketExists(b), Fix: storage},
@@ -77,7 +78,7 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		cs = append(cs,
 			Check{ID: "e1.4/image-pushed", Section: sec, Title: "merges push images (" + PackService + ")", Run: a.imagePushed(PackService),
 				Fix: "run the deploy-pack-service workflow (Actions tab) and read its logs; " + cicd},
-			Check{ID: "e1.4/pods-rolled", Section: sec, Title: "Helm deploys roll pods (" + PackService + ")", Run: k.releaseReady(naming.NamespaceServices, PackService),
+			Check{ID: "e1.4/pods-rolled", Section: sec, Title: "Helm deploys roll pods (" + PackService + ")", Cluster: true, Run: k.releaseReady(naming.NamespaceServices, PackService),
 				Fix: fmt.Sprintf("kubectl -n %s rollout status deploy/%s; kubectl -n %s describe pods -l app.kubernetes.io/instance=%s", naming.NamespaceServices, PackService, naming.NamespaceServices, PackService)},
 		)
 	}
@@ -85,13 +86,13 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 	obsFix := fmt.Sprintf("kubectl -n %s get pods; make deploy STACK=%s-observability", obs.Namespace, env)
 	sec = "E1.5 Observability"
 	cs = append(cs,
-		Check{ID: "e1.5/prometheus-targets", Section: sec, Title: "Prometheus targets up", Run: k.prometheusTargets, Fix: obsFix},
-		Check{ID: "e1.5/service-metrics", Section: sec, Title: PackService + " metrics scraped", Run: k.serviceTarget,
+		Check{ID: "e1.5/prometheus-targets", Section: sec, Title: "Prometheus targets up", Cluster: true, Run: k.prometheusTargets, Fix: obsFix},
+		Check{ID: "e1.5/service-metrics", Section: sec, Title: PackService + " metrics scraped", Cluster: true, Run: k.serviceTarget,
 			Fix: "the chart's ServiceMonitor must select the Service's metrics port and carry the release label Prometheus selects; " + obsFix},
-		Check{ID: "e1.5/loki-logs", Section: sec, Title: "Loki collecting logs", Run: k.lokiLogs, Fix: "check Alloy: kubectl -n observability logs ds/alloy; " + obsFix},
-		Check{ID: "e1.5/tempo-trace", Section: sec, Title: "Tempo collecting traces", Run: k.tempoTrace,
+		Check{ID: "e1.5/loki-logs", Section: sec, Title: "Loki collecting logs", Cluster: true, Run: k.lokiLogs, Fix: "check Alloy: kubectl -n observability logs ds/alloy; " + obsFix},
+		Check{ID: "e1.5/tempo-trace", Section: sec, Title: "Tempo collecting traces", Cluster: true, Run: k.tempoTrace,
 			Fix: "the service must export OTLP to opentelemetry-collector.observability.svc:4317 (OTEL_EXPORTER_OTLP_ENDPOINT); " + obsFix},
-		Check{ID: "e1.5/grafana-datasources", Section: sec, Title: "Grafana datasources connected", Run: k.grafanaDatasources, Fix: grafana},
+		Check{ID: "e1.5/grafana-datasources", Section: sec, Title: "Grafana datasources connected", Cluster: true, Run: k.grafanaDatasources, Fix: grafana},
 	)
 	identity := redeploy(env, naming.ComponentIdentity)
 	ceremony := "a CA left PENDING_CERTIFICATE needs the PKI ceremony: bin/spctl pki ceremony --env " + env + " (docs/edge-identity.md)"
@@ -102,16 +103,16 @@ func Checks(cfg *envs.Config, d Deps) []Check {
 		Check{ID: "identity/service-ca", Section: sec, Title: "service CA active (" + envs.CAModeShortLived + ")", Run: a.serviceCA, Fix: identity + "; " + ceremony},
 		Check{ID: "identity/pki-private", Section: sec, Title: "PKI bucket " + pki + ": public access blocked", Run: a.bucketPublicAccess(pki), Fix: identity},
 		Check{ID: "identity/pki-encryption", Section: sec, Title: "PKI bucket: encryption", Run: a.bucketEncryption(PKIBucketKind, pki), Fix: identity},
-		Check{ID: "identity/cert-manager", Section: sec, Title: "cert-manager running", Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleaseCertManager),
+		Check{ID: "identity/cert-manager", Section: sec, Title: "cert-manager running", Cluster: true, Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleaseCertManager),
 			Fix: fmt.Sprintf("kubectl -n %s get pods; make deploy STACK=%s-platform", naming.NamespaceCertManager, env)},
-		Check{ID: "identity/pca-issuer", Section: sec, Title: "AWS Private CA issuer running", Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleasePCAIssuer),
+		Check{ID: "identity/pca-issuer", Section: sec, Title: "AWS Private CA issuer running", Cluster: true, Run: k.releaseReady(naming.NamespaceCertManager, naming.ReleasePCAIssuer),
 			Fix: fmt.Sprintf("kubectl -n %s logs deploy/%s; its role is %s (identity stack): make deploy STACK=%s-platform", naming.NamespaceCertManager, naming.ReleasePCAIssuer, names.Role("irsa-pca-issuer"), env)},
 	)
 	if cfg.Edge.Enabled {
 		sec = "Edge"
 		edgeFix := fmt.Sprintf("kubectl -n %s get pods,jobs; make deploy STACK=%s-edge", naming.NamespaceNATS, env)
 		cs = append(cs,
-			Check{ID: "edge/nats-streams", Section: sec, Title: "NATS streams present with the 50 KB limit", Run: k.natsStreams, Fix: edgeFix},
+			Check{ID: "edge/nats-streams", Section: sec, Title: "NATS streams present with the 50 KB limit", Cluster: true, Run: k.natsStreams, Fix: edgeFix},
 			Check{ID: "edge/dtn-queue", Section: sec, Title: "DTN outbox queue capped at the envelope size", Run: a.dtnQueue, Fix: redeploy(env, naming.ComponentEdge)},
 			Check{ID: "edge/beacon-table", Section: sec, Title: "beacon registry: key, TTL on expiresAt, PITR, KMS", Run: a.beaconTable, Fix: redeploy(env, naming.ComponentEdge)},
 		)

@@ -93,7 +93,7 @@ type Resolver interface {
 }
 
 // Deps are everything the checks talk to. A nil Kube or Services makes
-// the in-cluster checks fail with "no cluster access" rather than vanish.
+// the in-cluster checks "not run" with "no cluster access" rather than vanish.
 type Deps struct {
 	S3         S3API
 	EKS        EKSAPI
@@ -116,5 +116,11 @@ type Deps struct {
 	// (Prometheus, Loki, Tempo, Grafana, NATS monitoring).
 	Kube     kubernetes.Interface
 	Services kubeapi.ServiceGetter
-	Now      func() time.Time
+	// KubeErr is why Kube is nil (no kubeconfig, a broken one); KubeHost
+	// is the API server's address, for messages.
+	KubeErr  error
+	KubeHost string
+	// STS answers the credentials probe of Preflight.
+	STS STSAPI
+	Now func() time.Time
 }

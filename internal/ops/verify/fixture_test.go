@@ -182,7 +182,7 @@ func buildEnv(t *testing.T, c clients, cfg *envs.Config, b breakage) {
 		repo = "someone-else/fork"
 	}
 	for _, svc := range cfg.CICD.Services {
-		sub := fmt.Sprintf("repo:%s:environment:%s", repo, cfg.ServiceEnvironment(svc))
+		sub := fmt.Sprintf("repo:%s:environment:%s:job_workflow_ref:%s/.github/workflows/deploy-%s.yml@refs/heads/main", repo, cfg.ServiceEnvironment(svc), repo, svc)
 		trust := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/%s"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:sub":"%s"}}}]}`, naming.OIDCGitHubHost, sub)
 		must(c.iam.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(n.Role("gha-deploy-" + svc)), AssumeRolePolicyDocument: aws.String(trust)}))
 	}

@@ -47,7 +47,7 @@ func (h *httpChecks) asset(ctx context.Context) (string, error) {
 		return "", err
 	}
 	if key == "" {
-		return "", failf("%s has nothing under %s%s: publish one open pack (any .pmtiles) or pass --asset", h.a.names.DataBucket("packs"), naming.PacksPublishedPrefix, packsOpen)
+		return "", notRunf("no asset to probe: %s has nothing under %s%s: publish one open pack (any .pmtiles) or pass --asset", h.a.names.DataBucket("packs"), naming.PacksPublishedPrefix, packsOpen)
 	}
 	h.key = strings.TrimPrefix(key, naming.PacksPublishedPrefix)
 	return h.key, nil
@@ -59,7 +59,7 @@ func (h *httpChecks) firstObject(ctx context.Context, prefix string) (string, er
 	bucket := h.a.names.DataBucket("packs")
 	out, err := h.a.d.S3.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), Prefix: aws.String(prefix), MaxKeys: aws.Int32(100)})
 	if err != nil {
-		return "", failf("cannot list %s/%s: %v", bucket, prefix, err)
+		return "", notRunf("no asset to probe: cannot list %s/%s: %s (pass --asset)", bucket, prefix, brief(err))
 	}
 	for _, o := range out.Contents {
 		if aws.ToInt64(o.Size) > 0 {
@@ -89,7 +89,7 @@ func (h *httpChecks) fetch(ctx context.Context, key string, header http.Header) 
 	req.Header = header
 	resp, err := h.a.d.HTTP.Do(req)
 	if err != nil {
-		return nil, nil, failf("GET %s: %v", u, err)
+		return nil, nil, notRunf("GET %s: could not reach the CDN: %v", u, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

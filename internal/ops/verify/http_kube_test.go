@@ -131,7 +131,9 @@ func TestKubeChecksNodesAndControllers(t *testing.T) {
 	assert.True(t, res["e1.1/metrics-server"].OK)
 
 	res = byID(t, cfg, Deps{}, "e1.1/nodes-ready")
-	assert.Contains(t, res["e1.1/nodes-ready"].Detail, "no cluster access", "no kubeconfig is a failure, not a skip")
+	assert.Contains(t, res["e1.1/nodes-ready"].Detail, "no cluster access", "no kubeconfig is said, never silently skipped")
+	assert.Equal(t, NotRun, res["e1.1/nodes-ready"].Status, "without access nothing was observed: not run, not failed")
+	assert.Empty(t, res["e1.1/nodes-ready"].Fix, "no fix guesses a cause")
 }
 
 // apiserver stands in for the Kubernetes API server's service proxy: it

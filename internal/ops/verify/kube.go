@@ -31,17 +31,25 @@ type kubeChecks struct {
 	a *awsChecks
 }
 
-var errNoCluster = failf("no cluster access: run aws eks update-kubeconfig for the env's cluster (or pass --kubeconfig)")
+var errNoCluster = notRunf("no cluster access: run aws eks update-kubeconfig for the env's cluster (or pass --kubeconfig)")
 
 func (k *kubeChecks) reachable(ctx context.Context) (string, error) {
 	if k.a.d.Kube == nil {
 		return "", errNoCluster
 	}
-	v, err := k.a.d.Kube.Discovery().ServerVersion()
+	v, err := serverVersion(ctx, *k.a.d)
 	if err != nil {
-		return "", failf("API server: %v", err)
+		return "", notRunf("API server: could not look: %v", err)
 	}
-	return "API server answers, " + v.GitVersion, nil
+	return "API server answers, " + v, nil
+}
+
+// kubeErr is the outcome of a failed Kubernetes API call.
+func kubeErr(err error, what string) error {
+	if isNotFound(err) {
+		return failf("%s: %v", what, err)
+	}
+	return notRunf("%s: could not look: %v", what, err)
 }
 
 func (k *kubeChecks) nodesReady(ctx context.Context) (string, error) {
@@ -50,7 +58,7 @@ func (k *kubeChecks) nodesReady(ctx context.Context) (string, error) {
 	}
 	nodes, err := k.a.d.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return "", failf("list nodes: %v", err)
+		return "", kubeErr(err, "list nodes")
 	}
 	ready, notReady := 0, []string{}
 	for _, n := range nodes.Items {
@@ -79,7 +87,7 @@ func (k *kubeChecks) releaseReady(ns, release string) func(context.Context) (str
 		}
 		list, err := k.a.d.Kube.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + release})
 		if err != nil {
-			return "", failf("list deployments in %s: %v", ns, err)
+			return "", kubeErr(err, "list deployments in "+ns)
 		}
 		if len(list.Items) == 0 {
 			return "", failf("release %s has no Deployment in namespace %s", release, ns)
@@ -131,7 +139,7 @@ func (k *kubeChecks) getJSON(ctx context.Context, ns, svc string, port int, path
 		return nil
 	}
 	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("%s/%s%s: not JSON: %v", ns, svc, path, err)
+		return fmt.Errorf("%s/%s%s answered, but not JSON: %v", ns, svc, path, err)
 	}
 	return nil
 }
@@ -156,7 +164,7 @@ func (k *kubeChecks) targets(ctx context.Context) (*promTargets, error) {
 func (k *kubeChecks) prometheusTargets(ctx context.Context) (string, error) {
 	t, err := k.targets(ctx)
 	if err != nil {
-		return "", failf("Prometheus: %v", err)
+		return "", kubeErr(err, "Prometheus")
 	}
 	var down []string
 	for _, tg := range t.Data.ActiveTargets {
@@ -177,7 +185,7 @@ func (k *kubeChecks) prometheusTargets(ctx context.Context) (string, error) {
 func (k *kubeChecks) serviceTarget(ctx context.Context) (string, error) {
 	t, err := k.targets(ctx)
 	if err != nil {
-		return "", failf("Prometheus: %v", err)
+		return "", kubeErr(err, "Prometheus")
 	}
 	up := 0
 	for _, tg := range t.Data.ActiveTargets {
@@ -194,6 +202,9 @@ func (k *kubeChecks) serviceTarget(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d %s targets up", up, PackService), nil
 }
 
+// endpoints are the Loki and Tempo Services of this env's deployment.
+func (k *kubeChecks) endpoints() obs.Endpoints { return obs.EndpointsFor(obs.Replicated(k.a.cfg)) }
+
 func (k *kubeChecks) lokiLogs(ctx context.Context) (string, error) {
 	now := k.a.d.Now()
 	q := url.Values{
@@ -209,8 +220,9 @@ func (k *kubeChecks) lokiLogs(ctx context.Context) (string, error) {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := k.getJSON(ctx, obs.Namespace, obs.LokiRelease, obs.LokiPort, "/loki/api/v1/query_range", q, &r); err != nil {
-		return "", failf("Loki: %v", err)
+	loki := k.endpoints().LokiQuery
+	if err := k.getJSON(ctx, obs.Namespace, loki.Name, loki.Port, "/loki/api/v1/query_range", q, &r); err != nil {
+		return "", kubeErr(err, "Loki")
 	}
 	for _, s := range r.Data.Result {
 		if len(s.Values) > 0 {
@@ -233,15 +245,16 @@ func (k *kubeChecks) tempoTrace(ctx context.Context) (string, error) {
 			TraceID string `json:"traceID"`
 		} `json:"traces"`
 	}
-	if err := k.getJSON(ctx, obs.Namespace, obs.TempoRelease, obs.TempoQueryPort, "/api/search", q, &r); err != nil {
-		return "", failf("Tempo: %v", err)
+	tempo := k.endpoints().TempoQuery
+	if err := k.getJSON(ctx, obs.Namespace, tempo.Name, tempo.Port, "/api/search", q, &r); err != nil {
+		return "", kubeErr(err, "Tempo")
 	}
 	if len(r.Traces) == 0 {
 		return "", failf("Tempo found no %s trace in the last hour", PackService)
 	}
 	id := r.Traces[0].TraceID
-	if err := k.getJSON(ctx, obs.Namespace, obs.TempoRelease, obs.TempoQueryPort, "/api/traces/"+id, nil, nil); err != nil {
-		return "", failf("Tempo listed trace %s but cannot return it: %v", id, err)
+	if err := k.getJSON(ctx, obs.Namespace, tempo.Name, tempo.Port, "/api/traces/"+id, nil, nil); err != nil {
+		return "", kubeErr(err, "Tempo listed trace "+id+" but returning it")
 	}
 	return "trace " + id + " from " + PackService, nil
 }
@@ -257,7 +270,7 @@ func (k *kubeChecks) grafanaDatasources(ctx context.Context) (string, error) {
 	}
 	cm, err := k.a.d.Kube.CoreV1().ConfigMaps(obs.Namespace).Get(ctx, obs.DatasourcesConfigMap, metav1.GetOptions{})
 	if err != nil {
-		return "", failf("datasource ConfigMap %s/%s: %v", obs.Namespace, obs.DatasourcesConfigMap, err)
+		return "", kubeErr(err, "datasource ConfigMap "+obs.Namespace+"/"+obs.DatasourcesConfigMap)
 	}
 	if cm.Labels[obs.DatasourceLabel] != obs.SidecarValue {
 		return "", failf("ConfigMap %s lacks label %s=%q, so Grafana never loads it", obs.DatasourcesConfigMap, obs.DatasourceLabel, obs.SidecarValue)
@@ -265,8 +278,11 @@ func (k *kubeChecks) grafanaDatasources(ctx context.Context) (string, error) {
 	var health struct {
 		Database string `json:"database"`
 	}
-	if err := k.getJSON(ctx, obs.Namespace, obs.GrafanaService, obs.GrafanaPort, "/api/health", nil, &health); err != nil || health.Database != "ok" {
-		return "", failf("Grafana /api/health: %v (database %q)", err, health.Database)
+	if err := k.getJSON(ctx, obs.Namespace, obs.GrafanaService, obs.GrafanaPort, "/api/health", nil, &health); err != nil {
+		return "", kubeErr(err, "Grafana /api/health")
+	}
+	if health.Database != "ok" {
+		return "", failf("Grafana /api/health: database %q", health.Database)
 	}
 	backends := []struct {
 		uid, svc string
@@ -275,19 +291,26 @@ func (k *kubeChecks) grafanaDatasources(ctx context.Context) (string, error) {
 	}{
 		{obs.PrometheusUID, obs.KubePrometheusRelease + "-prometheus", obs.PrometheusPort, "/-/ready"},
 		{obs.AlertmanagerUID, obs.KubePrometheusRelease + "-alertmanager", obs.AlertmanagerPort, "/-/ready"},
-		{obs.LokiUID, obs.LokiRelease, obs.LokiPort, "/ready"},
-		{obs.TempoUID, obs.TempoRelease, obs.TempoQueryPort, "/ready"},
+		{obs.LokiUID, k.endpoints().LokiQuery.Name, k.endpoints().LokiQuery.Port, "/ready"},
+		{obs.TempoUID, k.endpoints().TempoQuery.Name, k.endpoints().TempoQuery.Port, "/ready"},
 	}
-	var bad, ok []string
+	var bad, unread, ok []string
 	for _, b := range backends {
-		if _, err := k.a.d.Services.Get(ctx, obs.Namespace, b.svc, b.port, b.path, nil); err != nil {
-			bad = append(bad, b.uid+": "+err.Error())
-		} else {
+		_, err := k.a.d.Services.Get(ctx, obs.Namespace, b.svc, b.port, b.path, nil)
+		switch {
+		case err == nil:
 			ok = append(ok, b.uid)
+		case isNotFound(err):
+			bad = append(bad, b.uid+": "+err.Error())
+		default:
+			unread = append(unread, b.uid+": "+err.Error())
 		}
 	}
 	if len(bad) > 0 {
-		return "", failf("datasources not ready: %s", strings.Join(bad, "; "))
+		return "", failf("datasources not ready: %s", strings.Join(append(bad, unread...), "; "))
+	}
+	if len(unread) > 0 {
+		return "", notRunf("datasource backends: could not look: %s", strings.Join(unread, "; "))
 	}
 	return "Grafana ok; datasources " + strings.Join(ok, ", ") + " ready", nil
 }
@@ -307,7 +330,7 @@ func (k *kubeChecks) natsStreams(ctx context.Context) (string, error) {
 	}
 	q := url.Values{"accounts": {"true"}, "streams": {"true"}, "config": {"true"}}
 	if err := k.getJSON(ctx, naming.NamespaceNATS, naming.ReleaseNATS, natsMonitorPort, "/jsz", q, &jsz); err != nil {
-		return "", failf("NATS monitoring: %v", err)
+		return "", kubeErr(err, "NATS monitoring")
 	}
 	found := map[string]int{}
 	for _, acc := range jsz.Accounts {

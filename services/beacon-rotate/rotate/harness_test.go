@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/beacondb"
 	"github.com/spatialprops/spatialprops-infra/internal/motoserver"
 )
 
@@ -40,6 +41,7 @@ type env struct {
 	table string
 	js    jetstream.JetStream // the job's connection (beacon-rotate user)
 	admin jetstream.JetStream // the test's own connection
+	srv   *server.Server
 	now   time.Time
 }
 
@@ -72,8 +74,9 @@ func (e *env) startNATS() {
 	go s.Start()
 	require.True(t, s.ReadyForConnections(10*time.Second), "nats-server did not start")
 	t.Cleanup(s.Shutdown)
-	connect := func(user, pass string) jetstream.JetStream {
-		nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(user, pass))
+	e.srv = s
+	connect := func(user, pass string, opts ...nats.Option) jetstream.JetStream {
+		nc, err := nats.Connect(s.ClientURL(), append(opts, nats.UserInfo(user, pass))...)
 		require.NoError(t, err)
 		t.Cleanup(nc.Close)
 		js, err := jetstream.New(nc)
@@ -81,7 +84,9 @@ func (e *env) startNATS() {
 		return js
 	}
 	e.admin = connect("admin", "admin")
-	e.js = connect(edge.UserBeaconRotate, "rotate")
+	// replies on its own inbox, the only one its permissions let it read
+	// (main.go connects the same way)
+	e.js = connect(edge.UserBeaconRotate, "rotate", nats.CustomInboxPrefix(edge.ServiceInboxPrefix(edge.UserBeaconRotate)))
 
 	// BEACONS exactly as the stream-setup Job applies it (duplicate window
 	// included), decoded strictly.
@@ -106,10 +111,14 @@ func (e *env) rotator(db DynamoDB, pub Publisher) *Rotator {
 	if pub == nil {
 		pub = JetStream{JS: e.js}
 	}
-	return &Rotator{
+	r := &Rotator{
 		DB: db, Pub: pub, Table: e.table, Period: 24 * time.Hour, Grace: time.Hour,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Now: func() time.Time { return e.now },
 	}
+	if _, crash := pub.(*lostPublish); crash {
+		r.PublishAttempts = 1 // a process that dies tries once
+	}
+	return r
 }
 
 // put writes an item as an administrator would (no contract check), so a
@@ -125,7 +134,7 @@ func (e *env) beacon(venue, id string, rotatesIn, expiresIn time.Duration) edge.
 		VenueID: venue, BeaconID: id, Packet: "s3://spatialprops-dev-packs/" + venue + "/pack-7.json",
 		RotatesAt: e.now.Add(rotatesIn).Unix(), ExpiresAt: e.now.Add(expiresIn).Unix(),
 	}
-	item, err := encode(b)
+	item, err := beacondb.Encode(b)
 	require.NoError(e.t, err)
 	e.put(item)
 	return b

@@ -18,6 +18,14 @@
 // next run finishes it with the same successor and the same Msg-Id. A fully
 // rotated item matches nothing, so a second run has nothing to do.
 //
+// Every DynamoDB call has its own deadline (CallTimeout) and every publish
+// attempt its own (PublishTimeout), with at most PublishAttempts tries
+// (backoff with jitter; the Msg-Id makes a retry harmless). When an
+// announcement still fails, NATS is taken as unavailable for the rest of
+// the run: no further beacon is claimed (each is counted Deferred), so an
+// outage costs one announcement's attempts, not the run's whole timeout,
+// and leaves one claimed rotation for the next run to finish.
+//
 // Every request names only edge.BeaconAttributes, asks for
 // SPECIFIC_ATTRIBUTES and returns NONE: exactly what the IAM role
 // irsa-beacon-rotate (stacks/edge_beacons.go) allows.
@@ -31,9 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strconv"
-	"strings"
+	mrand "math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,6 +47,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/spatialprops/spatialprops-infra/edge"
+	"github.com/spatialprops/spatialprops-infra/internal/beacondb"
 )
 
 // DynamoDB is the part of the DynamoDB client the job uses. DeleteItem and
@@ -105,7 +112,29 @@ type Rotator struct {
 	// Now and NewID default to the clock and NewBeaconID; tests set them.
 	Now   func() time.Time
 	NewID func() (string, error)
+	// CallTimeout bounds each DynamoDB call, the SDK's retries included;
+	// 0 means DefaultCallTimeout.
+	CallTimeout time.Duration
+	// PublishTimeout bounds each publish attempt, the wait for the stream's
+	// acknowledgement included; 0 means DefaultPublishTimeout.
+	PublishTimeout time.Duration
+	// PublishAttempts bounds the tries of one announcement; 0 means
+	// DefaultPublishAttempts.
+	PublishAttempts int
+	// pubDown is set when an announcement failed all its attempts: the
+	// rest of the run claims nothing more.
+	pubDown error
 }
+
+// Defaults of the per-call bounds.
+const (
+	DefaultCallTimeout     = 10 * time.Second
+	DefaultPublishTimeout  = 5 * time.Second
+	DefaultPublishAttempts = 3
+	// publishBackoff is the wait after the first failed attempt; it doubles
+	// after each, with up to as much again of random jitter.
+	publishBackoff = 200 * time.Millisecond
+)
 
 // Summary counts one run's outcome.
 type Summary struct {
@@ -125,6 +154,9 @@ type Summary struct {
 	// Failed counts rotations that stopped on an error; the next run
 	// finishes them.
 	Failed int `json:"failed"`
+	// Deferred counts due beacons this run did not start because NATS was
+	// unavailable or the run was out of time; the next run does them.
+	Deferred int `json:"deferred"`
 }
 
 // Validate checks the settings before any request is made.
@@ -153,6 +185,7 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	if r.Log == nil {
 		r.Log = slog.New(slog.DiscardHandler)
 	}
+	r.pubDown = nil // each run gives NATS a fresh chance
 	now := r.now().Unix()
 	items, err := r.scan(ctx, now)
 	if err != nil {
@@ -160,10 +193,14 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	}
 	s.Scanned = len(items)
 	for _, item := range items {
-		b, err := decode(item)
+		if r.pubDown != nil || ctx.Err() != nil {
+			s.Deferred++
+			continue
+		}
+		b, err := beacondb.Decode(item)
 		if err != nil {
 			s.Refused++
-			r.Log.Error("refused beacon record", "venueId", keyString(item, edge.BeaconAttrVenueID), "beaconId", keyString(item, edge.BeaconAttrBeaconID), "err", err)
+			r.Log.Error("refused beacon record", "venueId", beacondb.KeyString(item, edge.BeaconAttrVenueID), "beaconId", beacondb.KeyString(item, edge.BeaconAttrBeaconID), "err", err)
 			continue
 		}
 		switch {
@@ -175,9 +212,15 @@ func (r *Rotator) Run(ctx context.Context) (Summary, error) {
 	}
 	r.Log.Info("beacon rotation summary", "table", r.Table, "dryRun", r.DryRun,
 		"scanned", s.Scanned, "rotated", s.Rotated, "recovered", s.Recovered, "duplicates", s.Duplicates,
-		"skipped", s.Skipped, "refused", s.Refused, "failed", s.Failed)
-	if s.Failed > 0 || s.Refused > 0 {
-		return s, fmt.Errorf("rotate: %d rotation(s) failed and %d record(s) refused; the next run retries the failed ones", s.Failed, s.Refused)
+		"skipped", s.Skipped, "refused", s.Refused, "failed", s.Failed, "deferred", s.Deferred)
+	if s.Failed > 0 || s.Refused > 0 || s.Deferred > 0 {
+		err := fmt.Errorf("rotate: %d rotation(s) failed, %d record(s) refused, %d deferred; the next run retries the failed and deferred ones", s.Failed, s.Refused, s.Deferred)
+		if r.pubDown != nil {
+			err = fmt.Errorf("%w; NATS unavailable: %v", err, r.pubDown)
+		} else if ctx.Err() != nil {
+			err = fmt.Errorf("%w; run ended early: %v", err, ctx.Err())
+		}
+		return s, err
 	}
 	return s, nil
 }
@@ -217,18 +260,21 @@ func (r *Rotator) rotate(ctx context.Context, b edge.Beacon, s *Summary) {
 	// an item made without a grace window (rotatesAt == expiresAt) gets one
 	// second of it so that "claimed, not yet announced" stays visible.
 	pending := min(b.RotatesAt, b.ExpiresAt-1)
-	_, err = r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(r.Table),
-		Key:                      key(b.VenueID, b.BeaconID),
-		UpdateExpression:         aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
-		ConditionExpression:      aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
-		ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":successor": str(id), ":pending": num(pending), ":rotatesAt": num(b.RotatesAt), ":expiresAt": num(b.ExpiresAt),
-		},
-		ReturnValues: types.ReturnValueNone,
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(r.Table),
+			Key:                      beacondb.Key(b.VenueID, b.BeaconID),
+			UpdateExpression:         aws.String("SET #successorId = :successor, #rotatesAt = :pending"),
+			ConditionExpression:      aws.String("attribute_not_exists(#successorId) AND #rotatesAt = :rotatesAt AND #expiresAt = :expiresAt"),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":successor": beacondb.Str(id), ":pending": beacondb.Num(pending), ":rotatesAt": beacondb.Num(b.RotatesAt), ":expiresAt": beacondb.Num(b.ExpiresAt),
+			},
+			ReturnValues: types.ReturnValueNone,
+		})
+		return err
 	})
-	if conditionFailed(err) {
+	if beacondb.ConditionFailed(err) {
 		s.Skipped++
 		log.Info("skipped: claimed by another run or changed since the scan")
 		return
@@ -288,23 +334,27 @@ func (r *Rotator) finish(ctx context.Context, b edge.Beacon, recovering bool, s 
 		fail("publish", err)
 		return
 	}
-	dup, err := r.Pub.Publish(ctx, msgID, body)
+	dup, err := r.publish(ctx, msgID, body)
 	if err != nil {
+		r.pubDown = err
 		fail("publish", err)
 		return
 	}
-	_, err = r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(r.Table),
-		Key:                      key(b.VenueID, b.BeaconID),
-		UpdateExpression:         aws.String("SET #rotatesAt = :expiresAt"),
-		ConditionExpression:      aws.String("#successorId = :successor AND #expiresAt = :expiresAt"),
-		ExpressionAttributeNames: names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":successor": str(b.SuccessorID), ":expiresAt": num(b.ExpiresAt),
-		},
-		ReturnValues: types.ReturnValueNone,
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.DB.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName:                aws.String(r.Table),
+			Key:                      beacondb.Key(b.VenueID, b.BeaconID),
+			UpdateExpression:         aws.String("SET #rotatesAt = :expiresAt"),
+			ConditionExpression:      aws.String("#successorId = :successor AND #expiresAt = :expiresAt"),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttrSuccessorID, edge.BeaconAttrRotatesAt, edge.BeaconAttrExpiresAt),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":successor": beacondb.Str(b.SuccessorID), ":expiresAt": beacondb.Num(b.ExpiresAt),
+			},
+			ReturnValues: types.ReturnValueNone,
+		})
+		return err
 	})
-	if err != nil && !conditionFailed(err) {
+	if err != nil && !beacondb.ConditionFailed(err) {
 		fail("mark announced", err)
 		return
 	}
@@ -320,21 +370,67 @@ func (r *Rotator) finish(ctx context.Context, b edge.Beacon, recovering bool, s 
 		"newExpiresAt", succ.ExpiresAt, "recovered", recovering, "duplicate", dup)
 }
 
+// call runs one DynamoDB call under its own deadline.
+func (r *Rotator) call(ctx context.Context, f func(context.Context) error) error {
+	d := r.CallTimeout
+	if d <= 0 {
+		d = DefaultCallTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
+}
+
+// publish announces one rotation: each attempt under its own deadline, at
+// most PublishAttempts of them, waiting between them with backoff and
+// jitter. Repeating is harmless: JetStream drops a repeated Msg-Id.
+func (r *Rotator) publish(ctx context.Context, msgID string, body []byte) (bool, error) {
+	timeout, attempts := r.PublishTimeout, r.PublishAttempts
+	if timeout <= 0 {
+		timeout = DefaultPublishTimeout
+	}
+	if attempts <= 0 {
+		attempts = DefaultPublishAttempts
+	}
+	var err error
+	wait := publishBackoff
+	for attempt := 1; ; attempt++ {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		var dup bool
+		dup, err = r.Pub.Publish(pctx, msgID, body)
+		cancel()
+		if err == nil {
+			return dup, nil
+		}
+		if attempt == attempts || ctx.Err() != nil {
+			return false, fmt.Errorf("%w (%d attempt(s), %s each)", err, attempt, timeout)
+		}
+		jitter := time.Duration(mrand.Int64N(int64(wait) + 1))
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("%w (%d attempt(s), %s each; %v)", err, attempt, timeout, ctx.Err())
+		case <-time.After(wait + jitter):
+		}
+		wait *= 2
+	}
+}
+
 // scan returns the due and the unannounced items, contract attributes only.
 func (r *Rotator) scan(ctx context.Context, now int64) ([]map[string]types.AttributeValue, error) {
 	in := &dynamodb.ScanInput{
 		TableName:                aws.String(r.Table),
 		Select:                   types.SelectSpecificAttributes,
-		ProjectionExpression:     aws.String(projection()),
+		ProjectionExpression:     aws.String(beacondb.Projection()),
 		FilterExpression:         aws.String("(attribute_not_exists(#successorId) AND #rotatesAt <= :now) OR (attribute_exists(#successorId) AND #rotatesAt < #expiresAt)"),
-		ExpressionAttributeNames: names(edge.BeaconAttributes...),
+		ExpressionAttributeNames: beacondb.Names(edge.BeaconAttributes...),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": num(now),
+			":now": beacondb.Num(now),
 		},
 	}
 	var out []map[string]types.AttributeValue
 	for {
-		page, err := r.DB.Scan(ctx, in)
+		var page *dynamodb.ScanOutput
+		err := r.call(ctx, func(ctx context.Context) (err error) { page, err = r.DB.Scan(ctx, in); return err })
 		if err != nil {
 			return nil, fmt.Errorf("rotate: scan %s: %w", r.Table, err)
 		}
@@ -348,12 +444,16 @@ func (r *Rotator) scan(ctx context.Context, now int64) ([]map[string]types.Attri
 
 // get reads one item, contract attributes only.
 func (r *Rotator) get(ctx context.Context, venueID, beaconID string) (edge.Beacon, error) {
-	out, err := r.DB.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:                aws.String(r.Table),
-		Key:                      key(venueID, beaconID),
-		ProjectionExpression:     aws.String(projection()),
-		ExpressionAttributeNames: names(edge.BeaconAttributes...),
-		ConsistentRead:           aws.Bool(true),
+	var out *dynamodb.GetItemOutput
+	err := r.call(ctx, func(ctx context.Context) (err error) {
+		out, err = r.DB.GetItem(ctx, &dynamodb.GetItemInput{
+			TableName:                aws.String(r.Table),
+			Key:                      beacondb.Key(venueID, beaconID),
+			ProjectionExpression:     aws.String(beacondb.Projection()),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttributes...),
+			ConsistentRead:           aws.Bool(true),
+		})
+		return err
 	})
 	if err != nil {
 		return edge.Beacon{}, err
@@ -361,137 +461,33 @@ func (r *Rotator) get(ctx context.Context, venueID, beaconID string) (edge.Beaco
 	if len(out.Item) == 0 {
 		return edge.Beacon{}, fmt.Errorf("beacon %s/%s not found", venueID, beaconID)
 	}
-	return decode(out.Item)
+	return beacondb.Decode(out.Item)
 }
 
 // putNew writes b unless an item with its key exists; written is false
 // when one does.
 func (r *Rotator) putNew(ctx context.Context, b edge.Beacon) (written bool, err error) {
-	item, err := encode(b)
+	item, err := beacondb.Encode(b)
 	if err != nil {
 		return false, err
 	}
-	_, err = r.DB.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(r.Table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#beaconId)"),
-		ExpressionAttributeNames: names(edge.BeaconAttrBeaconID),
-		ReturnValues:             types.ReturnValueNone,
+	err = r.call(ctx, func(ctx context.Context) error {
+		_, err := r.DB.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName:                aws.String(r.Table),
+			Item:                     item,
+			ConditionExpression:      aws.String("attribute_not_exists(#beaconId)"),
+			ExpressionAttributeNames: beacondb.Names(edge.BeaconAttrBeaconID),
+			ReturnValues:             types.ReturnValueNone,
+		})
+		return err
 	})
-	if conditionFailed(err) {
+	if beacondb.ConditionFailed(err) {
 		return false, nil
 	}
 	return err == nil, err
 }
 
-// encode turns a valid beacon into an item of contract attributes only.
-func encode(b edge.Beacon) (map[string]types.AttributeValue, error) {
-	if err := b.Validate(); err != nil {
-		return nil, err
-	}
-	item := map[string]types.AttributeValue{
-		edge.BeaconAttrVenueID: str(b.VenueID), edge.BeaconAttrBeaconID: str(b.BeaconID), edge.BeaconAttrPacket: str(b.Packet),
-		edge.BeaconAttrRotatesAt: num(b.RotatesAt), edge.BeaconAttrExpiresAt: num(b.ExpiresAt),
-	}
-	if b.SuccessorID != "" {
-		item[edge.BeaconAttrSuccessorID] = str(b.SuccessorID)
-	}
-	return item, CheckItem(item)
-}
-
-// CheckItem refuses an item carrying any attribute outside the contract
-// (an owner's email, say): the job never writes or trusts one.
-func CheckItem(item map[string]types.AttributeValue) error {
-	keys := make([]string, 0, len(item))
-	for k := range item {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return edge.CheckBeaconFields(keys)
-}
-
-// decode reads an item strictly: contract attributes only, of the contract's
-// types, with valid values.
-func decode(item map[string]types.AttributeValue) (edge.Beacon, error) {
-	if err := CheckItem(item); err != nil {
-		return edge.Beacon{}, err
-	}
-	var b edge.Beacon
-	var err error
-	for _, f := range []struct {
-		name string
-		s    *string
-		n    *int64
-	}{
-		{edge.BeaconAttrVenueID, &b.VenueID, nil}, {edge.BeaconAttrBeaconID, &b.BeaconID, nil},
-		{edge.BeaconAttrPacket, &b.Packet, nil}, {edge.BeaconAttrSuccessorID, &b.SuccessorID, nil},
-		{edge.BeaconAttrRotatesAt, nil, &b.RotatesAt}, {edge.BeaconAttrExpiresAt, nil, &b.ExpiresAt},
-	} {
-		v, ok := item[f.name]
-		if !ok {
-			continue
-		}
-		switch v := v.(type) {
-		case *types.AttributeValueMemberS:
-			if f.s == nil {
-				return edge.Beacon{}, fmt.Errorf("beacon: %s must be a number (epoch seconds)", f.name)
-			}
-			*f.s = v.Value
-		case *types.AttributeValueMemberN:
-			if f.n == nil {
-				return edge.Beacon{}, fmt.Errorf("beacon: %s must be a string", f.name)
-			}
-			if *f.n, err = strconv.ParseInt(v.Value, 10, 64); err != nil {
-				return edge.Beacon{}, fmt.Errorf("beacon: %s=%s must be whole epoch seconds", f.name, v.Value)
-			}
-		default:
-			return edge.Beacon{}, fmt.Errorf("beacon: %s has DynamoDB type %T, want S or N", f.name, v)
-		}
-	}
-	return b, b.Validate()
-}
-
 // beaconID reports whether id is usable as a beacon id.
 func beaconID(id string) bool {
 	return (edge.Beacon{VenueID: "v", BeaconID: id, Packet: "s3://x/p", RotatesAt: 1, ExpiresAt: 1}).Validate() == nil
-}
-
-func key(venueID, beaconID string) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{edge.BeaconAttrVenueID: str(venueID), edge.BeaconAttrBeaconID: str(beaconID)}
-}
-
-// names maps "#name" to name for each attribute a request uses; every
-// attribute goes through a placeholder so no contract name can collide
-// with a DynamoDB reserved word.
-func names(attrs ...string) map[string]string {
-	m := make(map[string]string, len(attrs))
-	for _, a := range attrs {
-		m["#"+a] = a
-	}
-	return m
-}
-
-func projection() string {
-	p := make([]string, len(edge.BeaconAttributes))
-	for i, a := range edge.BeaconAttributes {
-		p[i] = "#" + a
-	}
-	return strings.Join(p, ", ")
-}
-
-func str(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
-func num(n int64) types.AttributeValue {
-	return &types.AttributeValueMemberN{Value: strconv.FormatInt(n, 10)}
-}
-
-func keyString(item map[string]types.AttributeValue, name string) string {
-	if v, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return v.Value
-	}
-	return ""
-}
-
-func conditionFailed(err error) bool {
-	var ccf *types.ConditionalCheckFailedException
-	return errors.As(err, &ccf)
 }

@@ -1,9 +1,11 @@
 package crlsync
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -32,6 +34,49 @@ type fakeELB struct {
 	pageSize int
 	// failRemove makes RemoveTrustStoreRevocations fail.
 	failRemove error
+	// faults injects a network fault into a method by name (see fault).
+	faults map[string]fault
+}
+
+// fault is what an injected network fault does to one call: refuse it at
+// once (a closed port), hang until the caller's deadline (an endpoint that
+// never answers), or do the work and lose the answer (a connection that
+// fails half way).
+type fault int
+
+const (
+	none fault = iota
+	refuse
+	hang
+	loseAnswer
+)
+
+var errRefused = errors.New("dial tcp 127.0.0.1:443: connect: connection refused")
+
+// before applies a refuse or hang fault; it reports whether the call may go on.
+func (f fault) before(ctx context.Context) error {
+	switch f {
+	case refuse:
+		return errRefused
+	case hang:
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// after turns a completed call into a lost answer.
+func (f fault) after() error {
+	if f == loseAnswer {
+		return errors.New("read tcp 127.0.0.1:52114->127.0.0.1:443: read: connection reset by peer")
+	}
+	return nil
+}
+
+func (f *fakeELB) fault(method string) fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.faults[method]
 }
 
 func newFakeELB(c *s3.Client, arn string) *fakeELB {
@@ -54,7 +99,11 @@ func (f *fakeELB) ids() []int64 {
 	return ids
 }
 
-func (f *fakeELB) DescribeTrustStoreRevocations(_ context.Context, in *elbv2.DescribeTrustStoreRevocationsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTrustStoreRevocationsOutput, error) {
+func (f *fakeELB) DescribeTrustStoreRevocations(ctx context.Context, in *elbv2.DescribeTrustStoreRevocationsInput, _ ...func(*elbv2.Options)) (*elbv2.DescribeTrustStoreRevocationsOutput, error) {
+	flt := f.fault("Describe")
+	if err := flt.before(ctx); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.check(in.TrustStoreArn); err != nil {
@@ -80,6 +129,10 @@ func (f *fakeELB) DescribeTrustStoreRevocations(_ context.Context, in *elbv2.Des
 }
 
 func (f *fakeELB) AddTrustStoreRevocations(ctx context.Context, in *elbv2.AddTrustStoreRevocationsInput, _ ...func(*elbv2.Options)) (*elbv2.AddTrustStoreRevocationsOutput, error) {
+	flt := f.fault("Add")
+	if err := flt.before(ctx); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.check(in.TrustStoreArn); err != nil {
@@ -114,10 +167,17 @@ func (f *fakeELB) AddTrustStoreRevocations(ctx context.Context, in *elbv2.AddTru
 			NumberOfRevokedEntries: aws.Int64(int64(len(serials))),
 		})
 	}
+	if err := flt.after(); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
-func (f *fakeELB) RemoveTrustStoreRevocations(_ context.Context, in *elbv2.RemoveTrustStoreRevocationsInput, _ ...func(*elbv2.Options)) (*elbv2.RemoveTrustStoreRevocationsOutput, error) {
+func (f *fakeELB) RemoveTrustStoreRevocations(ctx context.Context, in *elbv2.RemoveTrustStoreRevocationsInput, _ ...func(*elbv2.Options)) (*elbv2.RemoveTrustStoreRevocationsOutput, error) {
+	flt := f.fault("Remove")
+	if err := flt.before(ctx); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.check(in.TrustStoreArn); err != nil {
@@ -135,7 +195,69 @@ func (f *fakeELB) RemoveTrustStoreRevocations(_ context.Context, in *elbv2.Remov
 		delete(f.lists, id)
 	}
 	f.calls = append(f.calls, fmt.Sprintf("remove %v", in.RevocationIds))
+	if err := flt.after(); err != nil {
+		return nil, err
+	}
 	return &elbv2.RemoveTrustStoreRevocationsOutput{}, nil
+}
+
+// count is how many revocation lists the trust store holds.
+func (f *fakeELB) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.lists)
+}
+
+// faultyS3 passes calls to moto's S3 and injects faults by
+// "<method> <key>" ("PutObject trust/crl/current.json"); faultFor, when
+// set, decides per call (it sees the request).
+type faultyS3 struct {
+	*s3.Client
+	mu     sync.Mutex
+	faults map[string]fault
+	// stateWrite, when set, decides the fault of each state-object write
+	// from the record being written.
+	stateWrite func(body []byte) fault
+}
+
+func (f *faultyS3) fault(method, key string) fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.faults[method+" "+key]
+}
+
+func (f *faultyS3) GetObject(ctx context.Context, in *s3.GetObjectInput, o ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	flt := f.fault("GetObject", aws.ToString(in.Key))
+	if err := flt.before(ctx); err != nil {
+		return nil, err
+	}
+	out, err := f.Client.GetObject(ctx, in, o...)
+	if err == nil && flt == loseAnswer {
+		// Half an answer: the body breaks off.
+		out.Body = io.NopCloser(io.MultiReader(io.LimitReader(out.Body, 10), errReader{}))
+	}
+	return out, err
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+func (f *faultyS3) PutObject(ctx context.Context, in *s3.PutObjectInput, o ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	flt := f.fault("PutObject", aws.ToString(in.Key))
+	if aws.ToString(in.Key) == StateKey && f.stateWrite != nil {
+		body, _ := io.ReadAll(in.Body)
+		in.Body = bytes.NewReader(body)
+		flt = f.stateWrite(body)
+	}
+	if err := flt.before(ctx); err != nil {
+		return nil, err
+	}
+	out, err := f.Client.PutObject(ctx, in, o...)
+	if err == nil {
+		err = flt.after()
+	}
+	return out, err
 }
 
 // revoked is every serial the trust store refuses, sorted.

@@ -8,6 +8,17 @@
 // its CRL number is new, writes it as PEM under trust/crl/, adds it to the
 // trust store and only then removes the older lists: there is never a
 // moment without one.
+//
+// The trust store does not say which object a list came from, so the job
+// records it (StateKey), and it never adds a list it could not find again:
+// before each add it records the intent (the CRL number and the ids the
+// trust store holds at that moment), and refuses to add when that record
+// cannot be written. A run that stops anywhere after the intent (the add's
+// answer lost, the old lists not removed, the final record not written)
+// leaves a list whose id is not among those recorded; the next run
+// recognises it as the one it added, adds nothing and finishes the removal.
+// So the trust store holds at most two lists of this job, whatever fails
+// and however often, never the ALB's limit of 30.
 package crlsync
 
 import (
@@ -69,6 +80,12 @@ type State struct {
 	RevocationID int64  `json:"revocationId"`
 	Key          string `json:"key"`
 	VersionID    string `json:"versionId,omitempty"`
+	// Pending is true from just before a list is added until its
+	// revocation id is recorded; Before then holds the ids the trust store
+	// had when the add started. An id found later that is not in Before is
+	// the list that add made, holding CRLNumber.
+	Pending bool    `json:"pending,omitempty"`
+	Before  []int64 `json:"before,omitempty"`
 }
 
 // Syncer is one run's dependencies and settings.
@@ -85,7 +102,15 @@ type Syncer struct {
 	Log    *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CallTimeout bounds each AWS call (the SDK's retries included), so a
+	// call that never answers fails the run long before its own timeout;
+	// 0 means DefaultCallTimeout.
+	CallTimeout time.Duration
 }
+
+// DefaultCallTimeout bounds each AWS call: ample for the API calls and for
+// reading a CRL of many thousands of entries from the bucket.
+const DefaultCallTimeout = 20 * time.Second
 
 // Result is what a run found and did.
 type Result struct {
@@ -155,21 +180,31 @@ func (s *Syncer) Run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	attached := state != nil && state.Source == crlKey && contains(ids, state.RevocationID)
-	if attached {
+	if id, ok := attached(state, crlKey, ids); ok {
 		cur, ok := new(big.Int).SetString(state.CRLNumber, 10)
 		if ok && crl.Number.Cmp(cur) < 0 {
 			return res, fmt.Errorf("%w: CRL number %s at s3://%s/%s is older than the attached %s (revocation %d); a stale CRL would un-revoke devices",
-				ErrRefused, res.CRLNumber, s.Bucket, crlKey, state.CRLNumber, state.RevocationID)
+				ErrRefused, res.CRLNumber, s.Bucket, crlKey, state.CRLNumber, id)
 		}
 		if ok && crl.Number.Cmp(cur) == 0 {
-			// Up to date. Lists left by a run that stopped between add and
-			// remove go now.
-			res.RemovedID = others(ids, state.RevocationID)
-			if len(res.RemovedID) > 0 && !s.DryRun {
-				if err := s.remove(ctx, res.RemovedID); err != nil {
-					return res, err
-				}
+			// Up to date. Lists left by a run that stopped after its add
+			// go now, and that run's record is finished.
+			res.RemovedID = others(ids, id)
+			if s.DryRun {
+				s.log(res, "dry run: trust store already has this CRL")
+				return res, nil
+			}
+			var errs []error
+			if len(res.RemovedID) > 0 {
+				errs = append(errs, s.remove(ctx, res.RemovedID))
+			}
+			if state.Pending {
+				done := *state
+				done.Pending, done.Before, done.RevocationID = false, nil, id
+				errs = append(errs, s.record(ctx, done))
+			}
+			if err := errors.Join(errs...); err != nil {
+				return res, err
 			}
 			s.log(res, "trust store already has this CRL")
 			return res, nil
@@ -192,41 +227,95 @@ func (s *Syncer) Run(ctx context.Context) (*Result, error) {
 	if s.KMSKey != "" {
 		put.ServerSideEncryption, put.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(s.KMSKey)
 	}
-	out, err := s.S3.PutObject(ctx, put)
-	if err != nil {
+	var out *s3.PutObjectOutput
+	if err := s.call(ctx, func(ctx context.Context) (err error) { out, err = s.S3.PutObject(ctx, put); return err }); err != nil {
 		return res, fmt.Errorf("write PEM CRL s3://%s/%s: %w", s.Bucket, key, err)
 	}
-	content := elbtypes.RevocationContent{S3Bucket: aws.String(s.Bucket), S3Key: aws.String(key), RevocationType: elbtypes.RevocationTypeCrl}
 	version := aws.ToString(out.VersionId)
+	next := State{Source: crlKey, CRLNumber: res.CRLNumber, Key: key, VersionID: version}
+
+	intent := next
+	intent.Pending, intent.Before = true, append([]int64{}, ids...)
+	if err := s.record(ctx, intent); err != nil {
+		return res, fmt.Errorf("%w; the list was not added (an add the job cannot find again is how lists pile up): the trust store keeps its current list", err)
+	}
+	content := elbtypes.RevocationContent{S3Bucket: aws.String(s.Bucket), S3Key: aws.String(key), RevocationType: elbtypes.RevocationTypeCrl}
 	if version != "" {
 		content.S3ObjectVersion = aws.String(version)
 	}
-	added, err := s.ELB.AddTrustStoreRevocations(ctx, &elbv2.AddTrustStoreRevocationsInput{
-		TrustStoreArn: aws.String(s.TrustStoreArn), RevocationContents: []elbtypes.RevocationContent{content},
-	})
-	if err != nil {
-		return res, fmt.Errorf("add s3://%s/%s to trust store %s: %w", s.Bucket, key, s.TrustStoreArn, err)
+	var added *elbv2.AddTrustStoreRevocationsOutput
+	if err := s.call(ctx, func(ctx context.Context) (err error) {
+		added, err = s.ELB.AddTrustStoreRevocations(ctx, &elbv2.AddTrustStoreRevocationsInput{
+			TrustStoreArn: aws.String(s.TrustStoreArn), RevocationContents: []elbtypes.RevocationContent{content},
+		})
+		return err
+	}); err != nil {
+		return res, fmt.Errorf("add s3://%s/%s to trust store %s (if it was added after all, the next run finds it and adds nothing): %w", s.Bucket, key, s.TrustStoreArn, err)
 	}
 	if len(added.TrustStoreRevocations) != 1 || added.TrustStoreRevocations[0].RevocationId == nil {
 		return res, fmt.Errorf("add s3://%s/%s to trust store %s: expected one revocation id, got %d", s.Bucket, key, s.TrustStoreArn, len(added.TrustStoreRevocations))
 	}
 	res.AddedID = *added.TrustStoreRevocations[0].RevocationId
-	// Record the new list before removing the old ones: if the run stops
-	// here, the next one finds it attached and only removes the rest.
-	body, _ := json.Marshal(State{Source: crlKey, CRLNumber: res.CRLNumber, RevocationID: res.AddedID, Key: key, VersionID: version})
-	if _, err := s.S3.PutObject(ctx, &s3.PutObjectInput{
-		Bucket: aws.String(s.Bucket), Key: aws.String(StateKey), Body: bytes.NewReader(body), ContentType: aws.String("application/json"),
-		ServerSideEncryption: put.ServerSideEncryption, SSEKMSKeyId: put.SSEKMSKeyId,
-	}); err != nil {
-		return res, fmt.Errorf("record revocation %d in s3://%s/%s (the next run adds the list again and removes this one): %w", res.AddedID, s.Bucket, StateKey, err)
-	}
+	// The new list is attached: the old ones go, and the record names the
+	// new one. Either may fail without harm: the intent already lets the
+	// next run recognise the new list and finish both.
+	var errs []error
 	if len(res.RemovedID) > 0 {
-		if err := s.remove(ctx, res.RemovedID); err != nil {
-			return res, err
-		}
+		errs = append(errs, s.remove(ctx, res.RemovedID))
+	}
+	next.RevocationID = res.AddedID
+	errs = append(errs, s.record(ctx, next))
+	if err := errors.Join(errs...); err != nil {
+		return res, err
 	}
 	s.log(res, "attached CRL to trust store")
 	return res, nil
+}
+
+// attached returns the id of the list holding state's CRL, when the trust
+// store still has it: the recorded id, or, for a run that stopped after
+// recording its intent, the newest id that was not there before its add.
+func attached(state *State, crlKey string, ids []int64) (int64, bool) {
+	if state == nil || state.Source != crlKey {
+		return 0, false
+	}
+	if !state.Pending {
+		return state.RevocationID, state.RevocationID != 0 && contains(ids, state.RevocationID)
+	}
+	var newest int64
+	found := false
+	for _, id := range ids {
+		if !contains(state.Before, id) && (!found || id > newest) {
+			newest, found = id, true
+		}
+	}
+	return newest, found
+}
+
+// record writes the state object.
+func (s *Syncer) record(ctx context.Context, st State) error {
+	body, _ := json.Marshal(st)
+	in := &s3.PutObjectInput{
+		Bucket: aws.String(s.Bucket), Key: aws.String(StateKey), Body: bytes.NewReader(body), ContentType: aws.String("application/json"),
+	}
+	if s.KMSKey != "" {
+		in.ServerSideEncryption, in.SSEKMSKeyId = s3types.ServerSideEncryptionAwsKms, aws.String(s.KMSKey)
+	}
+	if err := s.call(ctx, func(ctx context.Context) error { _, err := s.S3.PutObject(ctx, in); return err }); err != nil {
+		return fmt.Errorf("record state in s3://%s/%s: %w", s.Bucket, StateKey, err)
+	}
+	return nil
+}
+
+// call runs one AWS call under its own deadline.
+func (s *Syncer) call(ctx context.Context, f func(context.Context) error) error {
+	d := s.CallTimeout
+	if d <= 0 {
+		d = DefaultCallTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	return f(ctx)
 }
 
 // verify parses the DER CRL and checks it was signed by the CA certificate
@@ -273,13 +362,19 @@ func verify(der, caPEM []byte, now time.Time) (*x509.RevocationList, error) {
 	return crl, nil
 }
 
-func (s *Syncer) get(ctx context.Context, key string) ([]byte, error) {
-	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
-	if err != nil {
-		return nil, err
-	}
-	defer out.Body.Close()
-	return io.ReadAll(out.Body)
+// get reads a whole object; the deadline covers the body too, so an
+// answer that stops half way fails the call.
+func (s *Syncer) get(ctx context.Context, key string) (body []byte, err error) {
+	err = s.call(ctx, func(ctx context.Context) error {
+		out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.Bucket), Key: aws.String(key)})
+		if err != nil {
+			return err
+		}
+		defer out.Body.Close()
+		body, err = io.ReadAll(out.Body)
+		return err
+	})
+	return body, err
 }
 
 // state reads StateKey; nil when there is none yet.
@@ -307,8 +402,12 @@ func (s *Syncer) revocationIDs(ctx context.Context) ([]int64, error) {
 	var ids []int64
 	var marker *string
 	for {
-		out, err := s.ELB.DescribeTrustStoreRevocations(ctx, &elbv2.DescribeTrustStoreRevocationsInput{
-			TrustStoreArn: aws.String(s.TrustStoreArn), Marker: marker,
+		var out *elbv2.DescribeTrustStoreRevocationsOutput
+		err := s.call(ctx, func(ctx context.Context) (err error) {
+			out, err = s.ELB.DescribeTrustStoreRevocations(ctx, &elbv2.DescribeTrustStoreRevocationsInput{
+				TrustStoreArn: aws.String(s.TrustStoreArn), Marker: marker,
+			})
+			return err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("describe revocations of trust store %s: %w", s.TrustStoreArn, err)
@@ -326,8 +425,11 @@ func (s *Syncer) revocationIDs(ctx context.Context) ([]int64, error) {
 }
 
 func (s *Syncer) remove(ctx context.Context, ids []int64) error {
-	if _, err := s.ELB.RemoveTrustStoreRevocations(ctx, &elbv2.RemoveTrustStoreRevocationsInput{
-		TrustStoreArn: aws.String(s.TrustStoreArn), RevocationIds: ids,
+	if err := s.call(ctx, func(ctx context.Context) error {
+		_, err := s.ELB.RemoveTrustStoreRevocations(ctx, &elbv2.RemoveTrustStoreRevocationsInput{
+			TrustStoreArn: aws.String(s.TrustStoreArn), RevocationIds: ids,
+		})
+		return err
 	}); err != nil {
 		return fmt.Errorf("remove old revocations %v from trust store %s (the new list is attached; the next run retries): %w", ids, s.TrustStoreArn, err)
 	}
