@@ -60,30 +60,6 @@ type Permissions struct {
 	AllowResponses bool
 }
 
-func (p Permissions) conf() map[string]any {
-	out := map[string]any{}
-	pub := map[string]any{}
-	if len(p.PublishAllow) > 0 {
-		pub["allow"] = p.PublishAllow
-	}
-	if len(p.PublishDeny) > 0 {
-		pub["deny"] = p.PublishDeny
-	}
-	sub := map[string]any{}
-	if len(p.SubscribeAllow) > 0 {
-		sub["allow"] = p.SubscribeAllow
-	}
-	if len(p.SubscribeDeny) > 0 {
-		sub["deny"] = p.SubscribeDeny
-	}
-	out["publish"] = pub
-	out["subscribe"] = sub
-	if p.AllowResponses {
-		out["allow_responses"] = true
-	}
-	return out
-}
-
 // adminSubjects are never open to devices or non-admin services: the whole
 // JetStream API (stream/consumer create, update, delete, purge) and the
 // system subjects. An explicit deny wins over any allow, so a later,
