@@ -164,8 +164,6 @@ func Check(m *iameval.Model, cat *Catalog, role string, calls []Call, requests m
 	}
 
 	t := newTargets(m)
-	var reqs []iameval.Request
-	var owner []unit
 	var ordered []unit
 	for u := range units {
 		ordered = append(ordered, u)
@@ -181,6 +179,55 @@ func Check(m *iameval.Model, cat *Catalog, role string, calls []Call, requests m
 		return a.passed < b.passed || (a.passed == b.passed && !a.backend && b.backend)
 	})
 	noTarget := map[unit]string{}
+	allowed := map[unit]bool{}
+	why := map[unit]string{}
+	// evaluate answers, for each unit, whether one of its candidates is
+	// allowed; wrongType are the units whose every candidate was of a
+	// resource type the action does not take.
+	evaluate := func(cands map[unit][]target) (wrongType []unit, err error) {
+		var reqs []iameval.Request
+		var owner []unit
+		for _, u := range ordered {
+			for _, c := range cands[u] {
+				r := iameval.Request{Principal: role, Action: u.action, Resource: c.arn, Context: map[string]any{}}
+				for k, v := range c.ctx {
+					r.Context[k] = v
+				}
+				if u.passed != "" {
+					r.Context["iam:PassedToService"] = u.passed
+				}
+				reqs = append(reqs, r)
+				owner = append(owner, u)
+			}
+		}
+		results, err := m.Evaluate(reqs)
+		if err != nil {
+			return nil, err
+		}
+		rep.Evaluated += len(results)
+		evaluated := map[unit]bool{}
+		for i, r := range results {
+			u := owner[i]
+			if r.Err == "" {
+				evaluated[u] = true
+			}
+			if r.Allowed() {
+				allowed[u] = true
+				continue
+			}
+			// A denial explains better than a resource of the wrong type.
+			if _, seen := why[u]; !seen || (r.Err == "" && strings.Contains(why[u], "not evaluated")) {
+				why[u] = r.Explain()
+			}
+		}
+		for _, u := range ordered {
+			if len(cands[u]) > 0 && !evaluated[u] {
+				wrongType = append(wrongType, u)
+			}
+		}
+		return wrongType, nil
+	}
+	first := map[unit][]target{}
 	for _, u := range ordered {
 		svc := strings.SplitN(u.action, ":", 2)[0]
 		var cands []target
@@ -203,34 +250,23 @@ func Check(m *iameval.Model, cat *Catalog, role string, calls []Call, requests m
 			}
 			cands = []target{{arn: "*", ctx: t.defaultTags(u.stack)}}
 		}
-		for _, c := range cands {
-			r := iameval.Request{Principal: role, Action: u.action, Resource: c.arn, Context: map[string]any{}}
-			for k, v := range c.ctx {
-				r.Context[k] = v
-			}
-			if u.passed != "" {
-				r.Context["iam:PassedToService"] = u.passed
-			}
-			reqs = append(reqs, r)
-			owner = append(owner, u)
-		}
+		first[u] = cands
 	}
-	results, err := m.Evaluate(reqs)
+	wrongType, err := evaluate(first)
 	if err != nil {
 		return rep, err
 	}
-	rep.Evaluated = len(results)
-	allowed := map[unit]bool{}
-	why := map[unit]string{}
-	for i, r := range results {
-		u := owner[i]
-		if r.Allowed() {
-			allowed[u] = true
-			continue
+	// The stack's resources of the service are not of a type the action
+	// takes: the env's are the candidates.
+	second := map[unit][]target{}
+	for _, u := range wrongType {
+		if !u.backend {
+			second[u] = ofService(t.env(), strings.SplitN(u.action, ":", 2)[0])
 		}
-		// A denial explains better than a resource of the wrong type.
-		if _, seen := why[u]; !seen || (r.Err == "" && strings.Contains(why[u], "not evaluated")) {
-			why[u] = r.Explain()
+	}
+	if len(second) > 0 {
+		if _, err := evaluate(second); err != nil {
+			return rep, err
 		}
 	}
 	for _, u := range ordered {
