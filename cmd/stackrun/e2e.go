@@ -88,6 +88,25 @@ func runE2E(args []string) error {
 
 func (e *e2e) path(name string) string { return filepath.Join(e.work, name) }
 
+// callLog is where a terraform command's debug log goes: the commands a
+// deploy runs (init, plan, apply) log every AWS request into
+// calls/<stack>.log, which checkCalls evaluates for the infra deploy role;
+// a destroy (a person's teardown, never CI's) logs into
+// calls/<stack>.destroy.log; an operator's commands (state, force-unlock)
+// are not recorded.
+func (e *e2e) callLog(dir string, args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	switch args[0] {
+	case "init", "plan", "apply":
+		return e.path(filepath.Join("calls", filepath.Base(dir)+".log"))
+	case "destroy":
+		return e.path(filepath.Join("calls", filepath.Base(dir)+".destroy.log"))
+	}
+	return ""
+}
+
 // prepare synthesizes the env, copies its AWS-side stacks and adapts them.
 func (e *e2e) prepare() error {
 	synthDir := e.path("synth")
@@ -204,7 +223,10 @@ func (e *e2e) startEmulator() (*motoserver.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.tc.runner = &terraform.Runner{Bin: e.tc.runner.Bin, Env: e.tfEnv, Transcript: transcript}
+	if err := os.MkdirAll(e.path("calls"), 0o755); err != nil {
+		return nil, err
+	}
+	e.tc.runner = &terraform.Runner{Bin: e.tc.runner.Bin, Env: e.tfEnv, Transcript: transcript, DebugLog: e.callLog}
 	e.add(terraform.Step{Stack: "moto_server", Phase: "start", Took: time.Since(start), OK: true, Detail: server.URL + " (TLS verified against " + cert + ")"})
 	return server, nil
 }
@@ -280,6 +302,13 @@ func (e *e2e) run() error {
 		}); err != nil {
 			perpetual = append(perpetual, err)
 		}
+	}
+	// Every AWS call the CI-deployed stacks made so far (init, apply, the
+	// restores' plans, the second plans) must be allowed for the infra
+	// deploy role by its real policies (e2e_calls.go). The teardown still
+	// runs when one is not.
+	if err := e.do(terraform.Stack{ID: e.env}, "iam-calls", e.checkCalls); err != nil {
+		perpetual = append(perpetual, err)
 	}
 	// The operator's exit checklist, AWS side, against what was deployed.
 	if err := e.do(terraform.Stack{ID: e.env}, "verify", func() (string, error) { return e.verify(ctx) }); err != nil {

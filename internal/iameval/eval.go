@@ -403,6 +403,10 @@ func stopSimulator() {
 	simCmd = nil
 }
 
+// RepoRoot is the checkout that holds internal/iameval and node_modules
+// (see repoRoot): where the IAM catalog the evaluator decides with lives.
+func RepoRoot() (string, error) { return repoRoot() }
+
 // repoRoot is the checkout that holds internal/iameval and node_modules:
 // the first parent of the working directory with a go.mod and package.json.
 func repoRoot() (string, error) {

@@ -476,6 +476,30 @@ func (e *Env) Region(id, address string) string {
 	return o.region()
 }
 
+// Raw returns the unresolved value at path in stack id's JSON
+// ("terraform", "backend", "s3"), or nil.
+func (e *Env) Raw(id string, path ...string) any {
+	st := e.stacks[id]
+	if st == nil {
+		return nil
+	}
+	return dig(st.doc, path...)
+}
+
+// DataTypes are the data source types stack id declares, sorted.
+func (e *Env) DataTypes(id string) []string {
+	st := e.stacks[id]
+	if st == nil {
+		return nil
+	}
+	var out []string
+	for typ := range asMap(st.doc["data"]) {
+		out = append(out, typ)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // ResourceTypes are the resource types stack id declares, sorted.
 func (e *Env) ResourceTypes(id string) []string {
 	st := e.stacks[id]

@@ -29,7 +29,7 @@ type Process struct {
 func (r *Runner) Start(ctx context.Context, dir string, onLine func(p *Process, line string), args ...string) (*Process, error) {
 	cmd := exec.CommandContext(ctx, r.Bin, args...)
 	cmd.Dir = dir
-	cmd.Env = r.Env
+	cmd.Env = r.env(dir, args)
 	ownGroup(cmd)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw

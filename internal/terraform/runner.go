@@ -29,6 +29,24 @@ type Runner struct {
 	Env []string
 	// Transcript, when set, receives every command and its full output.
 	Transcript io.Writer
+	// DebugLog, when set, names the file a command's debug log is appended
+	// to (TF_LOG_PATH, with the core and the providers at debug level: every
+	// AWS request they send), or "" for none. The emulated deploy records
+	// the AWS calls of each stack this way (internal/awscalls).
+	DebugLog func(dir string, args []string) string
+}
+
+// env is the environment of one command: Env, plus the debug log settings
+// when DebugLog asks for them.
+func (r *Runner) env(dir string, args []string) []string {
+	if r.DebugLog == nil {
+		return r.Env
+	}
+	path := r.DebugLog(dir, args)
+	if path == "" {
+		return r.Env
+	}
+	return append(append([]string(nil), r.Env...), "TF_LOG_CORE=debug", "TF_LOG_PROVIDER=debug", "TF_LOG_PATH="+path)
 }
 
 // NewRunner finds terraform on PATH and checks its version.
@@ -83,7 +101,7 @@ func (r *Runner) Run(ctx context.Context, dir string, args ...string) (string, i
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = InterruptGrace
 	cmd.Dir = dir
-	cmd.Env = r.Env
+	cmd.Env = r.env(dir, args)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	err := cmd.Run()

@@ -120,3 +120,32 @@ func TestRunInterruptsTerraformGracefully(t *testing.T) {
 	require.Error(t, err)
 	assert.Less(t, time.Since(start), 3*time.Second, "killed after the grace period")
 }
+
+// GIVEN a Runner with DebugLog WHEN it runs a command THEN the command
+// gets the debug log settings for the path DebugLog names, and a command
+// DebugLog names no path for gets the plain environment.
+func TestDebugLogSetsTheLogPerCommand(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "terraform")
+	require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\necho \"core=$TF_LOG_CORE provider=$TF_LOG_PROVIDER path=$TF_LOG_PATH base=$BASE\"\n"), 0o755))
+	logPath := filepath.Join(dir, "calls", "dev-x.log")
+	r := &Runner{Bin: bin, Env: []string{"BASE=1"}, DebugLog: func(d string, args []string) string {
+		if args[0] == "apply" {
+			return logPath
+		}
+		return ""
+	}}
+	out, _, err := r.Run(context.Background(), dir, "apply")
+	require.NoError(t, err)
+	assert.Equal(t, "core=debug provider=debug path="+logPath+" base=1\n", out)
+	out, _, err = r.Run(context.Background(), dir, "state", "list")
+	require.NoError(t, err)
+	assert.Equal(t, "core= provider= path= base=1\n", out, "an operator's command is not logged")
+	assert.Equal(t, []string{"BASE=1"}, r.Env, "the runner's own environment is not changed")
+
+	var lines []string
+	p, err := r.Start(context.Background(), dir, func(_ *Process, line string) { lines = append(lines, line) }, "apply")
+	require.NoError(t, err)
+	_, _, _ = p.Wait()
+	assert.Equal(t, []string{"core=debug provider=debug path=" + logPath + " base=1"}, lines, "Start logs the same way")
+}
