@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spatialprops/spatialprops-infra/internal/emulator"
@@ -26,6 +27,8 @@ type e2e struct {
 	tfEnv     []string
 	steps     []terraform.Step
 	stacks    []terraform.Stack // AWS-side stacks in deploy order, state first
+	deps      map[string][]string
+	mu        sync.Mutex // guards steps: stacks apply and destroy concurrently
 }
 
 // runE2E synthesizes the env into .e2e/<env>/synth, copies it, adapts the
@@ -106,6 +109,11 @@ func (e *e2e) prepare() error {
 			order = append(order, id)
 		}
 	}
+	deps, err := readDependencies(filepath.Join(synthDir, "manifest.json"))
+	if err != nil {
+		return err
+	}
+	e.deps = deps
 	var skippedStacks []string
 	changes := map[string]int{}
 	for _, id := range order {
@@ -240,7 +248,10 @@ func (e *e2e) run() error {
 	if last := steps[len(steps)-1]; last.Phase != "apply" || last.Detail != "no changes" {
 		return fmt.Errorf("a repeated bootstrap of %s must be a no-op apply on the remote state, got %s: %s", state.ID, last.Phase, last.Detail)
 	}
-	for _, st := range rest {
+	// Each stack applies as soon as the stacks it depends on (manifest.json)
+	// have: independent stacks (storage beside network and cluster, cdn
+	// beside identity) overlap, as the infra workflow's could.
+	if err := inOrder(rest, e.deps, false, func(st terraform.Stack) error {
 		if err := e.do(st, "init", func() (string, error) {
 			out, _, err := e.tc.runner.Run(ctx, st.Dir, "init", "-input=false", "-no-color")
 			if err != nil {
@@ -257,10 +268,7 @@ func (e *e2e) run() error {
 			return err
 		}
 		if st.ID == e.interruptedStack() {
-			if err := e.interruptedApply(ctx, st); err != nil {
-				return err
-			}
-			continue
+			return e.interruptedApply(ctx, st)
 		}
 		if err := e.do(st, "apply", func() (string, error) { return terraform.Apply(ctx, e.tc.runner, st.Dir) }); err != nil {
 			return err
@@ -271,10 +279,11 @@ func (e *e2e) run() error {
 		// until they are active (docs/edge-identity.md). Run it as an
 		// operator would, then once more to show a rerun changes nothing.
 		if st.ID == e.env+"-identity" {
-			if err := e.do(st, "ceremony", func() (string, error) { return e.ceremony(ctx) }); err != nil {
-				return err
-			}
+			return e.do(st, "ceremony", func() (string, error) { return e.ceremony(ctx) })
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	// Every restore, run on what was just deployed (e2e_restore.go).
 	if err := e.restores(ctx); err != nil {
@@ -284,7 +293,11 @@ func (e *e2e) run() error {
 	// make every CI plan noisy and every deploy a change. Every stack is
 	// re-planned (and the teardown still runs) before a diff fails the run.
 	var perpetual []error
-	for _, st := range e.stacks {
+	var pmu sync.Mutex
+	sem := make(chan struct{}, 4) // four plans at a time: each loads the AWS provider
+	_ = inOrder(e.stacks, nil, false, func(st terraform.Stack) error {
+		sem <- struct{}{}
+		defer func() { <-sem }()
 		if err := e.do(st, "replan", func() (string, error) {
 			out, code, err := e.tc.runner.Run(ctx, st.Dir, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false")
 			if code == 2 {
@@ -295,9 +308,12 @@ func (e *e2e) run() error {
 			}
 			return "no changes", nil
 		}); err != nil {
+			pmu.Lock()
 			perpetual = append(perpetual, err)
+			pmu.Unlock()
 		}
-	}
+		return nil
+	})
 	// The operator's exit checklist, AWS side, against what was deployed.
 	if err := e.do(terraform.Stack{ID: e.env}, "verify", func() (string, error) { return e.verify(ctx) }); err != nil {
 		return err
@@ -315,11 +331,12 @@ func (e *e2e) run() error {
 	}); err != nil {
 		return err
 	}
-	for i := len(rest) - 1; i >= 0; i-- {
-		st := rest[i]
-		if err := e.do(st, "destroy", func() (string, error) { return e.destroy(ctx, st) }); err != nil {
-			return err
-		}
+	// Destroyed in reverse: a stack goes once every stack that depends on
+	// it has gone.
+	if err := inOrder(rest, e.deps, true, func(st terraform.Stack) error {
+		return e.do(st, "destroy", func() (string, error) { return e.destroy(ctx, st) })
+	}); err != nil {
+		return err
 	}
 	if err := e.do(terraform.Stack{ID: e.env}, "leftovers", e.leftovers); err != nil {
 		return err
@@ -385,6 +402,8 @@ func (e *e2e) do(st terraform.Stack, phase string, f func() (string, error)) err
 }
 
 func (e *e2e) add(s terraform.Step) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	s.Print(stdout)
 	e.steps = append(e.steps, s)
 }

@@ -119,9 +119,7 @@ var Adaptations = []Adaptation{
 			"CloudFrontDefaultCertificate=true and add ForwardedValues to behaviours that use a cache policy.",
 		Source:  "moto/cloudfront/models.py (Origin, ViewerCertificate, ForwardedValues defaults)",
 		Touches: []string{"aws_cloudfront_distribution"},
-		apply: ignoreChanges(map[string][]string{
-			"aws_cloudfront_distribution": {"origin", "viewer_certificate[0].cloudfront_default_certificate", "default_cache_behavior[0].forwarded_values"},
-		}),
+		apply:   cloudFrontRoundTrip,
 	},
 	{
 		Name: "acmpca-usage-mode",
@@ -148,6 +146,30 @@ var Adaptations = []Adaptation{
 		Source:     "moto/eks/responses.py (no create_access_entry)",
 		Touches:    []string{"aws_eks_access_entry", "aws_eks_access_policy_association"},
 		apply:      dropTypes("aws_eks_access_entry", "aws_eks_access_policy_association"),
+	},
+	{
+		Name: "sqs-redrive-round-trip",
+		Limitation: "moto's SQS returns a queue's RedrivePolicy serialized differently from what was sent, so " +
+			"the provider plans a whitespace change on every plan and re-reads every policy document that names " +
+			"the queue; redrive_policy is ignored on the copy.",
+		Source:  "moto/sqs/models.py (Queue._setup_dlq keeps redrive_policy as given)",
+		Touches: []string{"aws_sqs_queue"},
+		apply: func(d Doc) []string {
+			var withRedrive []string
+			for _, name := range sortedKeys(resources(d, "aws_sqs_queue")) {
+				if body, _ := resources(d, "aws_sqs_queue")[name].(map[string]any); body["redrive_policy"] != nil {
+					withRedrive = append(withRedrive, name)
+				}
+			}
+			if len(withRedrive) == 0 {
+				return nil
+			}
+			only := map[string]any{}
+			for _, n := range withRedrive {
+				only[n] = resources(d, "aws_sqs_queue")[n]
+			}
+			return ignoreChanges(map[string][]string{"aws_sqs_queue": {"redrive_policy"}})(Doc{"resource": map[string]any{"aws_sqs_queue": only}})
+		},
 	},
 	{
 		Name: "kubernetes-half",
@@ -708,4 +730,24 @@ func standInValue(ref string) string {
 		return StandInHostname
 	}
 	return "emulated"
+}
+
+// cloudFrontRoundTrip ignores what moto's distributions do not round-trip,
+// including ForwardedValues on every ordered cache behaviour (by index:
+// ignore_changes takes no wildcard).
+func cloudFrontRoundTrip(d Doc) []string {
+	var out []string
+	for _, name := range sortedKeys(resources(d, "aws_cloudfront_distribution")) {
+		body, _ := resources(d, "aws_cloudfront_distribution")[name].(map[string]any)
+		attrs := []string{"origin", "viewer_certificate[0].cloudfront_default_certificate", "default_cache_behavior[0].forwarded_values"}
+		ordered, _ := body["ordered_cache_behavior"].([]any)
+		for i := range ordered {
+			attrs = append(attrs, fmt.Sprintf("ordered_cache_behavior[%d].forwarded_values", i))
+		}
+		ignoreChanges(map[string][]string{"aws_cloudfront_distribution": attrs})(Doc{"resource": map[string]any{
+			"aws_cloudfront_distribution": map[string]any{name: body},
+		}})
+		out = append(out, "aws_cloudfront_distribution."+name)
+	}
+	return out
 }

@@ -82,7 +82,7 @@ func TestAdaptationsTouchOnlyDeclaredTypes(t *testing.T) {
 		assert.True(t, strings.HasPrefix(a.Source, "moto/"), "%s must name the moto source file read", a.Name)
 		assert.NotEmpty(t, a.Touches, a.Name)
 	}
-	assert.LessOrEqual(t, len(Adaptations), 13, "the adaptation list is meant to stay short")
+	assert.LessOrEqual(t, len(Adaptations), 14, "the adaptation list is meant to stay short")
 
 	stacks, _ := filepath.Glob(filepath.Join("..", "..", "tests", "testdata", "dev", "*.json"))
 	require.NotEmpty(t, stacks, "the dev golden snapshots are the real stacks to adapt")
@@ -148,4 +148,13 @@ func TestKubernetesHalfIsLeftOut(t *testing.T) {
 	_, err = Apply(d)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "kubernetes_service_v1.s")
+}
+
+// docs/emulated-deploy.md lists every adaptation by name.
+func TestEveryAdaptationIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "emulated-deploy.md"))
+	require.NoError(t, err)
+	for _, a := range Adaptations {
+		assert.Contains(t, string(doc), "| `"+a.Name+"` |", "docs/emulated-deploy.md has no row for %s", a.Name)
+	}
 }
