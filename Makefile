@@ -40,7 +40,7 @@ SERVICE_MODULES := kit pack-service billing-stub beacon-rotate crl-sync device-e
 # that is not ours to build, test or lint.
 PKGS        = $$(go list ./... | grep -v /node_modules/)
 
-.PHONY: spctl help gen build synth synth-hcl test check scan tflint lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
+.PHONY: spctl help gen build synth bench-synth synth-hcl test check scan tflint lint rules update-golden diff deploy diff-all deploy-all stacks clean tools \
 	check-envs require-env require-stack plugin-cache validate e2e bootstrap
 
 # The app's stack ids in deploy order (`go run . --list`): validates the
@@ -99,6 +99,9 @@ spctl: ## Build the operator CLI into bin/spctl (verify, teardown, edge rollback
 
 synth: check-envs gen ## Synthesize every stack of every env into cdktf.out/ (ENV=dev: only dev's stacks are replaced); keeps each stack's .terraform
 	go run .
+
+bench-synth: check-envs gen ## Paired benchmark: the app's synth of all envs vs a one-bucket app loading the same provider assemblies (not in make test; run it alone)
+	go run ./cmd/synthbench -runs $(or $(RUNS),5)
 
 synth-hcl: gen ## Synthesize HCL (what Trivy scans) into cdktf.out.hcl/
 	npx --no-install cdktf synth --hcl --output $(HCL_OUT) 2>/dev/null | grep -v '^$$' | tail -n 3

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spatialprops/spatialprops-infra/internal/emulator"
@@ -26,6 +27,8 @@ type e2e struct {
 	tfEnv     []string
 	steps     []terraform.Step
 	stacks    []terraform.Stack // AWS-side stacks in deploy order, state first
+	deps      map[string][]string
+	mu        sync.Mutex // guards steps: stacks apply and destroy concurrently
 }
 
 // runE2E synthesizes the env into .e2e/<env>/synth, copies it, adapts the
@@ -125,6 +128,11 @@ func (e *e2e) prepare() error {
 			order = append(order, id)
 		}
 	}
+	deps, err := readDependencies(filepath.Join(synthDir, "manifest.json"))
+	if err != nil {
+		return err
+	}
+	e.deps = deps
 	var skippedStacks []string
 	changes := map[string]int{}
 	for _, id := range order {
@@ -132,20 +140,27 @@ func (e *e2e) prepare() error {
 		if err != nil {
 			return err
 		}
-		if missing := st.Missing(e.tc.mirror); len(missing) > 0 {
-			skippedStacks = append(skippedStacks, fmt.Sprintf("%s (needs %s)", id, strings.Join(missing, ", ")))
-			continue
-		}
+		// The adapted copy is what runs: the kubernetes-half adaptation
+		// leaves only the AWS half and its provider, so every stack's AWS
+		// resources are applied.
 		dst := e.path(filepath.Join("stacks", id))
 		ch, err := copyAdapted(st.Dir, dst)
 		if err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
+		adapted, err := terraform.ReadStack(dst)
+		if err != nil {
+			return err
+		}
+		if missing := adapted.Missing(e.tc.mirror); len(missing) > 0 {
+			skippedStacks = append(skippedStacks, fmt.Sprintf("%s (needs %s)", id, strings.Join(missing, ", ")))
+			continue
+		}
 		for _, c := range ch {
 			changes[c.Adaptation]++
 		}
-		st.Dir = dst
-		e.stacks = append(e.stacks, st)
+		adapted.ID = st.ID
+		e.stacks = append(e.stacks, adapted)
 	}
 	if len(e.stacks) == 0 || !strings.HasSuffix(e.stacks[0].ID, "-state") {
 		return fmt.Errorf("synth of %s produced no state stack first (got %v)", e.env, order)
@@ -255,7 +270,10 @@ func (e *e2e) run() error {
 	if last := steps[len(steps)-1]; last.Phase != "apply" || last.Detail != "no changes" {
 		return fmt.Errorf("a repeated bootstrap of %s must be a no-op apply on the remote state, got %s: %s", state.ID, last.Phase, last.Detail)
 	}
-	for _, st := range rest {
+	// Each stack applies as soon as the stacks it depends on (manifest.json)
+	// have: independent stacks (storage beside network and cluster, cdn
+	// beside identity) overlap, as the infra workflow's could.
+	if err := inOrder(rest, e.deps, false, func(st terraform.Stack) error {
 		if err := e.do(st, "init", func() (string, error) {
 			out, _, err := e.tc.runner.Run(ctx, st.Dir, "init", "-input=false", "-no-color")
 			if err != nil {
@@ -272,14 +290,22 @@ func (e *e2e) run() error {
 			return err
 		}
 		if st.ID == e.interruptedStack() {
-			if err := e.interruptedApply(ctx, st); err != nil {
-				return err
-			}
-			continue
+			return e.interruptedApply(ctx, st)
 		}
 		if err := e.do(st, "apply", func() (string, error) { return terraform.Apply(ctx, e.tc.runner, st.Dir) }); err != nil {
 			return err
 		}
+		// The identity stack leaves the device and service CAs waiting
+		// for a certificate: the operator's PKI ceremony signs them with
+		// the KMS root before the edge stack, which refuses to plan
+		// until they are active (docs/edge-identity.md). Run it as an
+		// operator would, then once more to show a rerun changes nothing.
+		if st.ID == e.env+"-identity" {
+			return e.do(st, "ceremony", func() (string, error) { return e.ceremony(ctx) })
+		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	// Every restore, run on what was just deployed (e2e_restore.go).
 	if err := e.restores(ctx); err != nil {
@@ -289,7 +315,11 @@ func (e *e2e) run() error {
 	// make every CI plan noisy and every deploy a change. Every stack is
 	// re-planned (and the teardown still runs) before a diff fails the run.
 	var perpetual []error
-	for _, st := range e.stacks {
+	var pmu sync.Mutex
+	sem := make(chan struct{}, 4) // four plans at a time: each loads the AWS provider
+	_ = inOrder(e.stacks, nil, false, func(st terraform.Stack) error {
+		sem <- struct{}{}
+		defer func() { <-sem }()
 		if err := e.do(st, "replan", func() (string, error) {
 			out, code, err := e.tc.runner.Run(ctx, st.Dir, "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock=false")
 			if code == 2 {
@@ -300,9 +330,12 @@ func (e *e2e) run() error {
 			}
 			return "no changes", nil
 		}); err != nil {
+			pmu.Lock()
 			perpetual = append(perpetual, err)
+			pmu.Unlock()
 		}
-	}
+		return nil
+	})
 	// Every AWS call the CI-deployed stacks made so far (init, apply, the
 	// restores' plans, the second plans) must be allowed for the infra
 	// deploy role by its real policies (e2e_calls.go). The teardown still
@@ -327,11 +360,12 @@ func (e *e2e) run() error {
 	}); err != nil {
 		return err
 	}
-	for i := len(rest) - 1; i >= 0; i-- {
-		st := rest[i]
-		if err := e.do(st, "destroy", func() (string, error) { return e.destroy(ctx, st) }); err != nil {
-			return err
-		}
+	// Destroyed in reverse: a stack goes once every stack that depends on
+	// it has gone.
+	if err := inOrder(rest, e.deps, true, func(st terraform.Stack) error {
+		return e.do(st, "destroy", func() (string, error) { return e.destroy(ctx, st) })
+	}); err != nil {
+		return err
 	}
 	if err := e.do(terraform.Stack{ID: e.env}, "leftovers", e.leftovers); err != nil {
 		return err
@@ -397,6 +431,8 @@ func (e *e2e) do(st terraform.Stack, phase string, f func() (string, error)) err
 }
 
 func (e *e2e) add(s terraform.Step) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	s.Print(stdout)
 	e.steps = append(e.steps, s)
 }
@@ -452,4 +488,27 @@ func planChanges(out string) string {
 		keep = append(keep[:40], "...")
 	}
 	return strings.Join(keep, "\n")
+}
+
+// ceremony runs `spctl pki ceremony` against the emulator, twice: the first
+// signs the subordinate CAs, the second must keep them.
+func (e *e2e) ceremony(ctx context.Context) (string, error) {
+	out, code := e.spctl(ctx, "pki", "ceremony", "--env", e.env)
+	if code != 0 {
+		return "", fmt.Errorf("spctl pki ceremony exited %d:\n%s", code, out)
+	}
+	again, code := e.spctl(ctx, "pki", "ceremony", "--env", e.env)
+	if code != 0 {
+		return "", fmt.Errorf("a repeated spctl pki ceremony exited %d:\n%s", code, again)
+	}
+	if !strings.Contains(again, "signed []") {
+		return "", fmt.Errorf("a repeated spctl pki ceremony must sign nothing:\n%s", again)
+	}
+	return lastLine(out) + "; a rerun signed nothing", nil
+}
+
+// lastLine is the last non-empty line of out.
+func lastLine(out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
 }

@@ -82,7 +82,7 @@ func TestAdaptationsTouchOnlyDeclaredTypes(t *testing.T) {
 		assert.True(t, strings.HasPrefix(a.Source, "moto/"), "%s must name the moto source file read", a.Name)
 		assert.NotEmpty(t, a.Touches, a.Name)
 	}
-	assert.LessOrEqual(t, len(Adaptations), 12, "the adaptation list is meant to stay short")
+	assert.LessOrEqual(t, len(Adaptations), 14, "the adaptation list is meant to stay short")
 
 	stacks, _ := filepath.Glob(filepath.Join("..", "..", "tests", "testdata", "dev", "*.json"))
 	require.NotEmpty(t, stacks, "the dev golden snapshots are the real stacks to adapt")
@@ -106,5 +106,55 @@ func TestAdaptationsTouchOnlyDeclaredTypes(t *testing.T) {
 	}
 	for _, a := range Adaptations {
 		assert.True(t, touched[a.Name], "adaptation %s changes nothing in today's stacks: delete it", a.Name)
+	}
+}
+
+// GIVEN a stack with a Kubernetes half THEN the Kubernetes resources and
+// providers go, the AWS half stays, and a record that pointed at an
+// Ingress's load balancer points at the stand-in hostname.
+func TestKubernetesHalfIsLeftOut(t *testing.T) {
+	d := decode(t, `{
+	  "terraform": {"required_providers": {"aws": {"source": "hashicorp/aws"}, "kubernetes": {"source": "hashicorp/kubernetes"}, "helm": {"source": "hashicorp/helm"}}},
+	  "provider": {"aws": [{}], "kubernetes": [{}], "helm": [{}]},
+	  "resource": {
+	    "kubernetes_ingress_v1": {"i": {"metadata": {"name": "x"}}},
+	    "helm_release": {"h": {"name": "nats"}},
+	    "aws_dynamodb_table": {"t": {"name": "devices", "depends_on": ["helm_release.h"]}},
+	    "aws_route53_record": {"r": {"records": ["${kubernetes_ingress_v1.i.status[0].load_balancer[0].ingress[0].hostname}"]}}
+	  }}`)
+	changes, err := Apply(d)
+	require.NoError(t, err)
+	res := d["resource"].(map[string]any)
+	assert.NotContains(t, res, "kubernetes_ingress_v1")
+	assert.NotContains(t, res, "helm_release")
+	assert.Contains(t, res, "aws_dynamodb_table", "the AWS half is applied")
+	assert.NotContains(t, res["aws_dynamodb_table"].(map[string]any)["t"], "depends_on")
+	assert.Equal(t, []any{StandInHostname}, res["aws_route53_record"].(map[string]any)["r"].(map[string]any)["records"])
+	assert.NotContains(t, d["provider"], "kubernetes")
+	assert.NotContains(t, d["terraform"].(map[string]any)["required_providers"], "helm")
+	var touched []string
+	for _, c := range changes {
+		if c.Adaptation == "kubernetes-half" {
+			touched = append(touched, c.Address)
+		}
+	}
+	assert.ElementsMatch(t, []string{"helm_release.h", "kubernetes_ingress_v1.i", "aws_route53_record.r"}, touched)
+
+	// a reference inside a longer expression is not guessed at: Apply refuses
+	d = decode(t, `{"resource": {
+	  "kubernetes_service_v1": {"s": {}},
+	  "aws_ssm_parameter": {"p": {"value": "${join(\",\", kubernetes_service_v1.s.spec[0].port)}"}}
+	}}`)
+	_, err = Apply(d)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "kubernetes_service_v1.s")
+}
+
+// docs/emulated-deploy.md lists every adaptation by name.
+func TestEveryAdaptationIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "emulated-deploy.md"))
+	require.NoError(t, err)
+	for _, a := range Adaptations {
+		assert.Contains(t, string(doc), "| `"+a.Name+"` |", "docs/emulated-deploy.md has no row for %s", a.Name)
 	}
 }
