@@ -116,9 +116,10 @@ var Adaptations = []Adaptation{
 	{
 		Name: "cloudfront-round-trip",
 		Limitation: "moto's distributions drop an origin's OriginAccessControlId, always report " +
-			"CloudFrontDefaultCertificate=true and add ForwardedValues to behaviours that use a cache policy.",
-		Source:  "moto/cloudfront/models.py (Origin, ViewerCertificate, ForwardedValues defaults)",
-		Touches: []string{"aws_cloudfront_distribution"},
+			"CloudFrontDefaultCertificate=true and add ForwardedValues to behaviours that use a cache policy; " +
+			"its key groups and public keys drop their Comment.",
+		Source:  "moto/cloudfront/models.py (Origin, ViewerCertificate, ForwardedValues defaults; KeyGroup, PublicKey)",
+		Touches: []string{"aws_cloudfront_distribution", "aws_cloudfront_key_group", "aws_cloudfront_public_key"},
 		apply:   cloudFrontRoundTrip,
 	},
 	{
@@ -749,5 +750,7 @@ func cloudFrontRoundTrip(d Doc) []string {
 		}})
 		out = append(out, "aws_cloudfront_distribution."+name)
 	}
-	return out
+	return append(out, ignoreChanges(map[string][]string{
+		"aws_cloudfront_key_group": {"comment"}, "aws_cloudfront_public_key": {"comment"},
+	})(d)...)
 }
