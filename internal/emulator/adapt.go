@@ -47,14 +47,18 @@ var Adaptations = []Adaptation{
 	},
 	{
 		Name: "cloudfront-policies",
-		Limitation: "moto's CloudFront has distributions, origin access controls, invalidations and key groups, " +
-			"but no cache, origin-request or response-headers policies (ListCachePolicies answers 404). The " +
-			"managed-policy lookups become AWS's documented policy ids, and the CORS response-headers policy is " +
-			"left out of the emulated distribution.",
-		Source: "moto/cloudfront/responses.py (no *_cache_policy, *_origin_request_policy, *_response_headers_policy)",
+		Limitation: "moto's CloudFront has distributions, origin access controls, invalidations and public keys, " +
+			"but no cache, origin-request or response-headers policies (ListCachePolicies answers 404), and key " +
+			"groups it can create but never delete (DeleteKeyGroup is not implemented, so a destroy retries " +
+			"forever). The managed-policy lookups become AWS's documented policy ids, the CORS response-headers " +
+			"policy is left out of the emulated distribution, and the licensed-packs key group is left out, the " +
+			"distribution naming a stand-in key group id.",
+		Source: "moto/cloudfront/responses.py (no *_cache_policy, *_origin_request_policy, *_response_headers_policy, delete_key_group)",
 		Touches: []string{"data.aws_cloudfront_cache_policy", "data.aws_cloudfront_origin_request_policy",
-			"aws_cloudfront_response_headers_policy", "aws_cloudfront_distribution"},
-		apply: inlineCloudFrontPolicies,
+			"aws_cloudfront_response_headers_policy", "aws_cloudfront_distribution", "aws_cloudfront_key_group"},
+		apply: func(d Doc) []string {
+			return append(inlineCloudFrontPolicies(d), standIn(d, "aws_cloudfront_key_group", StandInKeyGroupID)...)
+		},
 	},
 	{
 		Name: "codebuild-github",
@@ -117,9 +121,9 @@ var Adaptations = []Adaptation{
 		Name: "cloudfront-round-trip",
 		Limitation: "moto's distributions drop an origin's OriginAccessControlId, always report " +
 			"CloudFrontDefaultCertificate=true and add ForwardedValues to behaviours that use a cache policy; " +
-			"its key groups and public keys drop their Comment.",
-		Source:  "moto/cloudfront/models.py (Origin, ViewerCertificate, ForwardedValues defaults; KeyGroup, PublicKey)",
-		Touches: []string{"aws_cloudfront_distribution", "aws_cloudfront_key_group", "aws_cloudfront_public_key"},
+			"its public keys drop their Comment.",
+		Source:  "moto/cloudfront/models.py (Origin, ViewerCertificate, ForwardedValues defaults; PublicKey)",
+		Touches: []string{"aws_cloudfront_distribution", "aws_cloudfront_public_key"},
 		apply:   cloudFrontRoundTrip,
 	},
 	{
@@ -387,6 +391,9 @@ const StandInConnectionArn = "arn:aws:codeconnections:ap-southeast-2:" + Account
 func standInConnections(d Doc) []string {
 	return standIn(d, "aws_codeconnections_connection", StandInConnectionArn, "aws_codebuild_webhook")
 }
+
+// StandInKeyGroupID replaces a CloudFront key group moto cannot delete.
+const StandInKeyGroupID = "K2EMULATEDKEYGROUP"
 
 // StandInTrustStoreArn replaces an ELB trust store moto cannot create.
 const StandInTrustStoreArn = "arn:aws:elasticloadbalancing:ap-southeast-2:" + Account + ":truststore/emulated/0000000000000000"
@@ -750,7 +757,5 @@ func cloudFrontRoundTrip(d Doc) []string {
 		}})
 		out = append(out, "aws_cloudfront_distribution."+name)
 	}
-	return append(out, ignoreChanges(map[string][]string{
-		"aws_cloudfront_key_group": {"comment"}, "aws_cloudfront_public_key": {"comment"},
-	})(d)...)
+	return append(out, ignoreChanges(map[string][]string{"aws_cloudfront_public_key": {"comment"}})(d)...)
 }
