@@ -27,7 +27,7 @@ func newRollbackCmd() *cobra.Command {
 		Use:   "rollback --env <env> [--cohort C ...] [--ca-arn ARN]",
 		Short: "Roll the edge additions back: bridge off, DTN drained, cohorts revoked, beacons exported",
 		Long: "In the guide's order: 1) disable the P2P bridge: remove the NATS leaf-node remote from the chart's\n" +
-			"ConfigMap edge-sync/nats-config and restart statefulset/nats (nats-server cannot drop a remote on reload);\n" +
+			"ConfigMap edge-nats/nats-config and restart statefulset/nats (nats-server cannot drop a remote on reload);\n" +
 			"2) wait until the DTN outbox has no visible\n" +
 			"and no in-flight message; 3) revoke, at the private CA, every live certificate the device ledger\n" +
 			"<org>-<env>-device-ledger lists for the named cohorts and mark them revoked; 4) export the beacon\n" +

@@ -6,7 +6,7 @@
 //
 // Configuration (environment), beside the kit's PORT, OPS_PORT, ...:
 //
-//	NATS_URL                                   tls://nats.edge-sync.svc:4222
+//	NATS_URL                                   tls://nats.edge-nats.svc:4222
 //	NATS_CA_FILE, NATS_CERT_FILE, NATS_KEY_FILE  the security-detector client certificate
 //	REPLAY_WINDOW                              how old a message may be (default 5m)
 //	CLOCK_SKEW                                 how far ahead a sender's clock may run (default 30s)
@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/spatialprops/spatialprops-infra/edge"
 	"github.com/spatialprops/spatialprops-infra/services/edge-sync/replay"
 	"github.com/spatialprops/spatialprops-infra/services/kit"
 )
@@ -26,7 +27,7 @@ import (
 func main() { kit.Program{Name: "edge-sync", Setup: setup}.Main() }
 
 func setup(_ context.Context, env *kit.Env, s *kit.Service) error {
-	url := env.Required("NATS_URL", "the edge-sync NATS server, e.g. tls://nats.edge-sync.svc:4222")
+	url := env.Required("NATS_URL", "the edge-sync NATS server, e.g. tls://nats.edge-nats.svc:4222")
 	ca, cert, key := env.String("NATS_CA_FILE", ""), env.String("NATS_CERT_FILE", ""), env.String("NATS_KEY_FILE", "")
 	det := &replay.Detector{
 		Window: env.Duration("REPLAY_WINDOW", 5*time.Minute, 10*time.Second, 24*time.Hour),
@@ -39,8 +40,12 @@ func setup(_ context.Context, env *kit.Env, s *kit.Service) error {
 	if env.Err() != nil {
 		return nil
 	}
+	// Replies (JetStream's publish acknowledgements) come back on the
+	// security-detector user's own inbox, the only one its permissions let
+	// it read (edge.ServicePermissions).
 	opts := []nats.Option{nats.Name("edge-sync"), nats.Timeout(5 * time.Second), nats.RetryOnFailedConnect(true),
-		nats.MaxReconnects(-1), nats.ReconnectWait(2 * time.Second)}
+		nats.MaxReconnects(-1), nats.ReconnectWait(2 * time.Second),
+		nats.CustomInboxPrefix(edge.ServiceInboxPrefix(edge.UserSecurityDetector))}
 	if cert != "" {
 		opts = append(opts, nats.RootCAs(ca), nats.ClientCert(cert, key))
 	}
