@@ -48,17 +48,34 @@ func TestReplayWindow(t *testing.T) {
 
 // natsServer is an embedded server with JetStream and the SECURITY
 // stream, as the edge stack configures it.
+//
+// The returned connection is the detector's: user security-detector with
+// the permissions the callout grants it (edge.ServicePermissions) and its
+// own reply inbox, as main.go connects. admin (no limits) sets up the
+// streams and plays the agents.
 func natsServer(t *testing.T) (*server.Server, *nats.Conn) {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true})
+	p := edge.ServicePermissions()[edge.UserSecurityDetector]
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true,
+		Users: []*server.User{
+			{Username: "admin", Password: "admin"},
+			{Username: edge.UserSecurityDetector, Password: "detector", Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: p.PublishAllow, Deny: p.PublishDeny},
+				Subscribe: &server.SubjectPermission{Allow: p.SubscribeAllow, Deny: p.SubscribeDeny},
+			}},
+		}})
 	require.NoError(t, err)
 	go s.Start()
 	require.True(t, s.ReadyForConnections(10*time.Second))
 	t.Cleanup(s.Shutdown)
-	nc, err := nats.Connect(s.ClientURL())
+	admin, err := nats.Connect(s.ClientURL(), nats.UserInfo("admin", "admin"))
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(edge.UserSecurityDetector, "detector"),
+		nats.CustomInboxPrefix(edge.ServiceInboxPrefix(edge.UserSecurityDetector)))
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(admin)
 	require.NoError(t, err)
 	streams, err := edge.Streams(edge.MaxEnvelopeBytes, 1)
 	require.NoError(t, err)
@@ -84,7 +101,7 @@ func TestReplayRaisesAnAlertOnTheSecurityStream(t *testing.T) {
 	go func() { done <- w.Run(ctx) }()
 	time.Sleep(200 * time.Millisecond)
 
-	agent, err := nats.Connect(nc.ConnectedUrl())
+	agent, err := nats.Connect(nc.ConnectedUrl(), nats.UserInfo("admin", "admin"))
 	require.NoError(t, err)
 	defer agent.Close()
 	send := func(m edge.SyncMessage) {
@@ -96,7 +113,7 @@ func TestReplayRaisesAnAlertOnTheSecurityStream(t *testing.T) {
 	require.NoError(t, agent.Publish(edge.SubjectPeerSync, []byte(`{"device":"dev-7"}`)))
 	require.NoError(t, agent.Flush())
 
-	js, _ := jetstream.New(nc)
+	js, _ := jetstream.New(agent)
 	require.Eventually(t, func() bool {
 		st, err := js.Stream(context.Background(), edge.StreamSecurity)
 		if err != nil {
@@ -115,7 +132,23 @@ func TestReplayRaisesAnAlertOnTheSecurityStream(t *testing.T) {
 	require.Eventually(t, func() bool { return testutil.ToFloat64(w.messages.WithLabelValues("malformed")) == 1 }, 2*time.Second, 20*time.Millisecond)
 	assert.Equal(t, 1.0, testutil.ToFloat64(w.detected.WithLabelValues(edge.ReplayNonceReused)))
 	assert.Equal(t, 1.0, testutil.ToFloat64(w.messages.WithLabelValues("fresh")))
-	assert.Zero(t, testutil.ToFloat64(w.failed))
+	assert.Zero(t, testutil.ToFloat64(w.failed), "the acknowledgements reached the detector's own inbox")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// GIVEN the detector's user on the default reply inbox THEN its publish
+// acknowledgement is refused by its permissions: why main.go connects
+// with the user's own inbox prefix.
+func TestTheDetectorNeedsItsOwnInbox(t *testing.T) {
+	s, _ := natsServer(t)
+	nc, err := nats.Connect(s.ClientURL(), nats.UserInfo(edge.UserSecurityDetector, "detector"))
+	require.NoError(t, err)
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = js.Publish(ctx, edge.SubjectReplayDetected, []byte(`{}`))
+	require.Error(t, err, "no acknowledgement can reach _INBOX.> for this user")
 }
