@@ -305,6 +305,23 @@ func (c *Config) InfraEnvironment() string { return c.Env + "-infra" }
 // deploy role trusts it.
 func (c *Config) ServiceEnvironment(svc string) string { return c.Env + "-deploy-" + svc }
 
+// MainRef is the only ref deploys run from.
+const MainRef = "refs/heads/main"
+
+// GitHubSubject is the OIDC sub claim of a job of this repository under
+// its subject template (repo, context, job_workflow_ref): context is
+// "environment:<name>", "ref:<ref>" or "pull_request".
+func (c *Config) GitHubSubject(context, workflow, ref string) string {
+	repo := c.CICD.GitHubOrg + "/" + c.CICD.GitHubRepo
+	return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
+}
+
+// ServiceDeploySubject is the one subject svc's deploy role trusts: its
+// own workflow, deploy-<svc>.yml on main, in its own environment.
+func (c *Config) ServiceDeploySubject(svc string) string {
+	return c.GitHubSubject("environment:"+c.ServiceEnvironment(svc), "deploy-"+svc+".yml", MainRef)
+}
+
 // IsProd reports whether deletion protection and the stricter defaults apply.
 func (c *Config) IsProd() bool { return c.Env == "prod" }
 

@@ -574,7 +574,7 @@ const (
 	InfraDeployWorkflow = "infra-deploy.yml"
 	SecurityWorkflow    = "security.yml"
 	// MainRef is the only ref deploys run from.
-	MainRef = "refs/heads/main"
+	MainRef = envs.MainRef
 	// PullRequestRef is the merge ref of any pull request.
 	PullRequestRef = "refs/pull/*/merge"
 )
@@ -584,8 +584,7 @@ const (
 var SubjectClaimKeys = []string{"repo", "context", "job_workflow_ref"}
 
 func githubSubject(cfg *envs.Config, context, workflow, ref string) string {
-	repo := cfg.CICD.GitHubOrg + "/" + cfg.CICD.GitHubRepo
-	return "repo:" + repo + ":" + context + ":job_workflow_ref:" + repo + "/.github/workflows/" + workflow + "@" + ref
+	return cfg.GitHubSubject(context, workflow, ref)
 }
 
 // PlanSubjects: drift checks of security.yml on main (exact), and the PR
@@ -611,5 +610,5 @@ func InfraDeploySubjects(cfg *envs.Config) []string {
 // its own "<env>-deploy-<svc>" GitHub environment: no other workflow names
 // that environment, and a branch's copy of the file carries its own ref.
 func ServiceDeploySubject(cfg *envs.Config, svc string) string {
-	return githubSubject(cfg, "environment:"+cfg.ServiceEnvironment(svc), "deploy-"+svc+".yml", MainRef)
+	return cfg.ServiceDeploySubject(svc)
 }

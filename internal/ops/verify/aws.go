@@ -443,9 +443,7 @@ func (a *awsChecks) githubOIDC(ctx context.Context) (string, error) {
 			return "", callErr(err, "deploy role "+role)
 		}
 		trust, _ := url.QueryUnescape(aws.ToString(out.Role.AssumeRolePolicyDocument))
-		repo := a.cfg.CICD.GitHubOrg + "/" + a.cfg.CICD.GitHubRepo
-		sub := "repo:" + repo + ":environment:" + a.cfg.ServiceEnvironment(svc) +
-			":job_workflow_ref:" + repo + "/.github/workflows/deploy-" + svc + ".yml@refs/heads/main"
+		sub := a.cfg.ServiceDeploySubject(svc)
 		if !strings.Contains(trust, `"`+sub+`"`) {
 			return "", failf("role %s does not trust exactly its own workflow on main in its own environment (%s)", role, sub)
 		}
