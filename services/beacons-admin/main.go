@@ -13,24 +13,17 @@ package main
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
 	"github.com/spatialprops/spatialprops-infra/services/beacons/registry"
 	"github.com/spatialprops/spatialprops-infra/services/kit"
-	"github.com/spatialprops/spatialprops-infra/services/kit/awskit"
 )
 
 func main() { kit.Program{Name: "beacons-admin", Setup: setup}.Main() }
 
 func setup(ctx context.Context, env *kit.Env, s *kit.Service) error {
-	table := env.Required("BEACON_TABLE", "the beacon table, <org>-<env>-beacons (edge stack output beacons_table)")
-	if env.Err() != nil {
-		return nil
-	}
-	cfg, err := awskit.Config(ctx, awskit.Options{Region: env.String("AWS_REGION", "")})
-	if err != nil {
+	store, ok, err := registry.StoreFromEnv(ctx, env)
+	if !ok {
 		return err
 	}
-	Routes(s, registry.Store{DB: dynamodb.NewFromConfig(cfg), Table: table})
+	Routes(s, store)
 	return nil
 }
